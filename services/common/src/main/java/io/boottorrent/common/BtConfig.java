@@ -1,0 +1,104 @@
+package io.boottorrent.common;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * The one config of a BootTorrent process: embedded defaults ({@code boottorrent-defaults.yaml}),
+ * deep-merged with the operator's YAML file, then environment overrides ({@link EnvOverrides}).
+ * Each verticle receives the whole tree and reads its own section ({@code catalog}, {@code tracker}…).
+ */
+public final class BtConfig {
+  public static final String DEFAULTS_RESOURCE = "/boottorrent-defaults.yaml";
+
+  private BtConfig() {}
+
+  public static JsonObject defaults() {
+    try (InputStream in = BtConfig.class.getResourceAsStream(DEFAULTS_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException(DEFAULTS_RESOURCE + " missing from the classpath");
+      }
+      return parseYaml(new String(in.readAllBytes(), StandardCharsets.UTF_8), DEFAULTS_RESOURCE);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Loads defaults + optional file + environment. Blocking (reads a file): call off the event loop. */
+  public static JsonObject load(Path file, Map<String, String> env) {
+    JsonObject config = defaults();
+    if (file != null) {
+      String text;
+      try {
+        text = Files.readString(file);
+      } catch (IOException e) {
+        throw new IllegalArgumentException("cannot read config file " + file + ": " + e.getMessage(), e);
+      }
+      config = merge(config, parseYaml(text, file.toString()));
+    }
+    return EnvOverrides.apply(config, env);
+  }
+
+  public static JsonObject parseYaml(String text, String origin) {
+    Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
+    Object root;
+    try {
+      root = yaml.load(text);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("invalid YAML in " + origin + ": " + e.getMessage(), e);
+    }
+    if (root == null) {
+      return new JsonObject();
+    }
+    if (!(root instanceof Map<?, ?> map)) {
+      throw new IllegalArgumentException(origin + ": top level must be a mapping");
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> typed = (Map<String, Object>) map;
+    return new JsonObject(typed).copy();
+  }
+
+  /** Deep merge: objects merge key by key, anything else in {@code over} replaces {@code base}. */
+  public static JsonObject merge(JsonObject base, JsonObject over) {
+    JsonObject out = base.copy();
+    for (String key : over.fieldNames()) {
+      Object value = over.getValue(key);
+      if (value instanceof JsonObject child && out.getValue(key) instanceof JsonObject existing) {
+        out.put(key, merge(existing, child));
+      } else {
+        out.put(key, value);
+      }
+    }
+    return out;
+  }
+
+  /** The section of one service, never null. */
+  public static JsonObject section(JsonObject config, String name) {
+    JsonObject s = config.getJsonObject(name);
+    return s == null ? new JsonObject() : s;
+  }
+
+  public static Path dataDir(JsonObject config) {
+    return Path.of(config.getString("dataDir", "data")).toAbsolutePath().normalize();
+  }
+
+  /** The host other machines use to reach this process (tracker URL, web seed, catalog URL). */
+  public static String publicHost(JsonObject config) {
+    return config.getString("publicHost", "127.0.0.1");
+  }
+
+  public static List<String> strings(JsonObject section, String key) {
+    return section.getJsonArray(key, new io.vertx.core.json.JsonArray()).stream()
+        .map(String::valueOf)
+        .toList();
+  }
+}

@@ -1,0 +1,65 @@
+package io.boottorrent.common;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import io.boottorrent.proto.Codecs;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.List;
+
+/**
+ * Starts the Vert.x instance of a BootTorrent process: standalone, or clustered over Hazelcast with a
+ * TCP/IP member list (multicast is always off — it would send to the machine's real network). The
+ * protobuf codecs are registered before anything else can consume.
+ */
+public final class Runtime {
+  private Runtime() {}
+
+  public static Future<Vertx> start(JsonObject config) {
+    JsonObject cluster = BtConfig.section(config, "cluster");
+    if (!cluster.getBoolean("enabled", false)) {
+      Vertx vertx = Vertx.vertx();
+      Codecs.registerAll(vertx.eventBus());
+      return Future.succeededFuture(vertx);
+    }
+    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(cluster));
+    return Vertx.builder()
+        .with(new VertxOptions())
+        .withClusterManager(manager)
+        .buildClustered()
+        .map(vertx -> {
+          Codecs.registerAll(vertx.eventBus());
+          return vertx;
+        });
+  }
+
+  /** Hazelcast config with TCP join on the configured members; never multicast, never auto-detect. */
+  public static Config hazelcastConfig(JsonObject cluster) {
+    Config config = new Config();
+    config.setClusterName(cluster.getString("clusterName", "boottorrent"));
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.setProperty("hazelcast.shutdownhook.enabled", "false");
+    NetworkConfig network = config.getNetworkConfig();
+    String host = cluster.getString("host", "127.0.0.1");
+    network.setPort(cluster.getInteger("port", 5701)).setPortAutoIncrement(true);
+    network.getInterfaces().setEnabled(true).addInterface(host);
+    network.setPublicAddress(null);
+    config.setProperty("hazelcast.local.localAddress", host);
+    JoinConfig join = network.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    List<String> members = BtConfig.strings(cluster, "members");
+    join.getTcpIpConfig().setEnabled(true).setMembers(members.isEmpty() ? List.of(host) : members);
+    // The same structures Vert.x's default-cluster.xml declares (subscriptions as a SET multimap).
+    config.getMultiMapConfig("__vertx.subs").setBackupCount(1)
+        .setValueCollectionType(com.hazelcast.config.MultiMapConfig.ValueCollectionType.SET);
+    config.getMapConfig("__vertx.haInfo").setBackupCount(1);
+    config.getMapConfig("__vertx.nodeInfo").setBackupCount(1);
+    return config;
+  }
+}

@@ -1,0 +1,22 @@
+package io.boottorrent.proto;
+
+/**
+ * Every event-bus address, in one place. Dotted lowercase; "publish" addresses fan out to every
+ * subscriber in the cluster, "request" addresses expect exactly one reply.
+ */
+public final class Addresses {
+  private Addresses() {}
+
+  /** publish {@link ImageEvent} (type ADDED) when an image has been fully stored. */
+  public static final String IMAGE_ADDED = "catalog.image.added";
+  /** publish {@link ImageEvent} (type REMOVED) after an image was deleted. */
+  public static final String IMAGE_REMOVED = "catalog.image.removed";
+  /** request (empty body) → reply {@link ImageList} with .torrent bytes, for seeders starting up. */
+  public static final String IMAGE_LIST = "catalog.image.list";
+  /** publish {@link BootEvent}: every stage of every boot, from agents (via HTTP) and services. */
+  public static final String BOOT_EVENT = "boot.event";
+  /** publish {@link SeederStatus} from each seeder instance, every few seconds. */
+  public static final String SEEDER_STATUS = "seeder.status";
+  /** publish {@link SwarmStats} from the tracker when a swarm's counts change. */
+  public static final String SWARM_STATS = "tracker.swarm.stats";
+}

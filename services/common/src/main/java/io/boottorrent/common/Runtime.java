@@ -53,8 +53,14 @@ public final class Runtime {
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
-    List<String> members = BtConfig.strings(cluster, "members");
-    join.getTcpIpConfig().setEnabled(true).setMembers(members.isEmpty() ? List.of(host) : members);
+    String serviceDns = cluster.getString("kubernetesServiceDns", "");
+    if (!serviceDns.isBlank()) {
+      // Kubernetes: members found through the headless service's DNS records (no API access needed).
+      join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", serviceDns);
+    } else {
+      List<String> members = BtConfig.strings(cluster, "members");
+      join.getTcpIpConfig().setEnabled(true).setMembers(members.isEmpty() ? List.of(host) : members);
+    }
     // The same structures Vert.x's default-cluster.xml declares (subscriptions as a SET multimap).
     config.getMultiMapConfig("__vertx.subs").setBackupCount(1)
         .setValueCollectionType(com.hazelcast.config.MultiMapConfig.ValueCollectionType.SET);

@@ -1,0 +1,44 @@
+# BootTorrent — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+MVNW := ./mvnw -B -ntp
+# Debian packages the tests drive as real third-party peers.
+TEST_PACKAGES := aria2 transmission-cli iproute2
+JAR := services/cli/target/boottorrent.jar
+
+.PHONY: all build run test deps clean help
+
+all: build
+
+help:
+	@echo "make run    build, start catalog+tracker+seeder and boot-storm a demo image with local agents"
+	@echo "make test   install test tools (Debian packages) and run every test"
+	@echo "make build  build bin/boottorrent's jar ($(JAR))"
+	@echo "make clean  remove build output and the demo's run/ folder"
+
+build: $(JAR)
+
+$(JAR): $(shell find pom.xml shared-proto services client-image -name pom.xml -o -name '*.java' -o -name '*.proto' -o -name '*.yaml' -o -name '*.xml' 2>/dev/null | grep -v /target/)
+	$(MVNW) -q -DskipTests install
+
+run: build
+	bin/boottorrent demo $(ARGS)
+
+# Installs missing Debian packages (as root: apt-get update once, then install); never fails the
+# build when not root — the tests that need a package skip with a message saying which.
+deps:
+	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "not root: cannot install $$missing; tests needing them will be skipped"; \
+	  fi; \
+	fi
+
+test: deps
+	$(MVNW) install
+
+clean:
+	$(MVNW) -q clean
+	rm -rf run

@@ -1,0 +1,119 @@
+package io.boottorrent.agent;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import io.boottorrent.common.ProtoHttp;
+import io.boottorrent.proto.BootAssignment;
+import io.boottorrent.proto.BootEvent;
+import io.boottorrent.proto.ImageManifest;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
+
+/** The agent's side of the catalog REST API, in binary protobuf. */
+public final class CatalogClient {
+  private final Vertx vertx;
+  private final WebClient client;
+  private final String base;
+
+  public CatalogClient(Vertx vertx, String catalogUrl) {
+    this.vertx = vertx;
+    URI uri = URI.create(catalogUrl);
+    if (uri.getHost() == null) {
+      throw new IllegalArgumentException("catalog URL has no host: " + catalogUrl);
+    }
+    this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5000).setIdleTimeout(30));
+    this.base = catalogUrl.endsWith("/") ? catalogUrl.substring(0, catalogUrl.length() - 1) : catalogUrl;
+  }
+
+  public Future<BootAssignment> assignment(String mac) {
+    return retrying(() -> get("/api/v1/boot/" + enc(mac)).map(b -> parse(b, BootAssignment.parser())), 10);
+  }
+
+  public Future<ImageManifest> image(String name) {
+    return retrying(() -> get("/api/v1/images/" + enc(name)).map(b -> parse(b, ImageManifest.parser())), 5);
+  }
+
+  public Future<byte[]> torrent(String name) {
+    return retrying(() -> get("/api/v1/images/" + enc(name) + "/torrent").map(Buffer::getBytes), 5);
+  }
+
+  public Future<Void> report(BootEvent event) {
+    return client.postAbs(base + "/api/v1/events")
+        .putHeader("Content-Type", ProtoHttp.PROTOBUF)
+        .timeout(5000)
+        .sendBuffer(Buffer.buffer(event.toByteArray()))
+        .compose(r -> r.statusCode() / 100 == 2
+            ? Future.<Void>succeededFuture()
+            : Future.failedFuture("catalog refused boot event: HTTP " + r.statusCode() + " " + r.bodyAsString()));
+  }
+
+  public void close() {
+    client.close();
+  }
+
+  private Future<Buffer> get(String path) {
+    return client.getAbs(base + path)
+        .putHeader("Accept", ProtoHttp.PROTOBUF)
+        .timeout(10_000)
+        .send()
+        .compose(this::ok);
+  }
+
+  private Future<Buffer> ok(HttpResponse<Buffer> response) {
+    if (response.statusCode() == 200) {
+      return Future.succeededFuture(response.body() == null ? Buffer.buffer() : response.body());
+    }
+    return Future.failedFuture(new CatalogError(response.statusCode(),
+        "catalog answered HTTP " + response.statusCode() + ": " + response.bodyAsString()));
+  }
+
+  /** Retries transport failures and 5xx (the catalog may still be starting); a 4xx is final. */
+  private <T> Future<T> retrying(Supplier<Future<T>> call, int attempts) {
+    Promise<T> promise = Promise.promise();
+    attempt(call, attempts, 500, promise);
+    return promise.future();
+  }
+
+  private <T> void attempt(Supplier<Future<T>> call, int left, long delay, Promise<T> promise) {
+    call.get().onComplete(ar -> {
+      if (ar.succeeded()) {
+        promise.complete(ar.result());
+      } else if (left <= 1 || (ar.cause() instanceof CatalogError e && e.status < 500)) {
+        promise.fail(ar.cause());
+      } else {
+        vertx.setTimer(delay, id -> attempt(call, left - 1, Math.min(delay * 2, 8000), promise));
+      }
+    });
+  }
+
+  private static <M extends Message> M parse(Buffer body, com.google.protobuf.Parser<M> parser) {
+    try {
+      return parser.parseFrom(body.getBytes());
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("catalog sent a malformed message: " + e.getMessage(), e);
+    }
+  }
+
+  private static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  /** A non-2xx answer from the catalog. */
+  public static final class CatalogError extends RuntimeException {
+    final int status;
+
+    CatalogError(int status, String message) {
+      super(message);
+      this.status = status;
+    }
+  }
+}

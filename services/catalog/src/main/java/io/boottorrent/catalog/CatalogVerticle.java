@@ -1,0 +1,355 @@
+package io.boottorrent.catalog;
+
+import com.google.protobuf.Message;
+import io.boottorrent.common.Json;
+import io.boottorrent.common.ProtoHttp;
+import io.boottorrent.proto.Addresses;
+import io.boottorrent.proto.AddImageRequest;
+import io.boottorrent.proto.BootAssignment;
+import io.boottorrent.proto.BootEvent;
+import io.boottorrent.proto.BootPolicy;
+import io.boottorrent.proto.BootStage;
+import io.boottorrent.proto.Codecs;
+import io.boottorrent.proto.ImageEvent;
+import io.boottorrent.proto.ImageFile;
+import io.boottorrent.proto.ImageList;
+import io.boottorrent.proto.ImageManifest;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The image catalog service: the REST API of docs/ARCHITECTURE.md over an {@link ImageStore}, the
+ * BEP 19 web seed ({@code /seed/<image>/<file>} with HTTP Range), boot assignment by
+ * {@link BootPolicies}, and boot-event ingest. Reads its {@code catalog} section of the config tree.
+ *
+ * <p>Event bus: publishes {@link ImageEvent} ADDED (with torrent bytes) on
+ * {@link Addresses#IMAGE_ADDED} and REMOVED on {@link Addresses#IMAGE_REMOVED}, republishes every
+ * ingested {@link BootEvent} on {@link Addresses#BOOT_EVENT}, and answers {@link Addresses#IMAGE_LIST}
+ * requests with an {@link ImageList} with torrent bytes.
+ *
+ * <p>Deploy one instance per data dir: the store locks it, so a second instance fails to start.
+ * Disk work (adds, deletes, policy writes, start-up recovery) runs on worker threads; the event
+ * loop only reads the store's in-memory state.
+ */
+public class CatalogVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(CatalogVerticle.class);
+
+  /** Largest request body (JSON or protobuf) the API accepts. */
+  public static final long BODY_LIMIT = 1024 * 1024;
+  public static final int DEFAULT_EVENTS_LIMIT = 100;
+  public static final String BITTORRENT = "application/x-bittorrent";
+  public static final String API = "/api/v1";
+
+  private final EventLog events = new EventLog(EventLog.DEFAULT_CAPACITY);
+  private final Map<String, LongAdder> webSeedBytes = new ConcurrentHashMap<>();
+  private CatalogOptions options;
+  private volatile ImageStore store;
+  private volatile HttpServer server;
+
+  @Override
+  public Future<?> start() {
+    options = CatalogOptions.fromConfig(config());
+    Codecs.registerAll(vertx.eventBus());
+    return vertx.executeBlocking(() -> ImageStore.open(options.storeSettings(this::webSeedPort)))
+        .compose(opened -> {
+          store = opened;
+          MessageConsumer<Object> imageList = vertx.eventBus().consumer(Addresses.IMAGE_LIST, this::replyImageList);
+          Future<HttpServer> listen = vertx.createHttpServer(new HttpServerOptions())
+              .requestHandler(router())
+              .listen(options.httpPort(), options.host())
+              .onSuccess(s -> {
+                server = s;
+                LOG.info("catalog listening on {}:{} (data dir {}, import roots {})", options.host(),
+                    s.actualPort(), options.dataDir(), opened.settings().effectiveImportRoots());
+              });
+          return Future.all(imageList.completion(), listen);
+        })
+        .recover(failure -> closeStore().transform(closed -> Future.failedFuture(failure)));
+  }
+
+  @Override
+  public Future<?> stop() {
+    return closeStore();
+  }
+
+  private Future<Void> closeStore() {
+    ImageStore s = store;
+    if (s == null) {
+      return Future.succeededFuture();
+    }
+    return vertx.executeBlocking(() -> {
+      s.close();
+      return null;
+    });
+  }
+
+  /** The port the HTTP server listens on; -1 before it does. */
+  public int actualPort() {
+    HttpServer s = server;
+    return s == null ? -1 : s.actualPort();
+  }
+
+  private int webSeedPort() {
+    int port = actualPort();
+    return port > 0 ? port : options.httpPort();
+  }
+
+  // ------------------------------------------------------------------------------------- routing
+
+  Router router() {
+    Router router = Router.router(vertx);
+    router.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
+    router.post(API + "/images").handler(guard(this::addImage));
+    router.get(API + "/images").handler(guard(this::listImages));
+    router.get(API + "/images/:name").handler(guard(this::showImage));
+    router.get(API + "/images/:name/torrent").handler(guard(this::torrent));
+    router.delete(API + "/images/:name").handler(guard(this::deleteImage));
+    router.get(API + "/boot/:mac").handler(guard(this::boot));
+    router.get(API + "/policy").handler(guard(ctx -> ProtoHttp.send(ctx, 200, store.policy())));
+    router.put(API + "/policy").handler(guard(this::putPolicy));
+    router.post(API + "/events").handler(guard(this::postEvent));
+    router.get(API + "/events").handler(guard(this::listEvents));
+    router.get(API + "/stats").handler(guard(this::stats));
+    router.route(HttpMethod.GET, CatalogOptions.SEED_PATH + "*").handler(guard(this::seed));
+    router.route(HttpMethod.HEAD, CatalogOptions.SEED_PATH + "*").handler(guard(this::seed));
+    router.route().failureHandler(this::failure);
+    router.errorHandler(404, ctx -> ProtoHttp.error(ctx, 404, "no such resource: " + ctx.request().path()));
+    router.errorHandler(405, ctx -> ProtoHttp.error(ctx, 405,
+        ctx.request().method() + " is not allowed on " + ctx.request().path()));
+    return router;
+  }
+
+  /** A handler body that may throw; whatever it throws goes to {@link #failure}. */
+  @FunctionalInterface
+  private interface Body {
+    void handle(RoutingContext ctx) throws Exception;
+  }
+
+  private static Handler<RoutingContext> guard(Body body) {
+    return ctx -> {
+      try {
+        body.handle(ctx);
+      } catch (Exception e) {
+        ctx.fail(e);
+      }
+    };
+  }
+
+  /** Client errors become their 4xx; anything else is a 500 with the reason, and logged. */
+  private void failure(RoutingContext ctx) {
+    if (ctx.response().headWritten()) {
+      LOG.warn("{} {} failed after the response started: {}", ctx.request().method(), ctx.request().path(),
+          String.valueOf(ctx.failure()));
+      ctx.response().reset();
+      return;
+    }
+    Throwable failure = ctx.failure();
+    if (failure instanceof CatalogException e) {
+      ProtoHttp.error(ctx, e.status(), e.getMessage());
+    } else if (failure instanceof ProtoHttp.BadRequest e) {
+      ProtoHttp.error(ctx, e.status(), e.getMessage());
+    } else if (failure == null && ctx.statusCode() == 413) {
+      ProtoHttp.error(ctx, 413, "request body larger than " + BODY_LIMIT + " bytes");
+    } else if (failure == null && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
+      ProtoHttp.error(ctx, ctx.statusCode(), "bad request");
+    } else {
+      LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
+      String reason = failure == null ? "internal error" : "internal error: " + failure;
+      ProtoHttp.error(ctx, 500, reason);
+    }
+  }
+
+  private static <B extends Message.Builder> B parse(RoutingContext ctx, B builder) throws ProtoHttp.BadRequest {
+    try {
+      return ProtoHttp.parse(ctx, builder);
+    } catch (RuntimeException e) {
+      throw new ProtoHttp.BadRequest("malformed " + builder.getDescriptorForType().getName() + ": " + e.getMessage());
+    }
+  }
+
+  // -------------------------------------------------------------------------------------- images
+
+  private void addImage(RoutingContext ctx) throws ProtoHttp.BadRequest {
+    AddImageRequest request = parse(ctx, AddImageRequest.newBuilder()).build();
+    vertx.executeBlocking(() -> store.add(request), false)
+        .onSuccess(manifest -> {
+          vertx.eventBus().publish(Addresses.IMAGE_ADDED,
+              ImageEvent.newBuilder().setType(ImageEvent.Type.ADDED).setImage(manifest).build());
+          ctx.response().putHeader(HttpHeaders.LOCATION, API + "/images/" + manifest.getName());
+          ProtoHttp.send(ctx, 201, withoutTorrent(manifest));
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void listImages(RoutingContext ctx) {
+    ImageList.Builder list = ImageList.newBuilder();
+    for (ImageManifest m : store.list()) {
+      list.addImages(withoutTorrent(m));
+    }
+    ProtoHttp.send(ctx, 200, list.build());
+  }
+
+  private void showImage(RoutingContext ctx) {
+    ProtoHttp.send(ctx, 200, withoutTorrent(image(ctx)));
+  }
+
+  private void torrent(RoutingContext ctx) {
+    ImageManifest m = image(ctx);
+    ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, BITTORRENT)
+        .putHeader("Content-Disposition", "attachment; filename=\"" + m.getName() + ".torrent\"")
+        .end(Buffer.buffer(m.getTorrent().toByteArray()));
+  }
+
+  private void deleteImage(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    vertx.executeBlocking(() -> store.delete(name), false)
+        .onSuccess(removed -> {
+          vertx.eventBus().publish(Addresses.IMAGE_REMOVED,
+              ImageEvent.newBuilder().setType(ImageEvent.Type.REMOVED).setImage(withoutTorrent(removed)).build());
+          ctx.response().setStatusCode(204).end();
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private ImageManifest image(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    return store.get(name).orElseThrow(() -> CatalogException.notFound("no image named '" + name + "'"));
+  }
+
+  private void replyImageList(io.vertx.core.eventbus.Message<Object> request) {
+    request.reply(ImageList.newBuilder().addAllImages(store.list()).build());
+  }
+
+  static ImageManifest withoutTorrent(ImageManifest m) {
+    return m.getTorrent().isEmpty() ? m : m.toBuilder().clearTorrent().build();
+  }
+
+  // ------------------------------------------------------------------------------ boot and policy
+
+  private void boot(RoutingContext ctx) {
+    BootAssignment assignment = BootPolicies.assign(store.policy(), ctx.pathParam("mac"), store.list());
+    ProtoHttp.send(ctx, 200, assignment);
+  }
+
+  private void putPolicy(RoutingContext ctx) throws ProtoHttp.BadRequest {
+    BootPolicy requested = parse(ctx, BootPolicy.newBuilder()).build();
+    vertx.executeBlocking(() -> store.putPolicy(requested), false)
+        .onSuccess(stored -> ProtoHttp.send(ctx, 200, stored))
+        .onFailure(ctx::fail);
+  }
+
+  // -------------------------------------------------------------------------------------- events
+
+  private void postEvent(RoutingContext ctx) throws ProtoHttp.BadRequest {
+    BootEvent.Builder event = parse(ctx, BootEvent.newBuilder());
+    event.setMac(BootPolicies.normalizeMac(event.getMac()));
+    if (event.getStage() == BootStage.BOOT_STAGE_UNSPECIFIED) {
+      throw CatalogException.badRequest("stage is required");
+    }
+    if (event.getTimestampMs() == 0) {
+      event.setTimestampMs(System.currentTimeMillis());
+    }
+    BootEvent e = event.build();
+    events.add(e);
+    vertx.eventBus().publish(Addresses.BOOT_EVENT, e);
+    ctx.response().setStatusCode(202).end();
+  }
+
+  private void listEvents(RoutingContext ctx) {
+    String mac = ctx.queryParams().get("mac");
+    String normalized = mac == null || mac.isEmpty() ? null : BootPolicies.normalizeMac(mac);
+    int limit = DEFAULT_EVENTS_LIMIT;
+    String limitParam = ctx.queryParams().get("limit");
+    if (limitParam != null && !limitParam.isEmpty()) {
+      try {
+        limit = Integer.parseInt(limitParam.trim());
+      } catch (NumberFormatException e) {
+        limit = 0;
+      }
+      if (limit < 1) {
+        throw CatalogException.badRequest("limit must be a positive integer, got '" + limitParam + "'");
+      }
+    }
+    List<BootEvent> latest = events.latest(normalized, Math.min(limit, EventLog.DEFAULT_CAPACITY));
+    String body = latest.stream().map(Json::print).collect(Collectors.joining(",", "{\"events\":[", "]}"));
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, ProtoHttp.JSON).end(body);
+  }
+
+  private void stats(RoutingContext ctx) {
+    JsonObject bytes = new JsonObject();
+    new TreeMap<>(webSeedBytes).forEach((image, counter) -> bytes.put(image, counter.sum()));
+    ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, ProtoHttp.JSON)
+        .end(new JsonObject().put("webSeedBytes", bytes).put("images", store.list().size()).encode());
+  }
+
+  // ------------------------------------------------------------------------------------ web seed
+
+  /**
+   * {@code GET|HEAD /seed/<image>/<file>}: a file of a stored image, whole or one byte range. Only
+   * files the image's manifest lists are served, so no path can leave the payload folder.
+   */
+  private void seed(RoutingContext ctx) {
+    String rest = ctx.normalizedPath().substring(CatalogOptions.SEED_PATH.length());
+    int slash = rest.indexOf('/');
+    String name = slash > 0 ? rest.substring(0, slash) : rest;
+    String fileName = slash > 0 ? rest.substring(slash + 1) : "";
+    Optional<ImageManifest> manifest = store.get(name);
+    Optional<ImageFile> file = manifest.flatMap(m -> m.getFilesList().stream()
+        .filter(f -> f.getPath().equals(fileName))
+        .findFirst());
+    Optional<Path> path = store.payloadFile(name, fileName);
+    if (file.isEmpty() || path.isEmpty()) {
+      throw CatalogException.notFound("no file '" + fileName + "' in image '" + name + "'");
+    }
+    long size = file.get().getSize();
+    String etag = "\"" + file.get().getSha256() + "\"";
+    String ifRange = ctx.request().getHeader("If-Range");
+    ByteRange range = ifRange != null && !ifRange.trim().equals(etag)
+        ? ByteRange.whole(size)
+        : ByteRange.parse(ctx.request().getHeader("Range"), size);
+
+    HttpServerResponse response = ctx.response()
+        .putHeader(HttpHeaders.ACCEPT_RANGES, "bytes")
+        .putHeader(HttpHeaders.ETAG, etag)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/octet-stream");
+    if (!range.satisfiable()) {
+      response.setStatusCode(416).putHeader(HttpHeaders.CONTENT_RANGE, "bytes */" + size).end();
+      return;
+    }
+    if (range.partial()) {
+      response.setStatusCode(206).putHeader(HttpHeaders.CONTENT_RANGE, range.contentRange(size));
+    }
+    if (ctx.request().method() == HttpMethod.HEAD) {
+      response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(range.length())).end();
+      return;
+    }
+    response.sendFile(path.get().toString(), range.offset(), range.length())
+        .onSuccess(v -> webSeedBytes.computeIfAbsent(name, k -> new LongAdder()).add(range.length()))
+        .onFailure(err -> LOG.warn("web seed {}/{} [{}+{}] failed: {}", name, fileName, range.offset(),
+            range.length(), err.toString()));
+  }
+}

@@ -1,0 +1,56 @@
+package io.boottorrent.cli;
+
+import io.boottorrent.agent.AgentResult;
+import io.boottorrent.agent.AgentVerticle;
+import io.boottorrent.common.BtConfig;
+import io.boottorrent.common.Runtime;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Runs the client agent once: menu, swarm download, verification, launch. */
+@Command(name = "agent", mixinStandardHelpOptions = true,
+    description = "Boot this machine through BootTorrent (the client image runs this).")
+final class AgentCommand implements Callable<Integer> {
+  @Option(names = {"-c", "--config"}, description = "YAML config file (agent.* keys).") Path config;
+  @Option(names = "--catalog", description = "Catalog URL, e.g. http://10.0.0.1:8080") String catalog;
+  @Option(names = "--mac", description = "This machine's MAC (default: first interface's)") String mac;
+  @Option(names = "--launcher", description = "auto, none, kexec, qemu, exec") String launcher;
+  @Option(names = "--image", description = "Boot this image without the menu") String image;
+  @Option(names = "--work-dir", description = "Where the image is downloaded") Path workDir;
+  @Option(names = "--seed-seconds", description = "Seed this long after verification") Integer seedSeconds;
+  @Option(names = "--non-interactive", description = "Do not read keys; the countdown decides") boolean nonInteractive;
+
+  @Override
+  public Integer call() {
+    JsonObject cfg = BtConfig.load(config, System.getenv());
+    JsonObject agent = cfg.getJsonObject("agent");
+    if (catalog != null) agent.put("catalogUrl", catalog);
+    if (mac != null) agent.put("mac", mac);
+    if (launcher != null) agent.put("launcher", launcher);
+    if (image != null) agent.put("image", image);
+    if (workDir != null) agent.put("workDir", workDir.toAbsolutePath().toString());
+    if (seedSeconds != null) agent.put("seedSeconds", seedSeconds);
+    if (nonInteractive) agent.put("interactive", false);
+    cfg.getJsonObject("cluster").put("enabled", false); // the agent talks HTTP, it never joins the cluster
+    Vertx vertx = Runtime.start(cfg).await();
+    try {
+      AgentVerticle verticle = new AgentVerticle();
+      vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(cfg)).await();
+      AgentResult result = verticle.result().await();
+      System.out.printf("booted %s with %s: %d bytes, %.1f s download, %d bytes from peers, %d uploaded%n",
+          result.image(), result.launcher(), result.bytesTotal(), result.downloadMillis() / 1000.0,
+          result.bytesFromSwarm(), result.bytesUploaded());
+      return result.exitCode();
+    } catch (RuntimeException e) {
+      System.err.println("error: " + e.getMessage());
+      return 1;
+    } finally {
+      vertx.close().await();
+    }
+  }
+}

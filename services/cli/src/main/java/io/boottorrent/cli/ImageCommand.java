@@ -1,0 +1,159 @@
+package io.boottorrent.cli;
+
+import io.boottorrent.common.Json;
+import io.boottorrent.proto.AddImageRequest;
+import io.boottorrent.proto.ImageKind;
+import io.boottorrent.proto.ImageList;
+import io.boottorrent.proto.ImageManifest;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Operator commands against a running catalog's REST API. */
+@Command(name = "image", mixinStandardHelpOptions = true, description = "Manage images in the catalog.",
+    subcommands = {ImageCommand.Add.class, ImageCommand.ListImages.class, ImageCommand.Show.class,
+        ImageCommand.Delete.class})
+final class ImageCommand {
+  static final String DEFAULT_CATALOG = "http://127.0.0.1:8080";
+
+  abstract static class Remote implements Callable<Integer> {
+    @Option(names = "--catalog", defaultValue = "${env:BOOTTORRENT_CATALOG_URL:-" + DEFAULT_CATALOG + "}",
+        description = "Catalog URL (default: ${DEFAULT-VALUE}).")
+    String catalog;
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+      try {
+        return http.send(request.header("Accept", "application/json").timeout(Duration.ofMinutes(30)).build(),
+            HttpResponse.BodyHandlers.ofString());
+      } catch (java.net.ConnectException e) {
+        throw new IOException("cannot reach the catalog at " + catalog + " (is `boottorrent serve` running?)", e);
+      }
+    }
+
+    URI uri(String path) {
+      return URI.create(catalog.replaceAll("/+$", "") + path);
+    }
+
+    /** Prints the body on 2xx, the catalog's reason otherwise; returns the exit code. */
+    int finish(HttpResponse<String> response, java.util.function.Consumer<String> onOk) {
+      if (response.statusCode() / 100 == 2) {
+        onOk.accept(response.body());
+        return 0;
+      }
+      String reason = response.body();
+      try {
+        reason = new JsonObject(response.body()).getString("error", reason);
+      } catch (RuntimeException notJson) {
+        // keep the raw body
+      }
+      System.err.println("error: " + reason + " (HTTP " + response.statusCode() + ")");
+      return response.statusCode() / 100 == 4 ? 2 : 1;
+    }
+
+    static String enc(String s) {
+      return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+  }
+
+  @Command(name = "add", mixinStandardHelpOptions = true,
+      description = "Add an image from files on the catalog's machine; builds its torrent and manifest.")
+  static final class Add extends Remote {
+    @Option(names = "--name", required = true, description = "Image name: [a-z0-9][a-z0-9._-]*") String name;
+    @Option(names = "--kind", required = true, description = "kexec, qemu or exec") ImageKind kind;
+    @Option(names = "--kernel", description = "kexec: kernel file") Path kernel;
+    @Option(names = "--initrd", description = "kexec: initrd file") Path initrd;
+    @Option(names = "--cmdline", description = "kexec: kernel command line") String cmdline;
+    @Option(names = "--disk", description = "qemu: disk image") Path disk;
+    @Option(names = "--binary", description = "exec: program") Path binary;
+    @Option(names = "--arg", description = "qemu/exec: an argument (repeat for more)") List<String> args;
+    @Option(names = "--description") String description;
+    @Option(names = "--piece-length", description = "bytes, power of two; default: from the size") int pieceLength;
+
+    @Override
+    public Integer call() throws Exception {
+      AddImageRequest.Builder b = AddImageRequest.newBuilder().setName(name).setKind(kind).setPieceLength(pieceLength);
+      if (kernel != null) b.setKernel(kernel.toAbsolutePath().toString());
+      if (initrd != null) b.setInitrd(initrd.toAbsolutePath().toString());
+      if (cmdline != null) b.setCmdline(cmdline);
+      if (disk != null) b.setDisk(disk.toAbsolutePath().toString());
+      if (binary != null) b.setBinary(binary.toAbsolutePath().toString());
+      if (args != null) b.addAllArgs(args);
+      if (description != null) b.setDescription(description);
+      System.err.println("adding " + name + " (hashing and building the torrent)...");
+      HttpResponse<String> response = send(HttpRequest.newBuilder(uri("/api/v1/images"))
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(Json.print(b.build()))));
+      return finish(response, body -> System.out.println(summary(parse(body))));
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List the catalog's images.")
+  static final class ListImages extends Remote {
+    @Override
+    public Integer call() throws Exception {
+      return finish(send(HttpRequest.newBuilder(uri("/api/v1/images")).GET()), body -> {
+        ImageList.Builder list = ImageList.newBuilder();
+        try {
+          Json.parse(body, list);
+        } catch (IOException e) {
+          throw new IllegalStateException(e);
+        }
+        System.out.printf("%-24s %-6s %12s  %s%n", "NAME", "KIND", "SIZE", "INFO-HASH");
+        for (ImageManifest m : list.getImagesList()) {
+          System.out.printf("%-24s %-6s %12d  %s%n", m.getName(), m.getKind().name().toLowerCase(),
+              m.getTotalSize(), m.getInfoHash());
+        }
+      });
+    }
+  }
+
+  @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one image's manifest (JSON).")
+  static final class Show extends Remote {
+    @Parameters(index = "0") String name;
+
+    @Override
+    public Integer call() throws Exception {
+      return finish(send(HttpRequest.newBuilder(uri("/api/v1/images/" + enc(name))).GET()),
+          body -> System.out.println(new JsonObject(body).encodePrettily()));
+    }
+  }
+
+  @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete an image and its files.")
+  static final class Delete extends Remote {
+    @Parameters(index = "0") String name;
+
+    @Override
+    public Integer call() throws Exception {
+      return finish(send(HttpRequest.newBuilder(uri("/api/v1/images/" + enc(name))).DELETE()),
+          body -> System.out.println("deleted " + name));
+    }
+  }
+
+  static ImageManifest parse(String json) {
+    try {
+      return Json.parse(json, ImageManifest.newBuilder()).build();
+    } catch (IOException e) {
+      throw new IllegalStateException("catalog sent malformed JSON: " + e.getMessage(), e);
+    }
+  }
+
+  static String summary(ImageManifest m) {
+    return String.format("%s (%s): %d bytes in %d file(s), piece %d KiB, info-hash %s",
+        m.getName(), m.getKind().name().toLowerCase(), m.getTotalSize(), m.getFilesCount(),
+        m.getPieceLength() / 1024, m.getInfoHash());
+  }
+}

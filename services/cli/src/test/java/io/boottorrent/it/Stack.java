@@ -1,0 +1,107 @@
+package io.boottorrent.it;
+
+import io.boottorrent.agent.AgentResult;
+import io.boottorrent.agent.AgentVerticle;
+import io.boottorrent.catalog.CatalogVerticle;
+import io.boottorrent.common.Json;
+import io.boottorrent.common.TestSupport;
+import io.boottorrent.proto.AddImageRequest;
+import io.boottorrent.proto.Codecs;
+import io.boottorrent.proto.ImageKind;
+import io.boottorrent.proto.ImageManifest;
+import io.boottorrent.seeder.SeederVerticle;
+import io.boottorrent.tracker.TrackerVerticle;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+
+/** Catalog + tracker + seeder in one standalone Vert.x on loopback, for the integration tests. */
+final class Stack implements AutoCloseable {
+  final Vertx vertx = Vertx.vertx();
+  final JsonObject config;
+  final Path dir;
+  final SeederVerticle seeder = new SeederVerticle();
+
+  Stack(Path dir, long seederUploadLimit, boolean webSeed) {
+    this.dir = dir;
+    Codecs.registerAll(vertx.eventBus());
+    config = TestSupport.loopbackConfig(dir.resolve("data"));
+    config.getJsonObject("seeder").put("uploadLimit", seederUploadLimit).put("statusIntervalMs", 500);
+    config.getJsonObject("catalog").put("webSeed", webSeed).put("defaultMenuTimeoutSeconds", 1);
+    DeploymentOptions options = new DeploymentOptions().setConfig(config);
+    vertx.deployVerticle(new CatalogVerticle(), options).await();
+    vertx.deployVerticle(new TrackerVerticle(), options).await();
+    vertx.deployVerticle(seeder, options).await();
+  }
+
+  String catalogUrl() {
+    return "http://127.0.0.1:" + config.getJsonObject("catalog").getInteger("httpPort");
+  }
+
+  /** Adds a kexec image of {@code size} random bytes (initrd) + a 1 MiB kernel through the REST API. */
+  ImageManifest addImage(String name, long size) throws IOException, InterruptedException {
+    Path src = Files.createDirectories(dir.resolve("data/import/" + name));
+    writeRandom(src.resolve("vmlinuz"), 1 << 20, 7);
+    writeRandom(src.resolve("initrd"), size, 11);
+    AddImageRequest request = AddImageRequest.newBuilder().setName(name).setKind(ImageKind.KEXEC)
+        .setKernel(src.resolve("vmlinuz").toString()).setInitrd(src.resolve("initrd").toString())
+        .setCmdline("console=ttyS0").build();
+    HttpResponse<String> response = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(catalogUrl() + "/api/v1/images"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(Json.print(request))).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 201) {
+      throw new IllegalStateException("add failed: " + response.statusCode() + " " + response.body());
+    }
+    return Json.parse(response.body(), ImageManifest.newBuilder()).build();
+  }
+
+  String get(String path) throws IOException, InterruptedException {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(catalogUrl() + path)).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  /** Deploys one agent (launcher none, no console) and returns its result. */
+  Future<AgentResult> agent(int index, JsonObject overrides) {
+    JsonObject cfg = config.copy();
+    cfg.getJsonObject("agent")
+        .put("catalogUrl", catalogUrl())
+        .put("mac", String.format("02:00:00:00:00:%02x", index))
+        .put("workDir", dir.resolve("agent-" + index).toString())
+        .put("launcher", "none").put("interactive", false).put("listenHost", "127.0.0.1")
+        .put("progressIntervalMs", 1000)
+        .mergeIn(overrides);
+    AgentVerticle agent = new AgentVerticle(null, new PrintStream(OutputStream.nullOutputStream()));
+    return vertx.deployVerticle(agent, new DeploymentOptions().setConfig(cfg)).compose(id -> agent.result());
+  }
+
+  static void writeRandom(Path file, long size, long seed) throws IOException {
+    SplittableRandom random = new SplittableRandom(seed);
+    byte[] block = new byte[1 << 20];
+    try (OutputStream out = Files.newOutputStream(file)) {
+      for (long left = size; left > 0; left -= block.length) {
+        for (int i = 0; i < block.length; i++) {
+          block[i] = (byte) random.nextInt(256);
+        }
+        out.write(block, 0, (int) Math.min(block.length, left));
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    vertx.close().await();
+  }
+}

@@ -1,0 +1,81 @@
+package io.boottorrent.common;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BtConfigTest {
+  @TempDir Path dir;
+
+  @Test
+  void defaultsNeverEnableMulticastAndListEveryService() {
+    JsonObject defaults = BtConfig.defaults();
+    assertThat(defaults.getJsonObject("cluster").getBoolean("enabled")).isFalse();
+    assertThat(defaults.getJsonObject("cluster").getString("host")).isEqualTo("127.0.0.1");
+    assertThat(defaults.fieldNames()).contains("catalog", "tracker", "seeder", "agent", "health");
+  }
+
+  @Test
+  void fileIsDeepMergedOverDefaults() throws IOException {
+    Path file = dir.resolve("bt.yaml");
+    Files.writeString(file, "catalog:\n  httpPort: 9000\ndataDir: /srv/bt\n");
+    JsonObject config = BtConfig.load(file, Map.of());
+    assertThat(config.getJsonObject("catalog").getInteger("httpPort")).isEqualTo(9000);
+    assertThat(config.getJsonObject("catalog").getBoolean("webSeed")).isTrue(); // kept from defaults
+    assertThat(config.getString("dataDir")).isEqualTo("/srv/bt");
+  }
+
+  @Test
+  void environmentOverridesLeavesWithTheirTypes() {
+    JsonObject config = BtConfig.load(null, Map.of(
+        "BOOTTORRENT_CATALOG_HTTPPORT", "8181",
+        "BOOTTORRENT_CLUSTER_ENABLED", "true",
+        "BOOTTORRENT_CLUSTER_MEMBERS", "10.0.0.1:5701, 10.0.0.2:5701",
+        "BOOTTORRENT_PUBLICHOST", "10.0.0.1"));
+    assertThat(config.getJsonObject("catalog").getValue("httpPort")).isEqualTo(8181);
+    assertThat(config.getJsonObject("cluster").getValue("enabled")).isEqualTo(true);
+    assertThat(BtConfig.strings(config.getJsonObject("cluster"), "members")).containsExactly("10.0.0.1:5701", "10.0.0.2:5701");
+    assertThat(BtConfig.publicHost(config)).isEqualTo("10.0.0.1");
+  }
+
+  @Test
+  void unknownVariablesAreReportedNotApplied() {
+    Map<String, String> env = Map.of("BOOTTORRENT_CATALOG_HTTPPROT", "1", "BOOTTORRENT_TRACKER_INTERVAL", "10", "PATH", "/bin");
+    assertThat(EnvOverrides.unknown(BtConfig.defaults(), env)).containsExactly("BOOTTORRENT_CATALOG_HTTPPROT");
+  }
+
+  @Test
+  void brokenYamlSaysWhereAndWhy() throws IOException {
+    Path file = dir.resolve("bad.yaml");
+    Files.writeString(file, "catalog: [unclosed\n");
+    assertThatThrownBy(() -> BtConfig.load(file, Map.of())).hasMessageContaining("bad.yaml");
+    Files.writeString(file, "- a list\n");
+    assertThatThrownBy(() -> BtConfig.load(file, Map.of())).hasMessageContaining("must be a mapping");
+    assertThatThrownBy(() -> BtConfig.load(dir.resolve("missing.yaml"), Map.of())).hasMessageContaining("cannot read config file");
+  }
+
+  @Test
+  void hazelcastConfigJoinsOverTcpOnlyNeverMulticast() {
+    var hz = Runtime.hazelcastConfig(BtConfig.defaults().getJsonObject("cluster"));
+    var join = hz.getNetworkConfig().getJoin();
+    assertThat(join.getMulticastConfig().isEnabled()).isFalse();
+    assertThat(join.getAutoDetectionConfig().isEnabled()).isFalse();
+    assertThat(join.getTcpIpConfig().isEnabled()).isTrue();
+    assertThat(join.getTcpIpConfig().getMembers()).containsExactly("127.0.0.1");
+    assertThat(hz.getNetworkConfig().getInterfaces().getInterfaces()).containsExactly("127.0.0.1");
+    JsonObject k8s = BtConfig.defaults().getJsonObject("cluster").put("kubernetesServiceDns", "bt-hz.bt.svc.cluster.local");
+    var kjoin = Runtime.hazelcastConfig(k8s).getNetworkConfig().getJoin();
+    assertThat(kjoin.getKubernetesConfig().isEnabled()).isTrue();
+    assertThat(kjoin.getTcpIpConfig().isEnabled()).isFalse();
+    assertThat(kjoin.getMulticastConfig().isEnabled()).isFalse();
+    assertThat(List.of(hz.getClusterName())).containsExactly("boottorrent");
+  }
+}

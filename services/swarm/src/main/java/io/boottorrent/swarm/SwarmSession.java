@@ -1,0 +1,751 @@
+package io.boottorrent.swarm;
+
+import io.boottorrent.proto.TorrentStatus;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.libtorrent4j.AddTorrentParams;
+import org.libtorrent4j.Address;
+import org.libtorrent4j.AlertListener;
+import org.libtorrent4j.ErrorCode;
+import org.libtorrent4j.SessionHandle;
+import org.libtorrent4j.SessionManager;
+import org.libtorrent4j.SessionParams;
+import org.libtorrent4j.SettingsPack;
+import org.libtorrent4j.TcpEndpoint;
+import org.libtorrent4j.TorrentFlags;
+import org.libtorrent4j.TorrentHandle;
+import org.libtorrent4j.TorrentInfo;
+import org.libtorrent4j.WebSeedEntry;
+import org.libtorrent4j.alerts.Alert;
+import org.libtorrent4j.alerts.AlertType;
+import org.libtorrent4j.alerts.AlertsDroppedAlert;
+import org.libtorrent4j.alerts.BlockFinishedAlert;
+import org.libtorrent4j.alerts.FileErrorAlert;
+import org.libtorrent4j.alerts.HashFailedAlert;
+import org.libtorrent4j.alerts.ListenFailedAlert;
+import org.libtorrent4j.alerts.ListenSucceededAlert;
+import org.libtorrent4j.alerts.SocketType;
+import org.libtorrent4j.alerts.StateChangedAlert;
+import org.libtorrent4j.alerts.TorrentAlert;
+import org.libtorrent4j.alerts.TorrentDeleteFailedAlert;
+import org.libtorrent4j.alerts.TorrentDeletedAlert;
+import org.libtorrent4j.alerts.TorrentErrorAlert;
+import org.libtorrent4j.alerts.TorrentRemovedAlert;
+import org.libtorrent4j.alerts.TrackerErrorAlert;
+import org.libtorrent4j.alerts.UrlSeedAlert;
+import org.libtorrent4j.swig.alert;
+import org.libtorrent4j.swig.error_code;
+import org.libtorrent4j.swig.ip_filter;
+import org.libtorrent4j.swig.settings_pack;
+import org.libtorrent4j.swig.torrent_flags_t;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One libtorrent session (the seeder's or an agent's) behind a Vert.x-friendly API.
+ *
+ * <p>Threading: every libtorrent call runs on a Vert.x worker ({@code executeBlocking}) or on
+ * libtorrent4j's alert thread, never on an event loop. Futures complete on the caller's context.
+ *
+ * <p>Settings chosen for a boot LAN: DHT, UPnP and NAT-PMP always off, LSD only on request, TCP only
+ * (uTP's LEDBAT would yield to other traffic — not wanted for boot images), several connections per
+ * IP allowed (many peers behind one address, every peer on 127.0.0.1 in tests), no torrent queueing
+ * (a seeder seeds every catalog image; libtorrent's default would queue all but a few), trackers
+ * announced to all at once and honoured down to a 5 s interval, PEX on (libtorrent's default plugin).
+ *
+ * <p>Rate limits: libtorrent 2.0 puts loopback and private addresses into a "local" peer class that
+ * the session-wide limits do not touch. On a boot LAN every peer is local, so this session also puts
+ * local addresses into the global class: {@link Options#uploadLimit}/{@link Options#downloadLimit}
+ * then hold for LAN peers too (the local class still lets them skip unchoke slots). The per-torrent
+ * cap ({@link AddOptions#uploadLimit}) is the torrent's own peer class, which every peer of that
+ * torrent belongs to, loopback included (see SwarmSessionTest).
+ *
+ * <p>Per-peer accounting ({@link #bytesFromPeers}) counts every block a peer delivered
+ * (block_finished alerts), so nothing is lost when a connection closes between two samples, and
+ * reconnections from the same endpoint simply add up. Keys are the connection's remote endpoint:
+ * {@code ip:port} (the peer's listen port for connections this session opened), web seeds are
+ * {@code web:<url>}.
+ */
+public final class SwarmSession {
+  private static final Logger LOG = LoggerFactory.getLogger(SwarmSession.class);
+  /** libtorrent's request size: every block is this long except the tail of a piece. */
+  static final int BLOCK_SIZE = 16 * 1024;
+  private static final long LISTEN_TIMEOUT_MS = 10_000;
+  private static final int[] ALERT_TYPES = {
+      AlertType.LISTEN_SUCCEEDED.swig(), AlertType.LISTEN_FAILED.swig(),
+      AlertType.STATE_CHANGED.swig(), AlertType.TORRENT_FINISHED.swig(), AlertType.TORRENT_CHECKED.swig(),
+      AlertType.TORRENT_ERROR.swig(), AlertType.FILE_ERROR.swig(), AlertType.HASH_FAILED.swig(),
+      AlertType.TORRENT_REMOVED.swig(), AlertType.TORRENT_DELETED.swig(), AlertType.TORRENT_DELETE_FAILED.swig(),
+      AlertType.BLOCK_FINISHED.swig(), AlertType.URL_SEED.swig(), AlertType.TRACKER_ERROR.swig(),
+      AlertType.ALERTS_DROPPED.swig()};
+
+  /**
+   * How the session listens and limits itself.
+   *
+   * @param listenHost interface to listen on ("0.0.0.0" all IPv4, "127.0.0.1" in tests)
+   * @param listenPort TCP port, 0 = any free port
+   * @param lsd local service discovery (multicast on the LAN)
+   * @param uploadLimit session-wide bytes/s, 0 = unlimited (LAN peers included)
+   * @param downloadLimit session-wide bytes/s, 0 = unlimited (LAN peers included)
+   * @param name for logs
+   */
+  public record Options(String listenHost, int listenPort, boolean lsd, long uploadLimit, long downloadLimit,
+                        String name) {
+    public Options {
+      listenHost = listenHost == null || listenHost.isBlank() ? "0.0.0.0" : listenHost.trim();
+      if (listenPort < 0 || listenPort > 65_535) {
+        throw new IllegalArgumentException("listenPort must be 0..65535, got " + listenPort);
+      }
+      if (uploadLimit < 0 || downloadLimit < 0) {
+        throw new IllegalArgumentException("rate limits must be >= 0 (0 = unlimited)");
+      }
+      name = name == null || name.isBlank() ? "swarm" : name;
+    }
+
+    /** 127.0.0.1, any free port, no LSD, no limits: what tests and single-machine demos use. */
+    public static Options loopback(String name) {
+      return new Options("127.0.0.1", 0, false, 0, 0, name);
+    }
+  }
+
+  /**
+   * Per-torrent options.
+   *
+   * @param uploadLimit bytes/s this torrent uploads at most, 0 = no cap; holds for LAN/loopback peers
+   * @param webSeeds false: drop the torrent's url-list (BEP 19); {@link #addWebSeed} adds them later
+   */
+  public record AddOptions(long uploadLimit, boolean webSeeds) {
+    public AddOptions {
+      if (uploadLimit < 0) {
+        throw new IllegalArgumentException("uploadLimit must be >= 0 (0 = none)");
+      }
+    }
+
+    public static AddOptions defaults() {
+      return new AddOptions(0, true);
+    }
+  }
+
+  private final Vertx vertx;
+  private final Options options;
+  private final SessionManager manager = new SessionManager(false);
+  private final Map<String, Torrent> torrents = new ConcurrentHashMap<>();
+  private final CompletableFuture<Void> listening = new CompletableFuture<>();
+  private volatile int listenPort;
+  private volatile boolean closed;
+
+  private SwarmSession(Vertx vertx, Options options) {
+    this.vertx = vertx;
+    this.options = options;
+  }
+
+  /** Starts a session and waits until it listens; fails if the port cannot be bound. */
+  public static Future<SwarmSession> start(Vertx vertx, Options options) {
+    return vertx.executeBlocking(() -> {
+      Libtorrent.ensureLoaded();
+      SwarmSession session = new SwarmSession(vertx, options);
+      session.open();
+      return session;
+    }, false);
+  }
+
+  public Options options() {
+    return options;
+  }
+
+  /** The TCP port peers connect to (the bound one when {@link Options#listenPort} was 0). */
+  public int listenPort() {
+    return listenPort;
+  }
+
+  public Future<String> add(byte[] torrent, Path savePath) {
+    return add(torrent, savePath, AddOptions.defaults());
+  }
+
+  /**
+   * Adds a torrent, started and not auto-managed: libtorrent checks what is already under
+   * {@code savePath} (a complete copy seeds at once) and downloads the rest. Adding a torrent that is
+   * already in the session changes nothing. Returns the v1 info-hash (40 lowercase hex).
+   */
+  public Future<String> add(byte[] torrent, Path savePath, AddOptions options) {
+    if (torrent == null || torrent.length == 0) {
+      return Future.failedFuture(new IllegalArgumentException("empty torrent"));
+    }
+    return blocking(() -> addNow(torrent, savePath.toAbsolutePath().normalize(), options));
+  }
+
+  /** Adds a BEP 19 web seed (a URL ending in "/" for multi-file torrents: URL + name + "/" + path). */
+  public Future<Void> addWebSeed(String infoHash, String url) {
+    return withTorrent(infoHash).compose(t -> blocking(() -> {
+      t.handle.addUrlSeed(url);
+      registerWebSeed(t, url);
+      LOG.info("[{}] {}: web seed {}", options.name(), t.name, url);
+      return null;
+    }));
+  }
+
+  /** Connects to a peer directly (no tracker needed), e.g. another session on the same machine. */
+  public Future<Void> connectPeer(String infoHash, String host, int port) {
+    return withTorrent(infoHash).compose(t -> blocking(() -> {
+      String ip = Address.parseIp(InetAddress.getByName(host).getHostAddress()).toString();
+      t.handle.swig().connect_peer(new TcpEndpoint(ip, port).swig());
+      LOG.debug("[{}] {}: connecting to {}:{}", options.name(), t.name, ip, port);
+      return null;
+    }));
+  }
+
+  /** Changes the per-torrent upload cap (bytes/s, 0 = none). */
+  public Future<Void> setUploadLimit(String infoHash, long bytesPerSecond) {
+    if (bytesPerSecond < 0) {
+      return Future.failedFuture(new IllegalArgumentException("upload limit must be >= 0"));
+    }
+    return withTorrent(infoHash).compose(t -> blocking(() -> {
+      t.handle.setUploadLimit(clampLimit(bytesPerSecond));
+      return null;
+    }));
+  }
+
+  /**
+   * Removes a torrent; with {@code deleteFiles} also its files (and its root folder once empty).
+   * Completes when libtorrent reports the torrent gone (and the files deleted).
+   */
+  public Future<Void> remove(String infoHash, boolean deleteFiles) {
+    Context context = vertx.getOrCreateContext();
+    return withTorrent(infoHash).compose(t -> blocking(() -> {
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      synchronized (t) {
+        if (t.removal != null) {
+          return t.removal;
+        }
+        t.removal = done;
+        t.deleteFiles = deleteFiles;
+      }
+      if (deleteFiles) {
+        manager.remove(t.handle, SessionHandle.DELETE_FILES);
+      } else {
+        manager.remove(t.handle);
+      }
+      return done;
+    })).compose(done -> Future.fromCompletionStage(done, context));
+  }
+
+  public Future<TorrentStatus> status(String infoHash) {
+    return withTorrent(infoHash).compose(t -> blocking(() -> statusOf(t)));
+  }
+
+  /** Status of every torrent, by name. */
+  public Future<List<TorrentStatus>> statusAll() {
+    return blocking(() -> {
+      List<TorrentStatus> all = new ArrayList<>();
+      for (Torrent t : torrents.values()) {
+        if (t.removal == null) {
+          try {
+            all.add(statusOf(t));
+          } catch (RuntimeException gone) {
+            LOG.debug("[{}] {} vanished while collecting status", options.name(), t.name);
+          }
+        }
+      }
+      all.sort(Comparator.comparing(TorrentStatus::getName).thenComparing(TorrentStatus::getInfoHash));
+      return all;
+    });
+  }
+
+  /**
+   * Payload bytes received per peer since the torrent was added ({@code "ip:port"}, web seeds
+   * {@code "web:<url>"}), summed over reconnections.
+   */
+  public Future<Map<String, Long>> bytesFromPeers(String infoHash) {
+    return withTorrent(infoHash).map(Torrent::receivedSnapshot);
+  }
+
+  /**
+   * Completes once every piece is downloaded and hash-checked (at once if already seeding); fails if
+   * the torrent errors, is removed or the session closes first.
+   */
+  public Future<Void> finished(String infoHash) {
+    Context context = vertx.getOrCreateContext();
+    return withTorrent(infoHash).compose(t -> Future.fromCompletionStage(t.finished, context));
+  }
+
+  /** Info-hashes of the torrents in the session. */
+  public List<String> infoHashes() {
+    return List.copyOf(torrents.keySet());
+  }
+
+  /** Stops the session (blocks a worker for about a second while libtorrent shuts down). */
+  public Future<Void> close() {
+    return vertx.executeBlocking(() -> {
+      synchronized (this) {
+        if (closed) {
+          return null;
+        }
+        closed = true;
+      }
+      manager.stop();
+      IllegalStateException gone = new IllegalStateException("swarm session " + options.name() + " closed");
+      for (Torrent t : torrents.values()) {
+        t.finished.completeExceptionally(gone);
+        if (t.removal != null) {
+          t.removal.complete(null);
+        }
+      }
+      torrents.clear();
+      LOG.info("[{}] session closed", options.name());
+      return null;
+    }, false);
+  }
+
+  // ------------------------------------------------------------------ worker-thread side
+
+  private void open() throws Exception {
+    manager.addListener(new Alerts());
+    manager.start(new SessionParams(settings(options)));
+    // SessionManager.start forces an all-categories alert mask; keep what this class listens to
+    // (block progress included) and a queue deep enough for a full-speed download of a big image.
+    manager.applySettings(new SettingsPack()
+        .setInteger(settings_pack.int_types.alert_mask.swigValue(), alertMask()));
+    limitLocalPeersToo();
+    try {
+      listening.get(LISTEN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      int port = manager.swig().listen_port();
+      if (port <= 0) {
+        manager.stop();
+        Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+        throw new IllegalStateException("swarm session " + options.name() + " cannot listen on "
+            + listenInterface(options) + ": " + cause.getMessage(), cause);
+      }
+    }
+    listenPort = manager.swig().listen_port();
+    LOG.info("[{}] session listening on {}:{} (lsd={}, up={} B/s, down={} B/s)", options.name(),
+        options.listenHost(), listenPort, options.lsd(), options.uploadLimit(), options.downloadLimit());
+  }
+
+  static SettingsPack settings(Options o) {
+    SettingsPack sp = new SettingsPack();
+    sp.listenInterfaces(listenInterface(o));
+    // Nothing may leave the configured network: no DHT (and no public bootstrap routers), no port
+    // mapping on the gateway; LSD multicasts on the LAN, so only when asked.
+    sp.setEnableDht(false);
+    sp.setDhtBootstrapNodes("");
+    bool(sp, settings_pack.bool_types.enable_upnp, false);
+    bool(sp, settings_pack.bool_types.enable_natpmp, false);
+    sp.setEnableLsd(o.lsd());
+    bool(sp, settings_pack.bool_types.enable_outgoing_utp, false);
+    bool(sp, settings_pack.bool_types.enable_incoming_utp, false);
+    bool(sp, settings_pack.bool_types.allow_multiple_connections_per_ip, true);
+    bool(sp, settings_pack.bool_types.announce_to_all_trackers, true);
+    bool(sp, settings_pack.bool_types.announce_to_all_tiers, true);
+    // libtorrent ignores tracker intervals below 300 s by default; our tracker asks for 30 s.
+    integer(sp, settings_pack.int_types.min_announce_interval, 5);
+    integer(sp, settings_pack.int_types.tracker_completion_timeout, 10);
+    integer(sp, settings_pack.int_types.tracker_receive_timeout, 5);
+    integer(sp, settings_pack.int_types.stop_tracker_timeout, 1);
+    // A boot LAN: peers come and go quickly, retry them soon.
+    integer(sp, settings_pack.int_types.min_reconnect_time, 2);
+    integer(sp, settings_pack.int_types.peer_connect_timeout, 5);
+    // No queueing: every torrent is active.
+    sp.activeDownloads(-1).activeSeeds(-1).activeLimit(-1);
+    integer(sp, settings_pack.int_types.active_tracker_limit, -1);
+    integer(sp, settings_pack.int_types.active_lsd_limit, -1);
+    sp.uploadRateLimit(clampLimit(o.uploadLimit())).downloadRateLimit(clampLimit(o.downloadLimit()));
+    sp.alertQueueSize(200_000);
+    sp.setString(settings_pack.string_types.user_agent.swigValue(), "BootTorrent/0.1");
+    return sp;
+  }
+
+  static String listenInterface(Options o) {
+    String host = o.listenHost();
+    if (host.contains(":") && !host.startsWith("[")) {
+      host = "[" + host + "]";
+    }
+    return host + ":" + o.listenPort();
+  }
+
+  private static int alertMask() {
+    return alert.error_notification
+        .or_(alert.status_notification)
+        .or_(alert.storage_notification)
+        .or_(alert.tracker_notification)
+        .or_(alert.peer_notification)
+        .or_(alert.performance_warning)
+        .or_(alert.block_progress_notification)
+        .to_int();
+  }
+
+  /**
+   * Local addresses (loopback, RFC 1918, link-local, ULA) are only in libtorrent's "local" peer class,
+   * which has no rate limits: add them to the global class as well so that the session-wide limits
+   * hold on a LAN. Class masks are read from the default filter rather than assumed.
+   */
+  private void limitLocalPeersToo() {
+    ip_filter current = manager.swig().get_peer_class_filter();
+    long global = current.access(ip("1.1.1.1"));
+    long local = current.access(ip("127.0.0.1"));
+    long global6 = current.access(ip("2001:db8::1"));
+    long local6 = current.access(ip("::1"));
+    ip_filter filter = new ip_filter();
+    filter.add_rule(ip("0.0.0.0"), ip("255.255.255.255"), global);
+    filter.add_rule(ip("::"), ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), global6);
+    String[][] v4 = {{"10.0.0.0", "10.255.255.255"}, {"172.16.0.0", "172.31.255.255"},
+        {"192.168.0.0", "192.168.255.255"}, {"169.254.0.0", "169.254.255.255"}, {"127.0.0.0", "127.255.255.255"}};
+    for (String[] range : v4) {
+      filter.add_rule(ip(range[0]), ip(range[1]), local | global);
+    }
+    String[][] v6 = {{"fc00::", "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
+        {"fe80::", "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}, {"::1", "::1"}};
+    for (String[] range : v6) {
+      filter.add_rule(ip(range[0]), ip(range[1]), local6 | global6);
+    }
+    manager.swig().set_peer_class_filter(filter);
+  }
+
+  private static org.libtorrent4j.swig.address ip(String text) {
+    error_code ec = new error_code();
+    org.libtorrent4j.swig.address a = org.libtorrent4j.swig.address.from_string(text, ec);
+    if (ec.failed()) {
+      throw new IllegalArgumentException("bad address " + text + ": " + ec.message());
+    }
+    return a;
+  }
+
+  private String addNow(byte[] bytes, Path savePath, AddOptions add) {
+    ensureOpen();
+    TorrentInfo info;
+    try {
+      info = TorrentInfo.bdecode(bytes);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("not a valid .torrent: " + e.getMessage(), e);
+    }
+    String hash = info.infoHash().toHex();
+    Torrent existing = torrents.get(hash);
+    if (existing != null && existing.removal == null) {
+      LOG.debug("[{}] {} already in the session", options.name(), existing.name);
+      return hash;
+    }
+    List<String> webSeeds = info.webSeeds().stream().map(WebSeedEntry::url).toList();
+    if (!add.webSeeds() && !webSeeds.isEmpty()) {
+      info.setWebSeeds(List.of());
+    }
+    AddTorrentParams params = new AddTorrentParams();
+    params.setTorrentInfo(info);
+    params.setSavePath(savePath.toString());
+    torrent_flags_t flags = params.getFlags()
+        .and_(TorrentFlags.AUTO_MANAGED.inv())
+        .and_(TorrentFlags.PAUSED.inv())
+        .and_(TorrentFlags.UPDATE_SUBSCRIBE.inv());
+    params.setFlags(flags);
+    if (add.uploadLimit() > 0) {
+      params.setUploadLimit(clampLimit(add.uploadLimit()));
+    }
+    ErrorCode error = new ErrorCode(new error_code());
+    TorrentHandle handle = new SessionHandle(manager.swig()).addTorrent(params, error);
+    if (error.isError() || handle == null || !handle.isValid()) {
+      throw new IllegalStateException("libtorrent refused " + info.name() + ": " + error.getMessage());
+    }
+    Torrent t = new Torrent(hash, info.name(), handle, info.pieceLength(), info.numPieces(), info.totalSize());
+    torrents.put(hash, t);
+    if (add.webSeeds()) {
+      webSeeds.forEach(url -> registerWebSeed(t, url));
+    }
+    LOG.info("[{}] added {} {} ({} bytes) at {}{}{}", options.name(), info.name(), hash, info.totalSize(),
+        savePath, add.uploadLimit() > 0 ? ", upload cap " + add.uploadLimit() + " B/s" : "",
+        !add.webSeeds() && !webSeeds.isEmpty() ? ", web seeds held back" : "");
+    // Alerts posted before the entry existed were ignored: settle from the current status.
+    settle(t, handle.status());
+    return hash;
+  }
+
+  /** Maps every address of the web seed's host to "web:<url>" so its blocks are counted under the URL. */
+  private void registerWebSeed(Torrent t, String url) {
+    try {
+      URI uri = URI.create(url);
+      int port = uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+      for (InetAddress address : InetAddress.getAllByName(uri.getHost())) {
+        String ip = Address.parseIp(address.getHostAddress()).toString();
+        t.webSeedByEndpoint.putIfAbsent(endpointKey(ip, address instanceof Inet6Address, port), "web:" + url);
+      }
+    } catch (UnknownHostException | IllegalArgumentException e) {
+      LOG.warn("[{}] {}: cannot resolve web seed {} ({}); its bytes are counted under its address",
+          options.name(), t.name, url, e.getMessage());
+    }
+  }
+
+  private TorrentStatus statusOf(Torrent t) {
+    org.libtorrent4j.TorrentStatus st = t.handle.status();
+    String state = stateOf(st);
+    ErrorCode error = st.errorCode();
+    double progress = "seeding".equals(state) ? 1.0 : st.progress();
+    return TorrentStatus.newBuilder()
+        .setName(st.name().isEmpty() ? t.name : st.name())
+        .setInfoHash(t.infoHash)
+        .setState(state)
+        .setProgress(progress)
+        .setPeers(st.numPeers())
+        .setSeeds(st.numSeeds())
+        .setUploadRate(st.uploadPayloadRate())
+        .setDownloadRate(st.downloadPayloadRate())
+        .setTotalUploaded(st.allTimeUpload())
+        .setTotalDownloaded(st.allTimeDownload())
+        .setError(error.isError() ? error.getMessage() : "")
+        .build();
+  }
+
+  static String stateOf(org.libtorrent4j.TorrentStatus st) {
+    if (st.errorCode().isError()) {
+      return "error";
+    }
+    if (st.flags().and_(TorrentFlags.PAUSED).non_zero()) {
+      return "paused";
+    }
+    return switch (st.state()) {
+      case CHECKING_FILES, CHECKING_RESUME_DATA -> "checking";
+      case SEEDING, FINISHED -> "seeding";
+      default -> "downloading";
+    };
+  }
+
+  /** Completes or fails {@code finished} from a status snapshot. */
+  private void settle(Torrent t, org.libtorrent4j.TorrentStatus st) {
+    if (st.errorCode().isError()) {
+      t.finished.completeExceptionally(new IllegalStateException(
+          "torrent " + t.name + " failed: " + st.errorCode().getMessage()));
+    } else if (st.isSeeding() || st.isFinished()) {
+      if (t.finished.complete(null)) {
+        LOG.info("[{}] {} complete ({} bytes), seeding", options.name(), t.name, t.totalSize);
+      }
+    }
+  }
+
+  private Future<Torrent> withTorrent(String infoHash) {
+    Torrent t = infoHash == null ? null : torrents.get(infoHash.toLowerCase(Locale.ROOT));
+    if (t == null) {
+      return Future.failedFuture(new IllegalArgumentException("no torrent " + infoHash + " in " + options.name()));
+    }
+    return Future.succeededFuture(t);
+  }
+
+  private <T> Future<T> blocking(java.util.concurrent.Callable<T> call) {
+    if (closed) {
+      return Future.failedFuture(new IllegalStateException("swarm session " + options.name() + " closed"));
+    }
+    return vertx.executeBlocking(call, false);
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("swarm session " + options.name() + " closed");
+    }
+  }
+
+  static int clampLimit(long bytesPerSecond) {
+    return (int) Math.min(Integer.MAX_VALUE, bytesPerSecond);
+  }
+
+  private static void bool(SettingsPack sp, settings_pack.bool_types name, boolean value) {
+    sp.setBoolean(name.swigValue(), value);
+  }
+
+  private static void integer(SettingsPack sp, settings_pack.int_types name, int value) {
+    sp.setInteger(name.swigValue(), value);
+  }
+
+  static String endpointKey(String ip, boolean v6, int port) {
+    return (v6 ? "[" + ip + "]" : ip) + ":" + port;
+  }
+
+  static String endpointKey(TcpEndpoint endpoint) {
+    Address address = endpoint.address();
+    return endpointKey(address.toString(), address.isV6(), endpoint.port());
+  }
+
+  // ------------------------------------------------------------------ alert-thread side
+
+  private Torrent torrentOf(TorrentAlert<?> alert) {
+    try {
+      return torrents.get(alert.handle().infoHash().toHex());
+    } catch (RuntimeException invalidHandle) {
+      return null;
+    }
+  }
+
+  private final class Alerts implements AlertListener {
+    @Override
+    public int[] types() {
+      return ALERT_TYPES;
+    }
+
+    @Override
+    public void alert(Alert<?> alert) {
+      try {
+        handle(alert);
+      } catch (RuntimeException e) {
+        LOG.warn("[{}] error handling {}: {}", options.name(), alert.type(), e.toString());
+      }
+    }
+
+    private void handle(Alert<?> alert) {
+      switch (alert.type()) {
+        case BLOCK_FINISHED -> {
+          BlockFinishedAlert a = (BlockFinishedAlert) alert;
+          Torrent t = torrentOf(a);
+          if (t != null) {
+            t.received(endpointKey(a.endpoint()), t.blockLength(a.pieceIndex(), a.blockIndex()));
+          }
+        }
+        case LISTEN_SUCCEEDED -> {
+          ListenSucceededAlert a = (ListenSucceededAlert) alert;
+          if (a.socketType() == SocketType.TCP) {
+            listening.complete(null);
+          }
+        }
+        case LISTEN_FAILED -> {
+          ListenFailedAlert a = (ListenFailedAlert) alert;
+          LOG.warn("[{}] cannot listen on {}:{}: {}", options.name(), a.address(), a.port(), a.error().getMessage());
+          listening.completeExceptionally(new IllegalStateException(a.error().getMessage()));
+        }
+        case STATE_CHANGED -> {
+          StateChangedAlert a = (StateChangedAlert) alert;
+          Torrent t = torrentOf(a);
+          if (t != null) {
+            LOG.debug("[{}] {}: {} -> {}", options.name(), t.name, a.getPrevState(), a.getState());
+            if (a.getState() == org.libtorrent4j.TorrentStatus.State.SEEDING
+                || a.getState() == org.libtorrent4j.TorrentStatus.State.FINISHED) {
+              settle(t, a.handle().status());
+            }
+          }
+        }
+        case TORRENT_FINISHED, TORRENT_CHECKED -> {
+          Torrent t = torrentOf((TorrentAlert<?>) alert);
+          if (t != null) {
+            settle(t, ((TorrentAlert<?>) alert).handle().status());
+          }
+        }
+        case TORRENT_ERROR -> {
+          TorrentErrorAlert a = (TorrentErrorAlert) alert;
+          Torrent t = torrentOf(a);
+          String reason = a.error().getMessage() + (a.filename().isEmpty() ? "" : " (" + a.filename() + ")");
+          LOG.error("[{}] {} stopped: {}", options.name(), a.torrentName(), reason);
+          if (t != null) {
+            t.finished.completeExceptionally(new IllegalStateException("torrent " + t.name + " failed: " + reason));
+          }
+        }
+        case FILE_ERROR -> {
+          FileErrorAlert a = (FileErrorAlert) alert;
+          LOG.error("[{}] {}: file error on {} ({}): {}", options.name(), a.torrentName(), a.filename(),
+              a.operation(), a.error().getMessage());
+        }
+        case HASH_FAILED -> LOG.warn("[{}] {}: piece {} failed its hash check", options.name(),
+            ((HashFailedAlert) alert).torrentName(), ((HashFailedAlert) alert).pieceIndex());
+        case TORRENT_REMOVED -> {
+          TorrentRemovedAlert a = (TorrentRemovedAlert) alert;
+          String hash = a.getInfoHashes().getV1().toHex();
+          Torrent t = torrents.remove(hash);
+          if (t != null) {
+            LOG.info("[{}] removed {} {}", options.name(), t.name, hash);
+            t.finished.completeExceptionally(new IllegalStateException("torrent " + t.name + " was removed"));
+            if (t.removal != null && !t.deleteFiles) {
+              t.removal.complete(null);
+            }
+            if (t.deleteFiles) {
+              deleting.put(hash, t);
+            }
+          }
+        }
+        case TORRENT_DELETED -> {
+          String hash = ((TorrentDeletedAlert) alert).getInfoHashes().getV1().toHex();
+          Torrent t = deleting.remove(hash);
+          if (t != null && t.removal != null) {
+            LOG.info("[{}] deleted the files of {}", options.name(), t.name);
+            t.removal.complete(null);
+          }
+        }
+        case TORRENT_DELETE_FAILED -> {
+          TorrentDeleteFailedAlert a = (TorrentDeleteFailedAlert) alert;
+          Torrent t = deleting.remove(a.getInfoHashes().getV1().toHex());
+          LOG.warn("[{}] cannot delete the files of {}: {}", options.name(), a.torrentName(), a.getError().getMessage());
+          if (t != null && t.removal != null) {
+            t.removal.completeExceptionally(new IllegalStateException(
+                "cannot delete the files of " + t.name + ": " + a.getError().getMessage()));
+          }
+        }
+        case URL_SEED -> {
+          UrlSeedAlert a = (UrlSeedAlert) alert;
+          LOG.warn("[{}] {}: web seed {} failed: {}", options.name(), a.torrentName(), a.serverUrl(),
+              a.errorMessage().isEmpty() ? a.error().getMessage() : a.errorMessage());
+        }
+        case TRACKER_ERROR -> {
+          TrackerErrorAlert a = (TrackerErrorAlert) alert;
+          LOG.debug("[{}] {}: tracker error: {}", options.name(), a.torrentName(), a.message());
+        }
+        case ALERTS_DROPPED -> LOG.warn("[{}] libtorrent dropped alerts (queue full): {}", options.name(),
+            ((AlertsDroppedAlert) alert).message());
+        default -> {
+          // not subscribed
+        }
+      }
+    }
+  }
+
+  /** Torrents removed with deleteFiles, waiting for torrent_deleted. */
+  private final Map<String, Torrent> deleting = new ConcurrentHashMap<>();
+
+  private static final class Torrent {
+    final String infoHash;
+    final String name;
+    final TorrentHandle handle;
+    final int pieceLength;
+    final int numPieces;
+    final long totalSize;
+    final CompletableFuture<Void> finished = new CompletableFuture<>();
+    final Map<String, AtomicLong> received = new ConcurrentHashMap<>();
+    final Map<String, String> webSeedByEndpoint = new ConcurrentHashMap<>();
+    volatile CompletableFuture<Void> removal;
+    volatile boolean deleteFiles;
+
+    Torrent(String infoHash, String name, TorrentHandle handle, int pieceLength, int numPieces, long totalSize) {
+      this.infoHash = infoHash;
+      this.name = name;
+      this.handle = handle;
+      this.pieceLength = pieceLength;
+      this.numPieces = numPieces;
+      this.totalSize = totalSize;
+    }
+
+    int blockLength(int piece, int block) {
+      long pieceSize = piece == numPieces - 1 ? totalSize - (long) piece * pieceLength : pieceLength;
+      long offset = (long) block * BLOCK_SIZE;
+      return (int) Math.max(0, Math.min(BLOCK_SIZE, pieceSize - offset));
+    }
+
+    void received(String endpoint, int bytes) {
+      String key = webSeedByEndpoint.getOrDefault(endpoint, endpoint);
+      received.computeIfAbsent(key, k -> new AtomicLong()).addAndGet(bytes);
+    }
+
+    Map<String, Long> receivedSnapshot() {
+      Map<String, Long> copy = new TreeMap<>();
+      received.forEach((k, v) -> copy.put(k, v.get()));
+      return copy;
+    }
+  }
+}

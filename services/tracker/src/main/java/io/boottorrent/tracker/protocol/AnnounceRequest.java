@@ -103,7 +103,7 @@ public record AnnounceRequest(
         event, numwant, ip, key);
   }
 
-  static byte[] twentyBytes(QueryString query, String name) throws MalformedRequestException {
+  private static byte[] twentyBytes(QueryString query, String name) throws MalformedRequestException {
     byte[] bytes = query.single(name).orElseThrow(() -> new MalformedRequestException("missing " + name));
     if (bytes.length != 20) {
       throw new MalformedRequestException(name + " must be 20 bytes, got " + bytes.length);

@@ -45,7 +45,7 @@ public record ByteRange(long offset, long length, boolean partial, boolean satis
         return new ByteRange(size - length, length, true, true);
       }
       long start = Long.parseLong(first);
-      long end = last.isEmpty() ? size - 1 : Long.parseLong(last);
+      long end = last.isEmpty() ? Long.MAX_VALUE : Long.parseLong(last);
       if (end < start) {
         return whole(size); // syntactically invalid range: ignore the header
       }

@@ -17,6 +17,7 @@ import io.boottorrent.proto.ImageManifest;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpHeaders;
@@ -34,6 +35,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -61,10 +63,19 @@ public class CatalogVerticle extends VerticleBase {
   public static final int DEFAULT_EVENTS_LIMIT = 100;
   public static final String BITTORRENT = "application/x-bittorrent";
   public static final String API = "/api/v1";
+  /**
+   * Worker pool for the store's disk work. Its own pool, so that importing a multi-GB image (minutes
+   * of copying and hashing) neither starves other verticles' executeBlocking calls nor trips the
+   * blocked-thread warning of the default pool (60 s).
+   */
+  public static final String WORKER_POOL = "boottorrent-catalog-io";
+  public static final int WORKER_POOL_SIZE = 4;
+  public static final long MAX_IO_MINUTES = 120;
 
   private final EventLog events = new EventLog(EventLog.DEFAULT_CAPACITY);
   private final Map<String, LongAdder> webSeedBytes = new ConcurrentHashMap<>();
   private CatalogOptions options;
+  private WorkerExecutor io;
   private volatile ImageStore store;
   private volatile HttpServer server;
 
@@ -72,7 +83,8 @@ public class CatalogVerticle extends VerticleBase {
   public Future<?> start() {
     options = CatalogOptions.fromConfig(config());
     Codecs.registerAll(vertx.eventBus());
-    return vertx.executeBlocking(() -> ImageStore.open(options.storeSettings(this::webSeedPort)))
+    io = vertx.createSharedWorkerExecutor(WORKER_POOL, WORKER_POOL_SIZE, MAX_IO_MINUTES, TimeUnit.MINUTES);
+    return io.executeBlocking(() -> ImageStore.open(options.storeSettings(this::webSeedPort)))
         .compose(opened -> {
           store = opened;
           MessageConsumer<Object> imageList = vertx.eventBus().consumer(Addresses.IMAGE_LIST, this::replyImageList);
@@ -96,13 +108,11 @@ public class CatalogVerticle extends VerticleBase {
 
   private Future<Void> closeStore() {
     ImageStore s = store;
-    if (s == null) {
-      return Future.succeededFuture();
-    }
-    return vertx.executeBlocking(() -> {
+    Future<Void> closed = s == null ? Future.succeededFuture() : io.executeBlocking(() -> {
       s.close();
       return null;
     });
+    return closed.eventually(() -> io.close());
   }
 
   /** The port the HTTP server listens on; -1 before it does. */
@@ -193,7 +203,7 @@ public class CatalogVerticle extends VerticleBase {
 
   private void addImage(RoutingContext ctx) throws ProtoHttp.BadRequest {
     AddImageRequest request = parse(ctx, AddImageRequest.newBuilder()).build();
-    vertx.executeBlocking(() -> store.add(request), false)
+    io.executeBlocking(() -> store.add(request), false)
         .onSuccess(manifest -> {
           vertx.eventBus().publish(Addresses.IMAGE_ADDED,
               ImageEvent.newBuilder().setType(ImageEvent.Type.ADDED).setImage(manifest).build());
@@ -225,7 +235,7 @@ public class CatalogVerticle extends VerticleBase {
 
   private void deleteImage(RoutingContext ctx) {
     String name = ctx.pathParam("name");
-    vertx.executeBlocking(() -> store.delete(name), false)
+    io.executeBlocking(() -> store.delete(name), false)
         .onSuccess(removed -> {
           vertx.eventBus().publish(Addresses.IMAGE_REMOVED,
               ImageEvent.newBuilder().setType(ImageEvent.Type.REMOVED).setImage(withoutTorrent(removed)).build());
@@ -256,7 +266,7 @@ public class CatalogVerticle extends VerticleBase {
 
   private void putPolicy(RoutingContext ctx) throws ProtoHttp.BadRequest {
     BootPolicy requested = parse(ctx, BootPolicy.newBuilder()).build();
-    vertx.executeBlocking(() -> store.putPolicy(requested), false)
+    io.executeBlocking(() -> store.putPolicy(requested), false)
         .onSuccess(stored -> ProtoHttp.send(ctx, 200, stored))
         .onFailure(ctx::fail);
   }

@@ -27,10 +27,12 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Supplier;
@@ -54,8 +56,11 @@ import org.slf4j.LoggerFactory;
  * half-done (staging folders, payload folders without a manifest).
  *
  * <p>Mutations ({@link #add}, {@link #delete}, {@link #putPolicy}, {@link #open}, {@link #close}) do
- * blocking disk I/O and hash whole images: call them from a worker thread. They are serialised by one
- * lock, so two adds of the same name cannot both succeed. Reads ({@link #list}, {@link #get},
+ * blocking disk I/O and hash whole images: call them from a worker thread. An add reserves its name
+ * under one lock (a second add of that name gets 409 at once), copies, hashes and builds the torrent
+ * without holding it, and takes it again only to commit (rename payload, write manifest); deletes and
+ * policy writes hold it for their whole (short) run. So a long import never delays them, and the
+ * in-memory state always matches the manifests on disk. Reads ({@link #list}, {@link #get},
  * {@link #policy}, {@link #payloadFile}) only touch memory and never wait for that lock. A file lock
  * on {@code catalog/.lock} keeps a second store (in this or another process) off the same data dir.
  */
@@ -122,6 +127,8 @@ public final class ImageStore implements AutoCloseable {
   private final Path tmpDir;
   private final Object mutation = new Object();
   private final ConcurrentSkipListMap<String, ImageManifest> images = new ConcurrentSkipListMap<>();
+  /** Names whose add is in progress (guarded by {@link #mutation}). */
+  private final Set<String> adding = new HashSet<>();
   private final FileChannel lockChannel;
   private final FileLock lock;
   private volatile BootPolicy policy;
@@ -275,16 +282,26 @@ public final class ImageStore implements AutoCloseable {
    */
   public ImageManifest add(AddImageRequest request) throws IOException {
     List<Source> plan = plan(request);
+    String name = request.getName();
     synchronized (mutation) {
       ensureOpen();
-      if (images.containsKey(request.getName())) {
-        throw CatalogException.conflict("an image named '" + request.getName() + "' exists already");
+      if (images.containsKey(name)) {
+        throw CatalogException.conflict("an image named '" + name + "' exists already");
       }
+      if (!adding.add(name)) {
+        throw CatalogException.conflict("an image named '" + name + "' is being added");
+      }
+    }
+    try {
       List<Path> sources = new ArrayList<>(plan.size());
       for (Source s : plan) {
         sources.add(resolveSource(s.field(), s.path()));
       }
       return store(request, plan, sources);
+    } finally {
+      synchronized (mutation) {
+        adding.remove(name);
+      }
     }
   }
 
@@ -333,16 +350,19 @@ public final class ImageStore implements AutoCloseable {
           .addAllTrackers(settings.trackers())
           .addAllWebSeeds(webSeeds)
           .build();
-      if (Files.exists(payload, LinkOption.NOFOLLOW_LINKS)) {
-        LOG.warn("replacing payload folder without a manifest: {}", payload);
-        deleteRecursively(payload);
+      synchronized (mutation) {
+        ensureOpen();
+        if (Files.exists(payload, LinkOption.NOFOLLOW_LINKS)) {
+          LOG.warn("replacing payload folder without a manifest: {}", payload);
+          deleteRecursively(payload);
+        }
+        Files.move(root, payload, StandardCopyOption.ATOMIC_MOVE);
+        moved = true;
+        fsyncDirectory(payloadDir);
+        writeAtomically(manifestFile, manifest.toByteArray());
+        committed = true;
+        images.put(name, manifest);
       }
-      Files.move(root, payload, StandardCopyOption.ATOMIC_MOVE);
-      moved = true;
-      fsyncDirectory(payloadDir);
-      writeAtomically(manifestFile, manifest.toByteArray());
-      committed = true;
-      images.put(name, manifest);
       LOG.info("added image {} ({} {}, {} bytes, info-hash {})",
           name, request.getKind(), files.stream().map(ImageFile::getPath).toList(), total, torrent.infoHash());
       return manifest;
@@ -401,7 +421,10 @@ public final class ImageStore implements AutoCloseable {
     }
   }
 
-  /** Releases the data dir's lock. Waits for a running mutation. */
+  /**
+   * Releases the data dir's lock. Waits for a running delete, policy write or commit; adds still
+   * staging then fail and remove their staging folder.
+   */
   @Override
   public void close() throws IOException {
     synchronized (mutation) {

@@ -1,0 +1,492 @@
+package io.boottorrent.catalog;
+
+import static io.boottorrent.catalog.Fixtures.sha256;
+import static io.boottorrent.catalog.Fixtures.writeRandom;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.boottorrent.common.Json;
+import io.boottorrent.common.TestSupport;
+import io.boottorrent.proto.Addresses;
+import io.boottorrent.proto.AddImageRequest;
+import io.boottorrent.proto.BootAssignment;
+import io.boottorrent.proto.BootEvent;
+import io.boottorrent.proto.BootPolicy;
+import io.boottorrent.proto.BootRule;
+import io.boottorrent.proto.BootStage;
+import io.boottorrent.proto.Codecs;
+import io.boottorrent.proto.ImageEvent;
+import io.boottorrent.proto.ImageKind;
+import io.boottorrent.proto.ImageList;
+import io.boottorrent.proto.ImageManifest;
+import io.boottorrent.swarm.TorrentFactory;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpRequest;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.junit5.Timeout;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.libtorrent4j.TorrentInfo;
+
+@ExtendWith(VertxExtension.class)
+@Timeout(value = 60, timeUnit = TimeUnit.SECONDS)
+class CatalogVerticleTest {
+  static final String PROTOBUF = "application/x-protobuf";
+  static final String MAC = "aa:bb:cc:dd:ee:01";
+
+  @TempDir Path dir;
+  Vertx vertx;
+  JsonObject config;
+  CatalogVerticle verticle;
+  WebClient client;
+  Path imports;
+  byte[] kernel;
+  byte[] initrd;
+
+  @BeforeEach
+  void deploy(Vertx vertx) {
+    this.vertx = vertx;
+    Codecs.registerAll(vertx.eventBus());
+    config = TestSupport.loopbackConfig(dir);
+    imports = dir.resolve("import");
+    kernel = writeRandom(imports.resolve("vmlinuz"), 200 * 1024 + 11, 1);
+    initrd = writeRandom(imports.resolve("initrd.img"), 500 * 1024 + 3, 2);
+    verticle = new CatalogVerticle();
+    await(vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config)));
+    client = WebClient.create(vertx, new WebClientOptions()
+        .setDefaultHost("127.0.0.1").setDefaultPort(verticle.actualPort()));
+  }
+
+  static <T> T await(Future<T> future) {
+    try {
+      return future.await(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("timed out", e);
+    }
+  }
+
+  AddImageRequest.Builder kexec(String name) {
+    return AddImageRequest.newBuilder().setName(name).setKind(ImageKind.KEXEC)
+        .setKernel(imports.resolve("vmlinuz").toString())
+        .setInitrd(imports.resolve("initrd.img").toString())
+        .setCmdline("console=ttyS0");
+  }
+
+  HttpResponse<Buffer> postJson(String path, com.google.protobuf.Message body) {
+    return await(client.post(path).putHeader("Content-Type", "application/json")
+        .sendBuffer(Buffer.buffer(Json.print(body))));
+  }
+
+  ImageManifest addOverRest(String name) {
+    HttpResponse<Buffer> r = postJson("/api/v1/images", kexec(name).build());
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
+    return parseJson(r, ImageManifest.newBuilder()).build();
+  }
+
+  static <B extends com.google.protobuf.Message.Builder> B parseJson(HttpResponse<Buffer> r, B builder) {
+    assertThat(r.getHeader("Content-Type")).startsWith("application/json");
+    try {
+      return Json.parse(r.bodyAsString(), builder);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  <T> Future<T> nextOn(String address) {
+    Promise<T> promise = Promise.promise();
+    await(vertx.eventBus().<T>consumer(address, m -> promise.tryComplete(m.body())).completion());
+    return promise.future();
+  }
+
+  // -------------------------------------------------------------------------------------- images
+
+  @Test
+  void addingAnImageAnswers201AndPublishesItWithTorrentBytes() throws Exception {
+    // GIVEN a listener on catalog.image.added
+    Future<ImageEvent> added = nextOn(Addresses.IMAGE_ADDED);
+    // WHEN an operator adds a kexec image as JSON
+    HttpResponse<Buffer> r = postJson("/api/v1/images", kexec("demo").setDescription("d").build());
+    // THEN the answer is 201 with the manifest, without torrent bytes
+    assertThat(r.statusCode()).isEqualTo(201);
+    assertThat(r.getHeader("Location")).isEqualTo("/api/v1/images/demo");
+    ImageManifest m = parseJson(r, ImageManifest.newBuilder()).build();
+    assertThat(m.getName()).isEqualTo("demo");
+    assertThat(m.getTorrent().isEmpty()).isTrue();
+    assertThat(m.getFilesList()).extracting(f -> f.getPath() + "=" + f.getSha256())
+        .containsExactly("vmlinuz=" + sha256(kernel), "initrd=" + sha256(initrd));
+    // AND the event carries the full manifest, with a torrent that has this catalog as web seed
+    ImageEvent event = await(added);
+    assertThat(event.getType()).isEqualTo(ImageEvent.Type.ADDED);
+    assertThat(event.getImage().toBuilder().clearTorrent().build()).isEqualTo(m);
+    byte[] torrent = event.getImage().getTorrent().toByteArray();
+    assertThat(TorrentFactory.infoHash(torrent)).isEqualTo(m.getInfoHash());
+    TorrentInfo info = TorrentInfo.bdecode(torrent);
+    assertThat(info.webSeeds()).extracting(w -> w.url())
+        .containsExactly("http://127.0.0.1:" + verticle.actualPort() + "/seed/");
+    assertThat(info.trackers()).extracting(t -> t.url()).containsExactly(
+        "http://127.0.0.1:" + config.getJsonObject("tracker").getInteger("httpPort") + "/announce");
+  }
+
+  @Test
+  void anAgentCanAddAndReadInBinaryProtobuf() throws Exception {
+    // WHEN the request and the answer are binary protobuf
+    HttpResponse<Buffer> r = await(client.post("/api/v1/images")
+        .putHeader("Content-Type", PROTOBUF).putHeader("Accept", PROTOBUF)
+        .sendBuffer(Buffer.buffer(kexec("binary").build().toByteArray())));
+    // THEN the manifest comes back in binary
+    assertThat(r.statusCode()).isEqualTo(201);
+    assertThat(r.getHeader("Content-Type")).isEqualTo(PROTOBUF);
+    ImageManifest m = ImageManifest.parseFrom(r.bodyAsBuffer().getBytes());
+    assertThat(m.getName()).isEqualTo("binary");
+    assertThat(m.getTotalSize()).isEqualTo(kernel.length + initrd.length);
+  }
+
+  @Test
+  void imagesCanBeListedShownFetchedAsTorrentAndDeleted() throws Exception {
+    // GIVEN two images
+    ImageManifest beta = addOverRest("beta");
+    ImageManifest alpha = addOverRest("alpha");
+    // WHEN they are listed
+    HttpResponse<Buffer> list = await(client.get("/api/v1/images").send());
+    // THEN both come in name order, without torrent bytes
+    assertThat(list.statusCode()).isEqualTo(200);
+    assertThat(parseJson(list, ImageList.newBuilder()).getImagesList()).containsExactly(alpha, beta);
+    // AND one can be shown
+    HttpResponse<Buffer> show = await(client.get("/api/v1/images/alpha").send());
+    assertThat(parseJson(show, ImageManifest.newBuilder()).build()).isEqualTo(alpha);
+    // AND its .torrent downloaded
+    HttpResponse<Buffer> torrent = await(client.get("/api/v1/images/alpha/torrent").send());
+    assertThat(torrent.statusCode()).isEqualTo(200);
+    assertThat(torrent.getHeader("Content-Type")).isEqualTo("application/x-bittorrent");
+    assertThat(TorrentFactory.infoHash(torrent.bodyAsBuffer().getBytes())).isEqualTo(alpha.getInfoHash());
+
+    // WHEN one is deleted
+    Future<ImageEvent> removed = nextOn(Addresses.IMAGE_REMOVED);
+    HttpResponse<Buffer> delete = await(client.delete("/api/v1/images/alpha").send());
+    // THEN 204, a REMOVED event, and it is gone
+    assertThat(delete.statusCode()).isEqualTo(204);
+    ImageEvent event = await(removed);
+    assertThat(event.getType()).isEqualTo(ImageEvent.Type.REMOVED);
+    assertThat(event.getImage().getName()).isEqualTo("alpha");
+    assertThat(event.getImage().getInfoHash()).isEqualTo(alpha.getInfoHash());
+    assertThat(await(client.get("/api/v1/images/alpha").send()).statusCode()).isEqualTo(404);
+    assertThat(parseJson(await(client.get("/api/v1/images").send()), ImageList.newBuilder()).getImagesList())
+        .containsExactly(beta);
+    assertThat(dir.resolve("payload/alpha")).doesNotExist();
+  }
+
+  @Test
+  void imageListRequestsOnTheBusGetEveryImageWithTorrentBytes(VertxTestContext ctx) {
+    // GIVEN one image
+    ImageManifest m = addOverRest("demo");
+    // WHEN a seeder asks on catalog.image.list
+    vertx.eventBus().<ImageList>request(Addresses.IMAGE_LIST, ImageList.getDefaultInstance())
+        .onComplete(ctx.succeeding(reply -> ctx.verify(() -> {
+          // THEN the reply holds the image with its torrent
+          ImageList list = reply.body();
+          assertThat(list.getImagesCount()).isEqualTo(1);
+          assertThat(list.getImages(0).getName()).isEqualTo("demo");
+          assertThat(TorrentFactory.infoHash(list.getImages(0).getTorrent().toByteArray()))
+              .isEqualTo(m.getInfoHash());
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  void imagesSurviveARedeployOnTheSameDataDir() {
+    // GIVEN an image
+    ImageManifest m = addOverRest("demo");
+    // WHEN the catalog is undeployed and deployed again on the same data dir
+    await(vertx.undeploy(verticle.deploymentID()));
+    CatalogVerticle again = new CatalogVerticle();
+    await(vertx.deployVerticle(again, new DeploymentOptions().setConfig(config)));
+    // THEN the image is still listed
+    HttpResponse<Buffer> r = await(client.get(again.actualPort(), "127.0.0.1", "/api/v1/images/demo").send());
+    assertThat(parseJson(r, ImageManifest.newBuilder()).build()).isEqualTo(m);
+  }
+
+  @Test
+  void aSecondCatalogOnTheSameDataDirFailsToStart() {
+    // WHEN another catalog is deployed on the data dir in use
+    JsonObject other = config.copy();
+    other.getJsonObject("catalog").put("httpPort", TestSupport.freePort());
+    Future<String> deployed = vertx.deployVerticle(new CatalogVerticle(), new DeploymentOptions().setConfig(other));
+    // THEN its deployment fails with the reason
+    Throwable failure = await(deployed.transform(ar -> Future.succeededFuture(ar.cause())));
+    assertThat(failure).isNotNull().hasMessageContaining("in use");
+  }
+
+  // ------------------------------------------------------------------------------------- errors
+
+  static Stream<Arguments> clientErrors() {
+    String big = "{\"name\":\"" + "x".repeat(1024 * 1024 + 10) + "\"}";
+    return Stream.of(
+        Arguments.of("malformed JSON", HttpMethod.POST, "/api/v1/images", "{", 400, "malformed"),
+        Arguments.of("empty body", HttpMethod.POST, "/api/v1/images", "", 400, "empty"),
+        Arguments.of("malformed protobuf", HttpMethod.POST, "/api/v1/images", "\u00ff\u00ff\u00ff", 400, "malformed"),
+        Arguments.of("missing kernel", HttpMethod.POST, "/api/v1/images", "{\"name\":\"x\",\"kind\":\"KEXEC\"}", 400,
+            "kernel is required"),
+        Arguments.of("missing kind", HttpMethod.POST, "/api/v1/images", "{\"name\":\"x\",\"kernel\":\"/k\"}", 422,
+            "kind"),
+        Arguments.of("unknown kind", HttpMethod.POST, "/api/v1/images",
+            "{\"name\":\"x\",\"kind\":\"FLOPPY\",\"kernel\":\"/k\"}", 422, "kind"),
+        Arguments.of("kernel outside the import root", HttpMethod.POST, "/api/v1/images",
+            "{\"name\":\"x\",\"kind\":\"KEXEC\",\"kernel\":\"/etc/hostname\"}", 403, "import root"),
+        Arguments.of("missing file", HttpMethod.POST, "/api/v1/images",
+            "{\"name\":\"x\",\"kind\":\"KEXEC\",\"kernel\":\"@IMPORT@/nope\"}", 422, "no such file"),
+        Arguments.of("duplicate name", HttpMethod.POST, "/api/v1/images",
+            "{\"name\":\"existing\",\"kind\":\"KEXEC\",\"kernel\":\"@IMPORT@/vmlinuz\"}", 409, "exists already"),
+        Arguments.of("body over 1 MiB", HttpMethod.POST, "/api/v1/images", big, 413, "larger than"),
+        Arguments.of("unknown image", HttpMethod.GET, "/api/v1/images/nope", null, 404, "nope"),
+        Arguments.of("torrent of an unknown image", HttpMethod.GET, "/api/v1/images/nope/torrent", null, 404, "nope"),
+        Arguments.of("delete an unknown image", HttpMethod.DELETE, "/api/v1/images/nope", null, 404, "nope"),
+        Arguments.of("boot with a bad MAC", HttpMethod.GET, "/api/v1/boot/zz-top", null, 400, "MAC"),
+        Arguments.of("policy naming a missing image", HttpMethod.PUT, "/api/v1/policy",
+            "{\"defaultImage\":\"ghost\"}", 422, "ghost"),
+        Arguments.of("policy rule without mac or group", HttpMethod.PUT, "/api/v1/policy",
+            "{\"rules\":[{\"image\":\"existing\"}]}", 400, "exactly one of mac or group"),
+        Arguments.of("event without a MAC", HttpMethod.POST, "/api/v1/events", "{\"stage\":\"AGENT_STARTED\"}", 400,
+            "MAC"),
+        Arguments.of("event without a stage", HttpMethod.POST, "/api/v1/events", "{\"mac\":\"" + MAC + "\"}", 400,
+            "stage"),
+        Arguments.of("events with limit 0", HttpMethod.GET, "/api/v1/events?limit=0", null, 400, "limit"),
+        Arguments.of("events of a bad MAC", HttpMethod.GET, "/api/v1/events?mac=xyz", null, 400, "MAC"),
+        Arguments.of("unknown path", HttpMethod.GET, "/api/v1/nothing", null, 404, "no such resource"),
+        Arguments.of("wrong method", HttpMethod.PATCH, "/api/v1/images", "{}", 405, "not allowed"),
+        Arguments.of("seed of an unknown file", HttpMethod.GET, "/seed/existing/nope", null, 404, "nope"),
+        Arguments.of("seed path traversal", HttpMethod.GET, "/seed/existing/..%2f..%2fcatalog%2fimages%2fexisting.pb",
+            null, 404, "no file"),
+        Arguments.of("seed of an unknown image", HttpMethod.GET, "/seed/ghost/vmlinuz", null, 404, "ghost"));
+  }
+
+  @ParameterizedTest(name = "{0} → {4}")
+  @MethodSource("clientErrors")
+  void clientMistakesGetTheirStatusAndAReason(String what, HttpMethod method, String path, String body, int status,
+      String reason) {
+    // GIVEN an image named "existing"
+    addOverRest("existing");
+    // WHEN the faulty request is made
+    HttpRequest<Buffer> request = client.request(method, path);
+    HttpResponse<Buffer> r;
+    if (body == null) {
+      r = await(request.send());
+    } else {
+      String text = body.replace("@IMPORT@", imports.toString());
+      boolean binary = what.contains("protobuf");
+      request.putHeader("Content-Type", binary ? PROTOBUF : "application/json");
+      r = await(request.sendBuffer(binary ? Buffer.buffer(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff})
+          : Buffer.buffer(text)));
+    }
+    // THEN the status and the JSON error say what went wrong
+    assertThat(r.statusCode()).as(what + ": " + r.bodyAsString()).isEqualTo(status);
+    JsonObject error = r.bodyAsJsonObject();
+    assertThat(error.getInteger("status")).isEqualTo(status);
+    assertThat(error.getString("error")).contains(reason);
+    // AND the catalog still holds exactly the one image
+    assertThat(parseJson(await(client.get("/api/v1/images").send()), ImageList.newBuilder()).getImagesList())
+        .extracting(ImageManifest::getName).containsExactly("existing");
+  }
+
+  @Test
+  void anUnexpectedDiskFailureIsA500WithTheReasonAndAddsNothing() throws Exception {
+    // GIVEN a staging area that has become unusable (a file where the folder should be)
+    java.nio.file.Files.delete(dir.resolve("tmp"));
+    java.nio.file.Files.writeString(dir.resolve("tmp"), "not a folder");
+    // WHEN an image is added
+    HttpResponse<Buffer> r = postJson("/api/v1/images", kexec("demo").build());
+    // THEN the answer is a 500 that says what failed, and there is no image
+    assertThat(r.statusCode()).isEqualTo(500);
+    assertThat(r.bodyAsJsonObject().getInteger("status")).isEqualTo(500);
+    assertThat(r.bodyAsJsonObject().getString("error")).startsWith("internal error: ").contains("tmp");
+    assertThat(await(client.get("/api/v1/images/demo").send()).statusCode()).isEqualTo(404);
+    assertThat(dir.resolve("payload/demo")).doesNotExist();
+  }
+
+  // -------------------------------------------------------------------------------- boot policy
+
+  @Test
+  void thePolicyCanBePutAndReadBackNormalised() throws Exception {
+    // GIVEN an image
+    addOverRest("demo");
+    // WHEN an operator puts a policy with an upper-case MAC
+    BootPolicy requested = BootPolicy.newBuilder().setDefaultImage("demo").setMenuTimeoutSeconds(4)
+        .addRules(BootRule.newBuilder().setMac("AA-BB-CC-DD-EE-01").setImage("demo").setSkipMenu(true)
+            .setMenuTimeoutSeconds(-1))
+        .putGroups("AABBCCDDEE02", "lab")
+        .build();
+    HttpResponse<Buffer> put = await(client.put("/api/v1/policy").putHeader("Content-Type", "application/json")
+        .sendBuffer(Buffer.buffer(Json.print(requested))));
+    // THEN the stored policy comes back normalised, and GET returns it (JSON and protobuf alike)
+    assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(200);
+    BootPolicy stored = parseJson(put, BootPolicy.newBuilder()).build();
+    assertThat(stored.getRules(0).getMac()).isEqualTo(MAC);
+    assertThat(stored.getGroupsMap()).containsEntry("aa:bb:cc:dd:ee:02", "lab");
+    assertThat(parseJson(await(client.get("/api/v1/policy").send()), BootPolicy.newBuilder()).build())
+        .isEqualTo(stored);
+    HttpResponse<Buffer> binary = await(client.get("/api/v1/policy").putHeader("Accept", PROTOBUF).send());
+    assertThat(BootPolicy.parseFrom(binary.bodyAsBuffer().getBytes())).isEqualTo(stored);
+  }
+
+  @Test
+  void theDefaultPolicyUsesTheConfiguredMenuTimeout() {
+    HttpResponse<Buffer> r = await(client.get("/api/v1/policy").send());
+    assertThat(parseJson(r, BootPolicy.newBuilder()).getMenuTimeoutSeconds())
+        .isEqualTo(config.getJsonObject("catalog").getInteger("defaultMenuTimeoutSeconds"));
+  }
+
+  @Test
+  void aMachineGetsItsAssignmentInProtobufOrJson() throws Exception {
+    // GIVEN two images and a policy with a MAC rule for one machine
+    addOverRest("alpha");
+    addOverRest("beta");
+    BootPolicy policy = BootPolicy.newBuilder().setDefaultImage("alpha").setMenuTimeoutSeconds(9)
+        .addRules(BootRule.newBuilder().setMac(MAC).setImage("beta").setMenuTimeoutSeconds(3)).build();
+    HttpResponse<Buffer> put = await(client.put("/api/v1/policy").putHeader("Content-Type", PROTOBUF)
+        .sendBuffer(Buffer.buffer(policy.toByteArray())));
+    assertThat(put.statusCode()).isEqualTo(200);
+    // WHEN that machine's agent asks in protobuf, spelling its MAC with dashes
+    HttpResponse<Buffer> agent = await(client.get("/api/v1/boot/AA-BB-CC-DD-EE-01")
+        .putHeader("Accept", PROTOBUF).send());
+    // THEN it gets its rule's image, with the whole menu and no torrent bytes
+    assertThat(agent.statusCode()).isEqualTo(200);
+    assertThat(agent.getHeader("Content-Type")).isEqualTo(PROTOBUF);
+    BootAssignment a = BootAssignment.parseFrom(agent.bodyAsBuffer().getBytes());
+    assertThat(a.getMac()).isEqualTo(MAC);
+    assertThat(a.getMatchedRule()).isEqualTo("mac");
+    assertThat(a.getDefaultImage()).isEqualTo("beta");
+    assertThat(a.getMenuTimeoutSeconds()).isEqualTo(3);
+    assertThat(a.getMenuList()).extracting(ImageManifest::getName).containsExactly("alpha", "beta");
+    assertThat(a.getMenuList()).allSatisfy(m -> assertThat(m.getTorrent().isEmpty()).isTrue());
+    assertThat(a.getMenu(0).getFilesCount()).isEqualTo(2);
+    // AND another machine, asking in JSON, gets the policy default
+    BootAssignment other = parseJson(await(client.get("/api/v1/boot/aabbccddee02").send()),
+        BootAssignment.newBuilder()).build();
+    assertThat(other.getMatchedRule()).isEqualTo("default");
+    assertThat(other.getDefaultImage()).isEqualTo("alpha");
+    assertThat(other.getMenuTimeoutSeconds()).isEqualTo(9);
+  }
+
+  // ------------------------------------------------------------------------------------ web seed
+
+  @Test
+  void theWebSeedServesWholeFilesAndByteRangesExactly() {
+    // GIVEN an image
+    addOverRest("demo");
+    // WHEN the initrd is fetched whole
+    HttpResponse<Buffer> whole = await(client.get("/seed/demo/initrd").send());
+    // THEN every byte is there, and ranges are advertised
+    assertThat(whole.statusCode()).isEqualTo(200);
+    assertThat(whole.getHeader("Accept-Ranges")).isEqualTo("bytes");
+    assertThat(whole.bodyAsBuffer().getBytes()).isEqualTo(initrd);
+
+    // WHEN a piece-sized range is fetched, as libtorrent does
+    HttpResponse<Buffer> range = await(client.get("/seed/demo/initrd")
+        .putHeader("Range", "bytes=16384-49151").send());
+    // THEN exactly those bytes come back as 206
+    assertThat(range.statusCode()).isEqualTo(206);
+    assertThat(range.getHeader("Content-Range")).isEqualTo("bytes 16384-49151/" + initrd.length);
+    assertThat(range.bodyAsBuffer().getBytes()).isEqualTo(Arrays.copyOfRange(initrd, 16384, 49152));
+
+    // AND an open range to the end of the kernel
+    HttpResponse<Buffer> tail = await(client.get("/seed/demo/vmlinuz")
+        .putHeader("Range", "bytes=" + (kernel.length - 100) + "-").send());
+    assertThat(tail.statusCode()).isEqualTo(206);
+    assertThat(tail.bodyAsBuffer().getBytes()).isEqualTo(Arrays.copyOfRange(kernel, kernel.length - 100, kernel.length));
+
+    // AND a stale If-Range gets the whole file, a matching one the range
+    HttpResponse<Buffer> stale = await(client.get("/seed/demo/vmlinuz").putHeader("Range", "bytes=0-9")
+        .putHeader("If-Range", "\"0000\"").send());
+    assertThat(stale.statusCode()).isEqualTo(200);
+    assertThat(stale.bodyAsBuffer().length()).isEqualTo(kernel.length);
+    assertThat(whole.getHeader("ETag")).isEqualTo("\"" + sha256(initrd) + "\"");
+    HttpResponse<Buffer> fresh = await(client.get("/seed/demo/vmlinuz").putHeader("Range", "bytes=0-9")
+        .putHeader("If-Range", "\"" + sha256(kernel) + "\"").send());
+    assertThat(fresh.statusCode()).isEqualTo(206);
+    assertThat(fresh.bodyAsBuffer().getBytes()).isEqualTo(Arrays.copyOfRange(kernel, 0, 10));
+
+    // AND a range past the end is 416
+    HttpResponse<Buffer> past = await(client.get("/seed/demo/vmlinuz")
+        .putHeader("Range", "bytes=" + kernel.length + "-").send());
+    assertThat(past.statusCode()).isEqualTo(416);
+    assertThat(past.getHeader("Content-Range")).isEqualTo("bytes */" + kernel.length);
+
+    // AND the stats count exactly the bytes served per image
+    long served = initrd.length + 32768 + 100 + kernel.length + 10;
+    JsonObject stats = await(client.get("/api/v1/stats").send()).bodyAsJsonObject();
+    assertThat(stats.getJsonObject("webSeedBytes").getLong("demo")).isEqualTo(served);
+    assertThat(stats.getInteger("images")).isEqualTo(1);
+  }
+
+  @Test
+  void headOnTheWebSeedGivesTheLengthWithoutABody() {
+    // GIVEN an image
+    addOverRest("demo");
+    // WHEN HEAD is asked, whole and ranged
+    HttpResponse<Buffer> head = await(client.head("/seed/demo/vmlinuz").send());
+    HttpResponse<Buffer> ranged = await(client.head("/seed/demo/vmlinuz").putHeader("Range", "bytes=10-19").send());
+    // THEN the lengths are announced, no body is sent and nothing is counted
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(head.getHeader("Content-Length")).isEqualTo(Long.toString(kernel.length));
+    assertThat(head.body()).isNull();
+    assertThat(ranged.statusCode()).isEqualTo(206);
+    assertThat(ranged.getHeader("Content-Length")).isEqualTo("10");
+    assertThat(ranged.getHeader("Content-Range")).isEqualTo("bytes 10-19/" + kernel.length);
+    JsonObject stats = await(client.get("/api/v1/stats").send()).bodyAsJsonObject();
+    assertThat(stats.getJsonObject("webSeedBytes").getLong("demo")).isNull();
+  }
+
+  // -------------------------------------------------------------------------------------- events
+
+  @Test
+  void bootEventsArePublishedAndListed() throws Exception {
+    // GIVEN a listener on boot.event
+    Future<BootEvent> published = nextOn(Addresses.BOOT_EVENT);
+    // WHEN an agent posts an event in protobuf with an upper-case MAC, and another machine one in JSON
+    BootEvent started = BootEvent.newBuilder().setMac("AA:BB:CC:DD:EE:01").setNodeId("n1")
+        .setStage(BootStage.AGENT_STARTED).setTimestampMs(1234).build();
+    HttpResponse<Buffer> r1 = await(client.post("/api/v1/events").putHeader("Content-Type", PROTOBUF)
+        .sendBuffer(Buffer.buffer(started.toByteArray())));
+    HttpResponse<Buffer> r2 = postJson("/api/v1/events", BootEvent.newBuilder().setMac("aa:bb:cc:dd:ee:02")
+        .setStage(BootStage.FAILED).setMessage("no disk").build());
+    HttpResponse<Buffer> r3 = postJson("/api/v1/events", BootEvent.newBuilder().setMac(MAC)
+        .setStage(BootStage.VERIFIED).setImage("demo").setTimestampMs(5678).build());
+    // THEN each is accepted, and the first is republished with the MAC normalised
+    assertThat(Stream.of(r1, r2, r3).map(HttpResponse::statusCode)).containsOnly(202);
+    BootEvent event = await(published);
+    assertThat(event).isEqualTo(started.toBuilder().setMac(MAC).build());
+
+    // WHEN an operator lists the events of the first machine
+    HttpResponse<Buffer> list = await(client.get("/api/v1/events?mac=AA-BB-CC-DD-EE-01&limit=10").send());
+    // THEN exactly its two events come, oldest first
+    JsonArray events = list.bodyAsJsonObject().getJsonArray("events");
+    assertThat(events).hasSize(2);
+    assertThat(events.getJsonObject(0).getString("stage")).isEqualTo("AGENT_STARTED");
+    assertThat(events.getJsonObject(1).getString("stage")).isEqualTo("VERIFIED");
+    assertThat(events.getJsonObject(1).getString("image")).isEqualTo("demo");
+    // AND without a filter the limit keeps the newest, and events without a timestamp got one
+    JsonArray latest = await(client.get("/api/v1/events?limit=2").send()).bodyAsJsonObject().getJsonArray("events");
+    assertThat(latest).hasSize(2);
+    assertThat(latest.getJsonObject(0).getString("mac")).isEqualTo("aa:bb:cc:dd:ee:02");
+    assertThat(Long.parseLong(latest.getJsonObject(0).getString("timestampMs"))).isPositive();
+    assertThat(latest.getJsonObject(1).getString("stage")).isEqualTo("VERIFIED");
+  }
+}

@@ -44,6 +44,8 @@ public final class Runtime {
     config.setProperty("hazelcast.logging.type", "slf4j");
     config.setProperty("hazelcast.phone.home.enabled", "false");
     config.setProperty("hazelcast.shutdownhook.enabled", "false");
+    // Members are listed explicitly, so the default 5 s wait for more to show up only slows start-up.
+    config.setProperty("hazelcast.wait.seconds.before.join", "1");
     NetworkConfig network = config.getNetworkConfig();
     String host = cluster.getString("host", "127.0.0.1");
     network.setPort(cluster.getInteger("port", 5701)).setPortAutoIncrement(true);

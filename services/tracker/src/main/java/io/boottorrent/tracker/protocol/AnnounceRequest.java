@@ -40,10 +40,6 @@ public record AnnounceRequest(
       this.wire = wire;
     }
 
-    public String wire() {
-      return wire;
-    }
-
     static Event parse(String text) throws MalformedRequestException {
       for (Event event : values()) {
         if (event.wire.equals(text)) {

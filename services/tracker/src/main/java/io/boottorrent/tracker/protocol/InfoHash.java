@@ -14,17 +14,12 @@ public record InfoHash(byte[] bytes) {
     bytes = bytes.clone();
   }
 
-  /** From 40 hex digits, the form the catalog and {@code SwarmStats} use. */
-  public static InfoHash fromHex(String hex) {
-    return new InfoHash(HexFormat.of().parseHex(hex));
-  }
-
   @Override
   public byte[] bytes() {
     return bytes.clone();
   }
 
-  /** 40 lowercase hex digits. */
+  /** 40 lowercase hex digits, the form of ImageManifest.info_hash and SwarmStats.info_hash. */
   public String hex() {
     return HexFormat.of().formatHex(bytes);
   }

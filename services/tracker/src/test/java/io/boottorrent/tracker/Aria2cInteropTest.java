@@ -1,0 +1,147 @@
+package io.boottorrent.tracker;
+
+import static io.boottorrent.tracker.TrackerHttp.await;
+import static io.boottorrent.tracker.TrackerHttp.integer;
+import static io.boottorrent.tracker.TrackerHttp.scrapeFile;
+import static io.boottorrent.tracker.protocol.AnnounceQuery.escape;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.boottorrent.common.TestSupport;
+import io.boottorrent.tracker.protocol.BDict;
+import io.boottorrent.tracker.protocol.Bencode;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real BitTorrent client against our tracker: an aria2c seeder and an aria2c leecher that find each
+ * other only through it. Runs where /usr/bin/aria2c exists. Everything stays on 127.0.0.1: DHT, local
+ * peer discovery and peer exchange are off, and the torrent names no tracker but ours.
+ */
+@ExtendWith(VertxExtension.class)
+@EnabledIf("aria2cInstalled")
+class Aria2cInteropTest {
+  private static final Path ARIA2C = Path.of("/usr/bin/aria2c");
+  private static final int PIECE = 16 * 1024;
+
+  @TempDir Path dir;
+  private final List<Process> processes = new ArrayList<>();
+
+  static boolean aria2cInstalled() {
+    return Files.isExecutable(ARIA2C);
+  }
+
+  @Test
+  @Timeout(value = 50, unit = TimeUnit.SECONDS)
+  void anAria2cLeecherDownloadsFromAnAria2cSeederFoundThroughOurTracker(Vertx vertx) throws Exception {
+    // GIVEN our tracker and a single-file torrent of 200 KiB announcing to it
+    JsonObject config = TestSupport.loopbackConfig(dir);
+    TrackerVerticle verticle = new TrackerVerticle();
+    await(vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config)));
+    TrackerHttp tracker = new TrackerHttp(vertx, verticle.actualPort());
+    byte[] payload = new byte[200 * 1024];
+    new Random(7).nextBytes(payload);
+    Path seedDir = Files.createDirectories(dir.resolve("seed"));
+    Files.write(seedDir.resolve("payload.bin"), payload);
+    byte[] info = Bencode.encode(BDict.builder()
+        .put("length", payload.length)
+        .put("name", "payload.bin")
+        .put("piece length", PIECE)
+        .put("pieces", pieceHashes(payload))
+        .build());
+    byte[] infoHash = MessageDigest.getInstance("SHA-1").digest(info);
+    Path torrent = dir.resolve("payload.torrent");
+    Files.write(torrent, torrentFile("http://127.0.0.1:" + verticle.actualPort() + "/announce", info));
+    String scrape = "info_hash=" + escape(infoHash);
+
+    try {
+      // WHEN aria2c seeds the complete file
+      start("seeder", seedDir, torrent, "--seed-ratio=0.0", "--check-integrity=true");
+
+      // THEN the tracker lists it as a seed
+      awaitScrape(tracker, scrape, infoHash, "complete", 1);
+
+      // WHEN a second aria2c downloads into an empty folder, seeds for a second, and exits
+      // (with --seed-time=0 aria2c would skip event=completed and only send stopped)
+      Path leechDir = Files.createDirectories(dir.resolve("leech"));
+      Process leecher = start("leecher", leechDir, torrent, "--seed-time=0.02");
+
+      // THEN it got the whole file from the seeder
+      assertThat(leecher.waitFor(40, TimeUnit.SECONDS)).as("leecher finished").isTrue();
+      assertThat(leecher.exitValue()).as("leecher exit code, see " + dir.resolve("leecher.log")).isZero();
+      assertThat(Files.readAllBytes(leechDir.resolve("payload.bin"))).isEqualTo(payload);
+
+      // AND its completed event was counted, and its stopped event took it out of the swarm
+      BDict file = scrapeFile(tracker.scrape(scrape), infoHash);
+      assertThat(integer(file, "downloaded")).isEqualTo(1);
+      assertThat(integer(file, "complete")).as("only the seeder is left").isEqualTo(1);
+      assertThat(integer(file, "incomplete")).isZero();
+    } finally {
+      processes.forEach(Process::destroyForcibly);
+    }
+  }
+
+  private Process start(String name, Path workDir, Path torrent, String... extra) throws IOException {
+    List<String> command = new ArrayList<>(List.of(ARIA2C.toString(),
+        "--dir=" + workDir,
+        "--listen-port=" + TestSupport.freePort(),
+        "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+        "--bt-tracker-connect-timeout=5", "--bt-stop-timeout=30",
+        "--console-log-level=notice", "--summary-interval=0", "--no-conf=true", "--file-allocation=none"));
+    command.addAll(Arrays.asList(extra));
+    command.add(torrent.toString());
+    Process process = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve(name + ".log").toFile())
+        .start();
+    processes.add(process);
+    return process;
+  }
+
+  private static void awaitScrape(TrackerHttp tracker, String query, byte[] infoHash, String key, long atLeast)
+      throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 20_000;
+    long value;
+    while ((value = integer(scrapeFile(tracker.scrape(query), infoHash), key)) < atLeast
+        && System.currentTimeMillis() < deadline) {
+      Thread.sleep(200);
+    }
+    assertThat(value).as(key).isGreaterThanOrEqualTo(atLeast);
+  }
+
+  private static byte[] pieceHashes(byte[] payload) throws NoSuchAlgorithmException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (int offset = 0; offset < payload.length; offset += PIECE) {
+      MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
+      sha1.update(payload, offset, Math.min(PIECE, payload.length - offset));
+      out.writeBytes(sha1.digest());
+    }
+    return out.toByteArray();
+  }
+
+  /** The metainfo file: {@code announce} then the already-encoded info dictionary, keys in order. */
+  private static byte[] torrentFile(String announce, byte[] info) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(("d8:announce" + announce.length() + ":" + announce + "4:info").getBytes());
+    out.writeBytes(info);
+    out.write('e');
+    return out.toByteArray();
+  }
+}

@@ -15,12 +15,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.libtorrent4j.AddTorrentParams;
 import org.libtorrent4j.Address;
 import org.libtorrent4j.AlertListener;
@@ -89,9 +91,11 @@ public final class SwarmSession {
   /** libtorrent's request size: every block is this long except the tail of a piece. */
   static final int BLOCK_SIZE = 16 * 1024;
   private static final long LISTEN_TIMEOUT_MS = 10_000;
+  /** Upper bound on waiting for the flush that lets finished() account for the last blocks. */
+  private static final long FINISH_GRACE_MS = 2_000;
   private static final int[] ALERT_TYPES = {
       AlertType.LISTEN_SUCCEEDED.swig(), AlertType.LISTEN_FAILED.swig(),
-      AlertType.STATE_CHANGED.swig(), AlertType.TORRENT_FINISHED.swig(), AlertType.TORRENT_CHECKED.swig(),
+      AlertType.STATE_CHANGED.swig(), AlertType.TORRENT_FINISHED.swig(), AlertType.CACHE_FLUSHED.swig(),
       AlertType.TORRENT_ERROR.swig(), AlertType.FILE_ERROR.swig(), AlertType.HASH_FAILED.swig(),
       AlertType.TORRENT_REMOVED.swig(), AlertType.TORRENT_DELETED.swig(), AlertType.TORRENT_DELETE_FAILED.swig(),
       AlertType.BLOCK_FINISHED.swig(), AlertType.URL_SEED.swig(), AlertType.TRACKER_ERROR.swig(),
@@ -148,7 +152,13 @@ public final class SwarmSession {
   private final Options options;
   private final SessionManager manager = new SessionManager(false);
   private final Map<String, Torrent> torrents = new ConcurrentHashMap<>();
+  /** Torrents removed with deleteFiles, waiting for torrent_deleted. */
+  private final Map<String, Torrent> deleting = new ConcurrentHashMap<>();
   private final CompletableFuture<Void> listening = new CompletableFuture<>();
+  /** Adds run one at a time: "already there?" and "register" must not interleave. */
+  private final Object addLock = new Object();
+  /** Worker calls into libtorrent hold the read lock; close() takes the write lock to delete the session. */
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private volatile int listenPort;
   private volatile boolean closed;
 
@@ -189,13 +199,17 @@ public final class SwarmSession {
     if (torrent == null || torrent.length == 0) {
       return Future.failedFuture(new IllegalArgumentException("empty torrent"));
     }
-    return blocking(() -> addNow(torrent, savePath.toAbsolutePath().normalize(), options));
+    return blocking(() -> {
+      synchronized (addLock) {
+        return addNow(torrent, savePath.toAbsolutePath().normalize(), options);
+      }
+    });
   }
 
   /** Adds a BEP 19 web seed (a URL ending in "/" for multi-file torrents: URL + name + "/" + path). */
   public Future<Void> addWebSeed(String infoHash, String url) {
     return withTorrent(infoHash).compose(t -> blocking(() -> {
-      t.handle.addUrlSeed(url);
+      t.handle.addUrlSeed(requestUrl(url, t.oneFilePath));
       registerWebSeed(t, url);
       LOG.info("[{}] {}: web seed {}", options.name(), t.name, url);
       return null;
@@ -256,7 +270,7 @@ public final class SwarmSession {
     return blocking(() -> {
       List<TorrentStatus> all = new ArrayList<>();
       for (Torrent t : torrents.values()) {
-        if (t.removal == null) {
+        if (t.removal == null && t.handle != null) {
           try {
             all.add(statusOf(t));
           } catch (RuntimeException gone) {
@@ -286,21 +300,24 @@ public final class SwarmSession {
     return withTorrent(infoHash).compose(t -> Future.fromCompletionStage(t.finished, context));
   }
 
-  /** Info-hashes of the torrents in the session. */
+  /** Info-hashes of the torrents in the session (not those being added or removed). */
   public List<String> infoHashes() {
-    return List.copyOf(torrents.keySet());
+    return torrents.values().stream().filter(t -> t.handle != null && t.removal == null).map(t -> t.infoHash).toList();
   }
 
   /** Stops the session (blocks a worker for about a second while libtorrent shuts down). */
   public Future<Void> close() {
     return vertx.executeBlocking(() -> {
-      synchronized (this) {
+      lifecycle.writeLock().lock();
+      try {
         if (closed) {
           return null;
         }
         closed = true;
+        manager.stop();
+      } finally {
+        lifecycle.writeLock().unlock();
       }
-      manager.stop();
       IllegalStateException gone = new IllegalStateException("swarm session " + options.name() + " closed");
       for (Torrent t : torrents.values()) {
         t.finished.completeExceptionally(gone);
@@ -308,7 +325,9 @@ public final class SwarmSession {
           t.removal.complete(null);
         }
       }
+      deleting.values().forEach(t -> t.removal.complete(null));
       torrents.clear();
+      deleting.clear();
       LOG.info("[{}] session closed", options.name());
       return null;
     }, false);
@@ -316,24 +335,27 @@ public final class SwarmSession {
 
   // ------------------------------------------------------------------ worker-thread side
 
-  private void open() throws Exception {
+  private void open() throws InterruptedException {
     manager.addListener(new Alerts());
     manager.start(new SessionParams(settings(options)));
-    // SessionManager.start forces an all-categories alert mask; keep what this class listens to
-    // (block progress included) and a queue deep enough for a full-speed download of a big image.
-    manager.applySettings(new SettingsPack()
-        .setInteger(settings_pack.int_types.alert_mask.swigValue(), alertMask()));
-    limitLocalPeersToo();
     try {
-      listening.get(LISTEN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-    } catch (ExecutionException | TimeoutException e) {
-      int port = manager.swig().listen_port();
-      if (port <= 0) {
-        manager.stop();
-        Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-        throw new IllegalStateException("swarm session " + options.name() + " cannot listen on "
-            + listenInterface(options) + ": " + cause.getMessage(), cause);
+      // SessionManager.start forces an all-categories alert mask; keep what this class listens to.
+      manager.applySettings(new SettingsPack()
+          .setInteger(settings_pack.int_types.alert_mask.swigValue(), alertMask()));
+      limitLocalPeersToo();
+      try {
+        listening.get(LISTEN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        if (manager.swig().listen_port() <= 0) {
+          Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+          throw new IllegalStateException("swarm session " + options.name() + " cannot listen on "
+              + listenInterface(options) + ": " + cause.getMessage(), cause);
+        }
       }
+    } catch (RuntimeException e) {
+      closed = true;
+      manager.stop();
+      throw e;
     }
     listenPort = manager.swig().listen_port();
     LOG.info("[{}] session listening on {}:{} (lsd={}, up={} B/s, down={} B/s)", options.name(),
@@ -429,7 +451,6 @@ public final class SwarmSession {
   }
 
   private String addNow(byte[] bytes, Path savePath, AddOptions add) {
-    ensureOpen();
     TorrentInfo info;
     try {
       info = TorrentInfo.bdecode(bytes);
@@ -442,12 +463,19 @@ public final class SwarmSession {
       LOG.debug("[{}] {} already in the session", options.name(), existing.name);
       return hash;
     }
-    List<String> webSeeds = info.webSeeds().stream().map(WebSeedEntry::url).toList();
-    if (!add.webSeeds() && !webSeeds.isEmpty()) {
-      info.setWebSeeds(List.of());
+    if (existing != null) {
+      throw new IllegalStateException("torrent " + existing.name + " is being removed; add it again afterwards");
     }
+    List<String> webSeeds = info.webSeeds().stream().map(WebSeedEntry::url).toList();
+    String oneFilePath = oneFileInFolder(info);
+    // The torrent's url-list is replaced by our own list: empty when held back, or with the
+    // one-file-folder URLs rewritten (see requestUrl).
+    info.setWebSeeds(List.of());
     AddTorrentParams params = new AddTorrentParams();
     params.setTorrentInfo(info);
+    if (add.webSeeds() && !webSeeds.isEmpty()) {
+      params.setUrlSeeds(webSeeds.stream().map(url -> requestUrl(url, oneFilePath)).toList());
+    }
     params.setSavePath(savePath.toString());
     torrent_flags_t flags = params.getFlags()
         .and_(TorrentFlags.AUTO_MANAGED.inv())
@@ -457,22 +485,66 @@ public final class SwarmSession {
     if (add.uploadLimit() > 0) {
       params.setUploadLimit(clampLimit(add.uploadLimit()));
     }
-    ErrorCode error = new ErrorCode(new error_code());
-    TorrentHandle handle = new SessionHandle(manager.swig()).addTorrent(params, error);
-    if (error.isError() || handle == null || !handle.isValid()) {
-      throw new IllegalStateException("libtorrent refused " + info.name() + ": " + error.getMessage());
-    }
-    Torrent t = new Torrent(hash, info.name(), handle, info.pieceLength(), info.numPieces(), info.totalSize());
-    torrents.put(hash, t);
+    // Registered before libtorrent knows the torrent, so that no alert about it goes unseen.
+    Torrent t = new Torrent(hash, info.name(), info.pieceLength(), info.numPieces(), info.totalSize(), oneFilePath);
     if (add.webSeeds()) {
       webSeeds.forEach(url -> registerWebSeed(t, url));
     }
+    torrents.put(hash, t);
+    ErrorCode error = new ErrorCode(new error_code());
+    TorrentHandle handle = new SessionHandle(manager.swig()).addTorrent(params, error);
+    if (error.isError() || handle == null || !handle.isValid()) {
+      torrents.remove(hash, t);
+      throw new IllegalStateException("libtorrent refused " + info.name() + ": " + error.getMessage());
+    }
+    t.handle = handle;
     LOG.info("[{}] added {} {} ({} bytes) at {}{}{}", options.name(), info.name(), hash, info.totalSize(),
         savePath, add.uploadLimit() > 0 ? ", upload cap " + add.uploadLimit() + " B/s" : "",
         !add.webSeeds() && !webSeeds.isEmpty() ? ", web seeds held back" : "");
-    // Alerts posted before the entry existed were ignored: settle from the current status.
-    settle(t, handle.status());
     return hash;
+  }
+
+  /**
+   * The path ("name/file") of a torrent holding one file inside its folder (a multi-file torrent with
+   * a single entry, what {@link TorrentFactory} makes of a one-file image), else null.
+   */
+  static String oneFileInFolder(TorrentInfo info) {
+    if (info.numFiles() != 1) {
+      return null;
+    }
+    String path = info.files().filePath(0).replace('\\', '/');
+    return path.contains("/") ? path : null;
+  }
+
+  /**
+   * The URL to give libtorrent for a BEP 19 web seed. libtorrent 2.0.6 treats a multi-file torrent
+   * with a single file as a single-file torrent and requests {@code <url><name>} instead of
+   * {@code <url><name>/<file>} (arvidn/libtorrent#3519, fixed upstream only after 2.0.6): for such
+   * torrents a directory URL becomes the file's URL, which libtorrent then requests as is.
+   */
+  static String requestUrl(String url, String oneFilePath) {
+    if (oneFilePath == null || !url.endsWith("/")) {
+      return url;
+    }
+    StringBuilder out = new StringBuilder(url);
+    String[] segments = oneFilePath.split("/");
+    for (int i = 0; i < segments.length; i++) {
+      out.append(i == 0 ? "" : "/").append(escapeSegment(segments[i]));
+    }
+    return out.toString();
+  }
+
+  private static String escapeSegment(String segment) {
+    StringBuilder out = new StringBuilder();
+    for (byte b : segment.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      char c = (char) (b & 0xff);
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~".indexOf(c) >= 0) {
+        out.append(c);
+      } else {
+        out.append('%').append(String.format("%02X", b & 0xff));
+      }
+    }
+    return out.toString();
   }
 
   /** Maps every address of the web seed's host to "web:<url>" so its blocks are counted under the URL. */
@@ -491,7 +563,7 @@ public final class SwarmSession {
   }
 
   private TorrentStatus statusOf(Torrent t) {
-    org.libtorrent4j.TorrentStatus st = t.handle.status();
+    org.libtorrent4j.TorrentStatus st = statusNow(t.handle);
     String state = stateOf(st);
     ErrorCode error = st.errorCode();
     double progress = "seeding".equals(state) ? 1.0 : st.progress();
@@ -504,10 +576,19 @@ public final class SwarmSession {
         .setSeeds(st.numSeeds())
         .setUploadRate(st.uploadPayloadRate())
         .setDownloadRate(st.downloadPayloadRate())
-        .setTotalUploaded(st.allTimeUpload())
-        .setTotalDownloaded(st.allTimeDownload())
+        // all-time counters survive pause/resume but lag up to a second; the session counters are live
+        .setTotalUploaded(Math.max(st.allTimeUpload(), st.totalPayloadUpload()))
+        .setTotalDownloaded(Math.max(st.allTimeDownload(), st.totalPayloadDownload()))
         .setError(error.isError() ? error.getMessage() : "")
         .build();
+  }
+
+  /**
+   * A fresh status. Not {@link TorrentHandle#status()}: that one caches for 500 ms in unsynchronized
+   * fields and returns null or stale values when two threads ask at once.
+   */
+  private static org.libtorrent4j.TorrentStatus statusNow(TorrentHandle handle) {
+    return new org.libtorrent4j.TorrentStatus(handle.swig().status());
   }
 
   static String stateOf(org.libtorrent4j.TorrentStatus st) {
@@ -524,37 +605,59 @@ public final class SwarmSession {
     };
   }
 
-  /** Completes or fails {@code finished} from a status snapshot. */
-  private void settle(Torrent t, org.libtorrent4j.TorrentStatus st) {
-    if (st.errorCode().isError()) {
-      t.finished.completeExceptionally(new IllegalStateException(
-          "torrent " + t.name + " failed: " + st.errorCode().getMessage()));
-    } else if (st.isSeeding() || st.isFinished()) {
-      if (t.finished.complete(null)) {
-        LOG.info("[{}] {} complete ({} bytes), seeding", options.name(), t.name, t.totalSize);
-      }
+  /**
+   * The torrent has every piece. libtorrent may hash a piece before the write of its last block has
+   * completed, and posts that block's block_finished alert only then — after torrent_finished. So
+   * {@code finished} completes once a flush (a fence behind every pending write of the torrent) has
+   * come back, when {@link #bytesFromPeers} has counted every block; or after a grace period.
+   */
+  private void drain(Torrent t, TorrentHandle handle) {
+    if (t.finished.isDone() || t.draining) {
+      return;
+    }
+    t.draining = true;
+    try {
+      handle.flushCache();
+      vertx.setTimer(FINISH_GRACE_MS, id -> complete(t));
+    } catch (RuntimeException e) {
+      complete(t);
+    }
+  }
+
+  private void complete(Torrent t) {
+    if (t.finished.complete(null)) {
+      LOG.info("[{}] {} complete ({} bytes), seeding", options.name(), t.name, t.totalSize);
     }
   }
 
   private Future<Torrent> withTorrent(String infoHash) {
     Torrent t = infoHash == null ? null : torrents.get(infoHash.toLowerCase(Locale.ROOT));
-    if (t == null) {
+    if (t == null || t.handle == null) {
       return Future.failedFuture(new IllegalArgumentException("no torrent " + infoHash + " in " + options.name()));
     }
     return Future.succeededFuture(t);
   }
 
-  private <T> Future<T> blocking(java.util.concurrent.Callable<T> call) {
+  /** Runs a libtorrent call on a worker, never concurrently with close(). */
+  private <T> Future<T> blocking(Callable<T> call) {
     if (closed) {
-      return Future.failedFuture(new IllegalStateException("swarm session " + options.name() + " closed"));
+      return Future.failedFuture(closedError());
     }
-    return vertx.executeBlocking(call, false);
+    return vertx.executeBlocking(() -> {
+      lifecycle.readLock().lock();
+      try {
+        if (closed) {
+          throw closedError();
+        }
+        return call.call();
+      } finally {
+        lifecycle.readLock().unlock();
+      }
+    }, false);
   }
 
-  private void ensureOpen() {
-    if (closed) {
-      throw new IllegalStateException("swarm session " + options.name() + " closed");
-    }
+  private IllegalStateException closedError() {
+    return new IllegalStateException("swarm session " + options.name() + " closed");
   }
 
   static int clampLimit(long bytesPerSecond) {
@@ -630,14 +733,20 @@ public final class SwarmSession {
             LOG.debug("[{}] {}: {} -> {}", options.name(), t.name, a.getPrevState(), a.getState());
             if (a.getState() == org.libtorrent4j.TorrentStatus.State.SEEDING
                 || a.getState() == org.libtorrent4j.TorrentStatus.State.FINISHED) {
-              settle(t, a.handle().status());
+              drain(t, a.handle());
             }
           }
         }
-        case TORRENT_FINISHED, TORRENT_CHECKED -> {
+        case TORRENT_FINISHED -> {
           Torrent t = torrentOf((TorrentAlert<?>) alert);
           if (t != null) {
-            settle(t, ((TorrentAlert<?>) alert).handle().status());
+            drain(t, ((TorrentAlert<?>) alert).handle());
+          }
+        }
+        case CACHE_FLUSHED -> {
+          Torrent t = torrentOf((TorrentAlert<?>) alert);
+          if (t != null && t.draining) {
+            complete(t);
           }
         }
         case TORRENT_ERROR -> {
@@ -659,8 +768,8 @@ public final class SwarmSession {
         case TORRENT_REMOVED -> {
           TorrentRemovedAlert a = (TorrentRemovedAlert) alert;
           String hash = a.getInfoHashes().getV1().toHex();
-          Torrent t = torrents.remove(hash);
-          if (t != null) {
+          Torrent t = torrents.get(hash);
+          if (t != null && t.removal != null && torrents.remove(hash, t)) {
             LOG.info("[{}] removed {} {}", options.name(), t.name, hash);
             t.finished.completeExceptionally(new IllegalStateException("torrent " + t.name + " was removed"));
             if (t.removal != null && !t.deleteFiles) {
@@ -706,26 +815,27 @@ public final class SwarmSession {
     }
   }
 
-  /** Torrents removed with deleteFiles, waiting for torrent_deleted. */
-  private final Map<String, Torrent> deleting = new ConcurrentHashMap<>();
-
   private static final class Torrent {
     final String infoHash;
     final String name;
-    final TorrentHandle handle;
+    /** Null while libtorrent is adding it. */
+    volatile TorrentHandle handle;
     final int pieceLength;
     final int numPieces;
     final long totalSize;
+    final String oneFilePath;
     final CompletableFuture<Void> finished = new CompletableFuture<>();
     final Map<String, AtomicLong> received = new ConcurrentHashMap<>();
     final Map<String, String> webSeedByEndpoint = new ConcurrentHashMap<>();
     volatile CompletableFuture<Void> removal;
     volatile boolean deleteFiles;
+    /** Finished by libtorrent, waiting for the flush before completing {@code finished}. */
+    volatile boolean draining;
 
-    Torrent(String infoHash, String name, TorrentHandle handle, int pieceLength, int numPieces, long totalSize) {
+    Torrent(String infoHash, String name, int pieceLength, int numPieces, long totalSize, String oneFilePath) {
       this.infoHash = infoHash;
+      this.oneFilePath = oneFilePath;
       this.name = name;
-      this.handle = handle;
       this.pieceLength = pieceLength;
       this.numPieces = numPieces;
       this.totalSize = totalSize;

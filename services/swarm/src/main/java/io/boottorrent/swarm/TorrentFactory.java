@@ -13,6 +13,10 @@ import org.libtorrent4j.TorrentInfo;
  *
  * <p>Torrents are v1-only (no BEP 52 hybrid): every Debian BitTorrent client and the BEP 19 web seed
  * then see the same plain file layout without pad files.
+ *
+ * <p>A folder always becomes a multi-file torrent, even with a single file in it, so a web seed is
+ * always a directory URL ({@code http://host/seed/}, the client appends {@code <name>/<file>}).
+ * libtorrent 2.0.6 mishandles the one-file case; {@link SwarmSession} works around it when adding.
  */
 public final class TorrentFactory {
   public static final int MIN_PIECE = 16 * 1024;

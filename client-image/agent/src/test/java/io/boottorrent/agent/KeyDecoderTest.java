@@ -23,18 +23,19 @@ class KeyDecoderTest {
     return out;
   }
 
+  // "^[" stands for ESC and "\\n"/"\\r" for LF/CR: the CSV parser would trim the raw control bytes.
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
-      "ANSI up (CSI)          | \u001b[A     | UP",
-      "ANSI down (CSI)        | \u001b[B     | DOWN",
-      "application-mode up    | \u001bOA     | UP",
+      "ANSI up (CSI)          | ^[[A        | UP",
+      "ANSI down (CSI)        | ^[[B        | DOWN",
+      "application-mode up    | ^[OA        | UP",
       "carriage return        | \\r         | ENTER",
       "line mode '2' newline  | 2\\n        | D2 ENTER",
       "vi keys                | jk          | DOWN UP",
-      "right arrow is ignored | \u001b[C     | ''",
+      "right arrow is ignored | ^[[C        | ''",
       "letters are ignored    | xyz         | ''"})
   void decodesConsoleBytes(String name, String bytes, String expected) {
     List<String> want = expected.isBlank() ? List.of() : List.of(expected.trim().split(" "));
-    assertThat(decode(bytes.strip().replace("\\n", "\n").replace("\\r", "\r"))).isEqualTo(want);
+    assertThat(decode(bytes.strip().replace("^[", "\u001b").replace("\\n", "\n").replace("\\r", "\r"))).isEqualTo(want);
   }
 }

@@ -93,13 +93,6 @@ public final class SwarmSession {
   private static final long LISTEN_TIMEOUT_MS = 10_000;
   /** Upper bound on waiting for the flush that lets finished() account for the last blocks. */
   private static final long FINISH_GRACE_MS = 2_000;
-  private static final int[] ALERT_TYPES = {
-      AlertType.LISTEN_SUCCEEDED.swig(), AlertType.LISTEN_FAILED.swig(),
-      AlertType.STATE_CHANGED.swig(), AlertType.TORRENT_FINISHED.swig(), AlertType.CACHE_FLUSHED.swig(),
-      AlertType.TORRENT_ERROR.swig(), AlertType.FILE_ERROR.swig(), AlertType.HASH_FAILED.swig(),
-      AlertType.TORRENT_REMOVED.swig(), AlertType.TORRENT_DELETED.swig(), AlertType.TORRENT_DELETE_FAILED.swig(),
-      AlertType.BLOCK_FINISHED.swig(), AlertType.URL_SEED.swig(), AlertType.TRACKER_ERROR.swig(),
-      AlertType.ALERTS_DROPPED.swig()};
 
   /**
    * How the session listens and limits itself.
@@ -694,7 +687,7 @@ public final class SwarmSession {
   private final class Alerts implements AlertListener {
     @Override
     public int[] types() {
-      return ALERT_TYPES;
+      return AlertTypes.TYPES;
     }
 
     @Override
@@ -857,5 +850,19 @@ public final class SwarmSession {
       received.forEach((k, v) -> copy.put(k, v.get()));
       return copy;
     }
+  }
+
+  /**
+   * Touching AlertType loads the native library, so the list lives in a holder initialised on first
+   * use (after {@link Libtorrent#ensureLoaded()}), not when SwarmSession's class initialises.
+   */
+  private static final class AlertTypes {
+    static final int[] TYPES = {
+        AlertType.LISTEN_SUCCEEDED.swig(), AlertType.LISTEN_FAILED.swig(),
+        AlertType.STATE_CHANGED.swig(), AlertType.TORRENT_FINISHED.swig(), AlertType.CACHE_FLUSHED.swig(),
+        AlertType.TORRENT_ERROR.swig(), AlertType.FILE_ERROR.swig(), AlertType.HASH_FAILED.swig(),
+        AlertType.TORRENT_REMOVED.swig(), AlertType.TORRENT_DELETED.swig(), AlertType.TORRENT_DELETE_FAILED.swig(),
+        AlertType.BLOCK_FINISHED.swig(), AlertType.URL_SEED.swig(), AlertType.TRACKER_ERROR.swig(),
+        AlertType.ALERTS_DROPPED.swig()};
   }
 }

@@ -1,0 +1,274 @@
+package io.boottorrent.dhcp;
+
+import io.boottorrent.common.BtConfig;
+import io.boottorrent.dhcp.DhcpServerLogic.Port;
+import io.boottorrent.dhcp.protocol.DhcpCodec;
+import io.boottorrent.dhcp.protocol.DhcpMessage;
+import io.boottorrent.dhcp.protocol.MalformedPacketException;
+import io.boottorrent.proto.Addresses;
+import io.boottorrent.proto.BootEvent;
+import io.boottorrent.proto.BootStage;
+import io.boottorrent.proto.Codecs;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.datagram.DatagramPacket;
+import io.vertx.core.datagram.DatagramSocket;
+import io.vertx.core.datagram.DatagramSocketOptions;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The DHCP service: one UDP socket on {@code dhcp.bindHost:dhcp.port} (plus {@code dhcp.proxyPort}
+ * in proxy mode), broadcast enabled. Each datagram is decoded ({@link DhcpCodec}), answered by
+ * {@link DhcpServerLogic#replyFor}, and the lease changes it caused are forced to the lease journal
+ * ({@code <dataDir>/dhcp/leases}, off the event loop) before the reply is sent — so an address
+ * announced to one machine is on disk before anyone hears of it, and survives a restart.
+ *
+ * <p>Malformed or hostile packets are dropped with a DEBUG line; nothing escapes the receive handler.
+ * Every lease (ACK with an address) and every PXE offer is published as a {@link BootEvent}
+ * ({@code DHCP_LEASE}, {@code PXE_OFFER}) on {@link Addresses#BOOT_EVENT}.
+ *
+ * <p>Deploy one instance per process: the lease store lives in the verticle. Binding port 67 needs
+ * root or CAP_NET_BIND_SERVICE. On a host with several interfaces the broadcast replies leave through
+ * the route to 255.255.255.255 (Java cannot pick the interface per packet), so run it where the boot
+ * network is the only or the default-routed network, or add {@code ip route add 255.255.255.255 dev X}.
+ */
+public final class DhcpVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(DhcpVerticle.class);
+  /** Journal lines before compaction is considered; then when lines exceed 4× the live records. */
+  static final int MIN_COMPACT_LINES = 1000;
+
+  private DhcpConfig options;
+  private ServerContext context;
+  private LeaseJournal journal;
+  private JournalWriter writer;
+  private DatagramSocket socket;
+  private DatagramSocket proxySocket;
+
+  @Override
+  public Future<?> start() {
+    try {
+      options = DhcpConfig.fromJson(config());
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    // Idempotent; needed when the Vert.x instance was not made by Runtime.start (embedded, tests).
+    Codecs.registerAll(vertx.eventBus());
+    journal = LeaseJournal.inDataDir(BtConfig.dataDir(config()));
+    return vertx.executeBlocking(journal::load)
+        .compose(records -> {
+          context = new ServerContext(options, LeaseStore.replay(records), System::currentTimeMillis);
+          writer = new JournalWriter(records.size());
+          return listen(options.port(), Port.DHCP);
+        })
+        .compose(bound -> {
+          socket = bound;
+          return options.mode() == DhcpConfig.Mode.PROXY ? listen(options.proxyPort(), Port.PXE)
+              : Future.succeededFuture(null);
+        })
+        .onSuccess(bound -> {
+          proxySocket = bound;
+          LOG.info("dhcp ({} mode) on {}:{}{}, server address {}, {} pool(s), {} held lease(s) from {}",
+              options.mode().name().toLowerCase(), options.bindHost(), actualPort(),
+              bound == null ? "" : " and :" + actualProxyPort(), options.serverAddress(), options.pools().size(),
+              context.leases().held(System.currentTimeMillis()).size(), journal.file());
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    List<Future<?>> closing = new ArrayList<>();
+    if (socket != null) {
+      closing.add(socket.close());
+    }
+    if (proxySocket != null) {
+      closing.add(proxySocket.close());
+    }
+    if (writer != null) {
+      closing.add(writer.idle());
+    }
+    return Future.join(closing);
+  }
+
+  /** The bound DHCP port (useful with {@code dhcp.port: 0}); -1 before start. */
+  public int actualPort() {
+    return socket == null ? -1 : socket.localAddress().port();
+  }
+
+  /** The bound proxyDHCP/PXE port in proxy mode; -1 otherwise. */
+  public int actualProxyPort() {
+    return proxySocket == null ? -1 : proxySocket.localAddress().port();
+  }
+
+  /** The live lease store (tests read it; confined to this verticle's event loop otherwise). */
+  public LeaseStore leases() {
+    return context == null ? null : context.leases();
+  }
+
+  public DhcpConfig options() {
+    return options;
+  }
+
+  private Future<DatagramSocket> listen(int port, Port which) {
+    DatagramSocketOptions socketOptions = new DatagramSocketOptions()
+        .setBroadcast(true)
+        // proxyDHCP shares port 67 with the network's real DHCP server when they run on one host.
+        .setReuseAddress(options.mode() == DhcpConfig.Mode.PROXY);
+    DatagramSocket created = vertx.createDatagramSocket(socketOptions);
+    created.exceptionHandler(e -> LOG.debug("dhcp socket error: {}", e.toString()));
+    created.handler(packet -> receive(created, packet, which));
+    return created.listen(port, options.bindHost());
+  }
+
+  /** Never throws: a bad packet or a bug in the logic costs one reply, not the socket. */
+  private void receive(DatagramSocket on, DatagramPacket packet, Port which) {
+    String sender = packet.sender() == null ? "?" : packet.sender().host() + ":" + packet.sender().port();
+    try {
+      DhcpMessage request;
+      try {
+        request = DhcpCodec.decode(packet.data().getBytes());
+      } catch (MalformedPacketException e) {
+        LOG.debug("dropped {} bytes from {}: {}", packet.data().length(), sender, e.getMessage());
+        return;
+      }
+      MDC.put("xid", String.format("%08x", request.xid()));
+      try {
+        handle(on, request, new InetSocketAddress(packet.sender().host(), packet.sender().port()), which);
+      } finally {
+        MDC.remove("xid");
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("internal error on a packet from {}; dropped", sender, e);
+    }
+  }
+
+  private void handle(DatagramSocket on, DhcpMessage request, InetSocketAddress from, Port which) {
+    Optional<DhcpReply> reply = Optional.empty();
+    try {
+      reply = DhcpServerLogic.replyFor(context, request, from, which);
+    } catch (RuntimeException e) {
+      LOG.warn("no reply to {} from {}: {}", request.messageType().orElse(null), request.mac(), e.toString(), e);
+    }
+    LOG.debug("{} {} from {} ({}) → {}", which, request.messageType().orElse(null), request.mac(), from,
+        reply.map(r -> r.type() + " " + r.message().yiaddr() + " to " + r.destination()).orElse("no reply"));
+    List<Lease> changes = context.leases().drainChanges();
+    Future<Void> durable = changes.isEmpty() ? Future.succeededFuture() : writer.write(changes);
+    Optional<DhcpReply> answer = reply;
+    durable
+        .onFailure(e -> LOG.error("lease journal {} not written ({}); reply to {} not sent", journal.file(),
+            e.toString(), request.mac()))
+        .onSuccess(v -> answer.ifPresent(r -> send(on, r, request)));
+  }
+
+  private void send(DatagramSocket on, DhcpReply reply, DhcpMessage request) {
+    InetSocketAddress to = reply.destination();
+    on.send(Buffer.buffer(DhcpCodec.encode(reply.message())), to.getPort(), to.getAddress().getHostAddress())
+        .onFailure(e -> LOG.debug("could not send {} to {}: {}", reply.type(), to, e.toString()))
+        .onSuccess(v -> publishEvents(reply, request));
+  }
+
+  private void publishEvents(DhcpReply reply, DhcpMessage request) {
+    long now = System.currentTimeMillis();
+    String arch = reply.boot().map(BootChoice::archName).orElse("");
+    if (reply.grantsLease()) {
+      vertx.eventBus().publish(Addresses.BOOT_EVENT, BootEvent.newBuilder()
+          .setMac(request.mac())
+          .setStage(BootStage.DHCP_LEASE)
+          .setTimestampMs(now)
+          .setIp(reply.message().yiaddr().toString())
+          .setArch(arch)
+          .setMessage("lease " + options.leaseSeconds() + " s")
+          .build());
+    }
+    if (reply.isPxeOffer()) {
+      BootChoice boot = reply.boot().orElseThrow();
+      vertx.eventBus().publish(Addresses.BOOT_EVENT, BootEvent.newBuilder()
+          .setMac(request.mac())
+          .setStage(BootStage.PXE_OFFER)
+          .setTimestampMs(now)
+          .setIp(reply.message().yiaddr().isZero() ? "" : reply.message().yiaddr().toString())
+          .setArch(arch)
+          .setMessage(boot.kind().name().toLowerCase() + " " + boot.bootFile())
+          .build());
+    }
+  }
+
+  /**
+   * Group commit on the event loop: changes that arrive while a write is in flight go out together in
+   * the next one; each caller's future completes when its changes are on disk. Writes run one at a
+   * time, in order, on a worker thread. When the journal has grown past {@link #MIN_COMPACT_LINES} and
+   * 4× the live records, the next write is a compaction (a snapshot taken here, on the event loop).
+   */
+  private final class JournalWriter {
+    private final List<Lease> pending = new ArrayList<>();
+    private final List<Promise<Void>> waiters = new ArrayList<>();
+    private final List<Promise<Void>> idleWaiters = new ArrayList<>();
+    private boolean writing;
+    private long linesInJournal;
+
+    JournalWriter(long linesInJournal) {
+      this.linesInJournal = linesInJournal;
+    }
+
+    Future<Void> write(List<Lease> changes) {
+      Promise<Void> promise = Promise.promise();
+      pending.addAll(changes);
+      waiters.add(promise);
+      if (!writing) {
+        flush();
+      }
+      return promise.future();
+    }
+
+    Future<Void> idle() {
+      if (!writing) {
+        return Future.succeededFuture();
+      }
+      Promise<Void> promise = Promise.promise();
+      idleWaiters.add(promise);
+      return promise.future();
+    }
+
+    private void flush() {
+      writing = true;
+      List<Lease> batch = List.copyOf(pending);
+      List<Promise<Void>> done = List.copyOf(waiters);
+      pending.clear();
+      waiters.clear();
+      List<Lease> snapshot = null;
+      if (linesInJournal + batch.size() > Math.max(MIN_COMPACT_LINES, 4L * context.leases().size())) {
+        snapshot = context.leases().snapshot();
+      }
+      List<Lease> compacted = snapshot;
+      vertx.executeBlocking(() -> {
+        if (compacted != null) {
+          journal.compact(compacted);
+        } else {
+          journal.append(batch);
+        }
+        return null;
+      }).onComplete(result -> {
+        if (result.succeeded()) {
+          linesInJournal = compacted != null ? compacted.size() : linesInJournal + batch.size();
+          done.forEach(Promise::complete);
+        } else {
+          done.forEach(p -> p.fail(result.cause()));
+        }
+        writing = false;
+        if (!pending.isEmpty()) {
+          flush();
+        } else {
+          idleWaiters.forEach(Promise::complete);
+          idleWaiters.clear();
+        }
+      });
+    }
+  }
+}

@@ -1,0 +1,569 @@
+package io.boottorrent.dhcp;
+
+import static io.boottorrent.dhcp.Clients.SERVER;
+import static io.boottorrent.dhcp.Clients.UNCONFIGURED;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.boottorrent.dhcp.DhcpServerLogic.Port;
+import io.boottorrent.dhcp.Lease.State;
+import io.boottorrent.dhcp.protocol.ClientArch;
+import io.boottorrent.dhcp.protocol.DhcpMessage;
+import io.boottorrent.dhcp.protocol.DhcpOption;
+import io.boottorrent.dhcp.protocol.DhcpOptions;
+import io.boottorrent.dhcp.protocol.Ipv4;
+import io.boottorrent.dhcp.protocol.MessageType;
+import io.boottorrent.dhcp.protocol.OptionCode;
+import io.vertx.core.json.JsonObject;
+import java.net.InetSocketAddress;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class DhcpServerLogicTest {
+  private static final InetSocketAddress BROADCAST_68 = new InetSocketAddress("255.255.255.255", 68);
+
+  private final AtomicLong clock = new AtomicLong(1_700_000_000_000L);
+  private ServerContext ctx;
+
+  @BeforeEach
+  void fullMode() {
+    ctx = context(Clients.config());
+  }
+
+  private ServerContext context(JsonObject config) {
+    return new ServerContext(DhcpConfig.fromJson(config), new LeaseStore(), clock::get);
+  }
+
+  private Optional<DhcpReply> send(DhcpMessage request) {
+    return DhcpServerLogic.replyFor(ctx, request, UNCONFIGURED);
+  }
+
+  private DhcpReply reply(DhcpMessage request) {
+    Optional<DhcpReply> reply = send(request);
+    assertThat(reply).as("reply to %s", request).isPresent();
+    return reply.get();
+  }
+
+  /** DISCOVER + REQUEST; returns the bound address. */
+  private Ipv4 dora(int client) {
+    DhcpReply offer = reply(Clients.discover(client));
+    DhcpReply ack = reply(Clients.select(client, offer.message().yiaddr(), SERVER));
+    assertThat(ack.type()).isEqualTo(MessageType.ACK);
+    return ack.message().yiaddr();
+  }
+
+  private void advanceSeconds(long seconds) {
+    clock.addAndGet(seconds * 1000);
+  }
+
+  @Nested
+  @DisplayName("address lifecycle (RFC 2131 §4.3)")
+  class Lifecycle {
+    @Test
+    void discoverRequestGivesAnOfferThenAnAckForTheSameAddressWithThePoolsOptions() {
+      // GIVEN a client on the lab subnet without an address
+      // WHEN it discovers
+      DhcpReply offer = reply(Clients.discover(1));
+
+      // THEN it is offered an address of the range with the pool's options, broadcast (no ARP from Java)
+      DhcpMessage o = offer.message();
+      assertThat(offer.type()).isEqualTo(MessageType.OFFER);
+      assertThat(o.op()).isEqualTo(DhcpMessage.BOOTREPLY);
+      assertThat(o.xid()).isEqualTo(Clients.discover(1).xid());
+      assertThat(o.mac()).isEqualTo(Clients.macText(1));
+      assertThat(o.yiaddr()).isEqualTo(Ipv4.parse("10.213.0.100"));
+      assertThat(o.siaddr()).isEqualTo(Ipv4.ZERO);
+      assertThat(o.options().serverId()).contains(SERVER);
+      assertThat(o.options().subnetMask()).contains(Ipv4.parse("255.255.255.0"));
+      assertThat(o.options().routers()).containsExactly(Ipv4.parse("10.213.0.1"));
+      assertThat(o.options().dnsServers()).containsExactly(Ipv4.parse("10.213.0.53"), Ipv4.parse("10.213.0.54"));
+      assertThat(o.options().domainName()).contains("lab.test");
+      assertThat(o.options().leaseTime()).contains(3600L);
+      assertThat(o.options().renewalTime()).contains(1800L);
+      assertThat(o.options().rebindingTime()).contains(3150L);
+      assertThat(offer.destination()).isEqualTo(BROADCAST_68);
+      assertThat(ctx.leases().byIp(o.yiaddr())).hasValueSatisfying(l -> {
+        assertThat(l.state()).isEqualTo(State.OFFERED);
+        assertThat(l.mac()).isEqualTo(Clients.macText(1));
+      });
+
+      // WHEN it requests the offered address
+      DhcpReply ack = reply(Clients.select(1, o.yiaddr(), SERVER));
+
+      // THEN it is acknowledged and bound for the lease time
+      assertThat(ack.type()).isEqualTo(MessageType.ACK);
+      assertThat(ack.grantsLease()).isTrue();
+      assertThat(ack.message().yiaddr()).isEqualTo(o.yiaddr());
+      assertThat(ack.message().options().leaseTime()).contains(3600L);
+      assertThat(ack.destination()).isEqualTo(BROADCAST_68);
+      assertThat(ctx.leases().byIp(o.yiaddr())).hasValueSatisfying(l -> {
+        assertThat(l.state()).isEqualTo(State.BOUND);
+        assertThat(l.expiresAtMs()).isEqualTo(clock.get() + 3_600_000);
+      });
+    }
+
+    @Test
+    void differentClientsGetDifferentAddressesAndTheSameClientGetsItsAddressAgain() {
+      Ipv4 a = dora(1);
+      Ipv4 b = dora(2);
+
+      DhcpReply again = reply(Clients.discover(1));
+
+      assertThat(a).isNotEqualTo(b);
+      assertThat(again.message().yiaddr()).isEqualTo(a);
+      assertThat(ctx.leases().byIp(a)).map(Lease::state).contains(State.BOUND);
+    }
+
+    @Test
+    void renewingClientGetsAnAckUnicastToItsAddressWithALaterExpiry() {
+      Ipv4 address = dora(1);
+      long firstExpiry = ctx.leases().byIp(address).orElseThrow().expiresAtMs();
+      advanceSeconds(1800); // T1
+
+      DhcpReply ack = reply(Clients.renew(1, address));
+
+      assertThat(ack.type()).isEqualTo(MessageType.ACK);
+      assertThat(ack.message().yiaddr()).isEqualTo(address);
+      assertThat(ack.message().ciaddr()).isEqualTo(address);
+      assertThat(ack.destination()).isEqualTo(new InetSocketAddress("10.213.0.100", 68));
+      assertThat(ctx.leases().byIp(address).orElseThrow().expiresAtMs()).isEqualTo(firstExpiry + 1_800_000);
+    }
+
+    @Test
+    void rebindingClientAfterAServerRestartWithoutItsLeaseGetsItsAddressBack() {
+      // GIVEN a client bound by a server that lost its state (or another instance)
+      Ipv4 address = Ipv4.parse("10.213.0.105");
+
+      // WHEN it rebinds (broadcast, ciaddr set) after T2
+      DhcpReply ack = reply(Clients.renew(3, address));
+
+      // THEN the free address is confirmed to it
+      assertThat(ack.type()).isEqualTo(MessageType.ACK);
+      assertThat(ack.message().yiaddr()).isEqualTo(address);
+      assertThat(ctx.leases().byIp(address)).map(Lease::mac).contains(Clients.macText(3));
+    }
+
+    @Test
+    void renewingAnAddressBoundToAnotherClientIsRefusedWithANak() {
+      Ipv4 address = dora(1);
+
+      DhcpReply nak = reply(Clients.renew(2, address));
+
+      assertThat(nak.type()).isEqualTo(MessageType.NAK);
+      assertThat(ctx.leases().byIp(address)).map(Lease::mac).contains(Clients.macText(1));
+    }
+
+    @Test
+    void renewingAnAddressOfAnotherServersNetworkGetsNoAnswer() {
+      assertThat(send(Clients.renew(1, Ipv4.parse("192.0.2.10")))).isEmpty();
+    }
+
+    @Test
+    void releaseFreesTheAddressWhichAnotherClientMayThenGet() {
+      ctx = context(withRange(Clients.config(), "10.213.0.100", "10.213.0.100"));
+      Ipv4 address = dora(1);
+      assertThat(send(Clients.discover(2))).as("pool of one is taken").isEmpty();
+
+      Optional<DhcpReply> none = send(Clients.release(1, address));
+
+      assertThat(none).isEmpty();
+      assertThat(ctx.leases().byIp(address)).map(Lease::state).contains(State.RELEASED);
+      assertThat(reply(Clients.discover(2)).message().yiaddr()).isEqualTo(address);
+    }
+
+    @Test
+    void releaseOfAnAddressTheClientDoesNotHoldChangesNothing() {
+      Ipv4 address = dora(1);
+
+      send(Clients.release(2, address));
+
+      assertThat(ctx.leases().byIp(address)).map(Lease::state).contains(State.BOUND);
+    }
+
+    @Test
+    void declinedAddressIsNotOfferedToAnyoneUntilTheHoldExpires() {
+      ctx = context(withRange(Clients.config(), "10.213.0.100", "10.213.0.101"));
+      Ipv4 declined = reply(Clients.discover(1)).message().yiaddr();
+
+      assertThat(send(Clients.decline(1, declined))).isEmpty();
+
+      assertThat(ctx.leases().byIp(declined)).map(Lease::state).contains(State.DECLINED);
+      Ipv4 next = dora(1);
+      assertThat(next).isNotEqualTo(declined);
+      assertThat(send(Clients.discover(2))).as("the only other address is bound to client 1").isEmpty();
+      advanceSeconds(601);
+      assertThat(reply(Clients.discover(2)).message().yiaddr()).isEqualTo(declined);
+    }
+
+    @Test
+    void declineOfAnAddressTheClientWasNotGivenIsIgnored() {
+      Ipv4 address = dora(1);
+
+      send(Clients.decline(2, address));
+
+      assertThat(ctx.leases().byIp(address)).map(Lease::state).contains(State.BOUND);
+    }
+
+    @Test
+    void informGetsAnAckWithOptionsButNoAddressNorLeaseTime_rfc2131_4_3_5() {
+      Ipv4 own = Ipv4.parse("10.213.0.42");
+
+      DhcpReply ack = reply(Clients.inform(4, own));
+
+      assertThat(ack.type()).isEqualTo(MessageType.ACK);
+      assertThat(ack.grantsLease()).isFalse();
+      assertThat(ack.message().yiaddr()).isEqualTo(Ipv4.ZERO);
+      assertThat(ack.message().ciaddr()).isEqualTo(own);
+      assertThat(ack.message().options().leaseTime()).isEmpty();
+      assertThat(ack.message().options().routers()).containsExactly(Ipv4.parse("10.213.0.1"));
+      assertThat(ack.destination()).isEqualTo(new InetSocketAddress("10.213.0.42", 68));
+      assertThat(ctx.leases().size()).isZero();
+    }
+
+    @Test
+    void offeredAddressIsHeldForTheClientOnlyForTheOfferHold() {
+      ctx = context(withRange(Clients.config(), "10.213.0.100", "10.213.0.100"));
+      Ipv4 offered = reply(Clients.discover(1)).message().yiaddr();
+
+      assertThat(send(Clients.discover(2))).isEmpty();
+      advanceSeconds(61);
+
+      assertThat(reply(Clients.discover(2)).message().yiaddr()).isEqualTo(offered);
+      assertThat(reply(Clients.select(1, offered, SERVER)).type()).isEqualTo(MessageType.NAK);
+    }
+
+    @Test
+    void poolExhaustionMeansNoOfferUntilAnAddressIsFree() {
+      Set<Ipv4> given = new HashSet<>();
+      for (int client = 1; client <= 10; client++) {
+        given.add(dora(client));
+      }
+
+      Optional<DhcpReply> eleventh = send(Clients.discover(11));
+
+      assertThat(given).hasSize(10);
+      assertThat(eleventh).isEmpty();
+      advanceSeconds(3601); // every lease expired
+      assertThat(reply(Clients.discover(11)).message().yiaddr()).isIn(given);
+    }
+
+    @Test
+    void clientChoosingAnotherServersOfferFreesOurOffer() {
+      Ipv4 offered = reply(Clients.discover(1)).message().yiaddr();
+
+      Optional<DhcpReply> none = send(Clients.select(1, Ipv4.parse("10.213.0.200"), Ipv4.parse("10.213.0.250")));
+
+      assertThat(none).isEmpty();
+      assertThat(ctx.leases().byIp(offered)).map(Lease::state).contains(State.RELEASED);
+    }
+  }
+
+  @Nested
+  @DisplayName("NAK (RFC 2131 §4.3.2)")
+  class Nak {
+    @Test
+    void initRebootForAnAddressOnAnotherNetworkIsNakedByBroadcast() {
+      DhcpReply nak = reply(Clients.initReboot(1, Ipv4.parse("192.168.1.50")));
+
+      assertThat(nak.type()).isEqualTo(MessageType.NAK);
+      assertThat(nak.message().yiaddr()).isEqualTo(Ipv4.ZERO);
+      assertThat(nak.message().options().serverId()).contains(SERVER);
+      assertThat(nak.message().options().leaseTime()).isEmpty();
+      assertThat(nak.destination()).isEqualTo(BROADCAST_68);
+      assertThat(ctx.leases().size()).isZero();
+    }
+
+    @Test
+    void initRebootForAnAddressBoundToAnotherClientIsNaked() {
+      Ipv4 address = dora(1);
+
+      DhcpReply nak = reply(Clients.initReboot(2, address));
+
+      assertThat(nak.type()).isEqualTo(MessageType.NAK);
+      assertThat(ctx.leases().byIp(address)).map(Lease::mac).contains(Clients.macText(1));
+    }
+
+    @Test
+    void initRebootForADifferentAddressThanTheClientsLeaseIsNaked() {
+      Ipv4 address = dora(1);
+
+      DhcpReply nak = reply(Clients.initReboot(1, address.plus(5)));
+
+      assertThat(nak.type()).isEqualTo(MessageType.NAK);
+      assertThat(ctx.leases().byIp(address)).map(Lease::state).contains(State.BOUND);
+    }
+
+    @Test
+    void initRebootForItsOwnAddressIsAcked() {
+      Ipv4 address = dora(1);
+
+      DhcpReply ack = reply(Clients.initReboot(1, address));
+
+      assertThat(ack.type()).isEqualTo(MessageType.ACK);
+      assertThat(ack.message().yiaddr()).isEqualTo(address);
+    }
+
+    @Test
+    void selectingAnAddressOtherThanTheOfferedOneIsNaked() {
+      Ipv4 offered = reply(Clients.discover(1)).message().yiaddr();
+
+      DhcpReply nak = reply(Clients.select(1, offered.plus(3), SERVER));
+
+      assertThat(nak.type()).isEqualTo(MessageType.NAK);
+      assertThat(ctx.leases().byIp(offered.plus(3))).isEmpty();
+    }
+
+    @Test
+    void requestingAnAddressOutsideTheRangeIsNaked() {
+      DhcpReply nak = reply(Clients.initReboot(1, Ipv4.parse("10.213.0.200")));
+
+      assertThat(nak.type()).isEqualTo(MessageType.NAK);
+    }
+  }
+
+  @Nested
+  @DisplayName("reservations")
+  class Reservations {
+    @Test
+    void reservedMacGetsItsFixedAddressEvenOutsideTheRange() {
+      int reservedClient = 0x9901; // 02:00:00:00:99:01 → 10.213.0.7 in the config
+
+      DhcpReply offer = reply(Clients.discover(reservedClient));
+      DhcpReply ack = reply(Clients.select(reservedClient, offer.message().yiaddr(), SERVER));
+
+      assertThat(offer.message().yiaddr()).isEqualTo(Ipv4.parse("10.213.0.7"));
+      assertThat(ack.type()).isEqualTo(MessageType.ACK);
+      assertThat(ack.message().yiaddr()).isEqualTo(Ipv4.parse("10.213.0.7"));
+    }
+
+    @Test
+    void anAddressReservedInsideTheRangeIsNeverGivenToAnotherClient() {
+      JsonObject config = withRange(Clients.config(), "10.213.0.100", "10.213.0.102");
+      config.getJsonObject("dhcp").getJsonObject("reservations").put("02:00:00:00:99:02", "10.213.0.101");
+      ctx = context(config);
+
+      Set<Ipv4> others = new HashSet<>();
+      for (int client = 1; client <= 3; client++) {
+        send(Clients.discover(client)).ifPresent(r -> others.add(r.message().yiaddr()));
+      }
+
+      assertThat(others).containsExactlyInAnyOrder(Ipv4.parse("10.213.0.100"), Ipv4.parse("10.213.0.102"));
+      assertThat(reply(Clients.initReboot(3, Ipv4.parse("10.213.0.101"))).type()).isEqualTo(MessageType.NAK);
+      assertThat(reply(Clients.discover(0x9902)).message().yiaddr()).isEqualTo(Ipv4.parse("10.213.0.101"));
+    }
+  }
+
+  @Nested
+  @DisplayName("relay agents (RFC 2131 §4.1, RFC 3046)")
+  class Relay {
+    @Test
+    void relayedDiscoverGetsAnAddressFromTheRelaysSubnetSentToTheRelayOnPort67() {
+      byte[] agentInfo = {1, 4, 'p', 'o', 'r', 't'};
+      DhcpMessage relayed = Clients.discover(1,
+              Clients.base(MessageType.DISCOVER).set(OptionCode.RELAY_AGENT_INFO, agentInfo))
+          .withGiaddr(Ipv4.parse("10.213.5.1")).withHops(1);
+
+      DhcpReply offer = reply(relayed);
+
+      assertThat(offer.message().yiaddr()).isEqualTo(Ipv4.parse("10.213.5.10"));
+      assertThat(offer.message().giaddr()).isEqualTo(Ipv4.parse("10.213.5.1"));
+      assertThat(offer.message().options().routers()).containsExactly(Ipv4.parse("10.213.5.1"));
+      assertThat(offer.destination()).isEqualTo(new InetSocketAddress("10.213.5.1", 67));
+      var options = offer.message().options().all();
+      assertThat(options.get(options.size() - 1)).isEqualTo(new DhcpOption(OptionCode.RELAY_AGENT_INFO, agentInfo));
+    }
+
+    @Test
+    void nakThroughARelayHasTheBroadcastBitSoTheRelayBroadcastsIt() {
+      DhcpMessage relayed = Clients.initReboot(1, Ipv4.parse("10.213.0.150")).withGiaddr(Ipv4.parse("10.213.5.1"));
+
+      DhcpReply nak = reply(relayed);
+
+      assertThat(nak.type()).isEqualTo(MessageType.NAK);
+      assertThat(nak.message().broadcast()).isTrue();
+      assertThat(nak.destination()).isEqualTo(new InetSocketAddress("10.213.5.1", 67));
+    }
+
+    @Test
+    void requestsRelayedFromAnUnknownNetworkGetNoAnswer() {
+      assertThat(send(Clients.discover(1).withGiaddr(Ipv4.parse("172.31.0.1")))).isEmpty();
+    }
+  }
+
+  @Nested
+  @DisplayName("network boot")
+  class Pxe {
+    @ParameterizedTest(name = "arch {0} → {1}")
+    @CsvSource({"0, undionly.kpxe, bios", "7, ipxe.efi, efi64", "9, ipxe.efi, efi64", "11, ipxe-arm64.efi, arm64"})
+    void firmwarePxeClientGetsNextServerAndTheBootFileForItsArchitecture(int arch, String file, String name) {
+      DhcpReply offer = reply(Clients.discover(1, Clients.pxe(new ClientArch(arch))));
+
+      DhcpMessage o = offer.message();
+      assertThat(o.yiaddr()).isEqualTo(Ipv4.parse("10.213.0.100"));
+      assertThat(o.siaddr()).isEqualTo(SERVER);
+      assertThat(o.file()).isEqualTo(file);
+      assertThat(o.options().bootFileName()).contains(file);
+      assertThat(o.options().tftpServerName()).contains("10.213.0.1");
+      assertThat(o.options().vendorClass()).contains("PXEClient");
+      // PXE spec §2.4.1: sub-option 6 (discovery control) = 8: no boot server discovery, use the file
+      assertThat(o.options().vendorSpecific()).hasValueSatisfying(v -> assertThat(v).containsExactly(6, 1, 8, 255));
+      assertThat(offer.isPxeOffer()).isTrue();
+      assertThat(offer.boot()).hasValueSatisfying(b -> assertThat(b.archName()).isEqualTo(name));
+      DhcpReply ack = reply(Clients.select(1, o.yiaddr(), SERVER)
+          .withOptions(Clients.pxe(new ClientArch(arch)).messageType(MessageType.REQUEST)
+              .serverId(SERVER).requestedIp(o.yiaddr()).build()));
+      assertThat(ack.type()).isEqualTo(MessageType.ACK);
+      assertThat(ack.message().file()).isEqualTo(file);
+    }
+
+    @Test
+    void uefiHttpBootClientGetsHttpClientVendorClassAndAUrl() {
+      DhcpOptions.Builder options = Clients.pxe(ClientArch.HTTP_X64)
+          .text(OptionCode.VENDOR_CLASS, "HTTPClient:Arch:00016:UNDI:003001");
+
+      DhcpReply offer = reply(Clients.discover(1, options));
+
+      assertThat(offer.message().options().vendorClass()).contains("HTTPClient");
+      assertThat(offer.message().options().bootFileName()).contains("http://10.213.0.1:8080/boot/ipxe.efi");
+      assertThat(offer.message().file()).isEqualTo("http://10.213.0.1:8080/boot/ipxe.efi");
+      assertThat(offer.message().options().vendorSpecific()).isEmpty();
+      assertThat(offer.boot()).hasValueSatisfying(b -> assertThat(b.archName()).isEqualTo("http"));
+    }
+
+    @Test
+    void ipxeIdentifiedByUserClassGetsTheBootScriptUrlInsteadOfIpxeAgain() {
+      DhcpOptions.Builder options = Clients.pxe(ClientArch.BIOS).text(OptionCode.USER_CLASS, "iPXE");
+
+      DhcpReply offer = reply(Clients.discover(1, options));
+
+      String url = "http://10.213.0.1:8080/boot/ipxe?mac=${net0/mac}";
+      assertThat(offer.message().options().bootFileName()).contains(url);
+      assertThat(offer.message().file()).isEqualTo(url);
+      assertThat(offer.message().options().vendorSpecific()).isEmpty();
+      assertThat(offer.boot()).hasValueSatisfying(b -> assertThat(b.kind()).isEqualTo(BootChoice.Kind.IPXE));
+    }
+
+    @Test
+    void ipxeIdentifiedByOption175GetsTheConfiguredScriptTemplate() {
+      JsonObject config = Clients.config();
+      config.getJsonObject("dhcp").put("ipxeScriptUrl", "http://{serverAddress}:{httpPort}/menu.ipxe?uuid=${uuid}");
+      config.getJsonObject("catalog").put("httpPort", 9090);
+      ctx = context(config);
+      DhcpOptions.Builder options = Clients.pxe(ClientArch.EFI_X86_64).set(OptionCode.IPXE_ENCAPSULATED, new byte[] {19, 1, 1});
+
+      DhcpReply offer = reply(Clients.discover(1, options));
+
+      assertThat(offer.message().options().bootFileName()).contains("http://10.213.0.1:9090/menu.ipxe?uuid=${uuid}");
+    }
+
+    @Test
+    void pxeClientOfAnArchitectureWithoutBootFileStillGetsAnAddressButNoBootInformation() {
+      DhcpReply offer = reply(Clients.discover(1, Clients.pxe(ClientArch.EFI_IA32)));
+
+      assertThat(offer.message().yiaddr()).isEqualTo(Ipv4.parse("10.213.0.100"));
+      assertThat(offer.message().options().bootFileName()).isEmpty();
+      assertThat(offer.boot()).isEmpty();
+    }
+
+    @Test
+    void ordinaryClientGetsNoBootInformation() {
+      DhcpReply offer = reply(Clients.discover(1));
+
+      assertThat(offer.boot()).isEmpty();
+      assertThat(offer.message().file()).isEmpty();
+      assertThat(offer.message().options().has(OptionCode.VENDOR_CLASS)).isFalse();
+    }
+  }
+
+  @Nested
+  @DisplayName("proxyDHCP mode (PXE spec 2.1)")
+  class Proxy {
+    @BeforeEach
+    void proxyMode() {
+      JsonObject config = Clients.config();
+      config.getJsonObject("dhcp").put("mode", "proxy");
+      ctx = context(config);
+    }
+
+    @Test
+    void pxeDiscoverGetsAnOfferWithBootInformationAndNoAddress() {
+      DhcpReply offer = reply(Clients.discover(1, Clients.pxe(ClientArch.BIOS)));
+
+      DhcpMessage o = offer.message();
+      assertThat(offer.type()).isEqualTo(MessageType.OFFER);
+      assertThat(o.yiaddr()).isEqualTo(Ipv4.ZERO);
+      assertThat(o.siaddr()).isEqualTo(SERVER);
+      assertThat(o.file()).isEqualTo("undionly.kpxe");
+      assertThat(o.options().vendorClass()).contains("PXEClient");
+      assertThat(o.options().serverId()).contains(SERVER);
+      assertThat(o.options().all()).extracting(DhcpOption::code)
+          .containsExactlyInAnyOrder(53, 54, 60, 43, 66, 67, 97)
+          .doesNotContain(OptionCode.LEASE_TIME, OptionCode.SUBNET_MASK, OptionCode.ROUTER);
+      assertThat(offer.destination()).isEqualTo(BROADCAST_68);
+      assertThat(ctx.leases().size()).isZero();
+    }
+
+    @Test
+    void requestOnPort4011GetsAnAckWithTheBootFileSentBackToTheClient() {
+      InetSocketAddress client = new InetSocketAddress("10.213.0.150", 68);
+      DhcpMessage request = Clients.discover(1, Clients.pxe(ClientArch.EFI_BC).messageType(MessageType.REQUEST))
+          .withCiaddr(Ipv4.parse("10.213.0.150"));
+
+      DhcpReply ack = DhcpServerLogic.replyFor(ctx, request, client, Port.PXE).orElseThrow();
+
+      assertThat(ack.type()).isEqualTo(MessageType.ACK);
+      assertThat(ack.message().yiaddr()).isEqualTo(Ipv4.ZERO);
+      assertThat(ack.message().file()).isEqualTo("ipxe.efi");
+      assertThat(ack.destination()).isEqualTo(client);
+      assertThat(ack.grantsLease()).isFalse();
+    }
+
+    @Test
+    void ipxeBehindProxyDhcpGetsTheScriptUrlAndThePxeClientMarker() {
+      DhcpReply offer = reply(Clients.discover(1, Clients.pxe(ClientArch.BIOS).text(OptionCode.USER_CLASS, "iPXE")));
+
+      assertThat(offer.message().options().bootFileName()).contains("http://10.213.0.1:8080/boot/ipxe?mac=${net0/mac}");
+      assertThat(offer.message().options().vendorClass()).contains("PXEClient");
+      assertThat(offer.message().yiaddr()).isEqualTo(Ipv4.ZERO);
+    }
+
+    @Test
+    void nonPxeClientsAndEveryOtherMessageAreIgnoredAndNoAddressIsEverHandedOut() {
+      assertThat(send(Clients.discover(1))).as("plain DISCOVER").isEmpty();
+      assertThat(send(Clients.select(1, Ipv4.parse("10.213.0.100"), SERVER))).as("plain REQUEST").isEmpty();
+      assertThat(send(Clients.initReboot(1, Ipv4.parse("10.213.0.100")))).isEmpty();
+      assertThat(send(Clients.renew(1, Ipv4.parse("10.213.0.100")))).isEmpty();
+      assertThat(send(Clients.inform(1, Ipv4.parse("10.213.0.100")))).isEmpty();
+      DhcpMessage pxeRequestOn67 = Clients.discover(2, Clients.pxe(ClientArch.BIOS).messageType(MessageType.REQUEST)
+          .serverId(SERVER).requestedIp(Ipv4.parse("10.213.0.100")));
+      assertThat(send(pxeRequestOn67)).as("PXE REQUEST on port 67").isEmpty();
+      for (int client = 0; client < 50; client++) {
+        assertThat(reply(Clients.discover(client, Clients.pxe(ClientArch.EFI_X86_64))).message().yiaddr())
+            .isEqualTo(Ipv4.ZERO);
+      }
+      assertThat(ctx.leases().size()).isZero();
+    }
+  }
+
+  @Test
+  void bootReplyPacketsAreNeverAnswered() {
+    DhcpMessage d = Clients.discover(1);
+    DhcpMessage reply = new DhcpMessage(DhcpMessage.BOOTREPLY, d.htype(), d.hlen(), 0, d.xid(), 0, 0, Ipv4.ZERO,
+        Ipv4.ZERO, Ipv4.ZERO, Ipv4.ZERO, d.chaddr(), "", "", d.options());
+
+    assertThat(send(reply)).isEmpty();
+  }
+
+  static JsonObject withRange(JsonObject config, String start, String end) {
+    JsonObject pool = config.getJsonObject("dhcp").getJsonArray("pools").getJsonObject(0);
+    pool.put("rangeStart", start).put("rangeEnd", end);
+    return config;
+  }
+}

@@ -1,0 +1,100 @@
+package io.boottorrent.dhcp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.boottorrent.dhcp.Lease.State;
+import io.boottorrent.dhcp.protocol.Ipv4;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LeaseJournalTest {
+  private static final long T = 1_700_000_000_000L;
+
+  @TempDir
+  Path dir;
+
+  private static Lease lease(String ip, State state, String mac, long until) {
+    return new Lease(Ipv4.parse(ip), state, mac, until);
+  }
+
+  @Test
+  void storeReplayedFromTheJournalHasTheSameLeasesAsTheStoreThatWroteIt() throws Exception {
+    // GIVEN a store whose changes were journaled as the verticle does
+    LeaseJournal journal = LeaseJournal.inDataDir(dir);
+    LeaseStore store = new LeaseStore();
+    store.offer("02:00:00:00:00:01", Ipv4.parse("10.0.0.10"), T + 60_000, T);
+    store.bind("02:00:00:00:00:01", Ipv4.parse("10.0.0.10"), T + 3_600_000, T);
+    store.offer("02:00:00:00:00:02", Ipv4.parse("10.0.0.11"), T + 60_000, T);
+    store.bind("02:00:00:00:00:03", Ipv4.parse("10.0.0.12"), T + 3_600_000, T);
+    store.release("02:00:00:00:00:03", Ipv4.parse("10.0.0.12"), T);
+    store.decline("02:00:00:00:00:04", Ipv4.parse("10.0.0.13"), T + 600_000);
+    journal.append(store.drainChanges());
+
+    // WHEN a new store is replayed from the file
+    LeaseStore reloaded = LeaseStore.replay(LeaseJournal.inDataDir(dir).load());
+
+    // THEN it knows the same leases, in the same states
+    assertThat(journal.file()).isEqualTo(dir.resolve("dhcp").resolve("leases"));
+    assertThat(reloaded.snapshot()).containsExactlyInAnyOrderElementsOf(store.snapshot());
+    assertThat(reloaded.leaseOf("02:00:00:00:00:01")).map(Lease::state).contains(State.BOUND);
+    assertThat(reloaded.isAvailable(Ipv4.parse("10.0.0.11"), "02:00:00:00:00:09", T)).as("offer is held").isFalse();
+    assertThat(reloaded.isAvailable(Ipv4.parse("10.0.0.12"), "02:00:00:00:00:09", T)).as("released").isTrue();
+    assertThat(reloaded.isAvailable(Ipv4.parse("10.0.0.13"), "02:00:00:00:00:04", T)).as("declined").isFalse();
+  }
+
+  @Test
+  void tornLastLineFromACrashDuringAnAppendIsSkipped() throws Exception {
+    LeaseJournal journal = LeaseJournal.inDataDir(dir);
+    journal.append(List.of(lease("10.0.0.10", State.BOUND, "02:00:00:00:00:01", T)));
+    Files.writeString(journal.file(), "10.0.0.11 BOU", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+
+    List<Lease> loaded = journal.load();
+
+    assertThat(loaded).containsExactly(lease("10.0.0.10", State.BOUND, "02:00:00:00:00:01", T));
+  }
+
+  @Test
+  void compactionKeepsOneRecordPerAddressAndReplaysToTheSameState() throws Exception {
+    LeaseJournal journal = LeaseJournal.inDataDir(dir);
+    LeaseStore store = new LeaseStore();
+    for (int i = 0; i < 50; i++) {
+      store.offer("02:00:00:00:00:01", Ipv4.parse("10.0.0.10"), T + i, T);
+      store.bind("02:00:00:00:00:01", Ipv4.parse("10.0.0.10"), T + 3_600_000 + i, T);
+    }
+    store.bind("02:00:00:00:00:02", Ipv4.parse("10.0.0.11"), T + 3_600_000, T);
+    journal.append(store.drainChanges());
+    long before = Files.lines(journal.file()).count();
+
+    journal.compact(store.snapshot());
+
+    assertThat(before).isGreaterThan(50);
+    assertThat(Files.readAllLines(journal.file())).hasSize(3).first().isEqualTo(LeaseJournal.HEADER);
+    assertThat(Files.exists(journal.file().resolveSibling("leases.tmp"))).isFalse();
+    assertThat(LeaseStore.replay(journal.load()).snapshot()).isEqualTo(store.snapshot());
+  }
+
+  @Test
+  void aMacThatMovedToAnotherAddressKeepsTheNewOneAfterReplayOfASnapshot() throws Exception {
+    // GIVEN client 1 had 10.0.0.20, then got 10.0.0.10 (lower address, so first in address order)
+    LeaseStore store = new LeaseStore();
+    store.bind("02:00:00:00:00:01", Ipv4.parse("10.0.0.20"), T + 1000, T);
+    store.bind("02:00:00:00:00:01", Ipv4.parse("10.0.0.10"), T + 3_600_000, T + 10);
+    LeaseJournal journal = LeaseJournal.inDataDir(dir);
+    journal.compact(store.snapshot());
+
+    LeaseStore reloaded = LeaseStore.replay(journal.load());
+
+    assertThat(reloaded.leaseOf("02:00:00:00:00:01")).map(Lease::ip).contains(Ipv4.parse("10.0.0.10"));
+    assertThat(reloaded.byIp(Ipv4.parse("10.0.0.20"))).map(Lease::state).contains(State.RELEASED);
+  }
+
+  @Test
+  void absentJournalIsAnEmptyStore() throws Exception {
+    assertThat(LeaseJournal.inDataDir(dir).load()).isEmpty();
+  }
+}

@@ -58,9 +58,10 @@ class SwarmBootStormTest {
       long seederBytes = seeded.getTotalUploaded();
       long agentsUploaded = results.stream().mapToLong(AgentResult::bytesUploaded).sum();
       long fromPeers = results.stream().mapToLong(AgentResult::bytesFromSwarm).sum(); // sampled: a lower bound
-      System.out.printf("boot storm: %d agents x %.0f MiB in %.1f s; seeder served %.1f MiB (%.2f copies), "
-              + "agents uploaded %.1f MiB, received from peers %.1f MiB%n",
-          AGENTS, total / 1048576.0, seconds, seederBytes / 1048576.0, seederBytes / (double) total,
+      long slowest = results.stream().mapToLong(AgentResult::downloadMillis).max().orElseThrow();
+      System.out.printf("boot storm: %d agents x %.0f MiB in %.1f s (slowest download %.1f s); seeder served "
+              + "%.1f MiB (%.2f copies), agents uploaded %.1f MiB, received from peers %.1f MiB%n",
+          AGENTS, total / 1048576.0, seconds, slowest / 1000.0, seederBytes / 1048576.0, seederBytes / (double) total,
           agentsUploaded / 1048576.0, fromPeers / 1048576.0);
       assertThat(seederBytes).isLessThan(AGENTS * total / 2);
       assertThat(agentsUploaded).isGreaterThan(total);

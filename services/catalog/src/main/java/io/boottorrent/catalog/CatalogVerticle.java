@@ -144,6 +144,7 @@ public class CatalogVerticle extends VerticleBase {
     router.get(API + "/stats").handler(guard(this::stats));
     router.route(HttpMethod.GET, CatalogOptions.SEED_PATH + "*").handler(guard(this::seed));
     router.route(HttpMethod.HEAD, CatalogOptions.SEED_PATH + "*").handler(guard(this::seed));
+    new BootHttp(vertx, config()).mount(router, this::webSeedPort);
     router.route().failureHandler(this::failure);
     router.errorHandler(404, ctx -> ProtoHttp.error(ctx, 404, "no such resource: " + ctx.request().path()));
     router.errorHandler(405, ctx -> ProtoHttp.error(ctx, 405,

@@ -59,7 +59,7 @@ final class DemoCommand implements Callable<Integer> {
     JsonObject cfg = ServeCommand.loadConfig(null, root.resolve("data"), false);
     cfg.getJsonObject("seeder").put("uploadLimit", seederUploadMib * 1048576L);
     cfg.getJsonObject("catalog").put("defaultMenuTimeoutSeconds", 3); // the menu shows, briefly
-    ServeCommand.Running running = ServeCommand.start(cfg, List.copyOf(Services.ALL.keySet()));
+    ServeCommand.Running running = ServeCommand.start(cfg, Services.DEFAULT);
     Map<String, TorrentStatus> seeded = new ConcurrentHashMap<>();
     running.vertx().eventBus().<SeederStatus>consumer(Addresses.SEEDER_STATUS,
         m -> m.body().getTorrentsList().forEach(t -> seeded.put(t.getName(), t)));

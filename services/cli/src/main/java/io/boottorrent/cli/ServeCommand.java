@@ -17,13 +17,13 @@ import picocli.CommandLine.Option;
 
 /** Deploys any subset of the services into this JVM, standalone or clustered, and runs until stopped. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Run BootTorrent services (catalog, tracker, seeder) in this process.")
+    description = "Run BootTorrent services (catalog, tracker, seeder, dhcp, tftp) in this process.")
 final class ServeCommand implements Callable<Integer> {
   @Option(names = {"-c", "--config"}, description = "YAML config file, merged over the embedded defaults.")
   Path config;
 
   @Option(names = {"-s", "--services"}, split = ",", defaultValue = "catalog,tracker,seeder",
-      description = "Services to deploy (default: ${DEFAULT-VALUE}). Known: catalog, tracker, seeder.")
+      description = "Services to deploy (default: ${DEFAULT-VALUE}). Known: catalog, tracker, seeder, dhcp, tftp.")
   List<String> services;
 
   @Option(names = "--cluster", description = "Join the Hazelcast cluster (cluster.* in the config).")

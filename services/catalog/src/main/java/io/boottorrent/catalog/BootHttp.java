@@ -1,0 +1,83 @@
+package io.boottorrent.catalog;
+
+import io.boottorrent.common.BtConfig;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * HTTP boot: the per-machine iPXE script ({@code /boot/ipxe?mac=…}) and the files it and UEFI HTTP
+ * boot fetch ({@code /boot/vmlinuz}, {@code /boot/initrd}, {@code /boot/ipxe.efi}, …). Files come from
+ * the client-image folder, then the fallback roots (Debian's ipxe package). File names are single path
+ * segments of safe characters, so nothing outside those folders can be named.
+ */
+final class BootHttp {
+  static final String PATH = "/boot/";
+  private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+  private final Vertx vertx;
+  private final List<Path> roots;
+  private final String extraCmdline;
+  private final String publicHost;
+
+  BootHttp(Vertx vertx, JsonObject config) {
+    this.vertx = vertx;
+    JsonObject catalog = BtConfig.section(config, "catalog");
+    String clientDir = catalog.getString("clientImageDir", "");
+    List<Path> r = new ArrayList<>();
+    r.add(clientDir.isBlank() ? BtConfig.dataDir(config).resolve("client-image")
+        : Path.of(clientDir).toAbsolutePath().normalize());
+    BtConfig.strings(catalog, "bootFallbackRoots").forEach(p -> r.add(Path.of(p)));
+    this.roots = List.copyOf(r);
+    this.extraCmdline = catalog.getString("clientCmdline", "");
+    this.publicHost = BtConfig.publicHost(config);
+  }
+
+  void mount(Router router, java.util.function.IntSupplier port) {
+    router.get(PATH + "ipxe").handler(ctx -> script(ctx, port.getAsInt()));
+    router.get(PATH + ":file").handler(this::file);
+    router.head(PATH + ":file").handler(this::file);
+  }
+
+  private void script(RoutingContext ctx, int port) {
+    String base = "http://" + (publicHost.contains(":") ? "[" + publicHost + "]" : publicHost) + ":" + port;
+    find("vmlinuz").compose(kernel -> find("initrd").map(initrd -> kernel != null && initrd != null))
+        .onSuccess(ready -> ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8")
+            .end(IpxeScript.render(base, ctx.request().getParam("mac"), extraCmdline, ready)))
+        .onFailure(ctx::fail);
+  }
+
+  private void file(RoutingContext ctx) {
+    String name = ctx.pathParam("file");
+    if (name == null || !SAFE_NAME.matcher(name).matches()) {
+      ctx.fail(new CatalogException(400, "not a boot file name: " + name));
+      return;
+    }
+    find(name).onSuccess(path -> {
+      if (path == null) {
+        ctx.fail(new CatalogException(404, "no boot file " + name + " in " + roots));
+      } else {
+        ctx.response().putHeader("Content-Type", "application/octet-stream").sendFile(path.toString());
+      }
+    }).onFailure(ctx::fail);
+  }
+
+  /** The first root that has a regular file of that name, or null. */
+  private Future<Path> find(String name) {
+    Future<Path> found = Future.succeededFuture(null);
+    for (Path root : roots) {
+      Path candidate = root.resolve(name);
+      found = found.compose(hit -> hit != null ? Future.succeededFuture(hit)
+          : vertx.fileSystem().exists(candidate.toString()).compose(exists -> !exists
+              ? Future.succeededFuture(null)
+              : vertx.fileSystem().props(candidate.toString()).map(p -> p.isRegularFile() ? candidate : null)));
+    }
+    return found;
+  }
+}

@@ -1,0 +1,219 @@
+package io.boottorrent.tftp;
+
+import io.boottorrent.proto.Addresses;
+import io.boottorrent.proto.BootEvent;
+import io.boottorrent.proto.BootStage;
+import io.boottorrent.proto.Codecs;
+import io.boottorrent.tftp.protocol.ErrorCode;
+import io.boottorrent.tftp.protocol.MalformedPacketException;
+import io.boottorrent.tftp.protocol.OptionNegotiation;
+import io.boottorrent.tftp.protocol.ReadTransfer;
+import io.boottorrent.tftp.protocol.TftpCodec;
+import io.boottorrent.tftp.protocol.TftpPacket;
+import io.boottorrent.tftp.protocol.TftpPacket.ErrorPacket;
+import io.boottorrent.tftp.protocol.TftpPacket.ReadRequest;
+import io.boottorrent.tftp.protocol.TransferMode;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.datagram.DatagramPacket;
+import io.vertx.core.datagram.DatagramSocket;
+import io.vertx.core.datagram.DatagramSocketOptions;
+import io.vertx.core.file.AsyncFile;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Read-only TFTP server (RFC 1350 with RFC 2347/2348/2349/7440 options) for PXE firmware and iPXE.
+ * Reads the {@code tftp} section of the config tree ({@link TftpOptions}) and the top-level
+ * {@code dataDir}.
+ *
+ * <p>Requests arrive on {@code tftp.bindHost:tftp.port}; each accepted read gets a new ephemeral
+ * socket (its TID) and runs independently, so any number of transfers proceed at once. Files come
+ * from {@code tftp.root} (default {@code <dataDir>/tftp}, created if missing) and then
+ * {@code tftp.fallbackRoots} ({@link FileResolver} has the path rules); they are read with
+ * {@code vertx.fileSystem()} asynchronously, never on the event loop. Write requests are refused
+ * with ERROR 2.
+ *
+ * <p>Event bus: publishes a {@link BootEvent} (stage {@code TFTP_TRANSFER}) on
+ * {@link Addresses#BOOT_EVENT} when a transfer ends or a request is refused; its message is
+ * {@code "<file> <bytes> bytes in <ms> ms"} on success, {@code "<file> failed: <reason>"} otherwise.
+ */
+public class TftpVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(TftpVerticle.class);
+
+  private final Map<String, TransferSession> sessions = new HashMap<>();
+  private final Map<String, Boolean> starting = new HashMap<>();
+  private TftpOptions options;
+  private FileResolver resolver;
+  private volatile DatagramSocket socket;
+
+  @Override
+  public Future<?> start() {
+    options = TftpOptions.fromConfig(config());
+    Codecs.registerAll(vertx.eventBus());
+    resolver = new FileResolver(options.root(), options.fallbackRoots());
+    DatagramSocket s = vertx.createDatagramSocket(new DatagramSocketOptions());
+    s.handler(this::onRequest);
+    return vertx.fileSystem().mkdirs(options.root().toString())
+        .compose(v -> s.listen(options.port(), options.bindHost()))
+        .onSuccess(listening -> {
+          socket = listening;
+          LOG.info("tftp listening on {}:{} (root {}, fallback roots {}, max blksize {}, max windowsize {})",
+              options.bindHost(), listening.localAddress().port(), options.root(), options.fallbackRoots(),
+              options.maxBlksize(), options.maxWindowsize());
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    List<Future<?>> closing = new ArrayList<>();
+    for (TransferSession session : List.copyOf(sessions.values())) {
+      closing.add(session.shutdown());
+    }
+    DatagramSocket s = socket;
+    if (s != null) {
+      closing.add(s.close());
+    }
+    return Future.join(closing);
+  }
+
+  /** The port requests are received on; -1 before the socket listens. */
+  public int actualPort() {
+    DatagramSocket s = socket;
+    return s == null ? -1 : s.localAddress().port();
+  }
+
+  public TftpOptions options() {
+    return options;
+  }
+
+  // ---------------------------------------------------------------------------------- requests
+
+  private void onRequest(DatagramPacket packet) {
+    SocketAddress from = packet.sender();
+    byte[] bytes = packet.data().getBytes();
+    TftpPacket decoded;
+    try {
+      decoded = TftpCodec.decode(bytes);
+    } catch (MalformedPacketException e) {
+      LOG.debug("malformed request from {}: {}", from, e.getMessage());
+      if (!(bytes.length >= 2 && bytes[0] == 0 && bytes[1] == 5)) {
+        reply(from, ErrorPacket.of(e.errorCode(), e.getMessage()));
+      }
+      return;
+    }
+    if (decoded instanceof ReadRequest rrq) {
+      onReadRequest(rrq, from);
+    } else if (decoded instanceof TftpPacket.WriteRequest wrq) {
+      refused(from, wrq.filename(), ErrorCode.ACCESS_VIOLATION, "read-only server: write requests are refused");
+    } else if (!(decoded instanceof ErrorPacket)) {
+      reply(from, ErrorPacket.of(ErrorCode.ILLEGAL_OPERATION, decoded.opcode() + " sent to the request port"));
+    }
+  }
+
+  private void onReadRequest(ReadRequest rrq, SocketAddress from) {
+    String key = from.host() + ":" + from.port();
+    if (sessions.containsKey(key) || starting.containsKey(key)) {
+      // A retransmitted RRQ: the running transfer's own retransmissions answer it.
+      LOG.debug("duplicate RRQ for {} from {} ignored", rrq.filename(), key);
+      return;
+    }
+    if (rrq.mode() == TransferMode.MAIL) {
+      refused(from, rrq.filename(), ErrorCode.ILLEGAL_OPERATION, "mail mode is for write requests only");
+      return;
+    }
+    starting.put(key, Boolean.TRUE);
+    vertx.executeBlocking(() -> resolver.resolve(rrq.filename()), false)
+        .compose(resolved -> vertx.fileSystem()
+            .open(resolved.file().toString(), new OpenOptions().setRead(true).setWrite(false).setCreate(false))
+            .compose(file -> startTransfer(rrq, from, key, resolved, file)
+                .onFailure(e -> file.close())))
+        .onComplete(ar -> {
+          starting.remove(key);
+          if (ar.failed()) {
+            Throwable cause = ar.cause();
+            if (cause instanceof Refusal refusal) {
+              refused(from, rrq.filename(), refusal.code(), refusal.getMessage());
+            } else {
+              LOG.warn("cannot serve {} to {}: {}", rrq.filename(), key, cause.toString());
+              refused(from, rrq.filename(), ErrorCode.NOT_DEFINED, "cannot read file");
+            }
+          }
+        });
+  }
+
+  private Future<Void> startTransfer(ReadRequest rrq, SocketAddress from, String key,
+      FileResolver.Resolved resolved, AsyncFile file) {
+    OptionNegotiation.Result negotiated =
+        OptionNegotiation.forRead(rrq.options(), rrq.mode(), resolved.size(), options.limits());
+    Future<BlockSource> source = rrq.mode() == TransferMode.NETASCII
+        ? NetasciiBlockSource.open(file, resolved.size(), negotiated.windowsize()).map(s -> (BlockSource) s)
+        : Future.succeededFuture(new OctetBlockSource(file, resolved.size(), negotiated.blksize()));
+    // A client's RFC 2349 timeout is acknowledged (it keeps its own interval) and may shorten our
+    // base retransmission timeout, never lengthen it: a lost packet is resent sooner, duplicates are
+    // harmless, and the exponential backoff keeps us patient enough for slow clients.
+    long intervalMs = negotiated.timeoutSeconds().isPresent()
+        ? Math.min(options.timeoutMs(), negotiated.timeoutSeconds().getAsInt() * 1000L)
+        : options.timeoutMs();
+    int maxRetries = options.retries();
+    return source.compose(blocks -> vertx.createDatagramSocket(new DatagramSocketOptions())
+        .listen(0, options.bindHost())
+        .map(transferSocket -> {
+          ReadTransfer transfer = ReadTransfer.of(negotiated, blocks.length(), maxRetries);
+          TransferSession session = new TransferSession(vertx, transferSocket, from, rrq.filename(), transfer,
+              blocks, intervalMs, outcome -> ended(key, outcome));
+          sessions.put(key, session);
+          LOG.debug("RRQ {} ({}) from {}: {} bytes from {}, blksize {}, windowsize {}, TID {}", rrq.filename(),
+              rrq.mode().wireName(), key, blocks.length(), resolved.file(), negotiated.blksize(),
+              negotiated.windowsize(), transferSocket.localAddress().port());
+          session.start();
+          return null;
+        }));
+  }
+
+  private void ended(String key, TransferSession.Outcome outcome) {
+    sessions.remove(key);
+    String message = outcome.success()
+        ? outcome.filename() + " " + outcome.bytes() + " bytes in " + outcome.millis() + " ms"
+        : outcome.filename() + " failed: " + outcome.reason();
+    if (outcome.success()) {
+      LOG.info("sent {} to {} ({} blocks resent)", message, outcome.clientHost(), outcome.retransmittedBlocks());
+    } else {
+      LOG.warn("transfer to {}: {}", outcome.clientHost(), message);
+    }
+    publish(outcome.clientHost(), message, outcome.bytes(), outcome.totalBytes());
+  }
+
+  private void refused(SocketAddress from, String filename, ErrorCode code, String reason) {
+    reply(from, ErrorPacket.of(code, reason));
+    LOG.info("refused {} to {}: {}", filename, from, reason);
+    publish(from.host(), filename + " failed: " + reason, 0, 0);
+  }
+
+  private void reply(SocketAddress to, TftpPacket packet) {
+    DatagramSocket s = socket;
+    if (s != null) {
+      s.send(Buffer.buffer(TftpCodec.encode(packet)), to.port(), to.host())
+          .onFailure(e -> LOG.debug("reply to {} failed: {}", to, e.getMessage()));
+    }
+  }
+
+  private void publish(String ip, String message, long bytes, long total) {
+    BootEvent event = BootEvent.newBuilder()
+        .setStage(BootStage.TFTP_TRANSFER)
+        .setTimestampMs(System.currentTimeMillis())
+        .setIp(ip)
+        .setMessage(message)
+        .setBytesDone(bytes)
+        .setBytesTotal(total)
+        .build();
+    vertx.eventBus().publish(Addresses.BOOT_EVENT, event);
+  }
+}

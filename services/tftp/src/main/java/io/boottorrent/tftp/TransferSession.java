@@ -1,0 +1,228 @@
+package io.boottorrent.tftp;
+
+import io.boottorrent.tftp.protocol.ErrorCode;
+import io.boottorrent.tftp.protocol.MalformedPacketException;
+import io.boottorrent.tftp.protocol.ReadTransfer;
+import io.boottorrent.tftp.protocol.ReadTransfer.Action;
+import io.boottorrent.tftp.protocol.TftpCodec;
+import io.boottorrent.tftp.protocol.TftpPacket;
+import io.boottorrent.tftp.protocol.TftpPacket.Ack;
+import io.boottorrent.tftp.protocol.TftpPacket.ErrorPacket;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.datagram.DatagramPacket;
+import io.vertx.core.datagram.DatagramSocket;
+import io.vertx.core.net.SocketAddress;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One read transfer: its own UDP socket (the server's TID, RFC 1350 §4), the {@link ReadTransfer}
+ * state machine, a {@link BlockSource} and the retransmission timer. Runs on the verticle's event
+ * loop; file reads are asynchronous.
+ */
+final class TransferSession {
+  private static final Logger LOG = LoggerFactory.getLogger(TransferSession.class);
+
+  /** How a transfer ended, for the boot event. */
+  record Outcome(String filename, String clientHost, boolean success, long bytes, long totalBytes,
+      long millis, String reason, long retransmittedBlocks) {}
+
+  private final Vertx vertx;
+  private final DatagramSocket socket;
+  private final SocketAddress client;
+  private final String filename;
+  private final ReadTransfer transfer;
+  private final BlockSource source;
+  /** Base retransmission timeout, multiplied by the transfer's backoff factor. */
+  private final long timeoutMs;
+  private final Consumer<Outcome> onEnd;
+  private final long startedNanos = System.nanoTime();
+
+  private long nextToSend = 1;
+  private long lastToSend;
+  private boolean pumping;
+  private long timerId = -1;
+  private boolean ended;
+  private Future<Void> lastSend = Future.succeededFuture();
+
+  TransferSession(Vertx vertx, DatagramSocket socket, SocketAddress client, String filename,
+      ReadTransfer transfer, BlockSource source, long timeoutMs, Consumer<Outcome> onEnd) {
+    this.vertx = vertx;
+    this.socket = socket;
+    this.client = client;
+    this.filename = filename;
+    this.transfer = transfer;
+    this.source = source;
+    this.timeoutMs = timeoutMs;
+    this.onEnd = onEnd;
+  }
+
+  void start() {
+    socket.handler(this::onPacket);
+    apply(transfer.start());
+  }
+
+  /** The transfer's local port: the server's TID. */
+  int localPort() {
+    return socket.localAddress().port();
+  }
+
+  /** Ends the transfer at once (verticle undeploy): the client gets ERROR 0. */
+  Future<Void> shutdown() {
+    transfer.abort(ErrorCode.NOT_DEFINED, "server shutting down").ifPresent(this::apply);
+    return Future.succeededFuture();
+  }
+
+  private void onPacket(DatagramPacket packet) {
+    if (ended) {
+      return;
+    }
+    SocketAddress from = packet.sender();
+    byte[] bytes = packet.data().getBytes();
+    if (from.port() != client.port() || !from.host().equals(client.host())) {
+      // RFC 1350 §4: a packet from a stranger gets ERROR 5 and does not disturb the transfer.
+      if (!isError(bytes)) {
+        send(ErrorPacket.of(ErrorCode.UNKNOWN_TID, "unknown transfer ID"), from);
+      }
+      return;
+    }
+    TftpPacket decoded;
+    try {
+      decoded = TftpCodec.decode(bytes);
+    } catch (MalformedPacketException e) {
+      transfer.abort(ErrorCode.ILLEGAL_OPERATION, "malformed packet: " + e.getMessage()).ifPresent(this::apply);
+      return;
+    }
+    if (decoded instanceof Ack ack) {
+      transfer.onAck(ack.block()).ifPresent(this::apply);
+    } else if (decoded instanceof ErrorPacket error) {
+      transfer.onClientError(error).ifPresent(this::apply);
+    } else {
+      transfer.abort(ErrorCode.ILLEGAL_OPERATION, decoded.opcode() + " during a read transfer").ifPresent(this::apply);
+    }
+  }
+
+  private static boolean isError(byte[] bytes) {
+    return bytes.length >= 2 && bytes[0] == 0 && bytes[1] == 5;
+  }
+
+  private void apply(Action action) {
+    if (ended) {
+      return;
+    }
+    if (action instanceof ReadTransfer.SendOptionAck oack) {
+      cancelTimer();
+      send(oack.packet(), client);
+      armTimer();
+    } else if (action instanceof ReadTransfer.SendBlocks blocks) {
+      cancelTimer();
+      nextToSend = blocks.first();
+      lastToSend = blocks.last();
+      pump();
+    } else if (action instanceof ReadTransfer.Completed done) {
+      end(true, done.bytes(), "");
+    } else if (action instanceof ReadTransfer.Failed failed) {
+      failed.reply().ifPresent(error -> send(error, client));
+      end(false, bytesAcked(), failed.reason());
+    }
+  }
+
+  /**
+   * Sends blocks nextToSend..lastToSend. Blocks already in memory go out in a loop; a block that
+   * needs a file read suspends the pump until the read completes. A new window replaces the range;
+   * a read that completes for a block no longer wanted is dropped.
+   */
+  private void pump() {
+    if (pumping || ended) {
+      return;
+    }
+    pumping = true;
+    while (!ended && nextToSend <= lastToSend) {
+      long index = nextToSend;
+      Future<Buffer> payload = source.block(index, transfer.blockLength(index));
+      if (!payload.isComplete()) {
+        payload.onComplete(ar -> {
+          pumping = false;
+          if (ar.failed()) {
+            readFailed(ar.cause());
+            return;
+          }
+          if (index == nextToSend && !ended) {
+            sendBlock(index, ar.result());
+          }
+          pump();
+        });
+        return;
+      }
+      if (payload.failed()) {
+        pumping = false;
+        readFailed(payload.cause());
+        return;
+      }
+      sendBlock(index, payload.result());
+    }
+    pumping = false;
+    if (!ended) {
+      armTimer();
+    }
+  }
+
+  private void sendBlock(long index, Buffer payload) {
+    nextToSend = index + 1;
+    Buffer packet = Buffer.buffer(TftpCodec.DATA_HEADER_LENGTH + payload.length())
+        .appendBytes(TftpCodec.dataHeader(ReadTransfer.wireBlock(index)))
+        .appendBuffer(payload);
+    lastSend = socket.send(packet, client.port(), client.host())
+        .onFailure(e -> LOG.debug("send of block {} to {} failed: {}", index, client, e.getMessage()));
+  }
+
+  private void readFailed(Throwable cause) {
+    LOG.warn("reading {} for {} failed: {}", filename, client, cause.getMessage());
+    transfer.abort(ErrorCode.NOT_DEFINED, "read error: " + cause.getMessage()).ifPresent(this::apply);
+  }
+
+  private void send(TftpPacket packet, SocketAddress to) {
+    lastSend = socket.send(Buffer.buffer(TftpCodec.encode(packet)), to.port(), to.host())
+        .onFailure(e -> LOG.debug("send of {} to {} failed: {}", packet.opcode(), to, e.getMessage()));
+  }
+
+  private void armTimer() {
+    cancelTimer();
+    timerId = vertx.setTimer(timeoutMs * transfer.backoffFactor(), id -> {
+      timerId = -1;
+      if (!ended) {
+        transfer.onTimeout().ifPresent(this::apply);
+      }
+    });
+  }
+
+  private void cancelTimer() {
+    if (timerId >= 0) {
+      vertx.cancelTimer(timerId);
+      timerId = -1;
+    }
+  }
+
+  private long bytesAcked() {
+    long acked = transfer.acked();
+    return acked == 0 ? 0 : Math.min(transfer.length(), acked * transfer.blksize());
+  }
+
+  private void end(boolean success, long bytes, String reason) {
+    ended = true;
+    cancelTimer();
+    // The last packet (final ERROR) may still sit in the socket's queue: close once it is out.
+    lastSend.onComplete(ar -> socket.close());
+    source.close().onFailure(e -> LOG.debug("closing {} failed: {}", filename, e.getMessage()));
+    long millis = (System.nanoTime() - startedNanos) / 1_000_000;
+    onEnd.accept(new Outcome(filename, client.host(), success, bytes, transfer.length(), millis, reason,
+        transfer.retransmittedBlocks()));
+  }
+
+  ReadTransfer transfer() {
+    return transfer;
+  }
+}

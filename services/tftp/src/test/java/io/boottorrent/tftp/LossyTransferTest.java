@@ -1,0 +1,119 @@
+package io.boottorrent.tftp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.boottorrent.proto.BootEvent;
+import io.vertx.core.Vertx;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Transfers under ~5% packet loss in both directions. The kernel here has no netem: loss is
+ * emulated by {@link LossyRelay}, a UDP relay between the real client and the server that drops 5%
+ * of the datagrams each way (fixed seed) and relays the server's per-transfer TID ports.
+ *
+ * <p>atftp with blksize 1428 and windowsize 8 always runs. The lockstep clients (curl, tftp-hpa)
+ * recover every loss through a server timeout, which makes 16 MiB slow: they run only with
+ * {@code -Dtftp.lossBenchmark=true}, to measure.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(300)
+class LossyTransferTest {
+  private static final Logger LOG = LoggerFactory.getLogger(LossyTransferTest.class);
+  static final double LOSS = 0.05;
+  static final int SIZE = 16 * 1024 * 1024;
+  static final String FILE = "image-16m.bin";
+
+  @TempDir
+  static Path dir;
+  private Vertx vertx;
+  private TftpServerFixture server;
+  private Path source;
+
+  @BeforeAll
+  void startServer() throws Exception {
+    vertx = Vertx.vertx();
+    // A short base retransmission timeout: on loopback a round trip is well under a millisecond.
+    // With the backoff, 8 retries wait 40 ms x (1+2+4+8+16+32+32+32+32) = 6.3 s, which outlasts
+    // atftp's own timeout (1 s here): after a lost extra ACK atftp ignores repeated windows until
+    // our resends pause longer than its timeout.
+    server = new TftpServerFixture(vertx, dir.resolve("data"), List.of(),
+        tftp -> tftp.put("timeoutMs", 40).put("retries", 8));
+    source = ExternalClients.randomFile(server.root, FILE, SIZE, 5);
+  }
+
+  @AfterAll
+  void stopServer() throws Exception {
+    server.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get();
+  }
+
+  @Test
+  void atftpWithWindowsGetsA16MiBFileByteIdenticalThroughFivePercentLoss() throws Exception {
+    String atftp = ExternalClients.require(ExternalClients.ATFTP, "atftp");
+    Path dest = dir.resolve("atftp-lossy.bin");
+    try (LossyRelay relay = new LossyRelay(server.port(), LOSS, 20260101L)) {
+      // WHEN atftp fetches through the relay (loss emulated there, 5% each way)
+      ExternalClients.Run run = ExternalClients.run(List.of(atftp, "--get", "-r", FILE, "-l", dest.toString(),
+          "--option", "blksize 1428", "--option", "windowsize 8", "--tftp-timeout", "1",
+          "127.0.0.1", Integer.toString(relay.port())),
+          dir, 240);
+      // THEN the copy is byte-identical although packets were really dropped both ways
+      assertLossyCopy("atftp blksize 1428 windowsize 8", run, relay, dest);
+    }
+  }
+
+  @Test
+  void curlGetsA16MiBFileByteIdenticalThroughFivePercentLoss() throws Exception {
+    Assumptions.assumeTrue(Boolean.getBoolean("tftp.lossBenchmark"),
+        "lockstep clients under loss are slow; run with -Dtftp.lossBenchmark=true to measure");
+    String curl = ExternalClients.require(ExternalClients.CURL, "curl");
+    Path dest = dir.resolve("curl-lossy.bin");
+    try (LossyRelay relay = new LossyRelay(server.port(), LOSS, 20260102L)) {
+      ExternalClients.Run run = ExternalClients.run(List.of(curl, "-s", "-S", "--tftp-blksize", "1468",
+          "tftp://127.0.0.1:" + relay.port() + "/" + FILE, "-o", dest.toString()), dir, 280);
+      assertLossyCopy("curl --tftp-blksize 1468", run, relay, dest);
+    }
+  }
+
+  @Test
+  void tftpHpaGetsA16MiBFileByteIdenticalThroughFivePercentLoss() throws Exception {
+    Assumptions.assumeTrue(Boolean.getBoolean("tftp.lossBenchmark"),
+        "lockstep clients under loss are slow; run with -Dtftp.lossBenchmark=true to measure");
+    String tftp = ExternalClients.require(ExternalClients.TFTP_HPA, "tftp-hpa");
+    Path dest = dir.resolve("tftp-hpa-lossy.bin");
+    try (LossyRelay relay = new LossyRelay(server.port(), LOSS, 20260103L)) {
+      ExternalClients.Run run = ExternalClients.run(List.of(tftp, "-m", "binary", "127.0.0.1",
+          Integer.toString(relay.port()), "-c", "get", FILE, dest.toString()), dir, 280);
+      assertLossyCopy("tftp-hpa", run, relay, dest);
+    }
+  }
+
+  private void assertLossyCopy(String client, ExternalClients.Run run, LossyRelay relay, Path dest) throws Exception {
+    // (the server's own verdict is logged, not asserted: if the client's final ACK is dropped the
+    // client has the file but the server cannot know it)
+    LOG.info("{} under {}% loss: 16 MiB in {} ms; {}", client, (int) (LOSS * 100), run.millis(), relay);
+    assertThat(run.exitCode()).as("%s exit code; output:%n%s", client, run.output()).isZero();
+    assertThat(Files.size(dest)).isEqualTo(SIZE);
+    assertThat(Files.mismatch(source, dest)).as("%s copy: first differing byte", client).isEqualTo(-1L);
+    assertThat(relay.transfersSeen()).isEqualTo(1);
+    assertThat(relay.toServerDropped.get()).as("ACKs dropped").isPositive();
+    assertThat(relay.toClientDropped.get()).as("DATA dropped").isPositive();
+    double rate = (double) (relay.toServerDropped.get() + relay.toClientDropped.get())
+        / (relay.toServer.get() + relay.toServerDropped.get() + relay.toClient.get() + relay.toClientDropped.get());
+    assertThat(rate).as("overall drop rate").isBetween(0.03, 0.07);
+    BootEvent event = server.events.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+    LOG.info("{}: server event '{}'", client, event == null ? "none yet" : event.getMessage());
+    server.events.clear();
+  }
+}

@@ -1,0 +1,113 @@
+package io.boottorrent.tftp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.boottorrent.proto.BootEvent;
+import io.boottorrent.proto.BootStage;
+import io.vertx.core.Vertx;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Real TFTP clients fetch a 16 MiB random file from the verticle on loopback and must get it
+ * byte-identical: tftp-hpa (RFC 1350 only, 512-byte lockstep), atftp (with and without
+ * blksize/windowsize), curl (default options and {@code --tftp-blksize 1468}). A test is skipped
+ * when its client is not installed (Debian packages tftp-hpa, atftp, curl).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(120)
+class RealClientsTest {
+  private static final Logger LOG = LoggerFactory.getLogger(RealClientsTest.class);
+  static final int SIZE = 16 * 1024 * 1024;
+  static final String FILE = "image-16m.bin";
+
+  @TempDir
+  static Path dir;
+  private Vertx vertx;
+  private TftpServerFixture server;
+  private Path source;
+
+  @BeforeAll
+  void startServer() throws Exception {
+    vertx = Vertx.vertx();
+    server = new TftpServerFixture(vertx, dir.resolve("data"), List.of(), tftp -> tftp.put("timeoutMs", 1000));
+    source = ExternalClients.randomFile(server.root, FILE, SIZE, 16);
+  }
+
+  @AfterAll
+  void stopServer() throws Exception {
+    server.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get();
+  }
+
+  @Test
+  void tftpHpaFetchesA16MiBFileByteIdenticalInLockstep() throws Exception {
+    String tftp = ExternalClients.require(ExternalClients.TFTP_HPA, "tftp-hpa");
+    // GIVEN a 16 MiB file in the root
+    Path dest = dir.resolve("tftp-hpa.bin");
+    // WHEN tftp-hpa (no option support: 512-byte blocks, one ACK per block) gets it
+    ExternalClients.Run run = ExternalClients.run(
+        List.of(tftp, "-m", "binary", "127.0.0.1", Integer.toString(server.port()), "-c", "get", FILE, dest.toString()),
+        dir, 100);
+    // THEN the copy is byte-identical and the transfer is reported
+    assertFetched("tftp-hpa", run, dest);
+  }
+
+  @Test
+  void atftpWithBlksizeAndWindowsizeFetchesA16MiBFileByteIdentical() throws Exception {
+    String atftp = ExternalClients.require(ExternalClients.ATFTP, "atftp");
+    Path dest = dir.resolve("atftp-options.bin");
+    // WHEN atftp asks for 1428-byte blocks in windows of 8 (RFC 2348 + RFC 7440)
+    ExternalClients.Run run = ExternalClients.run(List.of(atftp, "--get", "-r", FILE, "-l", dest.toString(),
+        "--option", "blksize 1428", "--option", "windowsize 8", "127.0.0.1", Integer.toString(server.port())), dir, 100);
+    assertFetched("atftp blksize 1428 windowsize 8", run, dest);
+  }
+
+  @Test
+  void atftpWithoutOptionsFetchesA16MiBFileByteIdentical() throws Exception {
+    String atftp = ExternalClients.require(ExternalClients.ATFTP, "atftp");
+    Path dest = dir.resolve("atftp-plain.bin");
+    ExternalClients.Run run = ExternalClients.run(List.of(atftp, "--get", "-r", FILE, "-l", dest.toString(),
+        "127.0.0.1", Integer.toString(server.port())), dir, 100);
+    assertFetched("atftp", run, dest);
+  }
+
+  @Test
+  void curlWithDefaultOptionsFetchesA16MiBFileByteIdentical() throws Exception {
+    String curl = ExternalClients.require(ExternalClients.CURL, "curl");
+    Path dest = dir.resolve("curl.bin");
+    ExternalClients.Run run = ExternalClients.run(List.of(curl, "-s", "-S",
+        "tftp://127.0.0.1:" + server.port() + "/" + FILE, "-o", dest.toString()), dir, 100);
+    assertFetched("curl", run, dest);
+  }
+
+  @Test
+  void curlWithBlksize1468FetchesA16MiBFileByteIdentical() throws Exception {
+    String curl = ExternalClients.require(ExternalClients.CURL, "curl");
+    Path dest = dir.resolve("curl-1468.bin");
+    ExternalClients.Run run = ExternalClients.run(List.of(curl, "-s", "-S", "--tftp-blksize", "1468",
+        "tftp://127.0.0.1:" + server.port() + "/" + FILE, "-o", dest.toString()), dir, 100);
+    assertFetched("curl --tftp-blksize 1468", run, dest);
+  }
+
+  private void assertFetched(String client, ExternalClients.Run run, Path dest) throws Exception {
+    assertThat(run.exitCode()).as("%s exit code; output:%n%s", client, run.output()).isZero();
+    assertThat(dest).exists();
+    assertThat(Files.size(dest)).as("%s copy size", client).isEqualTo(SIZE);
+    assertThat(Files.mismatch(source, dest)).as("%s copy: first differing byte", client).isEqualTo(-1L);
+    BootEvent event = server.nextEvent(10);
+    assertThat(event.getStage()).isEqualTo(BootStage.TFTP_TRANSFER);
+    assertThat(event.getIp()).isEqualTo("127.0.0.1");
+    assertThat(event.getMessage()).startsWith(FILE + " " + SIZE + " bytes in ");
+    LOG.info("{}: 16 MiB in {} ms (client wall time); server: {}", client, run.millis(), event.getMessage());
+  }
+}

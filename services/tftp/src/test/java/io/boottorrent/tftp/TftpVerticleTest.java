@@ -1,0 +1,474 @@
+package io.boottorrent.tftp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.boottorrent.proto.BootEvent;
+import io.boottorrent.proto.BootStage;
+import io.boottorrent.tftp.TestClient.Download;
+import io.boottorrent.tftp.TestClient.Received;
+import io.boottorrent.tftp.protocol.ErrorCode;
+import io.boottorrent.tftp.protocol.Netascii;
+import io.boottorrent.tftp.protocol.TftpPacket;
+import io.boottorrent.tftp.protocol.TftpPacket.Ack;
+import io.boottorrent.tftp.protocol.TftpPacket.Data;
+import io.boottorrent.tftp.protocol.TftpPacket.ErrorPacket;
+import io.boottorrent.tftp.protocol.TftpPacket.OptionAck;
+import io.boottorrent.tftp.protocol.TftpPacket.ReadRequest;
+import io.boottorrent.tftp.protocol.TftpPacket.WriteRequest;
+import io.boottorrent.tftp.protocol.TransferMode;
+import io.boottorrent.tftp.protocol.TransferOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The verticle on 127.0.0.1 driven by {@link TestClient}: negotiation, TIDs, retransmission,
+ * duplicate and stray packets, path refusals, fallback roots, netascii, rollover, concurrency.
+ */
+@ExtendWith(VertxExtension.class)
+@Timeout(60)
+class TftpVerticleTest {
+  @TempDir
+  Path dir;
+  private TftpServerFixture server;
+
+  private TftpServerFixture start(Vertx vertx, Consumer<JsonObject> tweak) throws Exception {
+    return start(vertx, List.of(), tweak);
+  }
+
+  private TftpServerFixture start(Vertx vertx, List<Path> fallbackRoots, Consumer<JsonObject> tweak) throws Exception {
+    server = new TftpServerFixture(vertx, dir.resolve("data"), fallbackRoots, tweak);
+    return server;
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private static byte[] bytes(int size, int seed) {
+    byte[] b = new byte[size];
+    new java.util.Random(seed).nextBytes(b);
+    return b;
+  }
+
+  private Path put(String name, byte[] content) throws Exception {
+    Path file = server.root.resolve(name);
+    Files.createDirectories(file.getParent());
+    return Files.write(file, content);
+  }
+
+  @Test
+  void negotiatesOptionsAnswersTsizeAndServesFromANewTid(Vertx vertx) throws Exception {
+    // GIVEN a 100000-byte file
+    start(vertx, t -> {});
+    byte[] content = bytes(100_000, 1);
+    put("boot/ipxe.efi", content);
+    try (TestClient client = new TestClient(server.port())) {
+      // WHEN a UEFI-like client asks with tsize, blksize and windowsize
+      Download download = client.get("boot/ipxe.efi",
+          TransferOptions.of("tsize", "0", "blksize", "1468", "windowsize", "4"));
+      // THEN the OACK carries the real size, the accepted values, and the transfer comes from a new port
+      assertThat(download.optionAck()).hasValue(new OptionAck(
+          TransferOptions.of("tsize", "100000", "blksize", "1468", "windowsize", "4")));
+      assertThat(download.tid()).isNotEqualTo(server.port());
+      assertThat(download.bytes()).isEqualTo(content);
+    }
+    // AND a boot event reports the transfer
+    BootEvent event = server.nextEvent(5);
+    assertThat(event.getStage()).isEqualTo(BootStage.TFTP_TRANSFER);
+    assertThat(event.getIp()).isEqualTo("127.0.0.1");
+    assertThat(event.getMessage()).matches("boot/ipxe\\.efi 100000 bytes in \\d+ ms");
+    assertThat(event.getBytesDone()).isEqualTo(100_000);
+    assertThat(event.getBytesTotal()).isEqualTo(100_000);
+  }
+
+  @Test
+  void aLeadingSlashAsPxeFirmwareSendsItIsRelativeToTheRoot(Vertx vertx) throws Exception {
+    start(vertx, t -> {});
+    byte[] content = bytes(1500, 2);
+    put("pxelinux.0", content);
+    try (TestClient client = new TestClient(server.port())) {
+      assertThat(client.get("/pxelinux.0", TransferOptions.NONE).bytes()).isEqualTo(content);
+      assertThat(client.get("//./pxelinux.0", TransferOptions.NONE).bytes()).isEqualTo(content);
+    }
+  }
+
+  @Test
+  void anAbsolutePathNeverReachesTheRealFileSystem(Vertx vertx) throws Exception {
+    // GIVEN /etc/passwd exists on this machine but not under the root
+    start(vertx, t -> {});
+    try (TestClient client = new TestClient(server.port())) {
+      // WHEN a client asks for /etc/passwd THEN it is looked up as <root>/etc/passwd: not found
+      assertThatThrownBy(() -> client.get("/etc/passwd", TransferOptions.NONE))
+          .isInstanceOfSatisfying(TestClient.TftpError.class,
+              e -> assertThat(e.error.errorCode()).isEqualTo(ErrorCode.FILE_NOT_FOUND));
+    }
+  }
+
+  @ParameterizedTest(name = "{0} -> ERROR {1}")
+  @CsvSource(delimiter = '|', value = {
+      "../outside/secret.txt        | ACCESS_VIOLATION",
+      "boot/../../outside/secret.txt| ACCESS_VIOLATION",
+      "/../outside/secret.txt       | ACCESS_VIOLATION",
+      "boot\\..\\..\\outside\\secret.txt | ACCESS_VIOLATION",
+      "escape-link                  | ACCESS_VIOLATION",
+      "dir-link/secret.txt          | ACCESS_VIOLATION",
+      "missing.bin                  | FILE_NOT_FOUND",
+      "boot                         | FILE_NOT_FOUND",
+      "/                            | FILE_NOT_FOUND"})
+  void refusesNamesThatLeaveTheRootOrNameNoFile(String name, ErrorCode expected, Vertx vertx) throws Exception {
+    // GIVEN a secret next to the root, a symlink to it and a directory symlink out of the root
+    start(vertx, t -> {});
+    Path outside = Files.createDirectories(dir.resolve("data/outside"));
+    Files.writeString(outside.resolve("secret.txt"), "secret");
+    put("boot/ok.txt", "ok".getBytes(StandardCharsets.US_ASCII));
+    Files.createSymbolicLink(server.root.resolve("escape-link"), outside.resolve("secret.txt"));
+    Files.createSymbolicLink(server.root.resolve("dir-link"), outside);
+    try (TestClient client = new TestClient(server.port())) {
+      // WHEN the name is requested THEN the expected ERROR comes back and no data
+      assertThatThrownBy(() -> client.get(name.trim(), TransferOptions.NONE))
+          .isInstanceOfSatisfying(TestClient.TftpError.class,
+              e -> assertThat(e.error.errorCode()).isEqualTo(expected));
+    }
+    // AND the refusal is reported as a failed transfer
+    assertThat(server.nextEvent(5).getMessage()).startsWith(name.trim() + " failed: ");
+  }
+
+  @Test
+  void aControlCharacterInTheNameIsAnAccessViolation(Vertx vertx) throws Exception {
+    start(vertx, t -> {});
+    put("a", new byte[] {1});
+    try (TestClient client = new TestClient(server.port())) {
+      assertThatThrownBy(() -> client.get("a\u0001", TransferOptions.NONE))
+          .isInstanceOfSatisfying(TestClient.TftpError.class,
+              e -> assertThat(e.error.errorCode()).isEqualTo(ErrorCode.ACCESS_VIOLATION));
+    }
+  }
+
+  @Test
+  void aSymlinkInsideTheRootIsServed(Vertx vertx) throws Exception {
+    start(vertx, t -> {});
+    byte[] content = bytes(700, 3);
+    Path target = put("images/kernel-6.1", content);
+    Files.createSymbolicLink(server.root.resolve("vmlinuz"), target);
+    try (TestClient client = new TestClient(server.port())) {
+      assertThat(client.get("vmlinuz", TransferOptions.NONE).bytes()).isEqualTo(content);
+    }
+  }
+
+  @Test
+  void filesAbsentFromTheRootComeFromTheFallbackRootsLikeDebiansIpxeFolder(Vertx vertx) throws Exception {
+    // GIVEN a fallback root laid out like Debian's /usr/lib/ipxe: a real file, and ipxe.efi as a
+    // symlink to a file elsewhere (/boot/ipxe.efi there), plus a directory symlink out of it
+    Path ipxe = Files.createDirectories(dir.resolve("usr-lib-ipxe"));
+    Path boot = Files.createDirectories(dir.resolve("boot"));
+    byte[] undionly = bytes(74213, 4);
+    byte[] efi = bytes(1_000_001, 5);
+    Files.write(ipxe.resolve("undionly.kpxe"), undionly);
+    Files.write(boot.resolve("ipxe.efi"), efi);
+    Files.createSymbolicLink(ipxe.resolve("ipxe.efi"), boot.resolve("ipxe.efi"));
+    Files.createSymbolicLink(ipxe.resolve("bootdir"), boot);
+    start(vertx, List.of(dir.resolve("no-such-folder"), ipxe), t -> {});
+    try (TestClient client = new TestClient(server.port())) {
+      // WHEN firmware asks for the iPXE binaries THEN both are served without copying
+      assertThat(client.get("undionly.kpxe", TransferOptions.NONE).bytes()).isEqualTo(undionly);
+      assertThat(client.get("/ipxe.efi", TransferOptions.of("blksize", "1468")).bytes()).isEqualTo(efi);
+      // BUT a path through a directory symlink leading out of the fallback root is refused
+      assertThatThrownBy(() -> client.get("bootdir/ipxe.efi", TransferOptions.NONE))
+          .isInstanceOfSatisfying(TestClient.TftpError.class,
+              e -> assertThat(e.error.errorCode()).isEqualTo(ErrorCode.ACCESS_VIOLATION));
+    }
+  }
+
+  @Test
+  void theRootWinsOverTheFallbackRoots(Vertx vertx) throws Exception {
+    Path fallback = Files.createDirectories(dir.resolve("fallback"));
+    Files.writeString(fallback.resolve("undionly.kpxe"), "from fallback");
+    start(vertx, List.of(fallback), t -> {});
+    put("undionly.kpxe", "from root".getBytes(StandardCharsets.US_ASCII));
+    try (TestClient client = new TestClient(server.port())) {
+      assertThat(new String(client.get("undionly.kpxe", TransferOptions.NONE).bytes(), StandardCharsets.US_ASCII))
+          .isEqualTo("from root");
+    }
+  }
+
+  @Test
+  void writeRequestsAreRefusedWithAccessViolation(Vertx vertx) throws Exception {
+    start(vertx, t -> {});
+    try (TestClient client = new TestClient(server.port())) {
+      client.sendRequest(new WriteRequest("upload.bin", TransferMode.OCTET, TransferOptions.NONE));
+      Received reply = client.expect(2000);
+      assertThat(reply.packet()).isInstanceOfSatisfying(ErrorPacket.class,
+          e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.ACCESS_VIOLATION));
+    }
+    assertThat(Files.exists(server.root.resolve("upload.bin"))).isFalse();
+  }
+
+  @Test
+  void malformedRequestsGetIllegalOperationAndBadOptionsGetOptionNegotiationError(Vertx vertx) throws Exception {
+    start(vertx, t -> {});
+    try (TestClient client = new TestClient(server.port())) {
+      client.sendRaw(new byte[] {0, 1, 'f', 'i', 'l', 'e'}, server.port()); // no NUL, no mode
+      assertThat(((ErrorPacket) client.expect(2000).packet()).errorCode()).isEqualTo(ErrorCode.ILLEGAL_OPERATION);
+      client.sendRaw(new byte[] {0, 9, 0, 0}, server.port()); // unknown opcode
+      assertThat(((ErrorPacket) client.expect(2000).packet()).errorCode()).isEqualTo(ErrorCode.ILLEGAL_OPERATION);
+      client.sendRaw(TftpCodecBytes.rrq("f", "octet", "blksize", "4"), server.port());
+      ErrorPacket badOption = (ErrorPacket) client.expect(2000).packet();
+      assertThat(badOption.errorCode()).isEqualTo(ErrorCode.OPTION_NEGOTIATION);
+      assertThat(badOption.message()).contains("blksize 4 is outside 8..65464");
+      client.send(new Ack(1), server.port()); // an ACK to the request port
+      assertThat(((ErrorPacket) client.expect(2000).packet()).errorCode()).isEqualTo(ErrorCode.ILLEGAL_OPERATION);
+      client.sendRequest(new ReadRequest("x", TransferMode.MAIL));
+      assertThat(((ErrorPacket) client.expect(2000).packet()).errorCode()).isEqualTo(ErrorCode.ILLEGAL_OPERATION);
+      // an ERROR sent to the request port is never answered (no error ping-pong)
+      client.send(ErrorPacket.of(ErrorCode.NOT_DEFINED, "hello"), server.port());
+      assertThat(client.receive(300)).isEmpty();
+    }
+  }
+
+  @Test
+  void aPacketFromAnUnknownTidGetsError5AndDoesNotDisturbTheTransfer(Vertx vertx) throws Exception {
+    start(vertx, t -> t.put("timeoutMs", 2000));
+    byte[] content = bytes(2000, 6);
+    put("f.bin", content);
+    try (TestClient client = new TestClient(server.port()); TestClient stranger = new TestClient(server.port())) {
+      // GIVEN a lockstep transfer in progress: DATA 1 received from the server's TID
+      client.sendRequest(new ReadRequest("f.bin", TransferMode.OCTET));
+      Received data1 = client.expect(2000);
+      assertThat(data1.packet()).isEqualTo(new Data(1, java.util.Arrays.copyOf(content, 512)));
+      int tid = data1.port();
+      // WHEN another port sends an ACK to that TID
+      stranger.send(new Ack(1), tid);
+      // THEN the stranger gets ERROR 5 from the TID
+      Received rebuff = stranger.expect(2000);
+      assertThat(rebuff.port()).isEqualTo(tid);
+      assertThat(rebuff.packet()).isInstanceOfSatisfying(ErrorPacket.class,
+          e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.UNKNOWN_TID));
+      // AND the real client sees nothing of it and completes the transfer
+      assertThat(client.receive(200)).isEmpty();
+      byte[] rest = finishLockstep(client, tid, 1, 512);
+      assertThat(concat(java.util.Arrays.copyOf(content, 512), rest)).isEqualTo(content);
+    }
+  }
+
+  @Test
+  void duplicateAcksDoNotTriggerDuplicateData(Vertx vertx) throws Exception {
+    start(vertx, t -> t.put("timeoutMs", 3000));
+    put("f.bin", bytes(3000, 7));
+    try (TestClient client = new TestClient(server.port())) {
+      client.sendRequest(new ReadRequest("f.bin", TransferMode.OCTET));
+      Received data1 = client.expect(2000);
+      // WHEN ACK 1 arrives three times (a client retransmitting its ACK)
+      client.send(new Ack(1), data1.port());
+      client.send(new Ack(1), data1.port());
+      client.send(new Ack(1), data1.port());
+      // THEN DATA 2 comes exactly once (no Sorcerer's Apprentice), nothing else before the timeout
+      assertThat(client.expect(2000).packet()).isInstanceOfSatisfying(Data.class, d -> assertThat(d.block()).isEqualTo(2));
+      assertThat(client.receive(500)).isEmpty();
+    }
+  }
+
+  @Test
+  void anUnackedBlockIsRetransmittedAfterTheTimeout(Vertx vertx) throws Exception {
+    start(vertx, t -> t.put("timeoutMs", 300));
+    byte[] content = bytes(1000, 8);
+    put("f.bin", content);
+    try (TestClient client = new TestClient(server.port())) {
+      // GIVEN DATA 1 received and not acknowledged
+      client.sendRequest(new ReadRequest("f.bin", TransferMode.OCTET));
+      Received first = client.expect(2000);
+      long receivedAt = System.nanoTime();
+      // WHEN the server's timeout passes THEN DATA 1 comes again, from the same TID
+      Received again = client.expect(3000);
+      long waitedMs = (System.nanoTime() - receivedAt) / 1_000_000;
+      assertThat(again).isEqualTo(first);
+      assertThat(waitedMs).isGreaterThanOrEqualTo(250);
+      // AND acknowledging it resumes the transfer
+      byte[] rest = finishLockstep(client, first.port(), 1, 512);
+      assertThat(concat(((Data) first.packet()).payload(), rest)).isEqualTo(content);
+    }
+  }
+
+  @Test
+  void theServerGivesUpWithErrorAfterItsRetriesAndReportsTheFailure(Vertx vertx) throws Exception {
+    start(vertx, t -> t.put("timeoutMs", 100).put("retries", 2));
+    put("f.bin", bytes(1000, 9));
+    try (TestClient client = new TestClient(server.port())) {
+      client.sendRequest(new ReadRequest("f.bin", TransferMode.OCTET));
+      // THEN DATA 1 three times (first + 2 retries), the waits doubling (100 ms, then 200 ms), then ERROR 0
+      long[] at = new long[3];
+      for (int i = 0; i < 3; i++) {
+        assertThat(client.expect(2000).packet()).isInstanceOfSatisfying(Data.class,
+            d -> assertThat(d.block()).isEqualTo(1));
+        at[i] = System.nanoTime();
+      }
+      assertThat((at[1] - at[0]) / 1_000_000).isGreaterThanOrEqualTo(80);
+      assertThat((at[2] - at[1]) / 1_000_000).isGreaterThanOrEqualTo(180);
+      assertThat(client.expect(2000).packet()).isInstanceOfSatisfying(ErrorPacket.class, e -> {
+        assertThat(e.errorCode()).isEqualTo(ErrorCode.NOT_DEFINED);
+        assertThat(e.message()).isEqualTo("timed out");
+      });
+      assertThat(client.receive(400)).isEmpty();
+    }
+    BootEvent event = server.nextEvent(5);
+    assertThat(event.getMessage()).startsWith("f.bin failed: timed out after 2 retries");
+  }
+
+  @Test
+  void anUnansweredOackIsRetransmittedAndTheClientMayRejectIt(Vertx vertx) throws Exception {
+    start(vertx, t -> t.put("timeoutMs", 200));
+    put("f.bin", bytes(1000, 10));
+    try (TestClient client = new TestClient(server.port())) {
+      client.sendRequest(new ReadRequest("f.bin", TransferMode.OCTET, TransferOptions.of("blksize", "1024")));
+      Received oack = client.expect(2000);
+      assertThat(oack.packet()).isInstanceOf(OptionAck.class);
+      assertThat(client.expect(2000)).isEqualTo(oack);
+      // WHEN the client refuses the options with ERROR 8 THEN the server stops sending
+      client.send(ErrorPacket.of(ErrorCode.OPTION_NEGOTIATION, "no thanks"), oack.port());
+      assertThat(client.receive(500)).isEmpty();
+    }
+    assertThat(server.nextEvent(5).getMessage()).contains("f.bin failed: client sent ERROR 8").contains("no thanks");
+  }
+
+  @Test
+  void aRetransmittedRrqDoesNotStartASecondTransfer(Vertx vertx) throws Exception {
+    start(vertx, t -> t.put("timeoutMs", 150));
+    put("f.bin", bytes(1000, 11));
+    try (TestClient client = new TestClient(server.port())) {
+      client.sendRequest(new ReadRequest("f.bin", TransferMode.OCTET));
+      client.sendRequest(new ReadRequest("f.bin", TransferMode.OCTET));
+      Set<Integer> ports = new HashSet<>();
+      for (Optional<Received> r = client.receive(500); r.isPresent(); r = client.receive(500)) {
+        ports.add(r.get().port());
+        if (ports.size() > 1 || r.get().packet() instanceof ErrorPacket) {
+          break;
+        }
+      }
+      assertThat(ports).hasSize(1);
+    }
+  }
+
+  @Test
+  void windowedTransferWithSmallBlocksRollsTheBlockNumberOver(Vertx vertx) throws Exception {
+    // GIVEN 70001 blocks of 16 bytes: block numbers must wrap 65535 -> 0
+    start(vertx, t -> {});
+    byte[] content = bytes(16 * 70_000, 12);
+    put("big.bin", content);
+    try (TestClient client = new TestClient(server.port())) {
+      Download download = client.get("big.bin", TransferOptions.of("blksize", "16", "windowsize", "64"));
+      assertThat(download.bytes()).isEqualTo(content);
+    }
+    assertThat(server.nextEvent(5).getMessage()).startsWith("big.bin " + content.length + " bytes in ");
+  }
+
+  @Test
+  void netasciiModeConvertsLineEndsAcrossBlockBoundaries(Vertx vertx) throws Exception {
+    start(vertx, t -> {});
+    String text = "line one\nline two\r\nbare\rcr\n".repeat(50);
+    put("menu.txt", text.getBytes(StandardCharsets.US_ASCII));
+    try (TestClient client = new TestClient(server.port())) {
+      // WHEN read in netascii with 8-byte blocks in windows of 3 (expansions straddle blocks)
+      Download download = client.get("menu.txt", TransferMode.NETASCII,
+          TransferOptions.of("blksize", "8", "windowsize", "3", "tsize", "0"));
+      // THEN the wire bytes are the RFC 764 encoding, and decode back to the file
+      byte[] expectedWire = text.replace("\r", "\r\0").replace("\n", "\r\n").getBytes(StandardCharsets.US_ASCII);
+      assertThat(download.bytes()).isEqualTo(expectedWire);
+      Netascii.Decoder decoder = new Netascii.Decoder();
+      assertThat(new String(decoder.decode(download.bytes()), StandardCharsets.US_ASCII)).isEqualTo(text);
+      // AND tsize is not answered in netascii mode
+      assertThat(download.optionAck().orElseThrow().options().tsize()).isEmpty();
+    }
+  }
+
+  @Test
+  void manyTransfersRunConcurrentlyEachOnItsOwnTid(Vertx vertx) throws Exception {
+    start(vertx, t -> {});
+    byte[] content = bytes(300_000, 13);
+    put("shared.bin", content);
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<Download>> downloads = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        TransferOptions options = i % 2 == 0
+            ? TransferOptions.of("blksize", "1428", "windowsize", "8")
+            : TransferOptions.NONE;
+        downloads.add(pool.submit(() -> {
+          try (TestClient client = new TestClient(server.port())) {
+            return client.get("shared.bin", options);
+          }
+        }));
+      }
+      Set<Integer> tids = new HashSet<>();
+      for (Future<Download> f : downloads) {
+        Download d = f.get();
+        assertThat(d.bytes()).isEqualTo(content);
+        tids.add(d.tid());
+      }
+      assertThat(tids).hasSize(8);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Acks {@code block} and then every following block until the short one; returns their bytes. */
+  private static byte[] finishLockstep(TestClient client, int tid, int block, int blksize) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    client.send(new Ack(block), tid);
+    while (true) {
+      TftpPacket p = client.expect(3000).packet();
+      Data data = (Data) p;
+      if (data.block() != ((block + 1) & 0xFFFF)) {
+        continue; // a retransmission of an earlier block
+      }
+      block = data.block();
+      out.writeBytes(data.payload());
+      client.send(new Ack(block), tid);
+      if (data.length() < blksize) {
+        return out.toByteArray();
+      }
+    }
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  /** Raw request bytes, for requests the records refuse to build. */
+  static final class TftpCodecBytes {
+    static byte[] rrq(String... fields) {
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      out.write(0);
+      out.write(1);
+      for (String f : fields) {
+        out.writeBytes(f.getBytes(StandardCharsets.US_ASCII));
+        out.write(0);
+      }
+      return out.toByteArray();
+    }
+  }
+}

@@ -88,6 +88,9 @@ public class CatalogVerticle extends VerticleBase {
         .compose(opened -> {
           store = opened;
           MessageConsumer<Object> imageList = vertx.eventBus().consumer(Addresses.IMAGE_LIST, this::replyImageList);
+          // Every boot event on the bus is kept: agents' (posted here), DHCP's and TFTP's alike.
+          MessageConsumer<BootEvent> bootEvents = vertx.eventBus().consumer(Addresses.BOOT_EVENT,
+              m -> events.add(m.body()));
           Future<HttpServer> listen = vertx.createHttpServer(new HttpServerOptions())
               .requestHandler(router())
               .listen(options.httpPort(), options.host())
@@ -96,7 +99,7 @@ public class CatalogVerticle extends VerticleBase {
                 LOG.info("catalog listening on {}:{} (data dir {}, import roots {})", options.host(),
                     s.actualPort(), options.dataDir(), opened.settings().effectiveImportRoots());
               });
-          return Future.all(imageList.completion(), listen);
+          return Future.all(imageList.completion(), bootEvents.completion(), listen);
         })
         .recover(failure -> closeStore().transform(closed -> Future.failedFuture(failure)));
   }
@@ -283,9 +286,7 @@ public class CatalogVerticle extends VerticleBase {
     if (event.getTimestampMs() == 0) {
       event.setTimestampMs(System.currentTimeMillis());
     }
-    BootEvent e = event.build();
-    events.add(e);
-    vertx.eventBus().publish(Addresses.BOOT_EVENT, e);
+    vertx.eventBus().publish(Addresses.BOOT_EVENT, event.build());
     ctx.response().setStatusCode(202).end();
   }
 

@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 MVNW := ./mvnw -B -ntp
 # Debian packages the tests drive as real third-party peers.
-TEST_PACKAGES := aria2 transmission-cli iproute2 isc-dhcp-client udhcpc kea-admin tftp-hpa atftp curl
+TEST_PACKAGES := aria2 transmission-cli iproute2 isc-dhcp-client udhcpc kea-admin tftp-hpa atftp curl qemu-system-x86 ipxe-qemu busybox-static python3
 JAR := services/cli/target/boottorrent.jar
 
 .PHONY: all build run test deps clean help

@@ -12,6 +12,9 @@ import java.util.Map;
  */
 public final class EnvOverrides {
   public static final String PREFIX = "BOOTTORRENT_";
+  /** Variables with the prefix that are not config keys: read by bin/boottorrent, logback, the CLI. */
+  public static final java.util.Set<String> NOT_CONFIG = java.util.Set.of(
+      "BOOTTORRENT_JAVA_OPTS", "BOOTTORRENT_JAR", "BOOTTORRENT_LOG_LEVEL", "BOOTTORRENT_CATALOG_URL");
 
   private EnvOverrides() {}
 
@@ -64,7 +67,7 @@ public final class EnvOverrides {
     java.util.Set<String> known = new java.util.HashSet<>();
     collect(config, PREFIX, known);
     return env.keySet().stream()
-        .filter(k -> k.startsWith(PREFIX) && !known.contains(k))
+        .filter(k -> k.startsWith(PREFIX) && !known.contains(k) && !NOT_CONFIG.contains(k))
         .sorted()
         .toList();
   }

@@ -48,7 +48,8 @@ class BtConfigTest {
 
   @Test
   void unknownVariablesAreReportedNotApplied() {
-    Map<String, String> env = Map.of("BOOTTORRENT_CATALOG_HTTPPROT", "1", "BOOTTORRENT_TRACKER_INTERVAL", "10", "PATH", "/bin");
+    Map<String, String> env = Map.of("BOOTTORRENT_CATALOG_HTTPPROT", "1", "BOOTTORRENT_TRACKER_INTERVAL", "10", "PATH", "/bin",
+        "BOOTTORRENT_JAVA_OPTS", "-Xmx1g", "BOOTTORRENT_LOG_LEVEL", "DEBUG");
     assertThat(EnvOverrides.unknown(BtConfig.defaults(), env)).containsExactly("BOOTTORRENT_CATALOG_HTTPPROT");
   }
 

@@ -397,6 +397,8 @@ public final class DhcpServerLogic {
    * Adds the boot options of {@code boot} and returns the header {@code file} value ("" if none or
    * if the name does not fit the 128-byte field; option 67 carries it anyway).
    */
+  private static final byte[] IPXE_NO_PXEDHCP = {(byte) 176, 1, 1};
+
   private static String bootOptions(ServerContext ctx, DhcpOptions.Builder options, Optional<BootChoice> boot,
       DhcpMessage request, boolean proxy) {
     if (boot.isEmpty()) {
@@ -413,6 +415,10 @@ public final class DhcpServerLogic {
       case IPXE -> {
         if (proxy) {
           options.text(OptionCode.VENDOR_CLASS, "PXEClient"); // iPXE recognises proxyDHCP offers by it
+        } else {
+          // iPXE setting 176 "no-pxedhcp": we are the only DHCP server, so iPXE need not wait 2 s for
+          // ProxyDHCP offers (option 175, encapsulated sub-option 176, length 1, value 1).
+          options.set(OptionCode.IPXE_ENCAPSULATED, IPXE_NO_PXEDHCP);
         }
       }
       default -> throw new IllegalStateException();

@@ -448,6 +448,9 @@ class DhcpServerLogicTest {
       assertThat(offer.message().file()).isEqualTo(url);
       assertThat(offer.message().options().vendorSpecific()).isEmpty();
       assertThat(offer.boot()).hasValueSatisfying(b -> assertThat(b.kind()).isEqualTo(BootChoice.Kind.IPXE));
+      // iPXE setting 176 (no-pxedhcp): iPXE skips its 2 s wait for ProxyDHCP offers
+      assertThat(offer.message().options().bytes(OptionCode.IPXE_ENCAPSULATED)).hasValueSatisfying(
+          v -> assertThat(v).containsExactly(176, 1, 1));
     }
 
     @Test
@@ -532,6 +535,8 @@ class DhcpServerLogicTest {
       assertThat(offer.message().options().bootFileName()).contains("http://10.213.0.1:8080/boot/ipxe?mac=${net0/mac}");
       assertThat(offer.message().options().vendorClass()).contains("PXEClient");
       assertThat(offer.message().yiaddr()).isEqualTo(Ipv4.ZERO);
+      // behind proxyDHCP another server hands out addresses: iPXE must keep looking for ProxyDHCP
+      assertThat(offer.message().options().bytes(OptionCode.IPXE_ENCAPSULATED)).isEmpty();
     }
 
     @Test

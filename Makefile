@@ -5,7 +5,7 @@ MVNW := ./mvnw -B -ntp
 TEST_PACKAGES := aria2 transmission-cli iproute2 isc-dhcp-client udhcpc kea-admin tftp-hpa atftp curl qemu-system-x86 ipxe-qemu busybox-static python3
 JAR := services/cli/target/boottorrent.jar
 
-.PHONY: all build run test deps clean help
+.PHONY: all build run test deps clean help bench bench-pxe
 
 all: build
 
@@ -14,6 +14,7 @@ help:
 	@echo "make test   install test tools (Debian packages) and run every test"
 	@echo "make build  build bin/boottorrent's jar ($(JAR))"
 	@echo "make clean  remove build output and the demo's run/ folder"
+	@echo "make bench-pxe  (root) DHCP/TFTP vs dnsmasq/tftpd-hpa: table + results/pxe-<time>/ (ARGS=\"--only tftp\")"
 
 build: $(JAR)
 
@@ -38,6 +39,12 @@ deps:
 
 test: deps
 	$(MVNW) install
+
+bench: bench-pxe
+
+# Side-by-side PXE benchmarks (issue 3): our DHCP/TFTP vs dnsmasq and tftpd-hpa. Root; not part of `make test`.
+bench-pxe: build
+	bench/pxe-bench.sh $(ARGS)
 
 clean:
 	$(MVNW) -q clean

@@ -5,7 +5,7 @@ MVNW := ./mvnw -B -ntp
 TEST_PACKAGES := aria2 transmission-cli iproute2 isc-dhcp-client udhcpc kea-admin tftp-hpa atftp curl qemu-system-x86 ipxe-qemu busybox-static python3
 JAR := services/cli/target/boottorrent.jar
 
-.PHONY: all build run test deps clean help bench bench-pxe
+.PHONY: all build run test deps clean help bench bench-pxe client-image
 
 all: build
 
@@ -13,12 +13,13 @@ help:
 	@echo "make run    build, start catalog+tracker+seeder and boot-storm a demo image with local agents"
 	@echo "make test   install test tools (Debian packages) and run every test"
 	@echo "make build  build bin/boottorrent's jar ($(JAR))"
+	@echo "make client-image  the netbootable client: client-image/out/{vmlinuz,initrd} (QEMU=1 adds QEMU)"
 	@echo "make clean  remove build output and the demo's run/ folder"
 	@echo "make bench-pxe  (root) DHCP/TFTP vs dnsmasq/tftpd-hpa: table + results/pxe-<time>/ (ARGS=\"--only tftp\")"
 
 build: $(JAR)
 
-$(JAR): $(shell find pom.xml shared-proto services client-image -name pom.xml -o -name '*.java' -o -name '*.proto' -o -name '*.yaml' -o -name '*.xml' 2>/dev/null | grep -v /target/)
+$(JAR): $(shell find pom.xml shared-proto services client-image/agent -name pom.xml -o -name '*.java' -o -name '*.proto' -o -name '*.yaml' -o -name '*.xml' 2>/dev/null | grep -v /target/)
 	$(MVNW) -q -DskipTests install
 
 run: build
@@ -39,6 +40,12 @@ deps:
 
 test: deps
 	$(MVNW) install
+
+# The client image (issue 4): Debian's kernel + busybox + jlinked JRE + the agent, see client-image/README.md.
+client-image: build
+	@missing=$$(for p in busybox-static kexec-tools cpio zstd kmod openjdk-17-jmods; do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then apt-get install -y -qq $$missing >/dev/null; fi
+	client-image/build.sh
 
 bench: bench-pxe
 

@@ -5,7 +5,7 @@ MVNW := ./mvnw -B -ntp
 TEST_PACKAGES := aria2 transmission-cli iproute2 isc-dhcp-client udhcpc kea-admin tftp-hpa atftp curl qemu-system-x86 ipxe-qemu busybox-static python3
 JAR := services/cli/target/boottorrent.jar
 
-.PHONY: all build run test deps clean help bench bench-pxe client-image
+.PHONY: all build run test deps clean help bench bench-pxe bench-storm client-image
 
 all: build
 
@@ -15,6 +15,7 @@ help:
 	@echo "make build  build bin/boottorrent's jar ($(JAR))"
 	@echo "make client-image  the netbootable client: client-image/out/{vmlinuz,initrd} (QEMU=1 adds QEMU)"
 	@echo "make clean  remove build output and the demo's run/ folder"
+	@echo "make bench  (root) boot storm: BootTorrent vs HTTP, TFTP, multicast and the lower bound (docs/BENCHMARKS.md)"
 	@echo "make bench-pxe  (root) DHCP/TFTP vs dnsmasq/tftpd-hpa: table + results/pxe-<time>/ (ARGS=\"--only tftp\")"
 
 build: $(JAR)
@@ -47,7 +48,11 @@ client-image: build
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then apt-get install -y -qq $$missing >/dev/null; fi
 	client-image/build.sh
 
-bench: bench-pxe
+# Boot-storm benchmark (issue 5): namespaces + tc, every contender side by side. Root; ~11 min.
+bench: bench-storm
+
+bench-storm: build
+	bench/boot-storm.sh $(ARGS)
 
 # Side-by-side PXE benchmarks (issue 3): our DHCP/TFTP vs dnsmasq and tftpd-hpa. Root; not part of `make test`.
 bench-pxe: build

@@ -44,8 +44,8 @@ test: deps
 
 # The client image (issue 4): Debian's kernel + busybox + jlinked JRE + the agent, see client-image/README.md.
 client-image: build
-	@missing=$$(for p in busybox-static kexec-tools cpio zstd kmod openjdk-17-jmods; do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then apt-get install -y -qq $$missing >/dev/null; fi
+	@missing=$$(for p in busybox-static kexec-tools cpio zstd kmod openjdk-17-jdk-headless $(if $(filter 1,$(QEMU)),qemu-system-x86 seabios ipxe-qemu); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	client-image/build.sh
 
 # Boot-storm benchmark (issue 5): namespaces + tc, every contender side by side. Root; ~11 min.

@@ -19,6 +19,7 @@
 set -euo pipefail
 umask 022
 export LC_ALL=C
+export PATH=$PATH:/usr/sbin:/sbin # depmod and kexec, for users whose PATH lacks them
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -61,11 +62,11 @@ busybox=${BUSYBOX:-/bin/busybox}
 kexec=$(command -v kexec || echo /sbin/kexec)
 [ -x "$kexec" ] || die "kexec not found: apt-get install kexec-tools"
 if [ -z "${JAVA_HOME:-}" ]; then
-  javac=$(command -v javac) || die "no JDK: apt-get install openjdk-17-jdk-headless openjdk-17-jmods"
+  javac=$(command -v javac) || die "no JDK: apt-get install openjdk-17-jdk-headless"
   JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$javac")")")
 fi
 [ -x "$JAVA_HOME/bin/jlink" ] || die "$JAVA_HOME/bin/jlink missing: apt-get install openjdk-17-jdk-headless"
-[ -d "$JAVA_HOME/jmods" ] || die "$JAVA_HOME/jmods missing (jlink needs it): apt-get install openjdk-17-jmods"
+[ -d "$JAVA_HOME/jmods" ] || die "$JAVA_HOME/jmods missing (jlink needs it; Debian 12 ships them in openjdk-17-jdk-headless)"
 [ -f "$jar" ] || die "$jar not built yet: run 'make build'"
 if [ "$qemu" = 1 ]; then
   need qemu-system-x86_64 qemu-system-x86
@@ -282,7 +283,8 @@ sizes() { du -sb "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
     "Java runtime (jlink)" "$(human "$(sizes "$root/opt/boottorrent/jre")")" \
     "agent jar (stored)" "$(human "$(sizes "$root/opt/boottorrent/boottorrent.jar")")" \
     "kernel modules ($count)" "$(human "$(sizes "$root/usr/lib/modules")")" \
-    "shared libraries" "$(human "$(sizes "$root/usr/lib/x86_64-linux-gnu" "$root/usr/lib64")")" \
+    "shared libraries" "$(human "$(find "$root/usr/lib/x86_64-linux-gnu" "$root/usr/lib64" -maxdepth 1 -type f \
+      -printf '%s\n' | awk '{s += $1} END {print s + 0}')")" \
     "busybox" "$(human "$(sizes "$root/usr/bin/busybox")")" \
     "kexec" "$(human "$(sizes "$root/usr/sbin/kexec")")"
   if [ "$qemu" = 1 ]; then

@@ -55,7 +55,7 @@ class ClientImageBootTest {
     Path out = repo.resolve("client-image/out");
     assumeTrue(Files.isRegularFile(out.resolve("vmlinuz")) && Files.isRegularFile(out.resolve("initrd")),
         "client image not built: run `make client-image` (Debian packages: busybox-static kexec-tools cpio zstd "
-            + "kmod openjdk-17-jmods) — skipping");
+            + "kmod openjdk-17-jdk-headless) — skipping");
     assumeTrue(isRoot(), "not root: the VM's tap device and the services live in a network namespace — skipping");
     assumeTrue(executable("qemu-system-x86_64") && executable("ip"),
         "qemu-system-x86_64 or ip missing (apt-get install qemu-system-x86 iproute2) — skipping");

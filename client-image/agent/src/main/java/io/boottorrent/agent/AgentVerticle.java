@@ -1,6 +1,5 @@
 package io.boottorrent.agent;
 
-import io.boottorrent.agent.launch.LaunchPlan;
 import io.boottorrent.agent.launch.Launchers;
 import io.boottorrent.agent.launch.ProcessLauncher;
 import io.boottorrent.common.BtConfig;
@@ -181,18 +180,19 @@ public class AgentVerticle extends VerticleBase {
 
   private Future<AgentResult> launch(ImageManifest image, Path imageDir, AgentResult done) {
     String launcher;
-    LaunchPlan plan;
     try {
       launcher = Launchers.resolve(options.launcher(), image.getKind());
-      plan = Launchers.plan(launcher, image, imageDir, Files.exists(Path.of("/dev/kvm")));
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    say("launching %s", plan.describe());
-    event(BootStage.LAUNCHING, image.getName(), plan.describe());
-    // kexec replaces this kernel: every event must be out before the launcher runs.
-    return reporter.flush()
-        .compose(v -> vertx.executeBlocking(() -> ProcessLauncher.run(plan), false))
+    // Whether KVM exists is a file check: done on a worker, like the launch itself.
+    return vertx.executeBlocking(() -> Launchers.plan(launcher, image, imageDir, Files.exists(Path.of("/dev/kvm"))))
+        .compose(plan -> {
+          say("launching %s", plan.describe());
+          event(BootStage.LAUNCHING, image.getName(), plan.describe());
+          // kexec replaces this kernel: every event must be out before the launcher runs.
+          return reporter.flush().compose(v -> vertx.executeBlocking(() -> ProcessLauncher.run(plan), false));
+        })
         .compose(code -> {
           if (code != 0) {
             return Future.failedFuture(launcher + " exited with " + code);

@@ -1,8 +1,13 @@
 package io.boottorrent.catalog;
 
 import io.boottorrent.common.BtConfig;
+import io.boottorrent.proto.Addresses;
+import io.boottorrent.proto.BootEvent;
+import io.boottorrent.proto.BootStage;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -16,6 +21,10 @@ import java.util.regex.Pattern;
  * boot fetch ({@code /boot/vmlinuz}, {@code /boot/initrd}, {@code /boot/ipxe.efi}, …). Files come from
  * the client-image folder, then the fallback roots (Debian's ipxe package). File names are single path
  * segments of safe characters, so nothing outside those folders can be named.
+ *
+ * <p>Every script served and every file sent (or failed) is a {@link BootStage#HTTP_BOOT_FILE} event on
+ * {@link Addresses#BOOT_EVENT}: the client's address, its MAC when the URL carries {@code ?mac=} (the
+ * script's URLs do), and {@code "<file> <bytes> bytes in <ms> ms"} as the message.
  */
 final class BootHttp {
   static final String PATH = "/boot/";
@@ -48,8 +57,11 @@ final class BootHttp {
   private void script(RoutingContext ctx, int port) {
     String base = "http://" + (publicHost.contains(":") ? "[" + publicHost + "]" : publicHost) + ":" + port;
     find("vmlinuz").compose(kernel -> find("initrd").map(initrd -> kernel != null && initrd != null))
-        .onSuccess(ready -> ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8")
-            .end(IpxeScript.render(base, ctx.request().getParam("mac"), extraCmdline, ready)))
+        .onSuccess(ready -> {
+          String script = IpxeScript.render(base, ctx.request().getParam("mac"), extraCmdline, ready);
+          ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(script);
+          publish(ctx, "ipxe script" + (ready ? "" : " (client image missing)"), script.length());
+        })
         .onFailure(ctx::fail);
   }
 
@@ -63,9 +75,33 @@ final class BootHttp {
       if (path == null) {
         ctx.fail(new CatalogException(404, "no boot file " + name + " in " + roots));
       } else {
-        ctx.response().putHeader("Content-Type", "application/octet-stream").sendFile(path.toString());
+        long started = System.nanoTime();
+        ctx.response().putHeader("Content-Type", "application/octet-stream").sendFile(path.toString())
+            .onComplete(sent -> {
+              if (ctx.request().method() != HttpMethod.HEAD) {
+                long ms = (System.nanoTime() - started) / 1_000_000;
+                long bytes = ctx.response().bytesWritten();
+                publish(ctx, sent.succeeded() ? name + " " + bytes + " bytes in " + ms + " ms"
+                    : name + " failed after " + bytes + " bytes: " + sent.cause().getMessage(), bytes);
+              }
+            });
       }
     }).onFailure(ctx::fail);
+  }
+
+  private void publish(RoutingContext ctx, String message, long bytes) {
+    BootEvent.Builder event = BootEvent.newBuilder()
+        .setStage(BootStage.HTTP_BOOT_FILE)
+        .setTimestampMs(System.currentTimeMillis())
+        .setMessage(message)
+        .setBytesDone(bytes)
+        .setBytesTotal(bytes);
+    SocketAddress remote = ctx.request().remoteAddress();
+    if (remote != null && remote.hostAddress() != null) {
+      event.setIp(remote.hostAddress());
+    }
+    BootPolicies.tryNormalizeMac(ctx.request().getParam("mac")).ifPresent(event::setMac);
+    vertx.eventBus().publish(Addresses.BOOT_EVENT, event.build());
   }
 
   /** The first root that has a regular file of that name, or null. */

@@ -31,9 +31,10 @@ public final class IpxeScript {
     String cmdline = "initrd=initrd boottorrent.catalog=" + baseUrl + " boottorrent.mac=" + who
         + (extraCmdline == null || extraCmdline.isBlank() ? "" : " " + extraCmdline.trim());
     return s.append("echo BootTorrent: loading the client image for ").append(who).append('\n')
-        // initrd=initrd names the initrd for the UEFI stub; BIOS kernels ignore it
-        .append("kernel ").append(baseUrl).append("/boot/vmlinuz ").append(cmdline).append(" || goto failed\n")
-        .append("initrd --name initrd ").append(baseUrl).append("/boot/initrd || goto failed\n")
+        // initrd=initrd names the initrd for the UEFI stub; BIOS kernels ignore it. ?mac= lets the
+        // catalog's HTTP_BOOT_FILE events name the machine that fetched each file.
+        .append("kernel ").append(baseUrl).append("/boot/vmlinuz?mac=").append(who).append(' ').append(cmdline).append(" || goto failed\n")
+        .append("initrd --name initrd ").append(baseUrl).append("/boot/initrd?mac=").append(who).append(" || goto failed\n")
         .append("boot || goto failed\n")
         .append(":failed\necho BootTorrent: could not load the client image from ").append(baseUrl)
         .append("; retrying in 10 s\nsleep 10\nreboot\n")

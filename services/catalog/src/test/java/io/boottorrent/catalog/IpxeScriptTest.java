@@ -11,9 +11,9 @@ class IpxeScriptTest {
   void scriptLoadsKernelAndInitrdWithTheAgentsIdentityOnTheCommandLine() {
     String script = IpxeScript.render("http://10.0.0.1:8080", "52:54:00:12:34:56", "console=ttyS0", true);
     assertThat(script).startsWith("#!ipxe\n");
-    assertThat(script).contains("kernel http://10.0.0.1:8080/boot/vmlinuz initrd=initrd "
+    assertThat(script).contains("kernel http://10.0.0.1:8080/boot/vmlinuz?mac=52:54:00:12:34:56 initrd=initrd "
         + "boottorrent.catalog=http://10.0.0.1:8080 boottorrent.mac=52:54:00:12:34:56 console=ttyS0 || goto failed\n");
-    assertThat(script).contains("initrd --name initrd http://10.0.0.1:8080/boot/initrd || goto failed\n");
+    assertThat(script).contains("initrd --name initrd http://10.0.0.1:8080/boot/initrd?mac=52:54:00:12:34:56 || goto failed\n");
     assertThat(script).contains("boot || goto failed\n");
     // a failure is explained on the console and retried, never a silent hang
     assertThat(script).contains(":failed\necho BootTorrent: could not load the client image");

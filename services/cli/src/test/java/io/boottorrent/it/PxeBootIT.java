@@ -15,7 +15,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -108,25 +107,7 @@ class PxeBootIT {
     PxeLab.removeStale();
     lab = new PxeLab(SERVER + "/24");
     // Without an IPv6 router advertisement iPXE waits ~13 s for IPv6 autoconfiguration (see ipv6-ra.py).
-    Optional<Path> python = PxeLab.which("python3");
-    if (python.isPresent()) {
-      Path script = dir.resolve("ipv6-ra.py");
-      try (var in = PxeBootIT.class.getResourceAsStream("ipv6-ra.py")) {
-        Files.write(script, in.readAllBytes());
-      }
-      Running sender = lab.start("ipv6-ra", logs.resolve("ipv6-ra.log"), Map.of(), python.get().toString(),
-          script.toString(), PxeLab.BRIDGE);
-      try {
-        sender.await("sending router advertisements", 20);
-        routerAdvertisements = true;
-      } catch (AssertionError e) {
-        // only slower without it: no reason to fail the boot test
-        System.out.println("PxeBootIT: no IPv6 router advertisements, iPXE will wait ~13 s for IPv6: " + e.getMessage());
-        sender.stop(5);
-      }
-    } else {
-      System.out.println("PxeBootIT: python3 not found, no IPv6 router advertisements: iPXE will wait ~13 s for IPv6");
-    }
+    routerAdvertisements = lab.startRouterAdvertisements(dir, logs);
   }
 
   @AfterEach

@@ -59,6 +59,39 @@ final class PxeLab implements AutoCloseable {
     }
   }
 
+  /** Another tap device on the bridge, for one more VM. */
+  void addTap(String tap) throws IOException, InterruptedException {
+    run("ip", "-n", ns, "tuntap", "add", "dev", tap, "mode", "tap");
+    run("ip", "-n", ns, "link", "set", tap, "master", BRIDGE);
+    run("ip", "-n", ns, "link", "set", tap, "up");
+  }
+
+  /**
+   * Starts ipv6-ra.py on the bridge: without an IPv6 router advertisement iPXE waits ~13 s for IPv6
+   * autoconfiguration. Returns false (only slower) when python3 is missing or the sender did not start.
+   */
+  boolean startRouterAdvertisements(Path workDir, Path logs) throws IOException, InterruptedException {
+    Optional<Path> python = which("python3");
+    if (python.isEmpty()) {
+      System.out.println("PxeLab: python3 not found, no IPv6 router advertisements: iPXE will wait ~13 s for IPv6");
+      return false;
+    }
+    Path script = workDir.resolve("ipv6-ra.py");
+    try (var in = PxeLab.class.getResourceAsStream("ipv6-ra.py")) {
+      Files.write(script, in.readAllBytes());
+    }
+    Running sender = start("ipv6-ra", logs.resolve("ipv6-ra.log"), Map.of(), python.get().toString(),
+        script.toString(), BRIDGE);
+    try {
+      sender.await("sending router advertisements", 20);
+      return true;
+    } catch (AssertionError e) {
+      System.out.println("PxeLab: no IPv6 router advertisements, iPXE will wait ~13 s for IPv6: " + e.getMessage());
+      sender.stop(5);
+      return false;
+    }
+  }
+
   /** A line of a process's output, with its index and the seconds since the process started. */
   record Line(int index, double seconds, String text) {
     @Override
@@ -118,13 +151,21 @@ final class PxeLab implements AutoCloseable {
     }
 
     Line await(String what, Predicate<String> matches, int seconds, String... failures) throws InterruptedException {
+      return awaitAfter(null, what, matches, seconds, failures);
+    }
+
+    /** Like {@link #await}, but only lines after {@code previous} (null: from the start) count. */
+    Line awaitAfter(Line previous, String what, Predicate<String> matches, int seconds, String... failures)
+        throws InterruptedException {
+      int from = previous == null ? 0 : previous.index() + 1;
+      Predicate<Line> hitAfter = l -> l.index() >= from && matches.test(l.text());
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
       while (true) {
         boolean ended = !process.isAlive();
         if (ended) {
           reader.join(2000); // the last lines may still be in the pipe
         }
-        Optional<Line> hit = first(matches);
+        Optional<Line> hit = lines.stream().filter(hitAfter).findFirst();
         if (hit.isPresent()) {
           return hit.get();
         }
@@ -171,10 +212,16 @@ final class PxeLab implements AutoCloseable {
    * pid is the command's), output and errors merged, standard input from /dev/null.
    */
   Running start(String name, Path log, Map<String, String> environment, String... command) throws IOException {
+    return start(name, log, environment, false, command);
+  }
+
+  /** {@link #start}, with {@code input}: the process reads a pipe ({@code process.getOutputStream()}). */
+  Running start(String name, Path log, Map<String, String> environment, boolean input, String... command)
+      throws IOException {
     List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", ns));
     full.addAll(List.of(command));
     ProcessBuilder builder = new ProcessBuilder(full).redirectErrorStream(true)
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        .redirectInput(input ? ProcessBuilder.Redirect.PIPE : ProcessBuilder.Redirect.from(new File("/dev/null")));
     builder.environment().keySet().removeIf(k -> k.startsWith("BOOTTORRENT_"));
     builder.environment().putAll(environment);
     Files.createDirectories(log.getParent());

@@ -1,0 +1,409 @@
+package io.boottorrent.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.boottorrent.it.PxeLab.Line;
+import io.boottorrent.it.PxeLab.Running;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 4's end-to-end proof: virtual machines go from power-on to the chosen OS through BootTorrent
+ * alone. In a network namespace this test creates, one {@code bin/boottorrent serve} runs every
+ * service (DHCP, TFTP, catalog with HTTP boot, tracker, seeder) on a bridge; QEMU VMs (TCG, Debian's
+ * stock iPXE ROM) on tap devices PXE-boot the client image that {@code make client-image} built
+ * (client-image/out), whose agent fetches a kexec image through the swarm, verifies it and kexecs
+ * into it; that image's initrd prints a marker unique to the image and powers the VM off.
+ *
+ * <p>The two tests: two VMs at once take the default image after the menu's countdown, and the
+ * second receives pieces from the first (the seeder is capped so the swarm matters); then one VM
+ * whose menu is driven through its serial console boots the non-default image. Boot events come from
+ * the catalog's event log ({@code /api/v1/events}), which keeps every event on the bus.
+ *
+ * <p>Root only, and the client image must be built: otherwise skipped with the reason — or failed,
+ * when {@code BOOTTORRENT_E2E=required} (CI sets it, so the test cannot pass by not running).
+ * Serial consoles, the services' log and the events: {@code services/cli/target/client-image-e2e/}.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClientImageE2EIT {
+  private static final String SERVER = "10.213.90.1";
+  private static final int HTTP_PORT = 8080;
+  private static final String CATALOG = "http://" + SERVER + ":" + HTTP_PORT;
+  private static final String ROM = "/usr/lib/ipxe/qemu/pxe-virtio.rom";
+  /** The seeder's upload cap per torrent: slow enough that the VMs' pieces to each other matter. */
+  private static final int SEEDER_BYTES_PER_SECOND = 768 * 1024;
+  private static final int MENU_SECONDS = 5;
+  /** Printed when the boot cannot succeed any more: fail at once instead of waiting for a timeout. */
+  private static final String[] FAILURES = {"could not load the client image", "No bootable device",
+      "Kernel panic", "(http://ipxe.org/", "FAILED:", "boot failed:"};
+  private static final Pattern UDHCPC_LEASE = Pattern.compile("udhcpc: lease of (10\\.213\\.90\\.\\d+) obtained");
+
+  @TempDir
+  static Path dir;
+
+  private static PxeLab lab;
+  private static Path repo;
+  private static Path logs;
+  private static Running services;
+  private static String kernelVersion;
+  /** Image name → the marker its initrd prints. alpha is the default (first by name), beta is not. */
+  private static final Map<String, String> markers = new LinkedHashMap<>();
+
+  @BeforeAll
+  static void servicesOnABridge() throws Exception {
+    require(PxeLab.isRoot(), "the end-to-end test needs root (network namespace, taps, ports 67/69)");
+    require(PxeLab.which("ip").isPresent(), "iproute2 'ip' not installed");
+    require(PxeLab.which("qemu-system-x86_64").isPresent(), "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)");
+    require(PxeLab.which("curl").isPresent(), "curl not installed");
+    require(Files.isRegularFile(Path.of(ROM)), ROM + " missing (apt-get install ipxe-qemu)");
+    require(Initramfs.isStaticElf(Path.of("/bin/busybox")), "/bin/busybox missing or not static (apt-get install busybox-static)");
+    require(Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun missing (no tap devices here)");
+    Path basedir = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath();
+    repo = findRepo(basedir);
+    Path out = repo.resolve("client-image/out");
+    require(Files.isRegularFile(out.resolve("vmlinuz")) && Files.isRegularFile(out.resolve("initrd")),
+        "client image not built: run `make client-image` first (`make test` does, as root)");
+    Path jar = repo.resolve("services/cli/target/boottorrent.jar");
+    if (!Files.isRegularFile(jar)) {
+      fail(jar + " does not exist: run this test through failsafe (`./mvnw -pl services/cli verify "
+          + "-Dit.test=ClientImageE2EIT`) or `make build` first");
+    }
+    logs = Files.createDirectories(basedir.resolve("target/client-image-e2e"));
+    kernelVersion = Files.readString(out.resolve("vmlinuz.version")).trim();
+
+    // GIVEN two kexec images, each Debian's kernel (the client image's own) + an initrd with its marker
+    Path imports = Files.createDirectories(dir.resolve("data/import"));
+    Files.copy(out.resolve("vmlinuz"), imports.resolve("vmlinuz"));
+    for (String name : List.of("alpha", "beta")) {
+      String marker = "BOOTTORRENT-E2E-" + name + "-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+      markers.put(name, marker);
+      Files.write(imports.resolve(name + ".initrd"), markerInitrd(marker));
+    }
+
+    PxeLab.removeStale();
+    lab = new PxeLab(SERVER + "/24");
+    lab.addTap("bttap1");
+    lab.startRouterAdvertisements(dir, logs);
+
+    // AND every service in one process on the bridge, the client image from client-image/out
+    services = lab.start("services", logs.resolve("services.log"), Map.of(
+            "JAVA_HOME", System.getProperty("java.home"),
+            "BOOTTORRENT_JAVA_OPTS", "-Xmx512m -XX:+UseSerialGC"),
+        repo.resolve("bin/boottorrent").toString(), "serve", "--services", "catalog,tracker,seeder,dhcp,tftp",
+        "--config", writeConfig(out).toString());
+    services.await("BootTorrent running", 120);
+    for (String name : markers.keySet()) {
+      PxeLab.Result added = PxeLab.exec(120, "ip", "netns", "exec", lab.ns, "env", "JAVA_HOME=" + System.getProperty("java.home"),
+          repo.resolve("bin/boottorrent").toString(), "image", "add", "--catalog", CATALOG, "--name", name,
+          "--kind", "kexec", "--kernel", imports.resolve("vmlinuz").toString(),
+          "--initrd", imports.resolve(name + ".initrd").toString(),
+          "--cmdline", "console=ttyS0,115200 boottorrent.e2e=" + name,
+          "--description", "E2E test image " + name);
+      assertThat(added.exit()).as("image add %s: %s", name, added.output()).isZero();
+    }
+    // the seeder has both torrents before any VM asks (it follows the catalog's image.added events)
+    for (String name : markers.keySet()) {
+      services.await("seeding " + name, t -> t.contains(": seeding " + name + " ("), 60);
+    }
+  }
+
+  @AfterAll
+  static void tearDown() throws Exception {
+    if (lab != null) {
+      try {
+        Files.writeString(logs.resolve("events.json"), curl(CATALOG + "/api/v1/events?limit=1000").encodePrettily());
+      } catch (IOException | RuntimeException e) {
+        System.err.println("could not save the event log: " + e);
+      }
+      lab.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  void twoVmsPxeBootTheClientImageAndKexecTheDefaultImageSharingPieces() throws Exception {
+    // WHEN two VMs power on at the same time and nobody touches a key
+    List<Vm> vms = List.of(new Vm("52:54:00:e2:e0:01", PxeLab.TAP, false), new Vm("52:54:00:e2:e0:02", "bttap1", false));
+
+    // THEN each goes PXE → client image → agent → menu → default image over the swarm → kexec → marker
+    for (Vm vm : vms) {
+      vm.followBoot("alpha");
+    }
+    for (Vm vm : vms) {
+      vm.assertPoweredOff();
+      vm.report();
+    }
+
+    // AND the boot events show every stage for every VM
+    for (Vm vm : vms) {
+      vm.assertEvents("alpha", "default");
+    }
+    // AND the VM that started downloading second received pieces from the first
+    Vm first = vms.get(0).downloadStarted() <= vms.get(1).downloadStarted() ? vms.get(0) : vms.get(1);
+    Vm second = first == vms.get(0) ? vms.get(1) : vms.get(0);
+    JsonObject fromPeers = second.complete().getJsonObject("bytesFromPeers", new JsonObject());
+    long fromFirst = fromPeers.fieldNames().stream().filter(peer -> peer.startsWith(first.ip + ":"))
+        .mapToLong(peer -> Long.parseLong(String.valueOf(fromPeers.getValue(peer)))).sum();
+    System.out.printf(Locale.ROOT, "ClientImageE2EIT: %s got %d bytes from %s (the other VM); all sources: %s%n",
+        second.mac, fromFirst, first.ip, fromPeers.encode());
+    assertThat(fromFirst).as("bytes %s (%s) received from %s (%s): %s", second.mac, second.ip, first.mac, first.ip,
+        fromPeers.encode()).isPositive();
+    assertThat(fromPeers.fieldNames()).as("no web seed needed").noneMatch(peer -> peer.startsWith("web:"));
+  }
+
+  @Test
+  @Order(2)
+  @Timeout(value = 6, unit = TimeUnit.MINUTES)
+  void aKeyOnTheSerialConsoleBootsTheChosenNonDefaultImage() throws Exception {
+    // GIVEN a VM whose serial console we type on
+    Vm vm = new Vm("52:54:00:e2:e0:03", PxeLab.TAP, true);
+
+    // WHEN its menu shows (alpha, the default, highlighted) and we press ↓ and Enter
+    Line menu = vm.serial.await("the menu", t -> t.contains("BootTorrent — choose what to boot"), 300, FAILURES);
+    vm.serial.awaitAfter(menu, "alpha highlighted", t -> t.contains("> 1. alpha"), 10, FAILURES);
+    OutputStream keys = vm.serial.process.getOutputStream();
+    keys.write("\u001b[B".getBytes(StandardCharsets.US_ASCII));
+    keys.flush();
+    vm.serial.awaitAfter(menu, "beta highlighted", t -> t.contains("> 2. beta"), 30, FAILURES);
+    keys.write('\r');
+    keys.flush();
+
+    // THEN beta is fetched, verified and kexec'd, and it is beta's marker on the console, not alpha's
+    vm.followBoot("beta");
+    vm.assertPoweredOff();
+    assertThat(vm.serial.first(t -> t.contains(markers.get("alpha")))).as("alpha's marker").isEmpty();
+    vm.assertEvents("beta", "chosen from the menu");
+    vm.report();
+  }
+
+  // ------------------------------------------------------------------------------------ one VM
+
+  /** A BIOS VM booting from its virtio NIC with Debian's iPXE ROM (see PxeBootIT for why disable-legacy). */
+  private static final class Vm {
+    final String mac;
+    final Running serial;
+    final Map<String, Line> stages = new LinkedHashMap<>();
+    String ip;
+    private JsonArray events;
+
+    Vm(String mac, String tap, boolean keyboard) throws IOException {
+      this.mac = mac;
+      this.serial = lab.start("vm-" + mac.substring(12).replace(":", ""),
+          logs.resolve("serial-" + mac.replace(":", "") + ".log"), Map.of(), keyboard,
+          PxeLab.which("qemu-system-x86_64").orElseThrow().toString(),
+          "-accel", "tcg", "-m", "1024", "-smp", "1", "-nographic", "-no-reboot", "-boot", "n",
+          "-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no",
+          "-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",disable-legacy=on,romfile=" + ROM);
+    }
+
+    /** Waits for every milestone of the boot on the serial console, in order, and the image's marker. */
+    void followBoot(String image) throws InterruptedException {
+      String base = CATALOG + "/boot/";
+      step("iPXE", "iPXE initialising devices", 120);
+      step("iPXE DHCP", "Filename: " + CATALOG + "/boot/ipxe?mac=" + mac, 120);
+      step("script", "BootTorrent: loading the client image for " + mac, 30);
+      // iPXE prints the URL without its ?mac= query
+      step("vmlinuz", t -> t.contains(base + "vmlinuz...") && t.strip().endsWith("ok"), 120);
+      step("initrd", t -> t.contains(base + "initrd...") && t.strip().endsWith("ok"), 180);
+      step("kernel", "Linux version " + kernelVersion, 120);
+      step("/init", t -> t.contains("boottorrent-init [") && t.contains("BootTorrent client image"), 120);
+      Line lease = step("Linux DHCP", t -> UDHCPC_LEASE.matcher(t).find(), 120);
+      Matcher m = UDHCPC_LEASE.matcher(lease.text());
+      assertThat(m.find()).isTrue();
+      ip = m.group(1);
+      step("agent start", "starting the agent for " + mac, 60);
+      step("agent up", t -> t.contains("] agent ") && t.contains(" for " + mac + ", catalog " + CATALOG), 180);
+      step("menu", "BootTorrent — choose what to boot", 120);
+      step("downloaded", t -> t.contains(image + " downloaded: "), 240);
+      step("verified", image + " verified: SHA-256 of 2 file(s) match", 60);
+      step("kexec", "launching kexec", 120);
+      step("new kernel", "Linux version " + kernelVersion, 120);
+      Line marker = step("marker", markers.get(image), 120);
+      assertThat(marker.text()).as("the kexec'd kernel got the image's command line").contains("boottorrent.e2e=" + image);
+    }
+
+    private Line step(String stage, String needle, int seconds) throws InterruptedException {
+      return step(stage, t -> t.contains(needle), seconds);
+    }
+
+    /** The first matching line after the previous milestone: "Linux version" twice means two kernels. */
+    private Line step(String stage, java.util.function.Predicate<String> matches, int seconds) throws InterruptedException {
+      Line previous = stages.isEmpty() ? null : new ArrayList<>(stages.values()).get(stages.size() - 1);
+      Line line = serial.awaitAfter(previous, stage, matches, seconds, FAILURES);
+      stages.put(stage, line);
+      return line;
+    }
+
+    /** The marker initrd's {@code poweroff -f} ends QEMU ({@code -no-reboot}) with exit status 0. */
+    void assertPoweredOff() throws InterruptedException {
+      assertThat(serial.process.waitFor(60, TimeUnit.SECONDS)).as("%s powered off after the marker\n%s", mac, serial.tail())
+          .isTrue();
+      assertThat(serial.process.exitValue()).as(serial.tail()).isZero();
+    }
+
+    /** Every stage this machine went through is in the catalog's event log, the image and reason as expected. */
+    void assertEvents(String image, String chosenBecause) throws Exception {
+      events = curl(CATALOG + "/api/v1/events?mac=" + mac + "&limit=1000").getJsonArray("events");
+      List<String> seen = new ArrayList<>();
+      for (int i = 0; i < events.size(); i++) {
+        seen.add(events.getJsonObject(i).getString("stage"));
+      }
+      assertThat(seen).as("boot events of %s", mac).contains("PXE_OFFER", "DHCP_LEASE", "HTTP_BOOT_FILE",
+          "AGENT_STARTED", "MENU_SHOWN", "IMAGE_CHOSEN", "DOWNLOAD_STARTED", "DOWNLOAD_PROGRESS",
+          "DOWNLOAD_COMPLETE", "VERIFIED", "LAUNCHING").doesNotContain("FAILED");
+      assertThat(messages("HTTP_BOOT_FILE")).as("HTTP boot files of %s", mac)
+          .anyMatch(t -> t.equals("ipxe script"))
+          .anyMatch(t -> t.matches("vmlinuz \\d+ bytes in \\d+ ms"))
+          .anyMatch(t -> t.matches("initrd \\d+ bytes in \\d+ ms"));
+      JsonObject chosen = last("IMAGE_CHOSEN");
+      assertThat(chosen.getString("image")).isEqualTo(image);
+      assertThat(chosen.getString("message")).isEqualTo(chosenBecause);
+      assertThat(last("LAUNCHING").getString("message")).startsWith("kexec");
+      assertThat(last("DHCP_LEASE").getString("ip")).isEqualTo(ip);
+    }
+
+    private List<String> messages(String stage) {
+      List<String> out = new ArrayList<>();
+      for (int i = 0; i < events.size(); i++) {
+        if (stage.equals(events.getJsonObject(i).getString("stage"))) {
+          out.add(events.getJsonObject(i).getString("message", ""));
+        }
+      }
+      return out;
+    }
+
+    private JsonObject last(String stage) {
+      JsonObject found = null;
+      for (int i = 0; i < events.size(); i++) {
+        if (stage.equals(events.getJsonObject(i).getString("stage"))) {
+          found = events.getJsonObject(i);
+        }
+      }
+      assertThat(found).as("a %s event for %s", stage, mac).isNotNull();
+      return found;
+    }
+
+    JsonObject complete() {
+      return last("DOWNLOAD_COMPLETE");
+    }
+
+    long downloadStarted() {
+      return Long.parseLong(String.valueOf(last("DOWNLOAD_STARTED").getValue("timestampMs")));
+    }
+
+    /** Seconds since QEMU started at each milestone, and where the time went. */
+    void report() {
+      StringBuilder line = new StringBuilder("ClientImageE2EIT " + mac + " (" + ip + "), seconds since VM start:");
+      stages.forEach((stage, at) -> line.append(String.format(Locale.ROOT, " %s %.1f,", stage, at.seconds())));
+      System.out.println(line.substring(0, line.length() - 1));
+      double[] t = stages.values().stream().mapToDouble(Line::seconds).toArray();
+      List<String> keys = new ArrayList<>(stages.keySet());
+      double firmware = t[keys.indexOf("iPXE DHCP")];
+      double http = t[keys.indexOf("initrd")] - firmware;
+      double kernel = t[keys.indexOf("Linux DHCP")] - t[keys.indexOf("initrd")];
+      double agent = t[keys.indexOf("menu")] - t[keys.indexOf("Linux DHCP")];
+      double download = t[keys.indexOf("verified")] - t[keys.indexOf("menu")];
+      double launch = t[keys.indexOf("marker")] - t[keys.indexOf("verified")];
+      System.out.printf(Locale.ROOT, "ClientImageE2EIT %s where the time went: firmware+iPXE DHCP %.1f s, "
+              + "script+kernel+initrd over HTTP %.1f s, kernel+/init+DHCP %.1f s, agent start to menu %.1f s, "
+              + "menu+download+verify %.1f s, seeding+kexec+new kernel to marker %.1f s; total %.1f s%n",
+          mac, firmware, http, kernel, agent, download, launch, t[t.length - 1]);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ helpers
+
+  /** A YAML config: every service on the bridge address, a short menu, the seeder capped. */
+  private static Path writeConfig(Path clientImage) throws IOException {
+    String yaml = """
+        # generated by ClientImageE2EIT
+        dataDir: "%s"
+        publicHost: %s
+        cluster: {enabled: false}
+        health: {port: -1}
+        catalog:
+          httpPort: %d
+          defaultMenuTimeoutSeconds: %d
+          clientImageDir: "%s"
+          # The agent's JVM starts in half the time with C1 only, under TCG emulation
+          clientCmdline: "console=ttyS0,115200 boottorrent.java_opts=-XX:TieredStopAtLevel=1"
+        tracker: {httpPort: 6969}
+        seeder: {listenPort: 6881, uploadLimit: %d, statusIntervalMs: 1000}
+        tftp: {root: "%s"}
+        dhcp:
+          serverAddress: %s
+          leaseSeconds: 600
+          pools: [{subnet: 10.213.90.0/24, rangeStart: 10.213.90.100, rangeEnd: 10.213.90.150, router: %s, dns: [%s]}]
+        """.formatted(dir.resolve("data"), SERVER, HTTP_PORT, MENU_SECONDS, clientImage, SEEDER_BYTES_PER_SECOND,
+        clientImage, SERVER, SERVER, SERVER);
+    return Files.writeString(dir.resolve("boottorrent.yaml"), yaml);
+  }
+
+  /** busybox-static and an /init that prints the marker and the kernel command line, then powers off. */
+  private static byte[] markerInitrd(String marker) throws IOException {
+    String init = """
+        #!/bin/busybox sh
+        /bin/busybox mount -t proc proc /proc
+        /bin/busybox echo "MARKER kexec'd image running, cmdline: $(/bin/busybox cat /proc/cmdline)" > /dev/console
+        /bin/busybox poweroff -f
+        """.replace("MARKER", marker);
+    return new Initramfs()
+        .dir("bin").dir("dev").dir("proc")
+        .charDevice("dev/console", 0600, 5, 1)
+        .file("bin/busybox", 0755, Files.readAllBytes(Path.of("/bin/busybox")))
+        .file("init", 0755, init.getBytes(StandardCharsets.UTF_8))
+        .gzip();
+  }
+
+  /** GET from inside the namespace (the catalog listens on the bridge); libjsig would make curl print a warning. */
+  private static JsonObject curl(String url) throws IOException, InterruptedException {
+    PxeLab.Result r = PxeLab.exec(30, "ip", "netns", "exec", lab.ns, "env", "-u", "LD_PRELOAD", "curl", "-sS", "--fail", url);
+    if (r.exit() != 0) {
+      throw new IOException("curl " + url + " exited " + r.exit() + ": " + r.output());
+    }
+    return new JsonObject(r.output());
+  }
+
+  /** Skips with the reason, or fails with it when BOOTTORRENT_E2E=required (CI). */
+  private static void require(boolean condition, String reason) {
+    if (!condition && "required".equals(System.getenv("BOOTTORRENT_E2E"))) {
+      fail("BOOTTORRENT_E2E=required, but " + reason);
+    }
+    assumeTrue(condition, "SKIPPED: " + reason);
+  }
+
+  private static Path findRepo(Path from) {
+    for (Path p = from; p != null; p = p.getParent()) {
+      if (Files.isRegularFile(p.resolve("bin/boottorrent")) && Files.isDirectory(p.resolve("client-image"))) {
+        return p;
+      }
+    }
+    throw new IllegalStateException("no bin/boottorrent above " + from);
+  }
+}

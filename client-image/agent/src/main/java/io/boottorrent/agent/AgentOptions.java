@@ -27,7 +27,15 @@ public record AgentOptions(
     long uploadLimit,
     long downloadLimit,
     long progressIntervalMs,
-    boolean lsd) {
+    boolean lsd,
+    int requestQueueSeconds) {
+
+  public AgentOptions {
+    if (requestQueueSeconds < 0) {
+      throw new IllegalArgumentException(
+          "agent.requestQueueSeconds must be >= 0 (0 = libtorrent's default), got " + requestQueueSeconds);
+    }
+  }
 
   public static AgentOptions fromConfig(JsonObject agent) {
     String mac = agent.getString("mac", "");
@@ -49,7 +57,8 @@ public record AgentOptions(
         agent.getLong("uploadLimit", 0L),
         agent.getLong("downloadLimit", 0L),
         agent.getLong("progressIntervalMs", 1000L),
-        agent.getBoolean("lsd", false));
+        agent.getBoolean("lsd", false),
+        agent.getInteger("requestQueueSeconds", 0));
   }
 
   /** aa:bb:cc:dd:ee:ff from any of aa:bb:.., AA-BB-.., aabbccddeeff. */

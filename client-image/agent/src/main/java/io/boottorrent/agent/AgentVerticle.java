@@ -114,8 +114,7 @@ public class AgentVerticle extends VerticleBase {
   private Future<AgentResult> fetch(ImageManifest image, byte[] torrent) {
     Path imageDir = options.workDir().resolve(image.getName());
     boolean fallback = options.webSeedFallbackSeconds() > 0;
-    SwarmSession.Options swarm = new SwarmSession.Options(options.listenHost(), options.listenPort(),
-        options.lsd(), options.uploadLimit(), options.downloadLimit(), "agent-" + options.mac());
+    SwarmSession.Options swarm = swarmOptions(options);
     long downloadStart = System.currentTimeMillis();
     return vertx.executeBlocking(() -> Files.createDirectories(options.workDir()))
         .compose(v -> SwarmSession.start(vertx, swarm))
@@ -152,6 +151,12 @@ public class AgentVerticle extends VerticleBase {
           return seedAWhile(partial.infoHash()).map(uploaded -> withUpload(partial, uploaded));
         }))
         .compose(done -> launch(image, imageDir, done));
+  }
+
+  /** The agent's libtorrent session: its listen address, limits and agent.requestQueueSeconds. */
+  static SwarmSession.Options swarmOptions(AgentOptions options) {
+    return new SwarmSession.Options(options.listenHost(), options.listenPort(), options.lsd(),
+        options.uploadLimit(), options.downloadLimit(), "agent-" + options.mac(), 0, options.requestQueueSeconds());
   }
 
   /** Keeps seeding for the machines still downloading; see agent.seedSeconds / seedUntilAllSeeds. */

@@ -47,6 +47,21 @@ class BtConfigTest {
   }
 
   @Test
+  void requestQueuesHaveProductDefaultsAndEnvironmentOverrides() {
+    JsonObject defaults = BtConfig.defaults();
+    assertThat(defaults.getJsonObject("seeder").getValue("maxRequestsPerPeer")).isEqualTo(8);
+    assertThat(defaults.getJsonObject("agent").getValue("requestQueueSeconds")).isEqualTo(1);
+
+    JsonObject config = BtConfig.load(null, Map.of(
+        "BOOTTORRENT_SEEDER_MAXREQUESTSPERPEER", "2000",
+        "BOOTTORRENT_AGENT_REQUESTQUEUESECONDS", "3"));
+    assertThat(config.getJsonObject("seeder").getValue("maxRequestsPerPeer")).isEqualTo(2000);
+    assertThat(config.getJsonObject("agent").getValue("requestQueueSeconds")).isEqualTo(3);
+    assertThat(EnvOverrides.unknown(defaults, Map.of("BOOTTORRENT_SEEDER_MAXREQUESTSPERPEER", "1",
+        "BOOTTORRENT_AGENT_REQUESTQUEUESECONDS", "1"))).isEmpty();
+  }
+
+  @Test
   void unknownVariablesAreReportedNotApplied() {
     Map<String, String> env = Map.of("BOOTTORRENT_CATALOG_HTTPPROT", "1", "BOOTTORRENT_TRACKER_INTERVAL", "10", "PATH", "/bin",
         "BOOTTORRENT_JAVA_OPTS", "-Xmx1g", "BOOTTORRENT_LOG_LEVEL", "DEBUG");

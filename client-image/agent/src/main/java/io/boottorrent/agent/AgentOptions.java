@@ -28,13 +28,15 @@ public record AgentOptions(
     long downloadLimit,
     long progressIntervalMs,
     boolean lsd,
-    int requestQueueSeconds) {
+    int requestQueueSeconds,
+    String startGate) {
 
   public AgentOptions {
     if (requestQueueSeconds < 0) {
       throw new IllegalArgumentException(
           "agent.requestQueueSeconds must be >= 0 (0 = libtorrent's default), got " + requestQueueSeconds);
     }
+    startGate = startGate == null ? "" : startGate.trim();
   }
 
   public static AgentOptions fromConfig(JsonObject agent) {
@@ -58,7 +60,8 @@ public record AgentOptions(
         agent.getLong("downloadLimit", 0L),
         agent.getLong("progressIntervalMs", 1000L),
         agent.getBoolean("lsd", false),
-        agent.getInteger("requestQueueSeconds", 0));
+        agent.getInteger("requestQueueSeconds", 0),
+        agent.getString("startGate", ""));
   }
 
   /** aa:bb:cc:dd:ee:ff from any of aa:bb:.., AA-BB-.., aabbccddeeff. */

@@ -37,15 +37,18 @@ class AgentOptionsTest {
     assertThat(options.lsd()).isFalse();
     assertThat(options.nodeId()).isNotBlank();
     assertThat(options.requestQueueSeconds()).isEqualTo(1);
+    assertThat(options.startGate()).isEmpty();
   }
 
   @Test
-  void requestQueueComesFromTheEnvironment() {
+  void requestQueueAndStartGateComeFromTheEnvironment() {
     JsonObject config = BtConfig.load(null, Map.of(
         "BOOTTORRENT_AGENT_REQUESTQUEUESECONDS", "5",
+        "BOOTTORRENT_AGENT_STARTGATE", "/run/bench/go",
         "BOOTTORRENT_AGENT_MAC", "02:00:00:00:00:02"));
     AgentOptions options = AgentOptions.fromConfig(BtConfig.section(config, "agent"));
     assertThat(options.requestQueueSeconds()).isEqualTo(5);
+    assertThat(options.startGate()).isEqualTo("/run/bench/go");
   }
 
   @Test

@@ -27,7 +27,17 @@ public record AgentOptions(
     long uploadLimit,
     long downloadLimit,
     long progressIntervalMs,
-    boolean lsd) {
+    boolean lsd,
+    int requestQueueSeconds,
+    String startGate) {
+
+  public AgentOptions {
+    if (requestQueueSeconds < 0) {
+      throw new IllegalArgumentException(
+          "agent.requestQueueSeconds must be >= 0 (0 = libtorrent's default), got " + requestQueueSeconds);
+    }
+    startGate = startGate == null ? "" : startGate.trim();
+  }
 
   public static AgentOptions fromConfig(JsonObject agent) {
     String mac = agent.getString("mac", "");
@@ -49,7 +59,9 @@ public record AgentOptions(
         agent.getLong("uploadLimit", 0L),
         agent.getLong("downloadLimit", 0L),
         agent.getLong("progressIntervalMs", 1000L),
-        agent.getBoolean("lsd", false));
+        agent.getBoolean("lsd", false),
+        agent.getInteger("requestQueueSeconds", 0),
+        agent.getString("startGate", ""));
   }
 
   /** aa:bb:cc:dd:ee:ff from any of aa:bb:.., AA-BB-.., aabbccddeeff. */

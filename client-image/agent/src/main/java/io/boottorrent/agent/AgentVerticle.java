@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
  */
 public class AgentVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(AgentVerticle.class);
+  /** How often a closed start gate (agent.startGate) is looked at. */
+  static final long START_GATE_POLL_MS = 20;
 
   private final InputStream console;
   private final PrintStream out;
@@ -36,6 +38,8 @@ public class AgentVerticle extends VerticleBase {
   private EventReporter reporter;
   private SwarmSession session;
   private long startedAt;
+  /** When the download began: before the session starts, or when the start gate opened. */
+  private long downloadStart;
 
   /** An agent on the process's console (stdin for keys, stdout for the menu and progress). */
   public AgentVerticle() {
@@ -114,16 +118,16 @@ public class AgentVerticle extends VerticleBase {
   private Future<AgentResult> fetch(ImageManifest image, byte[] torrent) {
     Path imageDir = options.workDir().resolve(image.getName());
     boolean fallback = options.webSeedFallbackSeconds() > 0;
-    SwarmSession.Options swarm = new SwarmSession.Options(options.listenHost(), options.listenPort(),
-        options.lsd(), options.uploadLimit(), options.downloadLimit(), "agent-" + options.mac());
-    long downloadStart = System.currentTimeMillis();
+    SwarmSession.Options swarm = swarmOptions(options);
+    downloadStart = System.currentTimeMillis();
     return vertx.executeBlocking(() -> Files.createDirectories(options.workDir()))
         .compose(v -> SwarmSession.start(vertx, swarm))
         .compose(s -> {
           session = s;
-          // Web seeds stay out until the swarm stalls: the server's HTTP link is the bottleneck we avoid.
-          return s.add(torrent, options.workDir(), new SwarmSession.AddOptions(0, !fallback));
+          return startGate();
         })
+        // Web seeds stay out until the swarm stalls: the server's HTTP link is the bottleneck we avoid.
+        .compose(v -> session.add(torrent, options.workDir(), new SwarmSession.AddOptions(0, !fallback)))
         .compose(hash -> {
           event(BootStage.DOWNLOAD_STARTED, image, "listening on port " + session.listenPort(), null);
           Progress progress = new Progress(image, hash, fallback);
@@ -152,6 +156,45 @@ public class AgentVerticle extends VerticleBase {
           return seedAWhile(partial.infoHash()).map(uploaded -> withUpload(partial, uploaded));
         }))
         .compose(done -> launch(image, imageDir, done));
+  }
+
+  /**
+   * agent.startGate (a start barrier for benchmarks): with a file name, everything up to a listening
+   * libtorrent session is done; this waits until the file exists, looking every {@value
+   * #START_GATE_POLL_MS} ms through {@code vertx.fileSystem()} (a worker, never the event loop), and the
+   * download time counts from then. Empty: no wait.
+   */
+  private Future<Void> startGate() {
+    String gate = options.startGate();
+    if (gate.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    say("waiting for start gate %s", gate);
+    Promise<Void> open = Promise.promise();
+    pollStartGate(gate, open);
+    return open.future().onSuccess(v -> {
+      downloadStart = System.currentTimeMillis();
+      say("start gate open");
+    });
+  }
+
+  private void pollStartGate(String gate, Promise<Void> open) {
+    vertx.fileSystem().exists(gate).onComplete(ar -> {
+      if (ar.failed()) {
+        open.fail(new IllegalStateException("cannot check start gate " + gate + ": " + ar.cause().getMessage(),
+            ar.cause()));
+      } else if (ar.result()) {
+        open.complete();
+      } else {
+        vertx.setTimer(START_GATE_POLL_MS, id -> pollStartGate(gate, open));
+      }
+    });
+  }
+
+  /** The agent's libtorrent session: its listen address, limits and agent.requestQueueSeconds. */
+  static SwarmSession.Options swarmOptions(AgentOptions options) {
+    return new SwarmSession.Options(options.listenHost(), options.listenPort(), options.lsd(),
+        options.uploadLimit(), options.downloadLimit(), "agent-" + options.mac(), 0, options.requestQueueSeconds());
   }
 
   /** Keeps seeding for the machines still downloading; see agent.seedSeconds / seedUntilAllSeeds. */

@@ -4,7 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.boottorrent.common.BtConfig;
+import io.boottorrent.swarm.SwarmSession;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.libtorrent4j.swig.settings_pack;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -31,5 +36,52 @@ class AgentOptionsTest {
     assertThat(options.seedSeconds()).isEqualTo(30);
     assertThat(options.lsd()).isFalse();
     assertThat(options.nodeId()).isNotBlank();
+    assertThat(options.requestQueueSeconds()).isEqualTo(1);
+    assertThat(options.startGate()).isEmpty();
+  }
+
+  @Test
+  void requestQueueAndStartGateComeFromTheEnvironment() {
+    JsonObject config = BtConfig.load(null, Map.of(
+        "BOOTTORRENT_AGENT_REQUESTQUEUESECONDS", "5",
+        "BOOTTORRENT_AGENT_STARTGATE", "/run/bench/go",
+        "BOOTTORRENT_AGENT_MAC", "02:00:00:00:00:02"));
+    AgentOptions options = AgentOptions.fromConfig(BtConfig.section(config, "agent"));
+    assertThat(options.requestQueueSeconds()).isEqualTo(5);
+    assertThat(options.startGate()).isEqualTo("/run/bench/go");
+  }
+
+  @Test
+  void negativeRequestQueueSecondsIsRefusedWithTheKeyInTheMessage() {
+    JsonObject agent = BtConfig.section(BtConfig.defaults(), "agent").copy().put("mac", "02:00:00:00:00:01")
+        .put("requestQueueSeconds", -1);
+    assertThatThrownBy(() -> AgentOptions.fromConfig(agent))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("agent.requestQueueSeconds must be >= 0").hasMessageContaining("got -1");
+  }
+
+  @Test
+  void agentSessionRunsWithTheConfiguredRequestQueueTime() throws Exception {
+    // GIVEN the product defaults, on loopback
+    JsonObject agent = BtConfig.section(BtConfig.defaults(), "agent").copy().put("mac", "02:00:00:00:00:01")
+        .put("listenHost", "127.0.0.1");
+    SwarmSession.Options swarm = AgentVerticle.swarmOptions(AgentOptions.fromConfig(agent));
+    Vertx vertx = Vertx.vertx();
+    try {
+      // WHEN the agent's session starts with them
+      SwarmSession session = SwarmSession.start(vertx, swarm).await(60, TimeUnit.SECONDS);
+      try {
+        // THEN libtorrent keeps 1 s of requests queued per peer (its default: 3 s) and accepts libtorrent's
+        // default number of requests from others (seeder.maxRequestsPerPeer is the seeder's setting)
+        assertThat(session.intSetting(settings_pack.int_types.request_queue_time).await(30, TimeUnit.SECONDS))
+            .isEqualTo(1);
+        assertThat(session.intSetting(settings_pack.int_types.max_allowed_in_request_queue).await(30, TimeUnit.SECONDS))
+            .isEqualTo(2000);
+      } finally {
+        session.close().await(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      vertx.close().await(30, TimeUnit.SECONDS);
+    }
   }
 }

@@ -24,6 +24,9 @@ final class AgentCommand implements Callable<Integer> {
   @Option(names = "--work-dir", description = "Where the image is downloaded") Path workDir;
   @Option(names = "--seed-seconds", description = "Seed this long after verification") Integer seedSeconds;
   @Option(names = "--non-interactive", description = "Do not read keys; the countdown decides") boolean nonInteractive;
+  @Option(names = "--start-gate", paramLabel = "FILE",
+      description = "Start barrier: get ready, then start downloading only once FILE exists (agent.startGate)")
+  Path startGate;
 
   @Override
   public Integer call() {
@@ -36,6 +39,7 @@ final class AgentCommand implements Callable<Integer> {
     if (workDir != null) agent.put("workDir", workDir.toAbsolutePath().toString());
     if (seedSeconds != null) agent.put("seedSeconds", seedSeconds);
     if (nonInteractive) agent.put("interactive", false);
+    if (startGate != null) agent.put("startGate", startGate.toAbsolutePath().toString());
     cfg.getJsonObject("cluster").put("enabled", false); // the agent talks HTTP, it never joins the cluster
     Vertx vertx = Runtime.start(cfg).await();
     try {

@@ -10,8 +10,15 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,6 +79,63 @@ class CliTest {
   }
 
   @Test
+  void agentWithAStartGateGetsReadyThenDownloadsOnlyOnceTheFileExists() throws Exception {
+    // GIVEN catalog + tracker + seeder and a 1 MiB exec image
+    JsonObject config = TestSupport.loopbackConfig(dir.resolve("data"));
+    ServeCommand.Running running = ServeCommand.start(config, Services.DEFAULT);
+    PrintStream stdout = System.out;
+    ByteArrayOutputStream agentOut = new ByteArrayOutputStream();
+    String mac = "02:00:00:00:00:47";
+    try {
+      String catalogUrl = "http://127.0.0.1:" + config.getJsonObject("catalog").getInteger("httpPort");
+      Path imports = Files.createDirectories(dir.resolve("data/import"));
+      byte[] payload = new byte[1 << 20];
+      new java.util.Random(5).nextBytes(payload);
+      Files.write(imports.resolve("tool.bin"), payload);
+      Run add = run("image", "add", "--catalog=" + catalogUrl, "--name", "tool", "--kind", "exec",
+          "--binary", imports.resolve("tool.bin").toString());
+      assertThat(add.code()).as(add.err()).isZero();
+      Path agentConfig = dir.resolve("agent.yaml");
+      Files.writeString(agentConfig, "health:\n  port: -1\nagent:\n  listenHost: 127.0.0.1\n");
+      Path gate = dir.resolve("barrier/go");
+
+      // WHEN `boottorrent agent --start-gate FILE` runs while FILE does not exist
+      System.setOut(new PrintStream(agentOut, true, StandardCharsets.UTF_8));
+      CompletableFuture<Integer> agent = CompletableFuture.supplyAsync(() -> Main.run("agent",
+          "--config", agentConfig.toString(), "--catalog", catalogUrl, "--mac", mac, "--image", "tool",
+          "--launcher", "none", "--work-dir", dir.resolve("work").toString(), "--seed-seconds", "0",
+          "--non-interactive", "--start-gate", gate.toString()));
+
+      // THEN it gets ready (libtorrent session listening) and says that it waits for that file
+      eventually(() -> agentOut.toString(StandardCharsets.UTF_8).contains("waiting for start gate " + gate.toAbsolutePath()));
+      // AND while the file is missing it has chosen its image but not started the download
+      eventually(() -> stages(catalogUrl, mac).contains("IMAGE_CHOSEN"));
+      Thread.sleep(1000);
+      assertThat(stages(catalogUrl, mac)).contains("AGENT_STARTED", "IMAGE_CHOSEN").doesNotContain("DOWNLOAD_STARTED");
+      assertThat(agentOut.toString(StandardCharsets.UTF_8)).doesNotContain("start gate open");
+      assertThat(agent).isNotDone();
+
+      // WHEN the file appears
+      long opened = System.currentTimeMillis();
+      Files.createDirectories(gate.getParent());
+      Files.createFile(gate);
+
+      // THEN the agent downloads, verifies and ends, reporting DOWNLOAD_STARTED only after the gate opened
+      assertThat(agent.get(60, TimeUnit.SECONDS)).isZero();
+      assertThat(agentOut.toString(StandardCharsets.UTF_8)).containsSubsequence(
+          "waiting for start gate " + gate.toAbsolutePath(), "start gate open", "tool downloaded: ", "tool verified: ");
+      List<JsonObject> events = events(catalogUrl, mac);
+      long downloadStarted = events.stream().filter(e -> "DOWNLOAD_STARTED".equals(e.getString("stage")))
+          .mapToLong(e -> Long.parseLong(String.valueOf(e.getValue("timestampMs")))).findFirst().orElseThrow();
+      assertThat(downloadStarted).isGreaterThanOrEqualTo(opened);
+      assertThat(stages(catalogUrl, mac)).contains("VERIFIED").doesNotContain("FAILED");
+    } finally {
+      System.setOut(stdout);
+      running.vertx().close().await();
+    }
+  }
+
+  @Test
   void unreachableCatalogSaysSo() {
     Run r = run("image", "list", "--catalog=http://127.0.0.1:" + TestSupport.freePort());
     assertThat(r.code()).isNotZero();
@@ -82,5 +146,27 @@ class CliTest {
   void unknownServiceIsRefusedBeforeAnythingStarts() {
     assertThatThrownBy(() -> ServeCommand.start(BtConfig.defaults(), List.of("catalog", "dns")))
         .hasMessageContaining("unknown service 'dns'").hasMessageContaining("tftp");
+  }
+
+  private static List<JsonObject> events(String catalogUrl, String mac) throws Exception {
+    HttpResponse<String> response = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(catalogUrl + "/api/v1/events?limit=1000&mac=" + mac)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    return new JsonObject(response.body()).getJsonArray("events").stream().map(JsonObject.class::cast).toList();
+  }
+
+  private static List<String> stages(String catalogUrl, String mac) throws Exception {
+    return events(catalogUrl, mac).stream().map(e -> e.getString("stage")).toList();
+  }
+
+  /** Polls every 50 ms for up to 30 s. */
+  private static void eventually(Callable<Boolean> condition) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.call()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not met within 30 s");
+      }
+      Thread.sleep(50);
+    }
   }
 }

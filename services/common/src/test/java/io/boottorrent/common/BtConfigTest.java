@@ -47,6 +47,24 @@ class BtConfigTest {
   }
 
   @Test
+  void requestQueuesAndStartGateHaveProductDefaultsAndEnvironmentOverrides() {
+    JsonObject defaults = BtConfig.defaults();
+    assertThat(defaults.getJsonObject("seeder").getValue("maxRequestsPerPeer")).isEqualTo(8);
+    assertThat(defaults.getJsonObject("agent").getValue("requestQueueSeconds")).isEqualTo(1);
+    assertThat(defaults.getJsonObject("agent").getValue("startGate")).isEqualTo("");
+
+    JsonObject config = BtConfig.load(null, Map.of(
+        "BOOTTORRENT_SEEDER_MAXREQUESTSPERPEER", "2000",
+        "BOOTTORRENT_AGENT_REQUESTQUEUESECONDS", "3",
+        "BOOTTORRENT_AGENT_STARTGATE", "/tmp/bench/go"));
+    assertThat(config.getJsonObject("seeder").getValue("maxRequestsPerPeer")).isEqualTo(2000);
+    assertThat(config.getJsonObject("agent").getValue("requestQueueSeconds")).isEqualTo(3);
+    assertThat(config.getJsonObject("agent").getValue("startGate")).isEqualTo("/tmp/bench/go");
+    assertThat(EnvOverrides.unknown(defaults, Map.of("BOOTTORRENT_SEEDER_MAXREQUESTSPERPEER", "1",
+        "BOOTTORRENT_AGENT_REQUESTQUEUESECONDS", "1", "BOOTTORRENT_AGENT_STARTGATE", "x"))).isEmpty();
+  }
+
+  @Test
   void unknownVariablesAreReportedNotApplied() {
     Map<String, String> env = Map.of("BOOTTORRENT_CATALOG_HTTPPROT", "1", "BOOTTORRENT_TRACKER_INTERVAL", "10", "PATH", "/bin",
         "BOOTTORRENT_JAVA_OPTS", "-Xmx1g", "BOOTTORRENT_LOG_LEVEL", "DEBUG");

@@ -80,6 +80,11 @@ public final class SeederVerticle extends VerticleBase {
       return Future.failedFuture(new IllegalArgumentException(
           "seeder.uploadLimit must be >= 0 and seeder.statusIntervalMs > 0"));
     }
+    int maxRequestsPerPeer = section.getInteger("maxRequestsPerPeer", 0);
+    if (maxRequestsPerPeer < 0) {
+      return Future.failedFuture(new IllegalArgumentException(
+          "seeder.maxRequestsPerPeer must be >= 0 (0 = libtorrent's default), got " + maxRequestsPerPeer));
+    }
     String configuredId = config.getString("id", "");
     return vertx.executeBlocking(() -> configuredId.isBlank() ? defaultId() : configuredId, false)
         .compose(id -> {
@@ -90,7 +95,7 @@ public final class SeederVerticle extends VerticleBase {
             section.getString("listenHost", "0.0.0.0"),
             section.getInteger("listenPort", 6881),
             section.getBoolean("lsd", false),
-            0, 0, "seeder " + seederId)))
+            0, 0, "seeder " + seederId, maxRequestsPerPeer, 0)))
         .compose(session -> {
           swarm = session;
           MessageConsumer<ImageEvent> added = vertx.eventBus().consumer(Addresses.IMAGE_ADDED, this::onAdded);
@@ -113,6 +118,11 @@ public final class SeederVerticle extends VerticleBase {
     vertx.cancelTimer(retryTimer);
     synced.tryFail("seeder stopped");
     return swarm == null ? Future.succeededFuture() : swarm.close();
+  }
+
+  /** The libtorrent session (null before start): tests read its settings back. */
+  SwarmSession swarm() {
+    return swarm;
   }
 
   /** The BitTorrent port this seeder listens on. */

@@ -1,6 +1,7 @@
 package io.boottorrent.seeder;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import io.boottorrent.common.TestSupport;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.libtorrent4j.swig.settings_pack;
 
 /** SeederVerticle against a fake catalog on the event bus and real libtorrent sessions on 127.0.0.1. */
 @ExtendWith(VertxExtension.class)
@@ -83,6 +85,38 @@ class SeederVerticleTest {
     assertThat(message.getSeederId()).isEqualTo(seeder.seederId());
     assertThat(message.getListenPort()).isEqualTo(seeder.listenPort());
     assertThat(message.getTimestampMs()).isPositive();
+  }
+
+  @Test
+  void seederSessionGetsTheConfiguredRequestQueueAndLeavesTheAgentsSettingAlone() {
+    // GIVEN the product defaults (seeder.maxRequestsPerPeer 8, agent.requestQueueSeconds 1)
+    JsonObject config = config(catalogDir, null, 200);
+    assertThat(config.getJsonObject("seeder").getInteger("maxRequestsPerPeer")).isEqualTo(8);
+    SeederVerticle seeder = deploy(config);
+
+    // THEN the seeder's libtorrent session accepts 8 queued requests per peer (libtorrent: 2000) and
+    // keeps libtorrent's own request_queue_time (3 s): agent.requestQueueSeconds is the agents' business
+    assertThat(await(seeder.swarm().intSetting(settings_pack.int_types.max_allowed_in_request_queue))).isEqualTo(8);
+    assertThat(await(seeder.swarm().intSetting(settings_pack.int_types.request_queue_time))).isEqualTo(3);
+
+    // AND another value is passed through as it is, 0 keeps libtorrent's default
+    JsonObject thirtyTwo = config.copy();
+    thirtyTwo.getJsonObject("seeder").put("listenPort", 0).put("maxRequestsPerPeer", 32);
+    SeederVerticle other = deploy(thirtyTwo);
+    assertThat(await(other.swarm().intSetting(settings_pack.int_types.max_allowed_in_request_queue))).isEqualTo(32);
+    JsonObject zero = config.copy();
+    zero.getJsonObject("seeder").put("listenPort", 0).put("maxRequestsPerPeer", 0);
+    SeederVerticle plain = deploy(zero);
+    assertThat(await(plain.swarm().intSetting(settings_pack.int_types.max_allowed_in_request_queue))).isEqualTo(2000);
+  }
+
+  @Test
+  void negativeMaxRequestsPerPeerFailsTheStartWithTheKeyInTheMessage() {
+    JsonObject config = config(catalogDir, null, 200);
+    config.getJsonObject("seeder").put("maxRequestsPerPeer", -1);
+    Future<String> deployed = vertx.deployVerticle(new SeederVerticle(), new DeploymentOptions().setConfig(config));
+    assertThatThrownBy(() -> await(deployed))
+        .hasMessageContaining("seeder.maxRequestsPerPeer must be >= 0").hasMessageContaining("got -1");
   }
 
   @Test

@@ -72,6 +72,9 @@ import org.slf4j.LoggerFactory;
  * IP allowed (many peers behind one address, every peer on 127.0.0.1 in tests), no torrent queueing
  * (a seeder seeds every catalog image; libtorrent's default would queue all but a few), trackers
  * announced to all at once and honoured down to a 5 s interval, PEX on (libtorrent's default plugin).
+ * The request queues ({@link Options#maxRequestsPerPeer}, {@link Options#requestQueueSeconds}) are
+ * libtorrent's unless set: the product shortens the seeder's and the agents' (seeder.maxRequestsPerPeer,
+ * agent.requestQueueSeconds).
  *
  * <p>Rate limits: libtorrent 2.0 puts loopback and private addresses into a "local" peer class that
  * the session-wide limits do not touch. On a boot LAN every peer is local, so this session also puts
@@ -103,9 +106,14 @@ public final class SwarmSession {
    * @param uploadLimit session-wide bytes/s, 0 = unlimited (LAN peers included)
    * @param downloadLimit session-wide bytes/s, 0 = unlimited (LAN peers included)
    * @param name for logs
+   * @param maxRequestsPerPeer libtorrent {@code max_allowed_in_request_queue}: how many block requests
+   *     this session accepts queued from one peer (a seeder with a short queue sends fewer duplicate
+   *     pieces); 0 = libtorrent's default (2000)
+   * @param requestQueueSeconds libtorrent {@code request_queue_time}: how many seconds of download this
+   *     session keeps requested from each peer; 0 = libtorrent's default (3)
    */
   public record Options(String listenHost, int listenPort, boolean lsd, long uploadLimit, long downloadLimit,
-                        String name) {
+                        String name, int maxRequestsPerPeer, int requestQueueSeconds) {
     public Options {
       listenHost = listenHost == null || listenHost.isBlank() ? "0.0.0.0" : listenHost.trim();
       if (listenPort < 0 || listenPort > 65_535) {
@@ -114,12 +122,31 @@ public final class SwarmSession {
       if (uploadLimit < 0 || downloadLimit < 0) {
         throw new IllegalArgumentException("rate limits must be >= 0 (0 = unlimited)");
       }
+      if (maxRequestsPerPeer < 0) {
+        throw new IllegalArgumentException(
+            "maxRequestsPerPeer must be >= 0 (0 = libtorrent's default), got " + maxRequestsPerPeer);
+      }
+      if (requestQueueSeconds < 0) {
+        throw new IllegalArgumentException(
+            "requestQueueSeconds must be >= 0 (0 = libtorrent's default), got " + requestQueueSeconds);
+      }
       name = name == null || name.isBlank() ? "swarm" : name;
+    }
+
+    /** libtorrent's request queues left at its defaults. */
+    public Options(String listenHost, int listenPort, boolean lsd, long uploadLimit, long downloadLimit, String name) {
+      this(listenHost, listenPort, lsd, uploadLimit, downloadLimit, name, 0, 0);
     }
 
     /** 127.0.0.1, any free port, no LSD, no limits: what tests and single-machine demos use. */
     public static Options loopback(String name) {
       return new Options("127.0.0.1", 0, false, 0, 0, name);
+    }
+
+    /** The same with libtorrent's {@code max_allowed_in_request_queue} / {@code request_queue_time} set. */
+    public Options withRequestQueues(int maxRequestsPerPeer, int requestQueueSeconds) {
+      return new Options(listenHost, listenPort, lsd, uploadLimit, downloadLimit, name, maxRequestsPerPeer,
+          requestQueueSeconds);
     }
   }
 
@@ -298,6 +325,14 @@ public final class SwarmSession {
     return torrents.values().stream().filter(t -> t.handle != null && t.removal == null).map(t -> t.infoHash).toList();
   }
 
+  /**
+   * An integer setting as the running libtorrent session has it (read back from libtorrent, not from
+   * {@link #options()}): for diagnostics and tests.
+   */
+  public Future<Integer> intSetting(settings_pack.int_types setting) {
+    return blocking(() -> manager.settings().getInteger(setting.swigValue()));
+  }
+
   /** Stops the session (blocks a worker for about a second while libtorrent shuts down). */
   public Future<Void> close() {
     return vertx.executeBlocking(() -> {
@@ -351,8 +386,14 @@ public final class SwarmSession {
       throw e;
     }
     listenPort = manager.swig().listen_port();
-    LOG.info("[{}] session listening on {}:{} (lsd={}, up={} B/s, down={} B/s)", options.name(),
-        options.listenHost(), listenPort, options.lsd(), options.uploadLimit(), options.downloadLimit());
+    LOG.info("[{}] session listening on {}:{} (lsd={}, up={} B/s, down={} B/s, max requests per peer {}, "
+        + "request queue {})", options.name(), options.listenHost(), listenPort, options.lsd(),
+        options.uploadLimit(), options.downloadLimit(), describe(options.maxRequestsPerPeer(), ""),
+        describe(options.requestQueueSeconds(), " s"));
+  }
+
+  private static String describe(int setting, String unit) {
+    return setting > 0 ? setting + unit : "libtorrent's default";
   }
 
   static SettingsPack settings(Options o) {
@@ -383,6 +424,14 @@ public final class SwarmSession {
     integer(sp, settings_pack.int_types.active_tracker_limit, -1);
     integer(sp, settings_pack.int_types.active_lsd_limit, -1);
     sp.uploadRateLimit(clampLimit(o.uploadLimit())).downloadRateLimit(clampLimit(o.downloadLimit()));
+    // Request queues (docs/BENCHMARKS.md): a seeder accepting 2000 requests per peer and agents keeping
+    // 3 s of requests queued there make the seeder send pieces twice; the product shortens both.
+    if (o.maxRequestsPerPeer() > 0) {
+      integer(sp, settings_pack.int_types.max_allowed_in_request_queue, o.maxRequestsPerPeer());
+    }
+    if (o.requestQueueSeconds() > 0) {
+      integer(sp, settings_pack.int_types.request_queue_time, o.requestQueueSeconds());
+    }
     sp.alertQueueSize(200_000);
     sp.setString(settings_pack.string_types.user_agent.swigValue(), "BootTorrent/0.1");
     return sp;

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.libtorrent4j.swig.settings_pack;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -286,6 +287,34 @@ class SwarmSessionTest {
     assertThatThrownBy(() -> await(finished)).hasMessageContaining("closed");
     assertThatThrownBy(() -> await(session.add(big.torrent(), seedRoot))).hasMessageContaining("closed");
     await(session.close()); // idempotent
+  }
+
+  @Test
+  void requestQueueOptionsReachTheLibtorrentSessionAndZeroKeepsLibtorrentsDefaults() {
+    // GIVEN one session with both request queues set and one with neither
+    SwarmSession tuned = track(await(SwarmSession.start(vertx,
+        SwarmSession.Options.loopback("tuned").withRequestQueues(8, 1))));
+    SwarmSession plain = start("plain");
+
+    // THEN libtorrent itself reports the configured values for the first ...
+    assertThat(await(tuned.intSetting(settings_pack.int_types.max_allowed_in_request_queue))).isEqualTo(8);
+    assertThat(await(tuned.intSetting(settings_pack.int_types.request_queue_time))).isEqualTo(1);
+    // ... and its own defaults (2000 requests, 3 s) for the second
+    assertThat(await(plain.intSetting(settings_pack.int_types.max_allowed_in_request_queue))).isEqualTo(2000);
+    assertThat(await(plain.intSetting(settings_pack.int_types.request_queue_time))).isEqualTo(3);
+    // AND each setting is independent of the other
+    SwarmSession seederLike = track(await(SwarmSession.start(vertx,
+        SwarmSession.Options.loopback("seeder-like").withRequestQueues(16, 0))));
+    assertThat(await(seederLike.intSetting(settings_pack.int_types.max_allowed_in_request_queue))).isEqualTo(16);
+    assertThat(await(seederLike.intSetting(settings_pack.int_types.request_queue_time))).isEqualTo(3);
+  }
+
+  @Test
+  void negativeRequestQueueOptionsAreRefused() {
+    assertThatThrownBy(() -> SwarmSession.Options.loopback("x").withRequestQueues(-1, 0))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxRequestsPerPeer must be >= 0");
+    assertThatThrownBy(() -> SwarmSession.Options.loopback("x").withRequestQueues(0, -2))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("requestQueueSeconds must be >= 0");
   }
 
   @Test

@@ -2,8 +2,12 @@
 SHELL := /bin/bash
 MVNW := ./mvnw -B -ntp
 # Debian packages the tests drive as real third-party peers.
-TEST_PACKAGES := aria2 transmission-cli iproute2 isc-dhcp-client udhcpc kea-admin tftp-hpa atftp curl qemu-system-x86 ipxe-qemu busybox-static python3
+TEST_PACKAGES := aria2 transmission-cli iproute2 isc-dhcp-client udhcpc kea-admin tftp-hpa atftp curl qemu-system-x86 ipxe-qemu busybox-static python3 ovmf ipxe
+# What client-image/build.sh needs (QEMU=1 adds qemu-system-x86 seabios ipxe-qemu).
+CLIENT_IMAGE_PACKAGES := busybox-static kexec-tools cpio zstd kmod openjdk-17-jdk-headless
 JAR := services/cli/target/boottorrent.jar
+JAVA_SOURCES := $(shell find pom.xml shared-proto services client-image/agent -name pom.xml -o -name '*.java' -o -name '*.proto' -o -name '*.yaml' -o -name '*.xml' 2>/dev/null | grep -v /target/)
+CLIENT_IMAGE_SOURCES := $(filter-out %/src/test/%,$(JAVA_SOURCES)) $(shell find client-image/rootfs client-image/build.sh client-image/fetch-kernel.sh client-image/modules.txt -type f 2>/dev/null)
 
 .PHONY: all build run test deps clean help bench bench-pxe bench-storm client-image
 
@@ -20,7 +24,7 @@ help:
 
 build: $(JAR)
 
-$(JAR): $(shell find pom.xml shared-proto services client-image/agent -name pom.xml -o -name '*.java' -o -name '*.proto' -o -name '*.yaml' -o -name '*.xml' 2>/dev/null | grep -v /target/)
+$(JAR): $(JAVA_SOURCES)
 	$(MVNW) -q -DskipTests install
 
 run: build
@@ -29,7 +33,7 @@ run: build
 # Installs missing Debian packages (as root: apt-get update once, then install); never fails the
 # build when not root — the tests that need a package skip with a message saying which.
 deps:
-	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(TEST_PACKAGES) $(CLIENT_IMAGE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing: $$missing"; \
@@ -39,14 +43,25 @@ deps:
 	  fi; \
 	fi
 
+# The end-to-end tests boot client-image/out in VMs: it is (re)built first when its sources changed.
+# Not root and packages missing: those tests skip and say why (CI, as root, sets BOOTTORRENT_E2E=required).
 test: deps
+	@missing=$$(for p in $(CLIENT_IMAGE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -z "$$missing" ] || [ "$$(id -u)" = 0 ]; then \
+	  $(MAKE) --no-print-directory client-image/out/initrd; \
+	else \
+	  echo "not root and missing $$missing: no client image, its VM tests will be skipped"; \
+	fi
 	$(MVNW) install
 
 # The client image (issue 4): Debian's kernel + busybox + jlinked JRE + the agent, see client-image/README.md.
 client-image: build
-	@missing=$$(for p in busybox-static kexec-tools cpio zstd kmod openjdk-17-jdk-headless $(if $(filter 1,$(QEMU)),qemu-system-x86 seabios ipxe-qemu); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(CLIENT_IMAGE_PACKAGES) $(if $(filter 1,$(QEMU)),qemu-system-x86 seabios ipxe-qemu); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	client-image/build.sh
+
+client-image/out/initrd: $(CLIENT_IMAGE_SOURCES)
+	$(MAKE) --no-print-directory client-image
 
 # Boot-storm benchmark (issue 5): namespaces + tc, every contender side by side. Root; ~11 min.
 bench: bench-storm

@@ -1,7 +1,7 @@
 package io.boottorrent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.boottorrent.it.PxeLab.require;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -53,12 +53,12 @@ class ClientImageBootTest {
   void vmBootsTheClientImageAndLaunchesTheDefaultImageFromTheSwarm() throws Exception {
     Path repo = repoRoot();
     Path out = repo.resolve("client-image/out");
-    assumeTrue(Files.isRegularFile(out.resolve("vmlinuz")) && Files.isRegularFile(out.resolve("initrd")),
+    require(Files.isRegularFile(out.resolve("vmlinuz")) && Files.isRegularFile(out.resolve("initrd")),
         "client image not built: run `make client-image` (Debian packages: busybox-static kexec-tools cpio zstd "
-            + "kmod openjdk-17-jdk-headless) — skipping");
-    assumeTrue(isRoot(), "not root: the VM's tap device and the services live in a network namespace — skipping");
-    assumeTrue(executable("qemu-system-x86_64") && executable("ip"),
-        "qemu-system-x86_64 or ip missing (apt-get install qemu-system-x86 iproute2) — skipping");
+            + "kmod openjdk-17-jdk-headless); `make test` does it as root");
+    require(isRoot(), "not root: the VM's tap device and the services live in a network namespace");
+    require(executable("qemu-system-x86_64") && executable("ip"),
+        "qemu-system-x86_64 or ip missing (apt-get install qemu-system-x86 iproute2)");
 
     Path logs = Files.createDirectories(Path.of("target/client-image-boot").toAbsolutePath());
     try (Lab lab = new Lab()) {

@@ -2,7 +2,7 @@ package io.boottorrent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.boottorrent.it.PxeLab.require;
 
 import io.boottorrent.it.PxeLab.Line;
 import io.boottorrent.it.PxeLab.Running;
@@ -55,6 +55,7 @@ class ClientImageE2EIT {
   private static final int HTTP_PORT = 8080;
   private static final String CATALOG = "http://" + SERVER + ":" + HTTP_PORT;
   private static final String ROM = "/usr/lib/ipxe/qemu/pxe-virtio.rom";
+  private static final String OVMF = "/usr/share/ovmf/OVMF.fd";
   /** The seeder's upload cap per torrent: slow enough that the VMs' pieces to each other matter. */
   private static final int SEEDER_BYTES_PER_SECOND = 768 * 1024;
   private static final int MENU_SECONDS = 5;
@@ -83,6 +84,8 @@ class ClientImageE2EIT {
     require(Files.isRegularFile(Path.of(ROM)), ROM + " missing (apt-get install ipxe-qemu)");
     require(Initramfs.isStaticElf(Path.of("/bin/busybox")), "/bin/busybox missing or not static (apt-get install busybox-static)");
     require(Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun missing (no tap devices here)");
+    require(Files.isRegularFile(Path.of(OVMF)), OVMF + " missing (apt-get install ovmf)");
+    require(Files.isRegularFile(Path.of("/usr/lib/ipxe/snponly.efi")), "/usr/lib/ipxe/snponly.efi missing (apt-get install ipxe)");
     Path basedir = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath();
     repo = findRepo(basedir);
     Path out = repo.resolve("client-image/out");
@@ -149,7 +152,8 @@ class ClientImageE2EIT {
   @Timeout(value = 10, unit = TimeUnit.MINUTES)
   void twoVmsPxeBootTheClientImageAndKexecTheDefaultImageSharingPieces() throws Exception {
     // WHEN two VMs power on at the same time and nobody touches a key
-    List<Vm> vms = List.of(new Vm("52:54:00:e2:e0:01", PxeLab.TAP, false), new Vm("52:54:00:e2:e0:02", "bttap1", false));
+    List<Vm> vms = List.of(new Vm("52:54:00:e2:e0:01", PxeLab.TAP, false, false),
+        new Vm("52:54:00:e2:e0:02", "bttap1", false, false));
 
     // THEN each goes PXE → client image → agent → menu → default image over the swarm → kexec → marker
     for (Vm vm : vms) {
@@ -181,8 +185,8 @@ class ClientImageE2EIT {
   @Order(2)
   @Timeout(value = 6, unit = TimeUnit.MINUTES)
   void aKeyOnTheSerialConsoleBootsTheChosenNonDefaultImage() throws Exception {
-    // GIVEN a VM whose serial console we type on
-    Vm vm = new Vm("52:54:00:e2:e0:03", PxeLab.TAP, true);
+    // GIVEN a UEFI VM (OVMF's own PXE: DHCP, then iPXE's snponly.efi over our TFTP) whose serial console we type on
+    Vm vm = new Vm("52:54:00:e2:e0:03", PxeLab.TAP, true, true);
 
     // WHEN its menu shows (alpha, the default, highlighted) and we press ↓ and Enter
     Line menu = vm.serial.await("the menu", t -> t.contains("BootTorrent — choose what to boot"), 300, FAILURES);
@@ -199,32 +203,56 @@ class ClientImageE2EIT {
     vm.assertPoweredOff();
     assertThat(vm.serial.first(t -> t.contains(markers.get("alpha")))).as("alpha's marker").isEmpty();
     vm.assertEvents("beta", "chosen from the menu");
+    // AND our TFTP sent the UEFI firmware iPXE (TFTP_TRANSFER events carry the client's address, no MAC)
+    JsonArray all = curl(CATALOG + "/api/v1/events?limit=1000").getJsonArray("events");
+    List<String> tftp = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      JsonObject e = all.getJsonObject(i);
+      if ("TFTP_TRANSFER".equals(e.getString("stage")) && vm.ip.equals(e.getString("ip"))) {
+        tftp.add(e.getString("message"));
+      }
+    }
+    assertThat(tftp).as("TFTP transfers to %s", vm.ip).anyMatch(m -> m.matches("snponly\\.efi \\d+ bytes in \\d+ ms"));
     vm.report();
   }
 
   // ------------------------------------------------------------------------------------ one VM
 
-  /** A BIOS VM booting from its virtio NIC with Debian's iPXE ROM (see PxeBootIT for why disable-legacy). */
+  /**
+   * A VM booting from its virtio NIC: BIOS with Debian's iPXE ROM (see PxeBootIT for why disable-legacy),
+   * or UEFI (OVMF) with no option ROM, so the firmware's own PXE client fetches iPXE from our TFTP.
+   */
   private static final class Vm {
     final String mac;
+    final boolean uefi;
     final Running serial;
     final Map<String, Line> stages = new LinkedHashMap<>();
     String ip;
     private JsonArray events;
 
-    Vm(String mac, String tap, boolean keyboard) throws IOException {
+    Vm(String mac, String tap, boolean keyboard, boolean uefi) throws IOException {
       this.mac = mac;
+      this.uefi = uefi;
+      List<String> command = new ArrayList<>(List.of(PxeLab.which("qemu-system-x86_64").orElseThrow().toString(),
+          "-accel", "tcg", "-m", "1024", "-smp", "1", "-nographic", "-no-reboot",
+          "-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no"));
+      if (uefi) {
+        command.addAll(List.of("-bios", OVMF, "-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",romfile="));
+      } else {
+        command.addAll(List.of("-boot", "n",
+            "-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",disable-legacy=on,romfile=" + ROM));
+      }
       this.serial = lab.start("vm-" + mac.substring(12).replace(":", ""),
-          logs.resolve("serial-" + mac.replace(":", "") + ".log"), Map.of(), keyboard,
-          PxeLab.which("qemu-system-x86_64").orElseThrow().toString(),
-          "-accel", "tcg", "-m", "1024", "-smp", "1", "-nographic", "-no-reboot", "-boot", "n",
-          "-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no",
-          "-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",disable-legacy=on,romfile=" + ROM);
+          logs.resolve("serial-" + mac.replace(":", "") + ".log"), Map.of(), keyboard, command.toArray(String[]::new));
     }
 
     /** Waits for every milestone of the boot on the serial console, in order, and the image's marker. */
     void followBoot(String image) throws InterruptedException {
       String base = CATALOG + "/boot/";
+      if (uefi) {
+        step("UEFI PXE", "Start PXE over IPv4", 180);
+        step("TFTP snponly.efi", "NBP file downloaded successfully", 120);
+      }
       step("iPXE", "iPXE initialising devices", 120);
       step("iPXE DHCP", "Filename: " + CATALOG + "/boot/ipxe?mac=" + mac, 120);
       step("script", "BootTorrent: loading the client image for " + mac, 30);
@@ -388,14 +416,6 @@ class ClientImageE2EIT {
       throw new IOException("curl " + url + " exited " + r.exit() + ": " + r.output());
     }
     return new JsonObject(r.output());
-  }
-
-  /** Skips with the reason, or fails with it when BOOTTORRENT_E2E=required (CI). */
-  private static void require(boolean condition, String reason) {
-    if (!condition && "required".equals(System.getenv("BOOTTORRENT_E2E"))) {
-      fail("BOOTTORRENT_E2E=required, but " + reason);
-    }
-    assumeTrue(condition, "SKIPPED: " + reason);
   }
 
   private static Path findRepo(Path from) {

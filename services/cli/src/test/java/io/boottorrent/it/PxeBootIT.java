@@ -2,7 +2,7 @@ package io.boottorrent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static io.boottorrent.it.PxeLab.require;
 
 import io.boottorrent.it.PxeLab.Line;
 import io.boottorrent.it.PxeLab.Running;
@@ -64,14 +64,14 @@ class PxeBootIT {
 
   @BeforeAll
   static void lab() throws Exception {
-    assumeTrue(PxeLab.isRoot(), "SKIPPED: the PXE boot test needs root (network namespace, tap, ports 67/69); run as root (CI does)");
-    assumeTrue(PxeLab.which("ip").isPresent(), "SKIPPED: iproute2 'ip' not installed");
-    assumeTrue(PxeLab.which("qemu-system-x86_64").isPresent(),
-        "SKIPPED: qemu-system-x86_64 not installed (apt-get install qemu-system-x86; `make test` does it as root)");
-    assumeTrue(Files.isRegularFile(Path.of(ROM)), "SKIPPED: " + ROM + " missing (apt-get install ipxe-qemu)");
-    assumeTrue(Initramfs.isStaticElf(Path.of("/bin/busybox")),
-        "SKIPPED: /bin/busybox missing or not statically linked (apt-get install busybox-static)");
-    assumeTrue(Files.exists(Path.of("/dev/net/tun")), "SKIPPED: /dev/net/tun missing (no tap devices here)");
+    require(PxeLab.isRoot(), "the PXE boot test needs root (network namespace, tap, ports 67/69); run as root (CI does)");
+    require(PxeLab.which("ip").isPresent(), "iproute2 'ip' not installed");
+    require(PxeLab.which("qemu-system-x86_64").isPresent(),
+        "qemu-system-x86_64 not installed (apt-get install qemu-system-x86; `make test` does it as root)");
+    require(Files.isRegularFile(Path.of(ROM)), ROM + " missing (apt-get install ipxe-qemu)");
+    require(Initramfs.isStaticElf(Path.of("/bin/busybox")),
+        "/bin/busybox missing or not statically linked (apt-get install busybox-static)");
+    require(Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun missing (no tap devices here)");
 
     Path basedir = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath();
     repo = findRepo(basedir);
@@ -87,7 +87,7 @@ class PxeBootIT {
     // folder and the TFTP root.
     bootDir = Files.createDirectories(dir.resolve("boot"));
     PxeLab.Result fetched = PxeLab.exec(600, repo.resolve("client-image/fetch-kernel.sh").toString(), bootDir.toString());
-    assumeTrue(fetched.exit() == 0, "SKIPPED: client-image/fetch-kernel.sh could not get Debian's kernel "
+    require(fetched.exit() == 0, "client-image/fetch-kernel.sh could not get Debian's kernel "
         + "(network or apt lists missing?):\n" + fetched.output());
     kernelVersion = Files.readString(bootDir.resolve("vmlinuz.version")).trim();
     marker = "BOOTTORRENT-PXE-IT-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());

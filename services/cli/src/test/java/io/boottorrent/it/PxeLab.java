@@ -270,6 +270,17 @@ final class PxeLab implements AutoCloseable {
     return dirs.stream().filter(d -> !d.isBlank()).map(d -> Path.of(d, name)).filter(Files::isExecutable).findFirst();
   }
 
+  /**
+   * Skips the calling test with {@code reason} when {@code condition} is false — or fails it when
+   * {@code BOOTTORRENT_E2E=required} (CI sets it: there the VM tests must run, never pass by skipping).
+   */
+  static void require(boolean condition, String reason) {
+    if (!condition && "required".equals(System.getenv("BOOTTORRENT_E2E"))) {
+      org.junit.jupiter.api.Assertions.fail("BOOTTORRENT_E2E=required, but " + reason);
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(condition, "SKIPPED: " + reason);
+  }
+
   static boolean isRoot() {
     return new com.sun.security.auth.module.UnixSystem().getUid() == 0;
   }

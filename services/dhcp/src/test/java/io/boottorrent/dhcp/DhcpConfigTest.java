@@ -21,7 +21,7 @@ class DhcpConfigTest {
     assertThat(config.port()).isEqualTo(67);
     assertThat(config.proxyPort()).isEqualTo(4011);
     assertThat(config.serverAddress()).isEqualTo(Ipv4.parse("127.0.0.1"));
-    assertThat(config.bootFiles()).containsEntry("bios", "undionly.kpxe").containsEntry("httpBoot", "ipxe.efi");
+    assertThat(config.bootFiles()).containsEntry("bios", "undionly.kpxe").containsEntry("efi64", "snponly.efi").containsEntry("httpBoot", "snponly.efi");
     assertThat(config.ipxeScriptUrl()).isEqualTo("http://127.0.0.1:8080/boot/ipxe?mac=${net0/mac}");
   }
 

@@ -20,6 +20,7 @@ public record AgentOptions(
     boolean interactive,
     int seedSeconds,
     boolean seedUntilAllSeeds,
+    int seedUntilSwarmSeeds,
     int webSeedFallbackSeconds,
     long webSeedMinRate,
     String listenHost,
@@ -39,6 +40,11 @@ public record AgentOptions(
     startGate = startGate == null ? "" : startGate.trim();
   }
 
+  /** When to stop seeding and launch (validated: negative values are refused). */
+  public SeedingPolicy seeding() {
+    return new SeedingPolicy(seedSeconds, seedUntilAllSeeds, seedUntilSwarmSeeds);
+  }
+
   public static AgentOptions fromConfig(JsonObject agent) {
     String mac = agent.getString("mac", "");
     String catalog = agent.getString("catalogUrl", "http://127.0.0.1:8080");
@@ -52,6 +58,7 @@ public record AgentOptions(
         agent.getBoolean("interactive", true),
         agent.getInteger("seedSeconds", 30),
         agent.getBoolean("seedUntilAllSeeds", true),
+        agent.getInteger("seedUntilSwarmSeeds", 0),
         agent.getInteger("webSeedFallbackSeconds", 10),
         agent.getLong("webSeedMinRate", 262_144L),
         agent.getString("listenHost", "0.0.0.0"),

@@ -59,6 +59,7 @@ public class AgentVerticle extends VerticleBase {
   public Future<?> start() {
     try {
       options = AgentOptions.fromConfig(BtConfig.section(config(), "agent"));
+      options.seeding(); // refuses a bad seeding policy now, not after the download
       catalog = new CatalogClient(vertx, options.catalogUrl());
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
@@ -197,25 +198,29 @@ public class AgentVerticle extends VerticleBase {
         options.uploadLimit(), options.downloadLimit(), "agent-" + options.mac(), 0, options.requestQueueSeconds());
   }
 
-  /** Keeps seeding for the machines still downloading; see agent.seedSeconds / seedUntilAllSeeds. */
+  /** Keeps seeding for the machines still downloading, as {@link SeedingPolicy} says. */
   private Future<Long> seedAWhile(String hash) {
-    Promise<Long> promise = Promise.promise();
-    long deadline = System.currentTimeMillis() + options.seedSeconds() * 1000L;
-    long earliest = System.currentTimeMillis() + 2000;
-    if (options.seedSeconds() <= 0) {
+    SeedingPolicy policy = options.seeding();
+    if (policy.seedSeconds() <= 0) {
       return session.status(hash).map(TorrentStatus::getTotalUploaded);
     }
-    say("seeding for up to %d s", options.seedSeconds());
+    Promise<Long> promise = Promise.promise();
+    long started = System.currentTimeMillis();
+    long[] lastReannounce = {started};
+    say("seeding for up to %d s", policy.seedSeconds());
     vertx.setPeriodic(1000, id -> session.status(hash).onComplete(ar -> {
       long now = System.currentTimeMillis();
-      boolean everyoneDone = ar.succeeded() && options.seedUntilAllSeeds() && now >= earliest
-          && ar.result().getPeers() == ar.result().getSeeds();
-      if (ar.failed() || now >= deadline || everyoneDone) {
+      SeedingPolicy.Decision decision = ar.succeeded() ? policy.decide(ar.result(), now - started)
+          : new SeedingPolicy.Decision(java.util.Optional.of("status failed: " + ar.cause().getMessage()), false);
+      if (decision.stop().isPresent()) {
         vertx.cancelTimer(id);
         long uploaded = ar.succeeded() ? ar.result().getTotalUploaded() : 0;
-        event(BootStage.SEEDING_DONE, null, "uploaded " + uploaded + " bytes to other machines"
-            + (everyoneDone ? "; every connected peer is a seed" : ""));
+        event(BootStage.SEEDING_DONE, null, "uploaded " + uploaded + " bytes to other machines; "
+            + decision.stop().get());
         promise.tryComplete(uploaded);
+      } else if (decision.reannounce() && now - lastReannounce[0] >= 5000) {
+        lastReannounce[0] = now; // the tracker's min interval; libtorrent would defer it anyway
+        session.reannounce(hash);
       }
     }));
     return promise.future();

@@ -203,6 +203,9 @@ class ClientImageE2EIT {
     vm.assertPoweredOff();
     assertThat(vm.serial.first(t -> t.contains(markers.get("alpha")))).as("alpha's marker").isEmpty();
     vm.assertEvents("beta", "chosen from the menu");
+    // AND alone in the swarm it launched after the minimum 2 s of seeding, on our tracker's word
+    assertThat(vm.last("SEEDING_DONE").getString("message"))
+        .endsWith("every connected peer is a seed and the tracker knows no one still downloading");
     // AND our TFTP sent the UEFI firmware iPXE (TFTP_TRANSFER events carry the client's address, no MAC)
     JsonArray all = curl(CATALOG + "/api/v1/events?limit=1000").getJsonArray("events");
     List<String> tftp = new ArrayList<>();
@@ -326,7 +329,7 @@ class ClientImageE2EIT {
       return out;
     }
 
-    private JsonObject last(String stage) {
+    JsonObject last(String stage) {
       JsonObject found = null;
       for (int i = 0; i < events.size(); i++) {
         if (stage.equals(events.getJsonObject(i).getString("stage"))) {

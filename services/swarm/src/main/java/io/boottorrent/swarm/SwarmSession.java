@@ -236,6 +236,17 @@ public final class SwarmSession {
     }));
   }
 
+  /**
+   * Announces to the trackers now (or as soon as their min interval allows), for fresh peers and
+   * fresh swarm counts ({@link TorrentStatus#getSwarmLeechers()}).
+   */
+  public Future<Void> reannounce(String infoHash) {
+    return withTorrent(infoHash).compose(t -> blocking(() -> {
+      t.handle.forceReannounce();
+      return null;
+    }));
+  }
+
   /** Connects to a peer directly (no tracker needed), e.g. another session on the same machine. */
   public Future<Void> connectPeer(String infoHash, String host, int port) {
     return withTorrent(infoHash).compose(t -> blocking(() -> {
@@ -622,6 +633,8 @@ public final class SwarmSession {
         .setTotalUploaded(Math.max(st.allTimeUpload(), st.totalPayloadUpload()))
         .setTotalDownloaded(Math.max(st.allTimeDownload(), st.totalPayloadDownload()))
         .setError(error.isError() ? error.getMessage() : "")
+        .setSwarmSeeds(st.numComplete())
+        .setSwarmLeechers(st.numIncomplete())
         .build();
   }
 

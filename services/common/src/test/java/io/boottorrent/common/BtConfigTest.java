@@ -83,7 +83,7 @@ class BtConfigTest {
 
   @Test
   void hazelcastConfigJoinsOverTcpOnlyNeverMulticast() {
-    var hz = Runtime.hazelcastConfig(BtConfig.defaults().getJsonObject("cluster"));
+    var hz = HazelcastCluster.config(BtConfig.defaults().getJsonObject("cluster"));
     var join = hz.getNetworkConfig().getJoin();
     assertThat(join.getMulticastConfig().isEnabled()).isFalse();
     assertThat(join.getAutoDetectionConfig().isEnabled()).isFalse();
@@ -91,7 +91,7 @@ class BtConfigTest {
     assertThat(join.getTcpIpConfig().getMembers()).containsExactly("127.0.0.1");
     assertThat(hz.getNetworkConfig().getInterfaces().getInterfaces()).containsExactly("127.0.0.1");
     JsonObject k8s = BtConfig.defaults().getJsonObject("cluster").put("kubernetesServiceDns", "bt-hz.bt.svc.cluster.local");
-    var kjoin = Runtime.hazelcastConfig(k8s).getNetworkConfig().getJoin();
+    var kjoin = HazelcastCluster.config(k8s).getNetworkConfig().getJoin();
     assertThat(kjoin.getKubernetesConfig().isEnabled()).isTrue();
     assertThat(kjoin.getTcpIpConfig().isEnabled()).isFalse();
     assertThat(kjoin.getMulticastConfig().isEnabled()).isFalse();

@@ -11,6 +11,11 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 class BtConfigTest {
   @TempDir Path dir;
@@ -69,6 +74,27 @@ class BtConfigTest {
     Map<String, String> env = Map.of("BOOTTORRENT_CATALOG_HTTPPROT", "1", "BOOTTORRENT_TRACKER_INTERVAL", "10", "PATH", "/bin",
         "BOOTTORRENT_JAVA_OPTS", "-Xmx1g", "BOOTTORRENT_LOG_LEVEL", "DEBUG");
     assertThat(EnvOverrides.unknown(BtConfig.defaults(), env)).containsExactly("BOOTTORRENT_CATALOG_HTTPPROT");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "a: 1\nb: [x, 2.5, true, null]\nc: {d: {e: \"f\"}}\n",
+      "base: &b {port: 80, host: h}\nother: *b\nlist:\n  - one\n  - {two: 2}\n",
+      "# only a comment\n",
+      "",
+      "big: 123456789012\nneg: -1\nhex: 0x10\nstr: '010'\nempty:\n"})
+  @SuppressWarnings("unchecked")
+  void parseYamlReadsWhatTheYamlFacadeReads(String text) {
+    // GIVEN a YAML document WHEN BtConfig parses it without the Yaml facade (no java.beans in the client image)
+    // THEN it gets what Yaml.load gives
+    Object expected = new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
+    JsonObject parsed = BtConfig.parseYaml(text, "test.yaml");
+    assertThat(parsed).isEqualTo(expected == null ? new JsonObject() : new JsonObject((Map<String, Object>) expected).copy());
+  }
+
+  @Test
+  void parseYamlRefusesSeveralDocuments() {
+    assertThatThrownBy(() -> BtConfig.parseYaml("a: 1\n---\nb: 2\n", "two.yaml")).hasMessageContaining("two.yaml");
   }
 
   @Test

@@ -4,6 +4,10 @@ MVNW := ./mvnw -B -ntp
 # Debian packages the tests drive as real third-party peers.
 TEST_PACKAGES := aria2 transmission-cli iproute2 isc-dhcp-client udhcpc kea-admin tftp-hpa atftp curl qemu-system-x86 ipxe-qemu busybox-static python3
 JAR := services/cli/target/boottorrent.jar
+# The client image's agent-only jar (client-image/build.sh puts it into the initrd).
+AGENT_JAR := client-image/agent/target/boottorrent-agent.jar
+# Build inputs under the given folders.
+sources = $(shell find $(1) -name pom.xml -o -name '*.java' -o -name '*.proto' -o -name '*.yaml' -o -name '*.xml' 2>/dev/null | grep -v /target/)
 
 .PHONY: all build run test deps clean help bench bench-pxe bench-storm client-image
 
@@ -20,8 +24,12 @@ help:
 
 build: $(JAR)
 
-$(JAR): $(shell find pom.xml shared-proto services client-image/agent -name pom.xml -o -name '*.java' -o -name '*.proto' -o -name '*.yaml' -o -name '*.xml' 2>/dev/null | grep -v /target/)
+$(JAR): $(call sources,pom.xml shared-proto services client-image/agent)
 	$(MVNW) -q -DskipTests install
+
+# Only the agent module and what it depends on (`make build` makes this jar too).
+$(AGENT_JAR): $(call sources,pom.xml shared-proto services/common services/swarm client-image/agent)
+	$(MVNW) -q -DskipTests install -pl client-image/agent -am
 
 run: build
 	bin/boottorrent demo $(ARGS)
@@ -43,7 +51,7 @@ test: deps
 	$(MVNW) install
 
 # The client image (issue 4): Debian's kernel + busybox + jlinked JRE + the agent, see client-image/README.md.
-client-image: build
+client-image: $(AGENT_JAR)
 	@missing=$$(for p in busybox-static kexec-tools cpio zstd kmod openjdk-17-jdk-headless $(if $(filter 1,$(QEMU)),qemu-system-x86 seabios ipxe-qemu); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	client-image/build.sh

@@ -6,8 +6,13 @@ TEST_PACKAGES := aria2 transmission-cli iproute2 isc-dhcp-client udhcpc kea-admi
 # What client-image/build.sh needs (QEMU=1 adds qemu-system-x86 seabios ipxe-qemu).
 CLIENT_IMAGE_PACKAGES := busybox-static kexec-tools cpio zstd kmod openjdk-17-jdk-headless
 JAR := services/cli/target/boottorrent.jar
-JAVA_SOURCES := $(shell find pom.xml shared-proto services client-image/agent -name pom.xml -o -name '*.java' -o -name '*.proto' -o -name '*.yaml' -o -name '*.xml' 2>/dev/null | grep -v /target/)
-CLIENT_IMAGE_SOURCES := $(filter-out %/src/test/%,$(JAVA_SOURCES)) $(shell find client-image/rootfs client-image/build.sh client-image/fetch-kernel.sh client-image/modules.txt -type f 2>/dev/null)
+# The client image's agent-only jar (client-image/build.sh puts it into the initrd).
+AGENT_JAR := client-image/agent/target/boottorrent-agent.jar
+# Build inputs under the given folders.
+sources = $(shell find $(1) -name pom.xml -o -name '*.java' -o -name '*.proto' -o -name '*.yaml' -o -name '*.xml' 2>/dev/null | grep -v /target/)
+AGENT_SOURCES := $(call sources,pom.xml shared-proto services/common services/swarm client-image/agent)
+# What the client image is made of: `make test` rebuilds it only when one of these changed.
+CLIENT_IMAGE_SOURCES := $(filter-out %/src/test/%,$(AGENT_SOURCES)) $(shell find client-image/rootfs client-image/build.sh client-image/fetch-kernel.sh client-image/modules.txt -type f 2>/dev/null)
 
 .PHONY: all build run test deps clean help bench bench-pxe bench-storm client-image
 
@@ -24,8 +29,12 @@ help:
 
 build: $(JAR)
 
-$(JAR): $(JAVA_SOURCES)
+$(JAR): $(call sources,pom.xml shared-proto services client-image/agent)
 	$(MVNW) -q -DskipTests install
+
+# Only the agent module and what it depends on (`make build` makes this jar too).
+$(AGENT_JAR): $(AGENT_SOURCES)
+	$(MVNW) -q -DskipTests install -pl client-image/agent -am
 
 run: build
 	bin/boottorrent demo $(ARGS)
@@ -55,7 +64,7 @@ test: deps
 	$(MVNW) install
 
 # The client image (issue 4): Debian's kernel + busybox + jlinked JRE + the agent, see client-image/README.md.
-client-image: build
+client-image: $(AGENT_JAR)
 	@missing=$$(for p in $(CLIENT_IMAGE_PACKAGES) $(if $(filter 1,$(QEMU)),qemu-system-x86 seabios ipxe-qemu); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	client-image/build.sh

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the BootTorrent client image: OUT/vmlinuz (Debian's stock kernel) and OUT/initrd (busybox,
-# kexec, NIC modules, a jlink-trimmed Java runtime and the agent jar; optionally QEMU), the pair the
-# catalog serves at /boot/vmlinuz and /boot/initrd. Uses only Debian packages (see README.md) and the
-# jar `make build` produced; nothing is installed on this machine.
+# kexec, NIC modules, a jlink-trimmed Java runtime and the agent-only jar; optionally QEMU), the pair
+# the catalog serves at /boot/vmlinuz and /boot/initrd. Uses only Debian packages (see README.md) and
+# the agent jar Maven built (`make client-image` builds it first); nothing is installed on this machine.
 #
 # Usage: client-image/build.sh
 # Environment:
@@ -12,7 +12,8 @@
 #   OUT_DIR=DIR       default client-image/out
 #   INSTALL_DIR=DIR   also copy vmlinuz + initrd there (e.g. <dataDir>/client-image, the catalog's
 #                     default catalog.clientImageDir)
-#   BOOTTORRENT_JAR   default services/cli/target/boottorrent.jar
+#   BOOTTORRENT_JAR   the agent-only jar, default client-image/agent/target/boottorrent-agent.jar (not the
+#                     full boottorrent.jar: the image's Java runtime has only the modules the agent needs)
 #   JAVA_HOME         the JDK whose jlink and jmods build the runtime (default: the one javac is from)
 #   SOURCE_DATE_EPOCH timestamps inside the initrd (default: the last commit's time)
 #   KERNEL_PACKAGE, BOOTTORRENT_KERNEL_CACHE: passed on to fetch-kernel.sh
@@ -27,15 +28,18 @@ out=${OUT_DIR:-$here/out}
 work=$here/build
 root=$work/rootfs
 cache=${BOOTTORRENT_KERNEL_CACHE:-$here/cache}
-jar=${BOOTTORRENT_JAR:-$repo/services/cli/target/boottorrent.jar}
+jar=${BOOTTORRENT_JAR:-$repo/client-image/agent/target/boottorrent-agent.jar}
 qemu=${QEMU:-0}
 compress=${COMPRESS:-zstd}
 epoch=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct 2>/dev/null || echo 0)}
 started=$(date +%s)
 
-# Java modules the agent needs (jdeps on the jar, then trimmed by running the agent): java.desktop
-# only for java.beans, which snakeyaml's Yaml class loads (BtConfig); its native libraries are left out.
-jre_modules=java.base,java.desktop,java.logging,java.management,java.naming,java.net.http,java.sql,java.xml,jdk.crypto.ec,jdk.unsupported
+# Java modules the agent needs: jdeps on the agent jar, then trimmed by running the agent. java.xml and
+# java.naming for logback (logback.xml; its JNDI support is loaded while it reads the config) and
+# netty's DNS resolver, jdk.unsupported for netty, jdk.crypto.ec for an https:// catalog. Left out
+# although jdeps names them: java.desktop (only snakeyaml's bean introspection, which BtConfig avoids),
+# java.compiler (Vert.x's Java-source verticles), jdk.jfr (netty's optional events).
+jre_modules=java.base,java.logging,java.naming,java.xml,jdk.crypto.ec,jdk.unsupported
 
 step() { printf '\n== %s\n' "$*"; }
 die() { printf 'client-image: %s\n' "$*" >&2; exit 1; }
@@ -67,7 +71,7 @@ if [ -z "${JAVA_HOME:-}" ]; then
 fi
 [ -x "$JAVA_HOME/bin/jlink" ] || die "$JAVA_HOME/bin/jlink missing: apt-get install openjdk-17-jdk-headless"
 [ -d "$JAVA_HOME/jmods" ] || die "$JAVA_HOME/jmods missing (jlink needs it; Debian 12 ships them in openjdk-17-jdk-headless)"
-[ -f "$jar" ] || die "$jar not built yet: run 'make build'"
+[ -f "$jar" ] || die "$jar not built yet: run 'make client-image', or './mvnw -DskipTests package -pl client-image/agent -am' before this script"
 if [ "$qemu" = 1 ]; then
   need qemu-system-x86_64 qemu-system-x86
   [ -f /usr/share/seabios/bios-256k.bin ] || die "SeaBIOS missing: apt-get install seabios"
@@ -77,6 +81,10 @@ fi
 
 rm -rf "$work"
 mkdir -p "$work" "$root" "$out"
+(cd "$work" && "$JAVA_HOME/bin/jar" xf "$jar" META-INF/MANIFEST.MF)
+grep -q '^Main-Class: io.boottorrent.agent.cli.AgentMain' "$work/META-INF/MANIFEST.MF" 2>/dev/null ||
+  die "$jar is not the agent-only jar (Main-Class io.boottorrent.agent.cli.AgentMain): the image's Java runtime ($jre_modules) is trimmed for that one"
+rm -rf "$work/META-INF"
 
 # --- kernel -------------------------------------------------------------------------------------------
 step "kernel"
@@ -217,7 +225,6 @@ step "Java runtime (jlink from $JAVA_HOME)"
 # class files than on jlink's zip-compressed ones (see README.md for the numbers).
 "$JAVA_HOME/bin/jlink" --add-modules "$jre_modules" \
   --strip-debug --no-header-files --no-man-pages --compress=0 \
-  --exclude-files='glob:/java.desktop/lib/**' \
   --output "$root/opt/boottorrent/jre"
 copy_libs "$root"/opt/boottorrent/jre/bin/java $(find "$root/opt/boottorrent/jre/lib" -name '*.so')
 "$root/opt/boottorrent/jre/bin/java" -version 2>&1 | head -1
@@ -231,7 +238,7 @@ mkdir -p "$x"
 (cd "$x" && "$JAVA_HOME/bin/jar" xf "$jar")
 (cd "$x" && find . -type f ! -path ./META-INF/MANIFEST.MF | sort > "$work/jar.list")
 (cd "$x" && "$JAVA_HOME/bin/jar" --create --no-compress --date="$(date -u -d "@$epoch" +%Y-%m-%dT%H:%M:%SZ)" \
-  --manifest META-INF/MANIFEST.MF --file "$root/opt/boottorrent/boottorrent.jar" "@$work/jar.list")
+  --manifest META-INF/MANIFEST.MF --file "$root/opt/boottorrent/boottorrent-agent.jar" "@$work/jar.list")
 # libtorrent4j's native library is extracted from the jar at run time; it needs these libraries.
 [ -f "$x/lib/x86_64/libtorrent4j.so" ] || die "$jar has no lib/x86_64/libtorrent4j.so"
 copy_libs "$x/lib/x86_64/libtorrent4j.so"
@@ -264,6 +271,7 @@ java=$("$JAVA_HOME/bin/java" -version 2>&1 | head -1)
 jre_modules=$jre_modules
 busybox=$("$busybox" 2>&1 | head -1 | cut -d' ' -f2)
 kexec=$("$kexec" --version 2>&1 | head -1)
+jar=${jar##*/}
 jar_sha256=$(sha256sum "$jar" | cut -d' ' -f1)
 qemu=$([ "$qemu" = 1 ] && qemu-system-x86_64 --version | head -1 || echo no)
 compress=$compress
@@ -281,7 +289,7 @@ sizes() { du -sb "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
   echo "uncompressed contents:"
   printf '  %-34s %10s\n' \
     "Java runtime (jlink)" "$(human "$(sizes "$root/opt/boottorrent/jre")")" \
-    "agent jar (stored)" "$(human "$(sizes "$root/opt/boottorrent/boottorrent.jar")")" \
+    "boottorrent-agent.jar (stored)" "$(human "$(sizes "$root/opt/boottorrent/boottorrent-agent.jar")")" \
     "kernel modules ($count)" "$(human "$(sizes "$root/usr/lib/modules")")" \
     "shared libraries" "$(human "$(find "$root/usr/lib/x86_64-linux-gnu" "$root/usr/lib64" -maxdepth 1 -type f \
       -printf '%s\n' | awk '{s += $1} END {print s + 0}')")" \

@@ -42,7 +42,7 @@ done
 rm -f /run/boottorrent/agent.exit
 {
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
-  LD_PRELOAD=$BT/jre/lib/libjsig.so java $JAVA_OPTS -jar $BT/boottorrent.jar "$@" < "$KEYS" 2>&1
+  LD_PRELOAD=$BT/jre/lib/libjsig.so java $JAVA_OPTS -jar $BT/boottorrent-agent.jar "$@" < "$KEYS" 2>&1
   echo $? > /run/boottorrent/agent.exit
 } | tee $outputs > /dev/null
 

@@ -1,5 +1,6 @@
 package io.boottorrent.cli;
 
+import io.boottorrent.agent.cli.AgentCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

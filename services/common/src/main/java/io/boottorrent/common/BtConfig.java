@@ -9,8 +9,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.yaml.snakeyaml.LoaderOptions;
-import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.composer.Composer;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.parser.ParserImpl;
+import org.yaml.snakeyaml.reader.StreamReader;
+import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
  * The one config of a BootTorrent process: embedded defaults ({@code boottorrent-defaults.yaml}),
@@ -48,11 +51,18 @@ public final class BtConfig {
     return EnvOverrides.apply(config, env);
   }
 
+  /**
+   * Plain YAML (maps, lists, scalars) to JSON. What {@code new Yaml(new SafeConstructor(…)).load(text)}
+   * does, without the {@code Yaml} facade: its representer's {@code PropertyUtils} loads
+   * {@code java.beans}, and the client image's Java runtime leaves {@code java.desktop} out.
+   */
   public static JsonObject parseYaml(String text, String origin) {
-    Yaml yaml = new Yaml(new SafeConstructor(new LoaderOptions()));
     Object root;
     try {
-      root = yaml.load(text);
+      LoaderOptions options = new LoaderOptions();
+      SafeConstructor constructor = new SafeConstructor(options);
+      constructor.setComposer(new Composer(new ParserImpl(new StreamReader(text), options), new Resolver(), options));
+      root = constructor.getSingleData(Object.class);
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("invalid YAML in " + origin + ": " + e.getMessage(), e);
     }

@@ -1,20 +1,16 @@
 package io.boottorrent.common;
 
-import com.hazelcast.config.Config;
-import com.hazelcast.config.JoinConfig;
-import com.hazelcast.config.NetworkConfig;
 import io.boottorrent.proto.Codecs;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
-import java.util.List;
 
 /**
- * Starts the Vert.x instance of a BootTorrent process: standalone, or clustered over Hazelcast with a
- * TCP/IP member list (multicast is always off — it would send to the machine's real network). The
- * protobuf codecs are registered before anything else can consume.
+ * Starts the Vert.x instance of a BootTorrent process: standalone, or clustered over Hazelcast
+ * ({@link HazelcastCluster}). The protobuf codecs are registered before anything else can consume.
+ *
+ * <p>This class names no Hazelcast type, so a standalone process never loads Hazelcast: the client
+ * image's agent jar leaves it out.
  */
 public final class Runtime {
   private Runtime() {}
@@ -26,48 +22,9 @@ public final class Runtime {
       Codecs.registerAll(vertx.eventBus());
       return Future.succeededFuture(vertx);
     }
-    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(cluster));
-    return Vertx.builder()
-        .with(new VertxOptions())
-        .withClusterManager(manager)
-        .buildClustered()
-        .map(vertx -> {
-          Codecs.registerAll(vertx.eventBus());
-          return vertx;
-        });
-  }
-
-  /** Hazelcast config with TCP join on the configured members; never multicast, never auto-detect. */
-  public static Config hazelcastConfig(JsonObject cluster) {
-    Config config = new Config();
-    config.setClusterName(cluster.getString("clusterName", "boottorrent"));
-    config.setProperty("hazelcast.logging.type", "slf4j");
-    config.setProperty("hazelcast.phone.home.enabled", "false");
-    config.setProperty("hazelcast.shutdownhook.enabled", "false");
-    // Members are listed explicitly, so the default 5 s wait for more to show up only slows start-up.
-    config.setProperty("hazelcast.wait.seconds.before.join", "1");
-    NetworkConfig network = config.getNetworkConfig();
-    String host = cluster.getString("host", "127.0.0.1");
-    network.setPort(cluster.getInteger("port", 5701)).setPortAutoIncrement(true);
-    network.getInterfaces().setEnabled(true).addInterface(host);
-    network.setPublicAddress(null);
-    config.setProperty("hazelcast.local.localAddress", host);
-    JoinConfig join = network.getJoin();
-    join.getMulticastConfig().setEnabled(false);
-    join.getAutoDetectionConfig().setEnabled(false);
-    String serviceDns = cluster.getString("kubernetesServiceDns", "");
-    if (!serviceDns.isBlank()) {
-      // Kubernetes: members found through the headless service's DNS records (no API access needed).
-      join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", serviceDns);
-    } else {
-      List<String> members = BtConfig.strings(cluster, "members");
-      join.getTcpIpConfig().setEnabled(true).setMembers(members.isEmpty() ? List.of(host) : members);
-    }
-    // The same structures Vert.x's default-cluster.xml declares (subscriptions as a SET multimap).
-    config.getMultiMapConfig("__vertx.subs").setBackupCount(1)
-        .setValueCollectionType(com.hazelcast.config.MultiMapConfig.ValueCollectionType.SET);
-    config.getMapConfig("__vertx.haInfo").setBackupCount(1);
-    config.getMapConfig("__vertx.nodeInfo").setBackupCount(1);
-    return config;
+    return HazelcastCluster.start(cluster).map(vertx -> {
+      Codecs.registerAll(vertx.eventBus());
+      return vertx;
+    });
   }
 }

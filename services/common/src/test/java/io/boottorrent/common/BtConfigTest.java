@@ -11,6 +11,11 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 class BtConfigTest {
   @TempDir Path dir;
@@ -71,6 +76,27 @@ class BtConfigTest {
     assertThat(EnvOverrides.unknown(BtConfig.defaults(), env)).containsExactly("BOOTTORRENT_CATALOG_HTTPPROT");
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "a: 1\nb: [x, 2.5, true, null]\nc: {d: {e: \"f\"}}\n",
+      "base: &b {port: 80, host: h}\nother: *b\nlist:\n  - one\n  - {two: 2}\n",
+      "# only a comment\n",
+      "",
+      "big: 123456789012\nneg: -1\nhex: 0x10\nstr: '010'\nempty:\n"})
+  @SuppressWarnings("unchecked")
+  void parseYamlReadsWhatTheYamlFacadeReads(String text) {
+    // GIVEN a YAML document WHEN BtConfig parses it without the Yaml facade (no java.beans in the client image)
+    // THEN it gets what Yaml.load gives
+    Object expected = new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
+    JsonObject parsed = BtConfig.parseYaml(text, "test.yaml");
+    assertThat(parsed).isEqualTo(expected == null ? new JsonObject() : new JsonObject((Map<String, Object>) expected).copy());
+  }
+
+  @Test
+  void parseYamlRefusesSeveralDocuments() {
+    assertThatThrownBy(() -> BtConfig.parseYaml("a: 1\n---\nb: 2\n", "two.yaml")).hasMessageContaining("two.yaml");
+  }
+
   @Test
   void brokenYamlSaysWhereAndWhy() throws IOException {
     Path file = dir.resolve("bad.yaml");
@@ -83,7 +109,7 @@ class BtConfigTest {
 
   @Test
   void hazelcastConfigJoinsOverTcpOnlyNeverMulticast() {
-    var hz = Runtime.hazelcastConfig(BtConfig.defaults().getJsonObject("cluster"));
+    var hz = HazelcastCluster.config(BtConfig.defaults().getJsonObject("cluster"));
     var join = hz.getNetworkConfig().getJoin();
     assertThat(join.getMulticastConfig().isEnabled()).isFalse();
     assertThat(join.getAutoDetectionConfig().isEnabled()).isFalse();
@@ -91,7 +117,7 @@ class BtConfigTest {
     assertThat(join.getTcpIpConfig().getMembers()).containsExactly("127.0.0.1");
     assertThat(hz.getNetworkConfig().getInterfaces().getInterfaces()).containsExactly("127.0.0.1");
     JsonObject k8s = BtConfig.defaults().getJsonObject("cluster").put("kubernetesServiceDns", "bt-hz.bt.svc.cluster.local");
-    var kjoin = Runtime.hazelcastConfig(k8s).getNetworkConfig().getJoin();
+    var kjoin = HazelcastCluster.config(k8s).getNetworkConfig().getJoin();
     assertThat(kjoin.getKubernetesConfig().isEnabled()).isTrue();
     assertThat(kjoin.getTcpIpConfig().isEnabled()).isFalse();
     assertThat(kjoin.getMulticastConfig().isEnabled()).isFalse();

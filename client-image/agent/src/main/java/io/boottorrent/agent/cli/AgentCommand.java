@@ -1,4 +1,4 @@
-package io.boottorrent.cli;
+package io.boottorrent.agent.cli;
 
 import io.boottorrent.agent.AgentResult;
 import io.boottorrent.agent.AgentVerticle;
@@ -12,10 +12,14 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Runs the client agent once: menu, swarm download, verification, launch. */
+/**
+ * {@code agent}: runs the client agent once: menu, swarm download, verification, launch. One class for
+ * both jars: the {@code boottorrent} command's subcommand and the client image's agent jar
+ * ({@link AgentMain}).
+ */
 @Command(name = "agent", mixinStandardHelpOptions = true,
     description = "Boot this machine through BootTorrent (the client image runs this).")
-final class AgentCommand implements Callable<Integer> {
+public final class AgentCommand implements Callable<Integer> {
   @Option(names = {"-c", "--config"}, description = "YAML config file (agent.* keys).") Path config;
   @Option(names = "--catalog", description = "Catalog URL, e.g. http://10.0.0.1:8080") String catalog;
   @Option(names = "--mac", description = "This machine's MAC (default: first interface's)") String mac;

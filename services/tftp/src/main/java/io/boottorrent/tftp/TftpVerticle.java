@@ -120,9 +120,15 @@ public class TftpVerticle extends VerticleBase {
 
   private void onReadRequest(ReadRequest rrq, SocketAddress from) {
     String key = from.host() + ":" + from.port();
-    if (sessions.containsKey(key) || starting.containsKey(key)) {
-      // A retransmitted RRQ: the running transfer's own retransmissions answer it.
-      LOG.debug("duplicate RRQ for {} from {} ignored", rrq.filename(), key);
+    TransferSession running = sessions.get(key);
+    if (running != null) {
+      // A retransmitted RRQ: the client missed our first packet; the transfer may resend it.
+      LOG.debug("repeated RRQ for {} from {}", rrq.filename(), key);
+      running.onRepeatedRequest();
+      return;
+    }
+    if (starting.containsKey(key)) {
+      LOG.debug("repeated RRQ for {} from {} while the transfer starts: ignored", rrq.filename(), key);
       return;
     }
     if (rrq.mode() == TransferMode.MAIL) {
@@ -163,10 +169,15 @@ public class TftpVerticle extends VerticleBase {
         ? Math.min(options.timeoutMs(), negotiated.timeoutSeconds().getAsInt() * 1000L)
         : options.timeoutMs();
     int maxRetries = options.retries();
+    // A repeated ACK (or RRQ) is answered when our last send is at least half a base timeout old:
+    // far above a LAN round trip, so echoes of our own retransmissions are not answered, and short
+    // enough for a client whose timeout is no shorter than half of ours.
+    long repeatHoldoffMs = Math.max(1, intervalMs / 2);
     return source.compose(blocks -> vertx.createDatagramSocket(new DatagramSocketOptions())
         .listen(0, options.bindHost())
         .map(transferSocket -> {
-          ReadTransfer transfer = ReadTransfer.of(negotiated, blocks.length(), maxRetries);
+          ReadTransfer transfer = ReadTransfer.of(negotiated, blocks.length(), maxRetries, repeatHoldoffMs,
+              TftpVerticle::monotonicMillis);
           TransferSession session = new TransferSession(vertx, transferSocket, from, rrq.filename(), transfer,
               blocks, intervalMs, outcome -> ended(key, outcome));
           sessions.put(key, session);
@@ -178,13 +189,18 @@ public class TftpVerticle extends VerticleBase {
         }));
   }
 
+  private static long monotonicMillis() {
+    return System.nanoTime() / 1_000_000;
+  }
+
   private void ended(String key, TransferSession.Outcome outcome) {
     sessions.remove(key);
     String message = outcome.success()
         ? outcome.filename() + " " + outcome.bytes() + " bytes in " + outcome.millis() + " ms"
         : outcome.filename() + " failed: " + outcome.reason();
     if (outcome.success()) {
-      LOG.info("sent {} to {} ({} blocks resent)", message, outcome.clientHost(), outcome.retransmittedBlocks());
+      LOG.info("sent {} to {} ({} blocks resent, {} repeated ACKs/RRQs answered)", message, outcome.clientHost(),
+          outcome.retransmittedBlocks(), outcome.repeatsAnswered());
     } else {
       LOG.warn("transfer to {}: {}", outcome.clientHost(), message);
     }

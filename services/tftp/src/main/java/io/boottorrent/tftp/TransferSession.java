@@ -28,7 +28,7 @@ final class TransferSession {
 
   /** How a transfer ended, for the boot event. */
   record Outcome(String filename, String clientHost, boolean success, long bytes, long totalBytes,
-      long millis, String reason, long retransmittedBlocks) {}
+      long millis, String reason, long retransmittedBlocks, long repeatsAnswered) {}
 
   private final Vertx vertx;
   private final DatagramSocket socket;
@@ -68,6 +68,13 @@ final class TransferSession {
   /** The transfer's local port: the server's TID. */
   int localPort() {
     return socket.localAddress().port();
+  }
+
+  /** The client sent its RRQ again (to the request port): see {@link ReadTransfer#onRepeatedRequest()}. */
+  void onRepeatedRequest() {
+    if (!ended) {
+      transfer.onRepeatedRequest().ifPresent(this::apply);
+    }
   }
 
   /** Ends the transfer at once (verticle undeploy): the client gets ERROR 0. */
@@ -219,7 +226,7 @@ final class TransferSession {
     source.close().onFailure(e -> LOG.debug("closing {} failed: {}", filename, e.getMessage()));
     long millis = (System.nanoTime() - startedNanos) / 1_000_000;
     onEnd.accept(new Outcome(filename, client.host(), success, bytes, transfer.length(), millis, reason,
-        transfer.retransmittedBlocks()));
+        transfer.retransmittedBlocks(), transfer.repeatsAnswered()));
   }
 
   ReadTransfer transfer() {

@@ -2,6 +2,7 @@ package io.boottorrent.tftp;
 
 import io.boottorrent.tftp.protocol.ErrorCode;
 import io.boottorrent.tftp.protocol.MalformedPacketException;
+import io.boottorrent.tftp.protocol.Opcode;
 import io.boottorrent.tftp.protocol.ReadTransfer;
 import io.boottorrent.tftp.protocol.ReadTransfer.Action;
 import io.boottorrent.tftp.protocol.TftpCodec;
@@ -25,6 +26,7 @@ import org.slf4j.LoggerFactory;
  */
 final class TransferSession {
   private static final Logger LOG = LoggerFactory.getLogger(TransferSession.class);
+  private static final long NO_DEADLINE = Long.MAX_VALUE;
 
   /** How a transfer ended, for the boot event. */
   record Outcome(String filename, String clientHost, boolean success, long bytes, long totalBytes,
@@ -44,7 +46,11 @@ final class TransferSession {
   private long nextToSend = 1;
   private long lastToSend;
   private boolean pumping;
+  /** When the transfer times out unless the client answers; {@link #NO_DEADLINE} while sending. */
+  private long deadlineNanos = NO_DEADLINE;
+  /** The one pending timer (or -1) and when it fires; it may fire before the deadline and re-arm. */
   private long timerId = -1;
+  private long timerDueNanos;
   private boolean ended;
   private Future<Void> lastSend = Future.succeededFuture();
 
@@ -121,11 +127,11 @@ final class TransferSession {
       return;
     }
     if (action instanceof ReadTransfer.SendOptionAck oack) {
-      cancelTimer();
       send(oack.packet(), client);
       armTimer();
     } else if (action instanceof ReadTransfer.SendBlocks blocks) {
-      cancelTimer();
+      // no timeout while the window goes out (a block may wait for a file read)
+      deadlineNanos = NO_DEADLINE;
       nextToSend = blocks.first();
       lastToSend = blocks.last();
       pump();
@@ -180,7 +186,8 @@ final class TransferSession {
   private void sendBlock(long index, Buffer payload) {
     nextToSend = index + 1;
     Buffer packet = Buffer.buffer(TftpCodec.DATA_HEADER_LENGTH + payload.length())
-        .appendBytes(TftpCodec.dataHeader(ReadTransfer.wireBlock(index)))
+        .appendUnsignedShort(Opcode.DATA.code())
+        .appendUnsignedShort(ReadTransfer.wireBlock(index))
         .appendBuffer(payload);
     lastSend = socket.send(packet, client.port(), client.host())
         .onFailure(e -> LOG.debug("send of block {} to {} failed: {}", index, client, e.getMessage()));
@@ -196,13 +203,35 @@ final class TransferSession {
         .onFailure(e -> LOG.debug("send of {} to {} failed: {}", packet.opcode(), to, e.getMessage()));
   }
 
+  /**
+   * Starts the wait for the client's answer: the transfer times out {@code timeoutMs} times the
+   * backoff factor from now. Moving the deadline keeps the pending timer when it fires no later
+   * (it re-arms itself for the rest), so an ACK costs no timer cancel and re-arm.
+   */
   private void armTimer() {
+    long delayMs = timeoutMs * transfer.backoffFactor();
+    deadlineNanos = System.nanoTime() + delayMs * 1_000_000;
+    if (timerId >= 0 && timerDueNanos - deadlineNanos <= 0) {
+      return;
+    }
     cancelTimer();
-    timerId = vertx.setTimer(timeoutMs * transfer.backoffFactor(), id -> {
+    schedule(delayMs);
+  }
+
+  private void schedule(long delayMs) {
+    timerDueNanos = System.nanoTime() + delayMs * 1_000_000;
+    timerId = vertx.setTimer(delayMs, id -> {
       timerId = -1;
-      if (!ended) {
-        transfer.onTimeout().ifPresent(this::apply);
+      if (ended || deadlineNanos == NO_DEADLINE) {
+        return;
       }
+      long leftNanos = deadlineNanos - System.nanoTime();
+      if (leftNanos > 0) {
+        schedule(Math.max(1, (leftNanos + 999_999) / 1_000_000));
+        return;
+      }
+      deadlineNanos = NO_DEADLINE;
+      transfer.onTimeout().ifPresent(this::apply);
     });
   }
 

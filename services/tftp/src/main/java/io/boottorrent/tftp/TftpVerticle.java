@@ -13,6 +13,8 @@ import io.boottorrent.tftp.protocol.TftpPacket;
 import io.boottorrent.tftp.protocol.TftpPacket.ErrorPacket;
 import io.boottorrent.tftp.protocol.TftpPacket.ReadRequest;
 import io.boottorrent.tftp.protocol.TransferMode;
+import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -48,8 +50,38 @@ import org.slf4j.LoggerFactory;
 public class TftpVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(TftpVerticle.class);
 
-  private final Map<String, TransferSession> sessions = new HashMap<>();
-  private final Map<String, Boolean> starting = new HashMap<>();
+  /**
+   * An accepted request, from the moment it is accepted until its loop reports the end. Its fields
+   * are touched on its loop only: the loop sees the transfer's events in order, so it alone can tell
+   * whether another RRQ from the same port repeats this one or, the transfer being over, is new.
+   */
+  private static final class Transfer {
+    final TransferLoop loop;
+    /** Set once the transfer runs. */
+    TransferSession session;
+    /** The request was refused or the transfer could not be started. */
+    boolean failed;
+
+    Transfer(TransferLoop loop) {
+      this.loop = loop;
+    }
+
+    /**
+     * On the loop: true if another RRQ from the client's port repeats this transfer's request (which
+     * is being opened, or has not been answered by the client yet); false if it is a new request.
+     */
+    boolean repeated() {
+      if (failed) {
+        return false;
+      }
+      return session == null || session.onRepeatedRequest();
+    }
+  }
+
+  /** By client host:port; touched on this verticle's context only. */
+  private final Map<String, Transfer> transfers = new HashMap<>();
+  private final List<TransferLoop> loops = new ArrayList<>();
+  private int nextLoop;
   private TftpOptions options;
   private FileResolver resolver;
   private volatile DatagramSocket socket;
@@ -62,26 +94,35 @@ public class TftpVerticle extends VerticleBase {
     DatagramSocket s = vertx.createDatagramSocket(new DatagramSocketOptions());
     s.handler(this::onRequest);
     return vertx.fileSystem().mkdirs(options.root().toString())
+        .compose(v -> deployLoops(options.effectiveTransferLoops()))
         .compose(v -> s.listen(options.port(), options.bindHost()))
         .onSuccess(listening -> {
           socket = listening;
-          LOG.info("tftp listening on {}:{} (root {}, fallback roots {}, max blksize {}, max windowsize {})",
-              options.bindHost(), listening.localAddress().port(), options.root(), options.fallbackRoots(),
-              options.maxBlksize(), options.maxWindowsize());
+          LOG.info("tftp listening on {}:{} (root {}, fallback roots {}, max blksize {}, max windowsize {}, "
+              + "{} transfer loops)", options.bindHost(), listening.localAddress().port(), options.root(),
+              options.fallbackRoots(), options.maxBlksize(), options.maxWindowsize(), loops.size());
+        });
+  }
+
+  /** Deploys the transfer loops as children: they are undeployed (and their transfers ended) first. */
+  private Future<Void> deployLoops(int count) {
+    List<TransferLoop> deployed = java.util.Collections.synchronizedList(new ArrayList<>());
+    return vertx.deployVerticle(() -> {
+      TransferLoop loop = new TransferLoop();
+      deployed.add(loop);
+      return loop;
+    }, new DeploymentOptions().setInstances(count))
+        .map(id -> {
+          loops.addAll(deployed);
+          return null;
         });
   }
 
   @Override
   public Future<?> stop() {
-    List<Future<?>> closing = new ArrayList<>();
-    for (TransferSession session : List.copyOf(sessions.values())) {
-      closing.add(session.shutdown());
-    }
+    // the loops, children of this deployment, were undeployed before: their transfers are over
     DatagramSocket s = socket;
-    if (s != null) {
-      closing.add(s.close());
-    }
-    return Future.join(closing);
+    return s == null ? Future.succeededFuture() : s.close();
   }
 
   /** The port requests are received on; -1 before the socket listens. */
@@ -120,43 +161,53 @@ public class TftpVerticle extends VerticleBase {
 
   private void onReadRequest(ReadRequest rrq, SocketAddress from) {
     String key = from.host() + ":" + from.port();
-    TransferSession running = sessions.get(key);
-    if (running != null) {
-      // A retransmitted RRQ: the client missed our first packet; the transfer may resend it.
-      LOG.debug("repeated RRQ for {} from {}", rrq.filename(), key);
-      running.onRepeatedRequest();
-      return;
-    }
-    if (starting.containsKey(key)) {
-      LOG.debug("repeated RRQ for {} from {} while the transfer starts: ignored", rrq.filename(), key);
+    Transfer known = transfers.get(key);
+    if (known != null) {
+      // A retransmitted RRQ (the client missed our first packet: the transfer may resend it), or a
+      // new request from a port whose transfer is over or nearly (its final ACK may still be on the
+      // way to the loop). The loop knows which; a transfer that is not over runs on regardless.
+      known.loop.run(context, () -> Future.succeededFuture(known.repeated()))
+          .onSuccess(repeat -> {
+            if (repeat) {
+              LOG.debug("repeated RRQ for {} from {}", rrq.filename(), key);
+            } else {
+              transfers.remove(key, known);
+              onReadRequest(rrq, from);
+            }
+          });
       return;
     }
     if (rrq.mode() == TransferMode.MAIL) {
       refused(from, rrq.filename(), ErrorCode.ILLEGAL_OPERATION, "mail mode is for write requests only");
       return;
     }
-    starting.put(key, Boolean.TRUE);
-    vertx.executeBlocking(() -> resolver.resolve(rrq.filename()), false)
+    TransferLoop loop = loops.get(nextLoop);
+    nextLoop = (nextLoop + 1) % loops.size();
+    Transfer transfer = new Transfer(loop);
+    transfers.put(key, transfer);
+    Context home = context;
+    // on the loop: the file is opened and read and the socket created there, so they belong to it
+    loop.run(home, () -> vertx.executeBlocking(() -> resolver.resolve(rrq.filename()), false)
         .compose(resolved -> vertx.fileSystem()
             .open(resolved.file().toString(), new OpenOptions().setRead(true).setWrite(false).setCreate(false))
-            .compose(file -> startTransfer(rrq, from, key, resolved, file)
+            .compose(file -> startTransfer(rrq, from, key, resolved, file, transfer, home)
                 .onFailure(e -> file.close())))
-        .onComplete(ar -> {
-          starting.remove(key);
-          if (ar.failed()) {
-            Throwable cause = ar.cause();
-            if (cause instanceof Refusal refusal) {
-              refused(from, rrq.filename(), refusal.code(), refusal.getMessage());
-            } else {
-              LOG.warn("cannot serve {} to {}: {}", rrq.filename(), key, cause.toString());
-              refused(from, rrq.filename(), ErrorCode.NOT_DEFINED, "cannot read file");
-            }
+        .onFailure(e -> transfer.failed = true))
+        .onFailure(cause -> {
+          transfers.remove(key, transfer);
+          if (cause instanceof Refusal refusal) {
+            refused(from, rrq.filename(), refusal.code(), refusal.getMessage());
+          } else {
+            LOG.warn("cannot serve {} to {}: {}", rrq.filename(), key, cause.toString());
+            refused(from, rrq.filename(), ErrorCode.NOT_DEFINED, "cannot read file");
           }
         });
   }
 
+  /** Runs on the transfer's loop; {@code home} is this verticle's context, where the end is reported. */
   private Future<Void> startTransfer(ReadRequest rrq, SocketAddress from, String key,
-      FileResolver.Resolved resolved, AsyncFile file) {
+      FileResolver.Resolved resolved, AsyncFile file, Transfer accepted, Context home) {
+    TransferLoop loop = accepted.loop;
     OptionNegotiation.Result negotiated =
         OptionNegotiation.forRead(rrq.options(), rrq.mode(), resolved.size(), options.limits());
     Future<BlockSource> source = rrq.mode() == TransferMode.NETASCII
@@ -179,8 +230,12 @@ public class TftpVerticle extends VerticleBase {
           ReadTransfer transfer = ReadTransfer.of(negotiated, blocks.length(), maxRetries, repeatHoldoffMs,
               TftpVerticle::monotonicMillis);
           TransferSession session = new TransferSession(vertx, transferSocket, from, rrq.filename(), transfer,
-              blocks, intervalMs, outcome -> ended(key, outcome));
-          sessions.put(key, session);
+              blocks, intervalMs, (done, outcome) -> {
+                loop.ended(done);
+                home.runOnContext(v -> ended(key, accepted, outcome));
+              });
+          accepted.session = session;
+          loop.started(session);
           LOG.debug("RRQ {} ({}) from {}: {} bytes from {}, blksize {}, windowsize {}, TID {}", rrq.filename(),
               rrq.mode().wireName(), key, blocks.length(), resolved.file(), negotiated.blksize(),
               negotiated.windowsize(), transferSocket.localAddress().port());
@@ -193,8 +248,8 @@ public class TftpVerticle extends VerticleBase {
     return System.nanoTime() / 1_000_000;
   }
 
-  private void ended(String key, TransferSession.Outcome outcome) {
-    sessions.remove(key);
+  private void ended(String key, Transfer transfer, TransferSession.Outcome outcome) {
+    transfers.remove(key, transfer);
     String message = outcome.success()
         ? outcome.filename() + " " + outcome.bytes() + " bytes in " + outcome.millis() + " ms"
         : outcome.filename() + " failed: " + outcome.reason();

@@ -15,14 +15,14 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.datagram.DatagramPacket;
 import io.vertx.core.datagram.DatagramSocket;
 import io.vertx.core.net.SocketAddress;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One read transfer: its own UDP socket (the server's TID, RFC 1350 §4), the {@link ReadTransfer}
- * state machine, a {@link BlockSource} and the retransmission timer. Runs on the verticle's event
- * loop; file reads are asynchronous.
+ * state machine, a {@link BlockSource} and the retransmission timer. Runs on one {@link TransferLoop}'s
+ * event loop, which created its socket and opened its file; file reads are asynchronous.
  */
 final class TransferSession {
   private static final Logger LOG = LoggerFactory.getLogger(TransferSession.class);
@@ -40,7 +40,7 @@ final class TransferSession {
   private final BlockSource source;
   /** Base retransmission timeout, multiplied by the transfer's backoff factor. */
   private final long timeoutMs;
-  private final Consumer<Outcome> onEnd;
+  private final BiConsumer<TransferSession, Outcome> onEnd;
   private final long startedNanos = System.nanoTime();
 
   private long nextToSend = 1;
@@ -55,7 +55,7 @@ final class TransferSession {
   private Future<Void> lastSend = Future.succeededFuture();
 
   TransferSession(Vertx vertx, DatagramSocket socket, SocketAddress client, String filename,
-      ReadTransfer transfer, BlockSource source, long timeoutMs, Consumer<Outcome> onEnd) {
+      ReadTransfer transfer, BlockSource source, long timeoutMs, BiConsumer<TransferSession, Outcome> onEnd) {
     this.vertx = vertx;
     this.socket = socket;
     this.client = client;
@@ -76,11 +76,19 @@ final class TransferSession {
     return socket.localAddress().port();
   }
 
-  /** The client sent its RRQ again (to the request port): see {@link ReadTransfer#onRepeatedRequest()}. */
-  void onRepeatedRequest() {
-    if (!ended) {
-      transfer.onRepeatedRequest().ifPresent(this::apply);
+  /**
+   * An RRQ from this transfer's client port: a repeat of its request while the client has not
+   * answered on our TID yet (see {@link ReadTransfer#onRepeatedRequest()}).
+   *
+   * @return false if it is not a repeat (this transfer has ended, or the client already answered):
+   *     a new request, while this transfer runs on to its own end
+   */
+  boolean onRepeatedRequest() {
+    if (ended || !transfer.awaitsFirstAnswer()) {
+      return false;
     }
+    transfer.onRepeatedRequest().ifPresent(this::apply);
+    return true;
   }
 
   /** Ends the transfer at once (verticle undeploy): the client gets ERROR 0. */
@@ -254,7 +262,7 @@ final class TransferSession {
     lastSend.onComplete(ar -> socket.close());
     source.close().onFailure(e -> LOG.debug("closing {} failed: {}", filename, e.getMessage()));
     long millis = (System.nanoTime() - startedNanos) / 1_000_000;
-    onEnd.accept(new Outcome(filename, client.host(), success, bytes, transfer.length(), millis, reason,
+    onEnd.accept(this, new Outcome(filename, client.host(), success, bytes, transfer.length(), millis, reason,
         transfer.retransmittedBlocks(), transfer.repeatsAnswered()));
   }
 

@@ -482,6 +482,53 @@ class TftpVerticleTest {
   }
 
   @Test
+  void backToBackRequestsFromOnePortEachGetTheirFile(Vertx vertx) throws Exception {
+    // GIVEN two files and a client that sends its next RRQ from the same port right after its final
+    // ACK (that ACK and the RRQ reach different sockets, possibly on different event loops)
+    start(vertx, t -> {});
+    byte[] a = bytes(1500, 21);
+    byte[] b = bytes(2100, 22);
+    put("a.bin", a);
+    put("b.bin", b);
+    try (TestClient client = new TestClient(server.port())) {
+      for (int i = 0; i < 20; i++) {
+        // WHEN it asks for a, b, a, b... THEN every request is a new transfer with the right bytes
+        boolean even = i % 2 == 0;
+        assertThat(client.get(even ? "a.bin" : "b.bin", i % 4 < 2 ? TransferOptions.NONE
+            : TransferOptions.of("blksize", "1024", "windowsize", "2")).bytes()).isEqualTo(even ? a : b);
+      }
+    }
+  }
+
+  @Test
+  void undeployingEndsRunningTransfersWithAnError(Vertx vertx) throws Exception {
+    // GIVEN transfers waiting for their clients on several transfer loops
+    start(vertx, t -> t.put("timeoutMs", 5000).put("transferLoops", 3));
+    put("f.bin", bytes(10_000, 23));
+    List<TestClient> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        TestClient client = new TestClient(server.port());
+        clients.add(client);
+        client.sendRequest(new ReadRequest("f.bin", TransferMode.OCTET));
+        assertThat(client.expect(2000).packet()).isInstanceOf(Data.class);
+      }
+      // WHEN the verticle is undeployed
+      server.close();
+      server = null;
+      // THEN each client is told (ERROR 0) instead of being left to time out
+      for (TestClient client : clients) {
+        assertThat(client.expect(2000).packet()).isInstanceOfSatisfying(ErrorPacket.class, e -> {
+          assertThat(e.errorCode()).isEqualTo(ErrorCode.NOT_DEFINED);
+          assertThat(e.message()).isEqualTo("server shutting down");
+        });
+      }
+    } finally {
+      clients.forEach(TestClient::close);
+    }
+  }
+
+  @Test
   void manyTransfersRunConcurrentlyEachOnItsOwnTid(Vertx vertx) throws Exception {
     start(vertx, t -> {});
     byte[] content = bytes(300_000, 13);

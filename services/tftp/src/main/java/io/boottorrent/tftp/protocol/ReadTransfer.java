@@ -203,10 +203,15 @@ public final class ReadTransfer {
    * a stale copy and ignored.
    */
   public Optional<Action> onRepeatedRequest() {
-    if (state == State.NEGOTIATING || (state == State.SENDING && optionAck == null && acked == 0)) {
-      return answerRepeat();
-    }
-    return Optional.empty();
+    return awaitsFirstAnswer() ? answerRepeat() : Optional.empty();
+  }
+
+  /**
+   * True until the client first answers on our TID (ACK of the OACK, or of DATA 1 without options):
+   * only then can another RRQ from its port be a repeat of this transfer's request.
+   */
+  public boolean awaitsFirstAnswer() {
+    return state == State.NEGOTIATING || (state == State.SENDING && optionAck == null && acked == 0);
   }
 
   private Optional<Action> answerRepeat() {

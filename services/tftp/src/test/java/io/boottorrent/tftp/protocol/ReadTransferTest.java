@@ -179,8 +179,10 @@ class ReadTransferTest {
     // the client timed out waiting for the OACK and asks again
     now.addAndGet(HOLDOFF);
     assertThat(t.onRepeatedRequest()).hasValue(new SendOptionAck(OACK, true));
+    assertThat(t.awaitsFirstAnswer()).isTrue();
     assertThat(t.onAck(0)).hasValue(new SendBlocks(1, 4, false));
-    // once ACK 0 is in, a late copy of the RRQ means nothing
+    // once ACK 0 is in, another RRQ from the client's port is not a repeat of this one
+    assertThat(t.awaitsFirstAnswer()).isFalse();
     now.addAndGet(HOLDOFF);
     assertThat(t.onRepeatedRequest()).isEmpty();
   }
@@ -191,7 +193,9 @@ class ReadTransferTest {
     assertThat(t.start()).isEqualTo(new SendBlocks(1, 1, false));
     now.addAndGet(HOLDOFF);
     assertThat(t.onRepeatedRequest()).hasValue(new SendBlocks(1, 1, true));
+    assertThat(t.awaitsFirstAnswer()).isTrue();
     assertThat(t.onAck(1)).hasValue(new SendBlocks(2, 2, false));
+    assertThat(t.awaitsFirstAnswer()).isFalse();
     now.addAndGet(HOLDOFF);
     assertThat(t.onRepeatedRequest()).isEmpty();
   }

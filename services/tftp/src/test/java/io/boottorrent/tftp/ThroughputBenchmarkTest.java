@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * every copy is compared with the source. Server CPU is this JVM's CPU time (the clients are other
  * processes). Files live in /dev/shm. Only with {@code -Dtftp.throughputBenchmark=true} (about two
  * minutes); {@code -Dtftp.throughputBenchmark.rounds=R} repeats each case (default 3, best and mean
- * reported), {@code -Dtftp.throughputBenchmark.reference=false} leaves tftpd-hpa out.
+ * reported), {@code -Dtftp.throughputBenchmark.reference=false} leaves tftpd-hpa out,
+ * {@code -Dtftp.throughputBenchmark.only="32x16MiB tftp-hpa"} runs one case.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(1800)
@@ -105,6 +106,10 @@ class ThroughputBenchmarkTest {
       for (boolean windowed : new boolean[] {true, false}) {
         String client = windowed ? atftp : tftp;
         String clientName = windowed ? "atftp (1428 B, window 8)" : "tftp-hpa (512 B)";
+        String only = System.getProperty("tftp.throughputBenchmark.only", "");
+        if (!only.isEmpty() && !(n + "x" + mib + "MiB " + (windowed ? "atftp" : "tftp-hpa")).equals(only)) {
+          continue;
+        }
         for (String which : tftpdHpa == null ? List.of("ours") : List.of("ours", "tftpd-hpa")) {
           int port = which.equals("ours") ? server.port() : tftpdHpaPort;
           double best = Double.MAX_VALUE;

@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * {@code dataDir}.
  *
  * <p>Requests arrive on {@code tftp.bindHost:tftp.port}; each accepted read gets a new ephemeral
- * socket (its TID) and runs independently, so any number of transfers proceed at once. Files come
+ * socket (its TID) and runs independently on one of the {@link TransferLoop}s (one event loop per
+ * core by default, {@code tftp.transferLoops}), so any number of transfers proceed at once. Files come
  * from {@code tftp.root} (default {@code <dataDir>/tftp}, created if missing) and then
  * {@code tftp.fallbackRoots} ({@link FileResolver} has the path rules); they are read with
  * {@code vertx.fileSystem()} asynchronously, never on the event loop. Write requests are refused

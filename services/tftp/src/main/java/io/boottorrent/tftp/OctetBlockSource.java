@@ -57,7 +57,8 @@ final class OctetBlockSource implements BlockSource {
     if (from + blockLength > chunk.length()) {
       return Future.failedFuture(new IllegalStateException("file shrank during the transfer"));
     }
-    return Future.succeededFuture(chunk.getBuffer(from, from + blockLength));
+    // a view of the chunk, not a copy: the caller copies it into the packet at once
+    return Future.succeededFuture(chunk.slice(from, from + blockLength));
   }
 
   @Override

@@ -20,6 +20,9 @@ import java.util.List;
  *     backoff, the defaults 1000 ms and 5 wait 1+2+4+8+16+32 = 63 s for a silent client)
  * @param maxBlksize ceiling for RFC 2348 {@code blksize} (8..65464)
  * @param maxWindowsize ceiling for RFC 7440 {@code windowsize} (1..65535)
+ * @param transferLoops event loops that run the transfers, each taking every n-th request; 0 (the
+ *     default) means one per core ({@link #effectiveTransferLoops()}). Not in the embedded defaults
+ *     file: an absent key means 0.
  */
 public record TftpOptions(
     String bindHost,
@@ -29,7 +32,8 @@ public record TftpOptions(
     int timeoutMs,
     int retries,
     int maxBlksize,
-    int maxWindowsize) {
+    int maxWindowsize,
+    int transferLoops) {
   public static final String DEFAULT_BIND_HOST = "0.0.0.0";
   public static final int DEFAULT_PORT = 69;
   public static final List<String> DEFAULT_FALLBACK_ROOTS = List.of("/usr/lib/ipxe");
@@ -37,6 +41,8 @@ public record TftpOptions(
   public static final int DEFAULT_RETRIES = 5;
   public static final int DEFAULT_MAX_BLKSIZE = TransferOptions.MAX_BLKSIZE;
   public static final int DEFAULT_MAX_WINDOWSIZE = 64;
+  /** One transfer loop per core. */
+  public static final int DEFAULT_TRANSFER_LOOPS = 0;
   /** Subfolder of {@code dataDir} served when {@code tftp.root} is empty. */
   public static final String DATA_DIR_SUBFOLDER = "tftp";
 
@@ -47,6 +53,7 @@ public record TftpOptions(
     fallbackRoots = List.copyOf(fallbackRoots);
     require(timeoutMs >= 1, "tftp.timeoutMs must be at least 1");
     require(retries >= 0, "tftp.retries must not be negative");
+    require(transferLoops >= 0 && transferLoops <= 1024, "tftp.transferLoops must be 0..1024");
     new OptionNegotiation.Limits(maxBlksize, maxWindowsize); // range checks with RFC bounds in the message
   }
 
@@ -74,10 +81,16 @@ public record TftpOptions(
           tftp.getInteger("timeoutMs", DEFAULT_TIMEOUT_MS),
           tftp.getInteger("retries", DEFAULT_RETRIES),
           tftp.getInteger("maxBlksize", DEFAULT_MAX_BLKSIZE),
-          tftp.getInteger("maxWindowsize", DEFAULT_MAX_WINDOWSIZE));
+          tftp.getInteger("maxWindowsize", DEFAULT_MAX_WINDOWSIZE),
+          tftp.getInteger("transferLoops", DEFAULT_TRANSFER_LOOPS));
     } catch (ClassCastException wrongType) {
       throw new IllegalArgumentException("tftp section: " + wrongType.getMessage(), wrongType);
     }
+  }
+
+  /** {@code transferLoops}, with 0 replaced by the number of cores. */
+  public int effectiveTransferLoops() {
+    return transferLoops > 0 ? transferLoops : Runtime.getRuntime().availableProcessors();
   }
 
   public OptionNegotiation.Limits limits() {
@@ -94,7 +107,8 @@ public record TftpOptions(
         .put("timeoutMs", timeoutMs)
         .put("retries", retries)
         .put("maxBlksize", maxBlksize)
-        .put("maxWindowsize", maxWindowsize);
+        .put("maxWindowsize", maxWindowsize)
+        .put("transferLoops", transferLoops);
   }
 
   private static void require(boolean ok, String message) {

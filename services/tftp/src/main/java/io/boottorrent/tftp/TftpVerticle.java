@@ -13,6 +13,8 @@ import io.boottorrent.tftp.protocol.TftpPacket;
 import io.boottorrent.tftp.protocol.TftpPacket.ErrorPacket;
 import io.boottorrent.tftp.protocol.TftpPacket.ReadRequest;
 import io.boottorrent.tftp.protocol.TransferMode;
+import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -35,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * {@code dataDir}.
  *
  * <p>Requests arrive on {@code tftp.bindHost:tftp.port}; each accepted read gets a new ephemeral
- * socket (its TID) and runs independently, so any number of transfers proceed at once. Files come
+ * socket (its TID) and runs independently on one of the {@link TransferLoop}s (one event loop per
+ * core by default, {@code tftp.transferLoops}), so any number of transfers proceed at once. Files come
  * from {@code tftp.root} (default {@code <dataDir>/tftp}, created if missing) and then
  * {@code tftp.fallbackRoots} ({@link FileResolver} has the path rules); they are read with
  * {@code vertx.fileSystem()} asynchronously, never on the event loop. Write requests are refused
@@ -48,8 +51,38 @@ import org.slf4j.LoggerFactory;
 public class TftpVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(TftpVerticle.class);
 
-  private final Map<String, TransferSession> sessions = new HashMap<>();
-  private final Map<String, Boolean> starting = new HashMap<>();
+  /**
+   * An accepted request, from the moment it is accepted until its loop reports the end. Its fields
+   * are touched on its loop only: the loop sees the transfer's events in order, so it alone can tell
+   * whether another RRQ from the same port repeats this one or, the transfer being over, is new.
+   */
+  private static final class Transfer {
+    final TransferLoop loop;
+    /** Set once the transfer runs. */
+    TransferSession session;
+    /** The request was refused or the transfer could not be started. */
+    boolean failed;
+
+    Transfer(TransferLoop loop) {
+      this.loop = loop;
+    }
+
+    /**
+     * On the loop: true if another RRQ from the client's port repeats this transfer's request (which
+     * is being opened, or has not been answered by the client yet); false if it is a new request.
+     */
+    boolean repeated() {
+      if (failed) {
+        return false;
+      }
+      return session == null || session.onRepeatedRequest();
+    }
+  }
+
+  /** By client host:port; touched on this verticle's context only. */
+  private final Map<String, Transfer> transfers = new HashMap<>();
+  private final List<TransferLoop> loops = new ArrayList<>();
+  private int nextLoop;
   private TftpOptions options;
   private FileResolver resolver;
   private volatile DatagramSocket socket;
@@ -62,26 +95,35 @@ public class TftpVerticle extends VerticleBase {
     DatagramSocket s = vertx.createDatagramSocket(new DatagramSocketOptions());
     s.handler(this::onRequest);
     return vertx.fileSystem().mkdirs(options.root().toString())
+        .compose(v -> deployLoops(options.effectiveTransferLoops()))
         .compose(v -> s.listen(options.port(), options.bindHost()))
         .onSuccess(listening -> {
           socket = listening;
-          LOG.info("tftp listening on {}:{} (root {}, fallback roots {}, max blksize {}, max windowsize {})",
-              options.bindHost(), listening.localAddress().port(), options.root(), options.fallbackRoots(),
-              options.maxBlksize(), options.maxWindowsize());
+          LOG.info("tftp listening on {}:{} (root {}, fallback roots {}, max blksize {}, max windowsize {}, "
+              + "{} transfer loops)", options.bindHost(), listening.localAddress().port(), options.root(),
+              options.fallbackRoots(), options.maxBlksize(), options.maxWindowsize(), loops.size());
+        });
+  }
+
+  /** Deploys the transfer loops as children: they are undeployed (and their transfers ended) first. */
+  private Future<Void> deployLoops(int count) {
+    List<TransferLoop> deployed = java.util.Collections.synchronizedList(new ArrayList<>());
+    return vertx.deployVerticle(() -> {
+      TransferLoop loop = new TransferLoop();
+      deployed.add(loop);
+      return loop;
+    }, new DeploymentOptions().setInstances(count))
+        .map(id -> {
+          loops.addAll(deployed);
+          return null;
         });
   }
 
   @Override
   public Future<?> stop() {
-    List<Future<?>> closing = new ArrayList<>();
-    for (TransferSession session : List.copyOf(sessions.values())) {
-      closing.add(session.shutdown());
-    }
+    // the loops, children of this deployment, were undeployed before: their transfers are over
     DatagramSocket s = socket;
-    if (s != null) {
-      closing.add(s.close());
-    }
-    return Future.join(closing);
+    return s == null ? Future.succeededFuture() : s.close();
   }
 
   /** The port requests are received on; -1 before the socket listens. */
@@ -120,37 +162,53 @@ public class TftpVerticle extends VerticleBase {
 
   private void onReadRequest(ReadRequest rrq, SocketAddress from) {
     String key = from.host() + ":" + from.port();
-    if (sessions.containsKey(key) || starting.containsKey(key)) {
-      // A retransmitted RRQ: the running transfer's own retransmissions answer it.
-      LOG.debug("duplicate RRQ for {} from {} ignored", rrq.filename(), key);
+    Transfer known = transfers.get(key);
+    if (known != null) {
+      // A retransmitted RRQ (the client missed our first packet: the transfer may resend it), or a
+      // new request from a port whose transfer is over or nearly (its final ACK may still be on the
+      // way to the loop). The loop knows which; a transfer that is not over runs on regardless.
+      known.loop.run(context, () -> Future.succeededFuture(known.repeated()))
+          .onSuccess(repeat -> {
+            if (repeat) {
+              LOG.debug("repeated RRQ for {} from {}", rrq.filename(), key);
+            } else {
+              transfers.remove(key, known);
+              onReadRequest(rrq, from);
+            }
+          });
       return;
     }
     if (rrq.mode() == TransferMode.MAIL) {
       refused(from, rrq.filename(), ErrorCode.ILLEGAL_OPERATION, "mail mode is for write requests only");
       return;
     }
-    starting.put(key, Boolean.TRUE);
-    vertx.executeBlocking(() -> resolver.resolve(rrq.filename()), false)
+    TransferLoop loop = loops.get(nextLoop);
+    nextLoop = (nextLoop + 1) % loops.size();
+    Transfer transfer = new Transfer(loop);
+    transfers.put(key, transfer);
+    Context home = context;
+    // on the loop: the file is opened and read and the socket created there, so they belong to it
+    loop.run(home, () -> vertx.executeBlocking(() -> resolver.resolve(rrq.filename()), false)
         .compose(resolved -> vertx.fileSystem()
             .open(resolved.file().toString(), new OpenOptions().setRead(true).setWrite(false).setCreate(false))
-            .compose(file -> startTransfer(rrq, from, key, resolved, file)
+            .compose(file -> startTransfer(rrq, from, key, resolved, file, transfer, home)
                 .onFailure(e -> file.close())))
-        .onComplete(ar -> {
-          starting.remove(key);
-          if (ar.failed()) {
-            Throwable cause = ar.cause();
-            if (cause instanceof Refusal refusal) {
-              refused(from, rrq.filename(), refusal.code(), refusal.getMessage());
-            } else {
-              LOG.warn("cannot serve {} to {}: {}", rrq.filename(), key, cause.toString());
-              refused(from, rrq.filename(), ErrorCode.NOT_DEFINED, "cannot read file");
-            }
+        .onFailure(e -> transfer.failed = true))
+        .onFailure(cause -> {
+          transfers.remove(key, transfer);
+          if (cause instanceof Refusal refusal) {
+            refused(from, rrq.filename(), refusal.code(), refusal.getMessage());
+          } else {
+            LOG.warn("cannot serve {} to {}: {}", rrq.filename(), key, cause.toString());
+            refused(from, rrq.filename(), ErrorCode.NOT_DEFINED, "cannot read file");
           }
         });
   }
 
+  /** Runs on the transfer's loop; {@code home} is this verticle's context, where the end is reported. */
   private Future<Void> startTransfer(ReadRequest rrq, SocketAddress from, String key,
-      FileResolver.Resolved resolved, AsyncFile file) {
+      FileResolver.Resolved resolved, AsyncFile file, Transfer accepted, Context home) {
+    TransferLoop loop = accepted.loop;
     OptionNegotiation.Result negotiated =
         OptionNegotiation.forRead(rrq.options(), rrq.mode(), resolved.size(), options.limits());
     Future<BlockSource> source = rrq.mode() == TransferMode.NETASCII
@@ -163,13 +221,22 @@ public class TftpVerticle extends VerticleBase {
         ? Math.min(options.timeoutMs(), negotiated.timeoutSeconds().getAsInt() * 1000L)
         : options.timeoutMs();
     int maxRetries = options.retries();
+    // A repeated ACK (or RRQ) is answered when our last send is at least half a base timeout old:
+    // far above a LAN round trip, so echoes of our own retransmissions are not answered, and short
+    // enough for a client whose timeout is no shorter than half of ours.
+    long repeatHoldoffMs = Math.max(1, intervalMs / 2);
     return source.compose(blocks -> vertx.createDatagramSocket(new DatagramSocketOptions())
         .listen(0, options.bindHost())
         .map(transferSocket -> {
-          ReadTransfer transfer = ReadTransfer.of(negotiated, blocks.length(), maxRetries);
+          ReadTransfer transfer = ReadTransfer.of(negotiated, blocks.length(), maxRetries, repeatHoldoffMs,
+              TftpVerticle::monotonicMillis);
           TransferSession session = new TransferSession(vertx, transferSocket, from, rrq.filename(), transfer,
-              blocks, intervalMs, outcome -> ended(key, outcome));
-          sessions.put(key, session);
+              blocks, intervalMs, (done, outcome) -> {
+                loop.ended(done);
+                home.runOnContext(v -> ended(key, accepted, outcome));
+              });
+          accepted.session = session;
+          loop.started(session);
           LOG.debug("RRQ {} ({}) from {}: {} bytes from {}, blksize {}, windowsize {}, TID {}", rrq.filename(),
               rrq.mode().wireName(), key, blocks.length(), resolved.file(), negotiated.blksize(),
               negotiated.windowsize(), transferSocket.localAddress().port());
@@ -178,13 +245,18 @@ public class TftpVerticle extends VerticleBase {
         }));
   }
 
-  private void ended(String key, TransferSession.Outcome outcome) {
-    sessions.remove(key);
+  private static long monotonicMillis() {
+    return System.nanoTime() / 1_000_000;
+  }
+
+  private void ended(String key, Transfer transfer, TransferSession.Outcome outcome) {
+    transfers.remove(key, transfer);
     String message = outcome.success()
         ? outcome.filename() + " " + outcome.bytes() + " bytes in " + outcome.millis() + " ms"
         : outcome.filename() + " failed: " + outcome.reason();
     if (outcome.success()) {
-      LOG.info("sent {} to {} ({} blocks resent)", message, outcome.clientHost(), outcome.retransmittedBlocks());
+      LOG.info("sent {} to {} ({} blocks resent, {} repeated ACKs/RRQs answered)", message, outcome.clientHost(),
+          outcome.retransmittedBlocks(), outcome.repeatsAnswered());
     } else {
       LOG.warn("transfer to {}: {}", outcome.clientHost(), message);
     }

@@ -2,6 +2,7 @@ package io.boottorrent.tftp;
 
 import io.boottorrent.tftp.protocol.ErrorCode;
 import io.boottorrent.tftp.protocol.MalformedPacketException;
+import io.boottorrent.tftp.protocol.Opcode;
 import io.boottorrent.tftp.protocol.ReadTransfer;
 import io.boottorrent.tftp.protocol.ReadTransfer.Action;
 import io.boottorrent.tftp.protocol.TftpCodec;
@@ -14,21 +15,22 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.datagram.DatagramPacket;
 import io.vertx.core.datagram.DatagramSocket;
 import io.vertx.core.net.SocketAddress;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One read transfer: its own UDP socket (the server's TID, RFC 1350 §4), the {@link ReadTransfer}
- * state machine, a {@link BlockSource} and the retransmission timer. Runs on the verticle's event
- * loop; file reads are asynchronous.
+ * state machine, a {@link BlockSource} and the retransmission timer. Runs on one {@link TransferLoop}'s
+ * event loop, which created its socket and opened its file; file reads are asynchronous.
  */
 final class TransferSession {
   private static final Logger LOG = LoggerFactory.getLogger(TransferSession.class);
+  private static final long NO_DEADLINE = Long.MAX_VALUE;
 
   /** How a transfer ended, for the boot event. */
   record Outcome(String filename, String clientHost, boolean success, long bytes, long totalBytes,
-      long millis, String reason, long retransmittedBlocks) {}
+      long millis, String reason, long retransmittedBlocks, long repeatsAnswered) {}
 
   private final Vertx vertx;
   private final DatagramSocket socket;
@@ -38,18 +40,22 @@ final class TransferSession {
   private final BlockSource source;
   /** Base retransmission timeout, multiplied by the transfer's backoff factor. */
   private final long timeoutMs;
-  private final Consumer<Outcome> onEnd;
+  private final BiConsumer<TransferSession, Outcome> onEnd;
   private final long startedNanos = System.nanoTime();
 
   private long nextToSend = 1;
   private long lastToSend;
   private boolean pumping;
+  /** When the transfer times out unless the client answers; {@link #NO_DEADLINE} while sending. */
+  private long deadlineNanos = NO_DEADLINE;
+  /** The one pending timer (or -1) and when it fires; it may fire before the deadline and re-arm. */
   private long timerId = -1;
+  private long timerDueNanos;
   private boolean ended;
   private Future<Void> lastSend = Future.succeededFuture();
 
   TransferSession(Vertx vertx, DatagramSocket socket, SocketAddress client, String filename,
-      ReadTransfer transfer, BlockSource source, long timeoutMs, Consumer<Outcome> onEnd) {
+      ReadTransfer transfer, BlockSource source, long timeoutMs, BiConsumer<TransferSession, Outcome> onEnd) {
     this.vertx = vertx;
     this.socket = socket;
     this.client = client;
@@ -68,6 +74,21 @@ final class TransferSession {
   /** The transfer's local port: the server's TID. */
   int localPort() {
     return socket.localAddress().port();
+  }
+
+  /**
+   * An RRQ from this transfer's client port: a repeat of its request while the client has not
+   * answered on our TID yet (see {@link ReadTransfer#onRepeatedRequest()}).
+   *
+   * @return false if it is not a repeat (this transfer has ended, or the client already answered):
+   *     a new request, while this transfer runs on to its own end
+   */
+  boolean onRepeatedRequest() {
+    if (ended || !transfer.awaitsFirstAnswer()) {
+      return false;
+    }
+    transfer.onRepeatedRequest().ifPresent(this::apply);
+    return true;
   }
 
   /** Ends the transfer at once (verticle undeploy): the client gets ERROR 0. */
@@ -114,11 +135,11 @@ final class TransferSession {
       return;
     }
     if (action instanceof ReadTransfer.SendOptionAck oack) {
-      cancelTimer();
       send(oack.packet(), client);
       armTimer();
     } else if (action instanceof ReadTransfer.SendBlocks blocks) {
-      cancelTimer();
+      // no timeout while the window goes out (a block may wait for a file read)
+      deadlineNanos = NO_DEADLINE;
       nextToSend = blocks.first();
       lastToSend = blocks.last();
       pump();
@@ -173,7 +194,8 @@ final class TransferSession {
   private void sendBlock(long index, Buffer payload) {
     nextToSend = index + 1;
     Buffer packet = Buffer.buffer(TftpCodec.DATA_HEADER_LENGTH + payload.length())
-        .appendBytes(TftpCodec.dataHeader(ReadTransfer.wireBlock(index)))
+        .appendUnsignedShort(Opcode.DATA.code())
+        .appendUnsignedShort(ReadTransfer.wireBlock(index))
         .appendBuffer(payload);
     lastSend = socket.send(packet, client.port(), client.host())
         .onFailure(e -> LOG.debug("send of block {} to {} failed: {}", index, client, e.getMessage()));
@@ -189,13 +211,35 @@ final class TransferSession {
         .onFailure(e -> LOG.debug("send of {} to {} failed: {}", packet.opcode(), to, e.getMessage()));
   }
 
+  /**
+   * Starts the wait for the client's answer: the transfer times out {@code timeoutMs} times the
+   * backoff factor from now. Moving the deadline keeps the pending timer when it fires no later
+   * (it re-arms itself for the rest), so an ACK costs no timer cancel and re-arm.
+   */
   private void armTimer() {
+    long delayMs = timeoutMs * transfer.backoffFactor();
+    deadlineNanos = System.nanoTime() + delayMs * 1_000_000;
+    if (timerId >= 0 && timerDueNanos - deadlineNanos <= 0) {
+      return;
+    }
     cancelTimer();
-    timerId = vertx.setTimer(timeoutMs * transfer.backoffFactor(), id -> {
+    schedule(delayMs);
+  }
+
+  private void schedule(long delayMs) {
+    timerDueNanos = System.nanoTime() + delayMs * 1_000_000;
+    timerId = vertx.setTimer(delayMs, id -> {
       timerId = -1;
-      if (!ended) {
-        transfer.onTimeout().ifPresent(this::apply);
+      if (ended || deadlineNanos == NO_DEADLINE) {
+        return;
       }
+      long leftNanos = deadlineNanos - System.nanoTime();
+      if (leftNanos > 0) {
+        schedule(Math.max(1, (leftNanos + 999_999) / 1_000_000));
+        return;
+      }
+      deadlineNanos = NO_DEADLINE;
+      transfer.onTimeout().ifPresent(this::apply);
     });
   }
 
@@ -218,8 +262,8 @@ final class TransferSession {
     lastSend.onComplete(ar -> socket.close());
     source.close().onFailure(e -> LOG.debug("closing {} failed: {}", filename, e.getMessage()));
     long millis = (System.nanoTime() - startedNanos) / 1_000_000;
-    onEnd.accept(new Outcome(filename, client.host(), success, bytes, transfer.length(), millis, reason,
-        transfer.retransmittedBlocks()));
+    onEnd.accept(this, new Outcome(filename, client.host(), success, bytes, transfer.length(), millis, reason,
+        transfer.retransmittedBlocks(), transfer.repeatsAnswered()));
   }
 
   ReadTransfer transfer() {

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
@@ -44,6 +45,11 @@ final class ExternalClients {
 
   /** Runs {@code command}, output (stdout + stderr) to a file under {@code dir}; kills it after the timeout. */
   static Run run(List<String> command, Path dir, int timeoutSeconds) throws IOException, InterruptedException {
+    return start(command, dir).await(timeoutSeconds);
+  }
+
+  /** Starts {@code command} without waiting (to run many clients at once); output to a file under {@code dir}. */
+  static Started start(List<String> command, Path dir) throws IOException {
     Path log = Files.createTempFile(dir, "client", ".log");
     long start = System.nanoTime();
     Process process = new ProcessBuilder(command)
@@ -52,14 +58,24 @@ final class ExternalClients {
         .redirectOutput(log.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
         .start();
-    boolean finished = process.waitFor(timeoutSeconds, TimeUnit.SECONDS);
-    if (!finished) {
-      process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+    return new Started(command, process, log, start, process.onExit().thenApply(p -> System.nanoTime()));
+  }
+
+  /** A client process started by {@link #start}. */
+  record Started(List<String> command, Process process, Path log, long startNanos,
+      CompletableFuture<Long> exitNanos) {
+    /** Waits for the exit (killing the process after the timeout, which fails the test). */
+    Run await(int timeoutSeconds) throws IOException, InterruptedException {
+      long left = TimeUnit.SECONDS.toNanos(timeoutSeconds) - (System.nanoTime() - startNanos);
+      boolean finished = process.waitFor(Math.max(0, left), TimeUnit.NANOSECONDS);
+      if (!finished) {
+        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      }
+      String output = Files.readString(log);
+      assertThat(finished).as("%s finished within %d s; output:%n%s", command, timeoutSeconds, output).isTrue();
+      long millis = (exitNanos.join() - startNanos) / 1_000_000;
+      return new Run(process.exitValue(), output, millis);
     }
-    long millis = (System.nanoTime() - start) / 1_000_000;
-    String output = Files.readString(log);
-    assertThat(finished).as("%s finished within %d s; output:%n%s", command, timeoutSeconds, output).isTrue();
-    return new Run(process.exitValue(), output, millis);
   }
 
   /** A file of {@code size} pseudo-random bytes (fixed seed: every run serves the same bytes). */

@@ -17,8 +17,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A lossy UDP relay between one TFTP client and the server, on loopback. The kernel here has no
- * netem, so packet loss is emulated here: every datagram, in both directions, is dropped with
- * probability {@code lossRate} (pseudo-random, fixed seed).
+ * netem, so loss is emulated here: every datagram passes a {@link Link} for its direction, which
+ * delivers it, delays it or drops it. {@link #randomLoss} drops each datagram with a fixed
+ * probability (pseudo-random, fixed seed); {@link Bottleneck} is a rate-limited link with a bounded
+ * queue that many relays can share, like the server's shaped uplink in the boot-storm benchmark.
  *
  * <p>The client sends its request to {@link #port()}; the relay forwards it to the server's request
  * port from its own upstream socket. The server answers from a new port per transfer (its TID); for
@@ -29,9 +31,33 @@ import java.util.concurrent.atomic.AtomicLong;
 final class LossyRelay implements AutoCloseable {
   private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
+  /** One direction of the relay: delivers a datagram (now or later) or drops it. */
+  interface Link {
+    /** Sends {@code packet} to {@code to} from {@code via}, at once or later; false if it is dropped. */
+    boolean carry(byte[] packet, DatagramSocket via, SocketAddress to) throws IOException;
+  }
+
+  /** Delivers everything at once. */
+  static final Link LOSSLESS = (packet, via, to) -> {
+    via.send(new DatagramPacket(packet, packet.length, to));
+    return true;
+  };
+
+  /** Drops each datagram with probability {@code lossRate} (pseudo-random from {@code seed}). */
+  static Link randomLoss(double lossRate, long seed) {
+    Random random = new Random(seed);
+    return (packet, via, to) -> {
+      boolean drop;
+      synchronized (random) {
+        drop = random.nextDouble() < lossRate;
+      }
+      return !drop && LOSSLESS.carry(packet, via, to);
+    };
+  }
+
   private final int serverPort;
-  private final double lossRate;
-  private final Random random;
+  private final Link toClientLink;
+  private final Link toServerLink;
   private final DatagramSocket front;
   private final DatagramSocket upstream;
   private final Map<Integer, DatagramSocket> mirrors = new ConcurrentHashMap<>();
@@ -44,10 +70,20 @@ final class LossyRelay implements AutoCloseable {
   final AtomicLong toClient = new AtomicLong();
   final AtomicLong toClientDropped = new AtomicLong();
 
+  /** Both directions drop {@code lossRate} of the datagrams (one pseudo-random sequence from {@code seed}). */
   LossyRelay(int serverPort, double lossRate, long seed) {
+    this(serverPort, randomLoss(lossRate, seed));
+  }
+
+  private LossyRelay(int serverPort, Link both) {
+    this(serverPort, both, both);
+  }
+
+  /** Datagrams from the server to the client go through {@code toClientLink}, the others through {@code toServerLink}. */
+  LossyRelay(int serverPort, Link toClientLink, Link toServerLink) {
     this.serverPort = serverPort;
-    this.lossRate = lossRate;
-    this.random = new Random(seed);
+    this.toClientLink = toClientLink;
+    this.toServerLink = toServerLink;
     try {
       front = socket();
       upstream = socket();
@@ -57,7 +93,7 @@ final class LossyRelay implements AutoCloseable {
     // client -> relay request port -> server request port
     loop("relay-front", front, (packet, from) -> {
       client = from;
-      forward(packet, upstream, new InetSocketAddress(LOOPBACK, serverPort), toServer, toServerDropped);
+      forward(packet, toServerLink, upstream, new InetSocketAddress(LOOPBACK, serverPort), toServer, toServerDropped);
     });
     // server (request port or any TID) -> client, through the mirror of that TID
     loop("relay-upstream", upstream, (packet, from) -> {
@@ -65,7 +101,7 @@ final class LossyRelay implements AutoCloseable {
       DatagramSocket via = serverTid == this.serverPort ? front : mirrors.computeIfAbsent(serverTid, this::mirror);
       SocketAddress to = client;
       if (to != null) {
-        forward(packet, via, to, toClient, toClientDropped);
+        forward(packet, toClientLink, via, to, toClient, toClientDropped);
       }
     });
   }
@@ -85,7 +121,7 @@ final class LossyRelay implements AutoCloseable {
       DatagramSocket mirror = socket();
       // client -> mirror -> the server's TID
       loop("relay-mirror-" + serverTid, mirror, (packet, from) ->
-          forward(packet, upstream, new InetSocketAddress(LOOPBACK, serverTid), toServer, toServerDropped));
+          forward(packet, toServerLink, upstream, new InetSocketAddress(LOOPBACK, serverTid), toServer, toServerDropped));
       return mirror;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -126,18 +162,13 @@ final class LossyRelay implements AutoCloseable {
     }
   }
 
-  private void forward(byte[] packet, DatagramSocket via, SocketAddress to, AtomicLong sent, AtomicLong dropped)
-      throws IOException {
-    boolean drop;
-    synchronized (random) {
-      drop = random.nextDouble() < lossRate;
-    }
-    if (drop) {
+  private static void forward(byte[] packet, Link link, DatagramSocket via, SocketAddress to, AtomicLong sent,
+      AtomicLong dropped) throws IOException {
+    if (link.carry(packet, via, to)) {
+      sent.incrementAndGet();
+    } else {
       dropped.incrementAndGet();
-      return;
     }
-    sent.incrementAndGet();
-    via.send(new DatagramPacket(packet, packet.length, to));
   }
 
   @Override

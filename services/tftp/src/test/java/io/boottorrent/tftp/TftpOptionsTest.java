@@ -23,6 +23,8 @@ class TftpOptionsTest {
     assertThat(options.retries()).isEqualTo(TftpOptions.DEFAULT_RETRIES);
     assertThat(options.maxBlksize()).isEqualTo(TftpOptions.DEFAULT_MAX_BLKSIZE);
     assertThat(options.maxWindowsize()).isEqualTo(TftpOptions.DEFAULT_MAX_WINDOWSIZE);
+    assertThat(options.transferLoops()).isEqualTo(TftpOptions.DEFAULT_TRANSFER_LOOPS);
+    assertThat(options.effectiveTransferLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
   }
 
   @Test
@@ -44,7 +46,7 @@ class TftpOptionsTest {
   @Test
   void optionsRoundTripThroughJson() {
     TftpOptions options = new TftpOptions("127.0.0.1", 6969, Path.of("/srv/tftp"), List.of(Path.of("/opt/ipxe")),
-        250, 3, 1468, 16);
+        250, 3, 1468, 16, 3);
     JsonObject config = new JsonObject().put("tftp", options.toJson());
     assertThat(TftpOptions.fromConfig(config)).isEqualTo(options);
   }
@@ -59,6 +61,8 @@ class TftpOptionsTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tftp.timeoutMs");
     assertThatThrownBy(() -> TftpOptions.fromConfig(tftp(new JsonObject().put("port", 70000))))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tftp.port");
+    assertThatThrownBy(() -> TftpOptions.fromConfig(tftp(new JsonObject().put("transferLoops", -1))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tftp.transferLoops");
     assertThatThrownBy(() -> TftpOptions.fromConfig(tftp(new JsonObject().put("retries", "many"))))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tftp section");
   }

@@ -292,6 +292,84 @@ class TftpVerticleTest {
   }
 
   @Test
+  void aClientReAckingThroughALossBurstGetsItsWindowBeforeItGivesUp(Vertx vertx) throws Exception {
+    // GIVEN a base timeout of 200 ms: the server's own resends of a lost window come after 200, 400,
+    // 800, 1600 ms (backoff), i.e. 0.2, 0.6, 1.4 and 3.0 s after the window
+    start(vertx, t -> t.put("timeoutMs", 200).put("retries", 5));
+    byte[] content = bytes(16 * 512, 13);
+    put("f.bin", content);
+    try (TestClient client = new TestClient(server.port())) {
+      client.sendRequest(new ReadRequest("f.bin", TransferMode.OCTET,
+          TransferOptions.of("blksize", "512", "windowsize", "4")));
+      int tid = client.expect(2000).port();
+      client.send(new Ack(0), tid);
+      java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+      for (int block = 1; block <= 4; block++) {
+        Data data = (Data) client.expect(2000).packet();
+        assertThat(data.block()).isEqualTo(block);
+        got.writeBytes(data.payload());
+      }
+      client.send(new Ack(4), tid);
+      long windowSent = System.nanoTime();
+      // WHEN everything to the client is lost for 1.5 s (window 5..8 and every resend in that time)
+      // while the client, like atftp with a 300 ms timeout, repeats ACK 4 at each of its timeouts
+      // and gives up after the sixth (at 1.8 s)
+      long nextAckMs = 300;
+      for (long elapsed = 0; elapsed < 1500; elapsed = (System.nanoTime() - windowSent) / 1_000_000) {
+        client.receive((int) Math.max(1, Math.min(nextAckMs, 1500) - elapsed)); // lost
+        if ((System.nanoTime() - windowSent) / 1_000_000 >= nextAckMs && nextAckMs < 1500) {
+          client.send(new Ack(4), tid);
+          nextAckMs += 300;
+        }
+      }
+      client.send(new Ack(4), tid); // its fifth timeout, at 1.5 s: the loss is over
+      // THEN that repeated ACK brings block 5 at once, before the client would give up
+      Received next = client.expect(250);
+      assertThat(next.packet()).isInstanceOfSatisfying(Data.class, d -> assertThat(d.block()).isEqualTo(5));
+      // AND the transfer completes from there, byte-identical
+      got.writeBytes(((Data) next.packet()).payload());
+      long inOrder = 5;
+      while (true) {
+        Data data = (Data) client.expect(2000).packet();
+        if (data.block() != inOrder + 1) {
+          continue; // a copy of a resent block
+        }
+        inOrder++;
+        got.writeBytes(data.payload());
+        if (data.length() < 512) {
+          client.send(new Ack(data.block()), tid);
+          break;
+        }
+        if (inOrder % 4 == 0) {
+          client.send(new Ack(data.block()), tid);
+        }
+      }
+      assertThat(got.toByteArray()).isEqualTo(content);
+    }
+    assertThat(server.nextEvent(5).getMessage()).startsWith("f.bin 8192 bytes in ");
+  }
+
+  @Test
+  void aRepeatedRrqAfterALostOackBringsTheOackAgainBeforeTheBackedOffTimer(Vertx vertx) throws Exception {
+    // GIVEN a base timeout of 300 ms: the server's own OACK resends come 0.3, 0.9, 2.1 s after the first
+    start(vertx, t -> t.put("timeoutMs", 300).put("retries", 5));
+    put("f.bin", bytes(1000, 14));
+    try (TestClient client = new TestClient(server.port())) {
+      ReadRequest rrq = new ReadRequest("f.bin", TransferMode.OCTET, TransferOptions.of("blksize", "512"));
+      client.sendRequest(rrq);
+      Received oack = client.expect(2000);
+      long firstOack = System.nanoTime();
+      // WHEN the OACK and its first resend are lost, and the client asks again at 1.2 s
+      while (client.receive((int) Math.max(1, 1200 - (System.nanoTime() - firstOack) / 1_000_000)).isPresent()) {
+        // lost
+      }
+      client.sendRequest(rrq);
+      // THEN the OACK comes again at once, from the transfer's TID (no second transfer)
+      assertThat(client.expect(250)).isEqualTo(oack);
+    }
+  }
+
+  @Test
   void anUnackedBlockIsRetransmittedAfterTheTimeout(Vertx vertx) throws Exception {
     start(vertx, t -> t.put("timeoutMs", 300));
     byte[] content = bytes(1000, 8);
@@ -400,6 +478,53 @@ class TftpVerticleTest {
       assertThat(new String(decoder.decode(download.bytes()), StandardCharsets.US_ASCII)).isEqualTo(text);
       // AND tsize is not answered in netascii mode
       assertThat(download.optionAck().orElseThrow().options().tsize()).isEmpty();
+    }
+  }
+
+  @Test
+  void backToBackRequestsFromOnePortEachGetTheirFile(Vertx vertx) throws Exception {
+    // GIVEN two files and a client that sends its next RRQ from the same port right after its final
+    // ACK (that ACK and the RRQ reach different sockets, possibly on different event loops)
+    start(vertx, t -> {});
+    byte[] a = bytes(1500, 21);
+    byte[] b = bytes(2100, 22);
+    put("a.bin", a);
+    put("b.bin", b);
+    try (TestClient client = new TestClient(server.port())) {
+      for (int i = 0; i < 20; i++) {
+        // WHEN it asks for a, b, a, b... THEN every request is a new transfer with the right bytes
+        boolean even = i % 2 == 0;
+        assertThat(client.get(even ? "a.bin" : "b.bin", i % 4 < 2 ? TransferOptions.NONE
+            : TransferOptions.of("blksize", "1024", "windowsize", "2")).bytes()).isEqualTo(even ? a : b);
+      }
+    }
+  }
+
+  @Test
+  void undeployingEndsRunningTransfersWithAnError(Vertx vertx) throws Exception {
+    // GIVEN transfers waiting for their clients on several transfer loops
+    start(vertx, t -> t.put("timeoutMs", 5000).put("transferLoops", 3));
+    put("f.bin", bytes(10_000, 23));
+    List<TestClient> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        TestClient client = new TestClient(server.port());
+        clients.add(client);
+        client.sendRequest(new ReadRequest("f.bin", TransferMode.OCTET));
+        assertThat(client.expect(2000).packet()).isInstanceOf(Data.class);
+      }
+      // WHEN the verticle is undeployed
+      server.close();
+      server = null;
+      // THEN each client is told (ERROR 0) instead of being left to time out
+      for (TestClient client : clients) {
+        assertThat(client.expect(2000).packet()).isInstanceOfSatisfying(ErrorPacket.class, e -> {
+          assertThat(e.errorCode()).isEqualTo(ErrorCode.NOT_DEFINED);
+          assertThat(e.message()).isEqualTo("server shutting down");
+        });
+      }
+    } finally {
+      clients.forEach(TestClient::close);
     }
   }
 

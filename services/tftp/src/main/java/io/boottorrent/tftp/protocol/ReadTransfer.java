@@ -3,6 +3,7 @@ package io.boottorrent.tftp.protocol;
 import io.boottorrent.tftp.protocol.TftpPacket.ErrorPacket;
 import io.boottorrent.tftp.protocol.TftpPacket.OptionAck;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /**
  * Pure state machine of the sending side of one read transfer (RFC 1350, RFC 2347 OACK, RFC 7440
@@ -17,16 +18,31 @@ import java.util.Optional;
  * <p>Windows: after the OACK is acknowledged (ACK 0), or at once without options, up to windowsize
  * blocks are sent. An ACK of block k (acked &lt; k &le; highest sent) moves the window to start at
  * k + 1 and sends it (so a receiver that saw a gap re-acks its last in-order block and the rest is
- * resent). A duplicate ACK of the already acknowledged block is ignored — answering it would start
- * the Sorcerer's Apprentice (RFC 1123 §4.2.3.1); a timeout resends the window from acked + 1
- * instead. After {@code maxRetries} timeouts in a row without progress the transfer fails with
+ * resent). After {@code maxRetries} timeouts in a row without progress the transfer fails with
  * ERROR 0.
+ *
+ * <p>Repeats: a receiver whose own timer runs out repeats its last packet — the ACK of the last
+ * block it got in order, which we already have (atftp does so every timeout), or its RRQ while the
+ * OACK or DATA 1 is lost. That repeat means "nothing arrived, send it
+ * again", and it is answered by resending the window from acked + 1 (or the OACK), but only when the
+ * last send is at least {@code repeatHoldoffMillis} old. A repeat that follows a send more closely is
+ * ignored: it is an echo of a retransmission that crossed it (a duplicate DATA makes the receiver
+ * re-ack), and answering every such echo would start the Sorcerer's Apprentice (RFC 1123
+ * §4.2.3.1). With a holdoff well above the round-trip time, at most one resend per holdoff follows
+ * from repeats, paced by the receiver's own timer.
  *
  * <p>Timeouts back off exponentially (RFC 1123 §4.2.3.2): the wait before the next retransmission is
  * the base timeout times {@link #backoffFactor()}, which doubles with every timeout in a row (up to
  * {@value #MAX_BACKOFF_FACTOR}x) and drops back to 1 on progress. Besides sparing a congested link,
  * this breaks a livelock with receivers whose own timer restarts on every packet (atftp re-acks a
- * repeated window only once and then waits for a silence of its timeout).
+ * repeated window only once and then waits for a silence of its timeout). Answering repeats is what
+ * keeps the backoff from outlasting the receiver: atftp, for one, gives up after six silent
+ * timeouts of its own (6 s with {@code --tftp-timeout 1}), while the backed-off retransmissions alone
+ * come 1, 2, 4, 8 s apart.
+ *
+ * <p>The window is never cut below the negotiated windowsize as a congestion response: a RFC 7440
+ * receiver acknowledges only after windowsize blocks (or the last one), so a shorter window would
+ * stall until the receiver's timeout.
  */
 public final class ReadTransfer {
   public enum State { NEGOTIATING, SENDING, COMPLETED, FAILED }
@@ -59,6 +75,8 @@ public final class ReadTransfer {
   private final int maxRetries;
   private final OptionAck optionAck;
   private final long lastBlock;
+  private final long repeatHoldoffMillis;
+  private final LongSupplier clock;
 
   private State state;
   private long acked;
@@ -66,13 +84,18 @@ public final class ReadTransfer {
   private int timeoutsInARow;
   private long retransmittedBlocks;
   private long timeouts;
+  private long repeatsAnswered;
+  private long lastSentMillis;
 
   /**
    * @param length bytes to send (as they go on the wire)
    * @param maxRetries retransmissions after consecutive timeouts before giving up
    * @param optionAck the OACK to send first, if options were accepted
+   * @param repeatHoldoffMillis how old the last send must be for a repeated ACK or RRQ to be answered
+   * @param clock milliseconds of a monotonic clock, read when something is sent and when a repeat arrives
    */
-  public ReadTransfer(long length, int blksize, int windowsize, int maxRetries, Optional<OptionAck> optionAck) {
+  public ReadTransfer(long length, int blksize, int windowsize, int maxRetries, Optional<OptionAck> optionAck,
+      long repeatHoldoffMillis, LongSupplier clock) {
     if (length < 0) {
       throw new IllegalArgumentException("length must not be negative");
     }
@@ -85,17 +108,24 @@ public final class ReadTransfer {
     if (maxRetries < 0) {
       throw new IllegalArgumentException("maxRetries must not be negative");
     }
+    if (repeatHoldoffMillis < 0) {
+      throw new IllegalArgumentException("repeatHoldoffMillis must not be negative");
+    }
     this.length = length;
     this.blksize = blksize;
     this.windowsize = windowsize;
     this.maxRetries = maxRetries;
     this.optionAck = optionAck.orElse(null);
     this.lastBlock = length / blksize + 1;
+    this.repeatHoldoffMillis = repeatHoldoffMillis;
+    this.clock = clock;
     this.state = this.optionAck != null ? State.NEGOTIATING : State.SENDING;
   }
 
-  public static ReadTransfer of(OptionNegotiation.Result negotiated, long length, int maxRetries) {
-    return new ReadTransfer(length, negotiated.blksize(), negotiated.windowsize(), maxRetries, negotiated.optionAck());
+  public static ReadTransfer of(OptionNegotiation.Result negotiated, long length, int maxRetries,
+      long repeatHoldoffMillis, LongSupplier clock) {
+    return new ReadTransfer(length, negotiated.blksize(), negotiated.windowsize(), maxRetries, negotiated.optionAck(),
+        repeatHoldoffMillis, clock);
   }
 
   /** The block number on the wire for an absolute block index. */
@@ -108,7 +138,7 @@ public final class ReadTransfer {
       throw new IllegalStateException("already started");
     }
     if (state == State.NEGOTIATING) {
-      return new SendOptionAck(optionAck, false);
+      return optionAck(false);
     }
     return window(false);
   }
@@ -127,8 +157,12 @@ public final class ReadTransfer {
     }
     long delta = (block - wireBlock(acked)) & 0xFFFF;
     long index = acked + delta;
-    if (delta == 0 || index > sentUpTo) {
-      // duplicate of the acknowledged block, or a block we never sent (stale or bogus)
+    if (delta == 0) {
+      // the acknowledged block again: the receiver timed out waiting, or echoes a duplicate DATA
+      return answerRepeat();
+    }
+    if (index > sentUpTo) {
+      // a block we never sent (stale or bogus)
       return Optional.empty();
     }
     acked = index;
@@ -158,9 +192,34 @@ public final class ReadTransfer {
     }
     timeoutsInARow++;
     if (state == State.NEGOTIATING) {
-      return Optional.of(new SendOptionAck(optionAck, true));
+      return Optional.of(optionAck(true));
     }
     return Optional.of(window(true));
+  }
+
+  /**
+   * The client sent its RRQ again: before the OACK is acknowledged, or before DATA 1 of a transfer
+   * without options is, it did not get our first packet; answered like a repeated ACK. Later it is
+   * a stale copy and ignored.
+   */
+  public Optional<Action> onRepeatedRequest() {
+    return awaitsFirstAnswer() ? answerRepeat() : Optional.empty();
+  }
+
+  /**
+   * True until the client first answers on our TID (ACK of the OACK, or of DATA 1 without options):
+   * only then can another RRQ from its port be a repeat of this transfer's request.
+   */
+  public boolean awaitsFirstAnswer() {
+    return state == State.NEGOTIATING || (state == State.SENDING && optionAck == null && acked == 0);
+  }
+
+  private Optional<Action> answerRepeat() {
+    if (clock.getAsLong() - lastSentMillis < repeatHoldoffMillis) {
+      return Optional.empty();
+    }
+    repeatsAnswered++;
+    return Optional.of(state == State.NEGOTIATING ? optionAck(true) : window(true));
   }
 
   /**
@@ -190,7 +249,13 @@ public final class ReadTransfer {
     return Optional.of(new Failed(Optional.of(ErrorPacket.of(code, reason)), reason));
   }
 
+  private SendOptionAck optionAck(boolean retransmission) {
+    lastSentMillis = clock.getAsLong();
+    return new SendOptionAck(optionAck, retransmission);
+  }
+
   private SendBlocks window(boolean retransmission) {
+    lastSentMillis = clock.getAsLong();
     long first = acked + 1;
     long last = Math.min(acked + windowsize, lastBlock);
     if (first <= sentUpTo) {
@@ -259,5 +324,10 @@ public final class ReadTransfer {
   /** Timeouts so far (each one a retransmission or, the last, the failure). */
   public long timeouts() {
     return timeouts;
+  }
+
+  /** Repeated ACKs or RRQs answered with a resend so far. */
+  public long repeatsAnswered() {
+    return repeatsAnswered;
   }
 }

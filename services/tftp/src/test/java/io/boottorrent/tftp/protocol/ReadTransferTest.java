@@ -10,13 +10,23 @@ import io.boottorrent.tftp.protocol.ReadTransfer.SendOptionAck;
 import io.boottorrent.tftp.protocol.TftpPacket.ErrorPacket;
 import io.boottorrent.tftp.protocol.TftpPacket.OptionAck;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class ReadTransferTest {
   private static final OptionAck OACK = new OptionAck(TransferOptions.of("blksize", "1024"));
+  /** Repeats are answered when the last send is at least this old. */
+  private static final long HOLDOFF = 500;
 
-  private static ReadTransfer plain(long length, int blksize, int windowsize) {
-    return new ReadTransfer(length, blksize, windowsize, 3, Optional.empty());
+  /** The transfers' clock, in milliseconds; moved by the tests. */
+  private final AtomicLong now = new AtomicLong(1_000_000);
+
+  private ReadTransfer transfer(long length, int blksize, int windowsize, int maxRetries, Optional<OptionAck> oack) {
+    return new ReadTransfer(length, blksize, windowsize, maxRetries, oack, HOLDOFF, now::get);
+  }
+
+  private ReadTransfer plain(long length, int blksize, int windowsize) {
+    return transfer(length, blksize, windowsize, 3, Optional.empty());
   }
 
   @Test
@@ -55,7 +65,7 @@ class ReadTransferTest {
 
   @Test
   void optionsAreAnsweredWithAnOackAndDataStartsAfterAck0() {
-    ReadTransfer t = new ReadTransfer(5000, 1024, 1, 3, Optional.of(OACK));
+    ReadTransfer t = transfer(5000, 1024, 1, 3, Optional.of(OACK));
     assertThat(t.start()).isEqualTo(new SendOptionAck(OACK, false));
     assertThat(t.state()).isEqualTo(ReadTransfer.State.NEGOTIATING);
     // an ACK of anything but 0 before the OACK is acknowledged means nothing
@@ -67,7 +77,7 @@ class ReadTransferTest {
 
   @Test
   void anUnansweredOackIsResentOnTimeout() {
-    ReadTransfer t = new ReadTransfer(5000, 1024, 1, 3, Optional.of(OACK));
+    ReadTransfer t = transfer(5000, 1024, 1, 3, Optional.of(OACK));
     t.start();
     assertThat(t.onTimeout()).hasValue(new SendOptionAck(OACK, true));
   }
@@ -104,13 +114,100 @@ class ReadTransferTest {
     t.start();
     t.onAck(1);
     t.onAck(2);
-    // a duplicate ACK 2 (the client's own retransmission) and a stale ACK 1 change nothing
+    // a duplicate ACK 2 right after DATA 3 went out (an echo of a duplicate DATA 2) and a stale ACK 1
+    // change nothing
+    now.addAndGet(HOLDOFF - 1);
     assertThat(t.onAck(2)).isEmpty();
     assertThat(t.onAck(1)).isEmpty();
     // an ACK of a block never sent is ignored
     assertThat(t.onAck(9)).isEmpty();
     assertThat(t.acked()).isEqualTo(2);
     assertThat(t.onAck(3)).hasValue(new SendBlocks(4, 4, false));
+  }
+
+  @Test
+  void aRepeatedAckOfTheAcknowledgedBlockResendsTheWindowOnceTheLastSendIsOldEnough() {
+    // GIVEN windows of 4; the client acked 4 and window 5..8 went out (and was lost)
+    ReadTransfer t = plain(1000, 100, 4);
+    t.start();
+    assertThat(t.onAck(4)).hasValue(new SendBlocks(5, 8, false));
+    // WHEN ACK 4 comes again soon after: an echo, ignored (no Sorcerer's Apprentice)
+    now.addAndGet(HOLDOFF / 5);
+    assertThat(t.onAck(4)).isEmpty();
+    // WHEN it comes again when the window is older than the holdoff: the receiver timed out waiting
+    // (RFC 7440 4: it acks the last block it got in order) THEN the window is resent from 5 at once
+    now.addAndGet(HOLDOFF);
+    assertThat(t.onAck(4)).hasValue(new SendBlocks(5, 8, true));
+    assertThat(t.retransmittedBlocks()).isEqualTo(4);
+    assertThat(t.repeatsAnswered()).isEqualTo(1);
+    // AND the holdoff runs again from that resend
+    now.addAndGet(HOLDOFF - 1);
+    assertThat(t.onAck(4)).isEmpty();
+    now.addAndGet(1);
+    assertThat(t.onAck(4)).hasValue(new SendBlocks(5, 8, true));
+    // AND the transfer goes on from the next real ACK
+    assertThat(t.onAck(8)).hasValue(new SendBlocks(9, 11, false));
+  }
+
+  @Test
+  void answeringRepeatsNeitherCountsAsATimeoutNorResetsTheBackoff() {
+    // GIVEN a lost window and one timeout: the next retransmission waits twice the base timeout
+    ReadTransfer t = transfer(5000, 512, 4, 2, Optional.empty());
+    t.start();
+    now.addAndGet(1000);
+    assertThat(t.onTimeout()).hasValue(new SendBlocks(1, 4, true));
+    assertThat(t.backoffFactor()).isEqualTo(2);
+    // WHEN the client, alive but getting nothing, repeats ACK 0 once a second
+    for (int i = 0; i < 3; i++) {
+      now.addAndGet(1000);
+      assertThat(t.onAck(0)).hasValue(new SendBlocks(1, 4, true));
+    }
+    // THEN that is no progress: the backoff stays and the retries left are the same
+    assertThat(t.backoffFactor()).isEqualTo(2);
+    assertThat(t.timeouts()).isEqualTo(1);
+    assertThat(t.onTimeout()).hasValue(new SendBlocks(1, 4, true));
+    assertThat(t.onTimeout()).get().isInstanceOf(Failed.class);
+  }
+
+  @Test
+  void aRepeatedRrqResendsTheOackUntilTheClientAcksIt() {
+    ReadTransfer t = transfer(5000, 1024, 4, 3, Optional.of(OACK));
+    assertThat(t.start()).isEqualTo(new SendOptionAck(OACK, false));
+    // the client's RRQ crossed our OACK: ignored
+    now.addAndGet(10);
+    assertThat(t.onRepeatedRequest()).isEmpty();
+    // the client timed out waiting for the OACK and asks again
+    now.addAndGet(HOLDOFF);
+    assertThat(t.onRepeatedRequest()).hasValue(new SendOptionAck(OACK, true));
+    assertThat(t.awaitsFirstAnswer()).isTrue();
+    assertThat(t.onAck(0)).hasValue(new SendBlocks(1, 4, false));
+    // once ACK 0 is in, another RRQ from the client's port is not a repeat of this one
+    assertThat(t.awaitsFirstAnswer()).isFalse();
+    now.addAndGet(HOLDOFF);
+    assertThat(t.onRepeatedRequest()).isEmpty();
+  }
+
+  @Test
+  void withoutOptionsARepeatedRrqResendsData1UntilTheClientAcksIt() {
+    ReadTransfer t = plain(5000, 512, 1);
+    assertThat(t.start()).isEqualTo(new SendBlocks(1, 1, false));
+    now.addAndGet(HOLDOFF);
+    assertThat(t.onRepeatedRequest()).hasValue(new SendBlocks(1, 1, true));
+    assertThat(t.awaitsFirstAnswer()).isTrue();
+    assertThat(t.onAck(1)).hasValue(new SendBlocks(2, 2, false));
+    assertThat(t.awaitsFirstAnswer()).isFalse();
+    now.addAndGet(HOLDOFF);
+    assertThat(t.onRepeatedRequest()).isEmpty();
+  }
+
+  @Test
+  void repeatsAfterTheEndAreIgnored() {
+    ReadTransfer t = plain(100, 512, 1);
+    t.start();
+    assertThat(t.onAck(1)).hasValue(new Completed(100, 1));
+    now.addAndGet(HOLDOFF);
+    assertThat(t.onAck(1)).isEmpty();
+    assertThat(t.onRepeatedRequest()).isEmpty();
   }
 
   @Test
@@ -175,7 +272,7 @@ class ReadTransferTest {
   @Test
   void timeoutsBackOffExponentiallyUpTo32TimesAndProgressResetsTheBackoff() {
     // GIVEN a transfer allowed many retries
-    ReadTransfer t = new ReadTransfer(5000, 512, 1, 10, Optional.empty());
+    ReadTransfer t = transfer(5000, 512, 1, 10, Optional.empty());
     t.start();
     assertThat(t.backoffFactor()).isEqualTo(1);
     // WHEN timeouts follow each other THEN the wait doubles each time, capped at 32x (RFC 1123 4.2.3.2)
@@ -215,7 +312,7 @@ class ReadTransferTest {
 
   @Test
   void aClientErrorEndsTheTransferWithoutAReply() {
-    ReadTransfer t = new ReadTransfer(5000, 1024, 1, 3, Optional.of(OACK));
+    ReadTransfer t = transfer(5000, 1024, 1, 3, Optional.of(OACK));
     t.start();
     Optional<Action> ended = t.onClientError(ErrorPacket.of(ErrorCode.OPTION_NEGOTIATION, "blksize too big"));
     assertThat(ended).get().isInstanceOfSatisfying(Failed.class, f -> {

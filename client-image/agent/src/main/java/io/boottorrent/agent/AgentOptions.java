@@ -6,6 +6,7 @@ import java.net.SocketException;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 
@@ -30,7 +31,8 @@ public record AgentOptions(
     long progressIntervalMs,
     boolean lsd,
     int requestQueueSeconds,
-    String startGate) {
+    String startGate,
+    String qemuAccel) {
 
   public AgentOptions {
     if (requestQueueSeconds < 0) {
@@ -38,6 +40,19 @@ public record AgentOptions(
           "agent.requestQueueSeconds must be >= 0 (0 = libtorrent's default), got " + requestQueueSeconds);
     }
     startGate = startGate == null ? "" : startGate.trim();
+    qemuAccel = qemuAccel == null || qemuAccel.isBlank() ? "auto" : qemuAccel.trim().toLowerCase(Locale.ROOT);
+    if (!List.of("auto", "kvm", "tcg").contains(qemuAccel)) {
+      throw new IllegalArgumentException("agent.qemuAccel must be auto, kvm or tcg, got " + qemuAccel);
+    }
+  }
+
+  /** Whether the qemu launcher uses KVM: {@code auto} asks whether {@code /dev/kvm} exists (a file check: call off the event loop). */
+  public boolean qemuUsesKvm() {
+    return switch (qemuAccel) {
+      case "kvm" -> true;
+      case "tcg" -> false;
+      default -> java.nio.file.Files.exists(Path.of("/dev/kvm"));
+    };
   }
 
   /** When to stop seeding and launch (validated: negative values are refused). */
@@ -68,7 +83,8 @@ public record AgentOptions(
         agent.getLong("progressIntervalMs", 1000L),
         agent.getBoolean("lsd", false),
         agent.getInteger("requestQueueSeconds", 0),
-        agent.getString("startGate", ""));
+        agent.getString("startGate", ""),
+        agent.getString("qemuAccel", "auto"));
   }
 
   /** aa:bb:cc:dd:ee:ff from any of aa:bb:.., AA-BB-.., aabbccddeeff. */

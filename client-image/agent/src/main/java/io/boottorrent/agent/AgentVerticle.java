@@ -234,7 +234,7 @@ public class AgentVerticle extends VerticleBase {
       return Future.failedFuture(e);
     }
     // Whether KVM exists is a file check: done on a worker, like the launch itself.
-    return vertx.executeBlocking(() -> Launchers.plan(launcher, image, imageDir, Files.exists(Path.of("/dev/kvm"))))
+    return vertx.executeBlocking(() -> Launchers.plan(launcher, image, imageDir, options.qemuUsesKvm()))
         .compose(plan -> {
           say("launching %s", plan.describe());
           event(BootStage.LAUNCHING, image.getName(), plan.describe());

@@ -22,6 +22,16 @@ class AgentOptionsTest {
   }
 
   @Test
+  void qemuAcceleratorIsAutoKvmOrTcg() {
+    JsonObject agent = BtConfig.section(BtConfig.defaults(), "agent").copy().put("mac", "02:00:00:00:00:01");
+    assertThat(AgentOptions.fromConfig(agent).qemuAccel()).isEqualTo("auto");
+    assertThat(AgentOptions.fromConfig(agent.copy().put("qemuAccel", "TCG")).qemuUsesKvm()).isFalse();
+    assertThat(AgentOptions.fromConfig(agent.copy().put("qemuAccel", "kvm")).qemuUsesKvm()).isTrue();
+    assertThatThrownBy(() -> AgentOptions.fromConfig(agent.copy().put("qemuAccel", "hvf")))
+        .hasMessageContaining("agent.qemuAccel must be auto, kvm or tcg");
+  }
+
+  @Test
   void shortMacIsRejected() {
     assertThatThrownBy(() -> AgentOptions.normaliseMac("52:54:00")).hasMessageContaining("not a MAC");
   }

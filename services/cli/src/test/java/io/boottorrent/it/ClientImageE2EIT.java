@@ -396,20 +396,9 @@ class ClientImageE2EIT {
     return Files.writeString(dir.resolve("boottorrent.yaml"), yaml);
   }
 
-  /** busybox-static and an /init that prints the marker and the kernel command line, then powers off. */
+  /** An initrd whose /init prints the marker and the kernel command line, then powers off. */
   private static byte[] markerInitrd(String marker) throws IOException {
-    String init = """
-        #!/bin/busybox sh
-        /bin/busybox mount -t proc proc /proc
-        /bin/busybox echo "MARKER kexec'd image running, cmdline: $(/bin/busybox cat /proc/cmdline)" > /dev/console
-        /bin/busybox poweroff -f
-        """.replace("MARKER", marker);
-    return new Initramfs()
-        .dir("bin").dir("dev").dir("proc")
-        .charDevice("dev/console", 0600, 5, 1)
-        .file("bin/busybox", 0755, Files.readAllBytes(Path.of("/bin/busybox")))
-        .file("init", 0755, init.getBytes(StandardCharsets.UTF_8))
-        .gzip();
+    return Initramfs.busyboxMarker(marker + " kexec'd image running");
   }
 
   /** GET from inside the namespace (the catalog listens on the bridge); libjsig would make curl print a warning. */

@@ -78,6 +78,26 @@ final class Initramfs {
   }
 
   /**
+   * busybox-static (from /bin/busybox) and an /init that prints {@code message} followed by
+   * {@code ", cmdline: <the kernel command line>"} on the console, then powers the machine off: the
+   * initrd the VM tests serve or kexec, whose line proves that this very initrd ran.
+   */
+  static byte[] busyboxMarker(String message) throws IOException {
+    String init = """
+        #!/bin/busybox sh
+        /bin/busybox mount -t proc proc /proc
+        /bin/busybox echo "MESSAGE, cmdline: $(/bin/busybox cat /proc/cmdline)" > /dev/console
+        /bin/busybox poweroff -f
+        """.replace("MESSAGE", message);
+    return new Initramfs()
+        .dir("bin").dir("dev").dir("proc")
+        .charDevice("dev/console", 0600, 5, 1)
+        .file("bin/busybox", 0755, Files.readAllBytes(Path.of("/bin/busybox")))
+        .file("init", 0755, init.getBytes(StandardCharsets.UTF_8))
+        .gzip();
+  }
+
+  /**
    * True for a 64-bit little-endian ELF executable without a PT_INTERP program header, i.e. one that
    * runs in an initramfs with no libc and no dynamic loader (Debian's busybox-static).
    */

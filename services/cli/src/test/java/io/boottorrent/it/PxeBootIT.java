@@ -7,7 +7,6 @@ import static io.boottorrent.it.PxeLab.require;
 import io.boottorrent.it.PxeLab.Line;
 import io.boottorrent.it.PxeLab.Running;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -258,20 +257,9 @@ class PxeBootIT {
     return vm;
   }
 
-  /** busybox-static and an /init that prints the marker and the kernel command line, then powers off. */
+  /** An initrd whose /init prints the marker and the kernel command line, then powers off. */
   private static byte[] initrd(String marker) throws IOException {
-    String init = """
-        #!/bin/busybox sh
-        /bin/busybox mount -t proc proc /proc
-        /bin/busybox echo "MARKER init of the served initrd, cmdline: $(/bin/busybox cat /proc/cmdline)" > /dev/console
-        /bin/busybox poweroff -f
-        """.replace("MARKER", marker);
-    return new Initramfs()
-        .dir("bin").dir("dev").dir("proc")
-        .charDevice("dev/console", 0600, 5, 1)
-        .file("bin/busybox", 0755, Files.readAllBytes(Path.of("/bin/busybox")))
-        .file("init", 0755, init.getBytes(StandardCharsets.UTF_8))
-        .gzip();
+    return Initramfs.busyboxMarker(marker + " init of the served initrd");
   }
 
   private static String leaseAddress(Line lease) {

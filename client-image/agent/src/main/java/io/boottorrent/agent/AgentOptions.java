@@ -3,6 +3,7 @@ package io.boottorrent.agent;
 import io.vertx.core.json.JsonObject;
 import java.net.NetworkInterface;
 import java.net.SocketException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.HexFormat;
@@ -51,7 +52,7 @@ public record AgentOptions(
     return switch (qemuAccel) {
       case "kvm" -> true;
       case "tcg" -> false;
-      default -> java.nio.file.Files.exists(Path.of("/dev/kvm"));
+      default -> Files.exists(Path.of("/dev/kvm"));
     };
   }
 

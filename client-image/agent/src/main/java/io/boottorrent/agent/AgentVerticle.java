@@ -17,6 +17,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -211,7 +212,7 @@ public class AgentVerticle extends VerticleBase {
     vertx.setPeriodic(1000, id -> session.status(hash).onComplete(ar -> {
       long now = System.currentTimeMillis();
       SeedingPolicy.Decision decision = ar.succeeded() ? policy.decide(ar.result(), now - started)
-          : new SeedingPolicy.Decision(java.util.Optional.of("status failed: " + ar.cause().getMessage()), false);
+          : new SeedingPolicy.Decision(Optional.of("status failed: " + ar.cause().getMessage()), false);
       if (decision.stop().isPresent()) {
         vertx.cancelTimer(id);
         long uploaded = ar.succeeded() ? ar.result().getTotalUploaded() : 0;

@@ -253,8 +253,11 @@ public class TftpVerticle extends VerticleBase {
     transfers.remove(key, transfer);
     String message = outcome.success()
         ? outcome.filename() + " " + outcome.bytes() + " bytes in " + outcome.millis() + " ms"
+        : outcome.sizeProbe() ? outcome.filename() + " " + outcome.reason()
         : outcome.filename() + " failed: " + outcome.reason();
-    if (outcome.success()) {
+    if (outcome.sizeProbe()) {
+      LOG.info("{} to {}", message, outcome.clientHost());
+    } else if (outcome.success()) {
       LOG.info("sent {} to {} ({} blocks resent, {} repeated ACKs/RRQs answered)", message, outcome.clientHost(),
           outcome.retransmittedBlocks(), outcome.repeatsAnswered());
     } else {

@@ -29,8 +29,9 @@ final class TransferSession {
   private static final long NO_DEADLINE = Long.MAX_VALUE;
 
   /** How a transfer ended, for the boot event. */
+  /** {@code sizeProbe}: the client only wanted the size (see {@link ReadTransfer.SizeProbed}). */
   record Outcome(String filename, String clientHost, boolean success, long bytes, long totalBytes,
-      long millis, String reason, long retransmittedBlocks, long repeatsAnswered) {}
+      long millis, String reason, long retransmittedBlocks, long repeatsAnswered, boolean sizeProbe) {}
 
   private final Vertx vertx;
   private final DatagramSocket socket;
@@ -43,6 +44,8 @@ final class TransferSession {
   private final BiConsumer<TransferSession, Outcome> onEnd;
   private final long startedNanos = System.nanoTime();
 
+  /** The transfer ended as a size probe. */
+  private boolean probe;
   private long nextToSend = 1;
   private long lastToSend;
   private boolean pumping;
@@ -148,6 +151,9 @@ final class TransferSession {
     } else if (action instanceof ReadTransfer.Failed failed) {
       failed.reply().ifPresent(error -> send(error, client));
       end(false, bytesAcked(), failed.reason());
+    } else if (action instanceof ReadTransfer.SizeProbed probed) {
+      probe = true;
+      end(false, 0, "size probe (tsize " + probed.tsize() + "), client ended it with " + probed.clientError());
     }
   }
 
@@ -263,7 +269,7 @@ final class TransferSession {
     source.close().onFailure(e -> LOG.debug("closing {} failed: {}", filename, e.getMessage()));
     long millis = (System.nanoTime() - startedNanos) / 1_000_000;
     onEnd.accept(this, new Outcome(filename, client.host(), success, bytes, transfer.length(), millis, reason,
-        transfer.retransmittedBlocks(), transfer.repeatsAnswered()));
+        transfer.retransmittedBlocks(), transfer.repeatsAnswered(), probe));
   }
 
   ReadTransfer transfer() {

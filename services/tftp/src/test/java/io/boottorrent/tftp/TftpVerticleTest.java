@@ -106,6 +106,27 @@ class TftpVerticleTest {
   }
 
   @Test
+  void aSizeProbeIsReportedAsSuchNotAsAFailedTransfer(Vertx vertx) throws Exception {
+    // GIVEN a file
+    start(vertx, t -> {});
+    put("snponly.efi", bytes(3000, 3));
+    try (TestClient client = new TestClient(server.port())) {
+      // WHEN a client asks for tsize and ends the transfer on the OACK, as OVMF's PXE does first
+      client.sendRequest(new ReadRequest("snponly.efi", TransferMode.OCTET, TransferOptions.of("tsize", "0", "blksize", "1468")));
+      Received oack = client.expect(5000);
+      assertThat(oack.packet()).isEqualTo(new OptionAck(TransferOptions.of("tsize", "3000", "blksize", "1468")));
+      client.send(ErrorPacket.of(ErrorCode.OPTION_NEGOTIATION, "got the size"), oack.port());
+      // THEN no DATA follows
+      assertThat(client.receive(1500)).isEmpty();
+    }
+    // AND the boot event says it was a size probe, not a failure
+    BootEvent event = server.nextEvent(5);
+    assertThat(event.getStage()).isEqualTo(BootStage.TFTP_TRANSFER);
+    assertThat(event.getMessage()).startsWith("snponly.efi size probe (tsize 3000)").doesNotContain("failed");
+    assertThat(event.getBytesTotal()).isEqualTo(3000);
+  }
+
+  @Test
   void aLeadingSlashAsPxeFirmwareSendsItIsRelativeToTheRoot(Vertx vertx) throws Exception {
     start(vertx, t -> {});
     byte[] content = bytes(1500, 2);

@@ -48,7 +48,7 @@ public final class ReadTransfer {
   public enum State { NEGOTIATING, SENDING, COMPLETED, FAILED }
 
   /** What the caller must do next. */
-  public sealed interface Action permits SendOptionAck, SendBlocks, Completed, Failed {}
+  public sealed interface Action permits SendOptionAck, SendBlocks, Completed, Failed, SizeProbed {}
 
   /** Send (or resend) the OACK, then wait for ACK 0. */
   public record SendOptionAck(OptionAck packet, boolean retransmission) implements Action {}
@@ -65,6 +65,13 @@ public final class ReadTransfer {
 
   /** The transfer is over; send {@code reply} to the client if present. */
   public record Failed(Optional<ErrorPacket> reply, String reason) implements Action {}
+
+  /**
+   * The client asked for {@code tsize}, got the OACK and ended the transfer with an ERROR before any
+   * data: the size probe of PXE ROMs and UEFI firmware (RFC 2349 §4 "the client may abort the
+   * transfer" once it knows the size), which then ask again. Over, but not a failure.
+   */
+  public record SizeProbed(long tsize, String clientError) implements Action {}
 
   /** Ceiling of {@link #backoffFactor()}. */
   public static final int MAX_BACKOFF_FACTOR = 32;
@@ -235,9 +242,13 @@ public final class ReadTransfer {
     if (state == State.COMPLETED || state == State.FAILED) {
       return Optional.empty();
     }
+    boolean probe = state == State.NEGOTIATING && optionAck.options().tsize().isPresent();
     state = State.FAILED;
-    return Optional.of(new Failed(Optional.empty(),
-        "client sent ERROR " + error.code() + " (" + error.errorCode().description() + "): " + error.message()));
+    String said = "ERROR " + error.code() + " (" + error.errorCode().description() + "): " + error.message();
+    if (probe) {
+      return Optional.of(new SizeProbed(optionAck.options().tsize().getAsLong(), said));
+    }
+    return Optional.of(new Failed(Optional.empty(), "client sent " + said));
   }
 
   /** The sender gave up on its own (e.g. the file could not be read); the client gets {@code code}. */

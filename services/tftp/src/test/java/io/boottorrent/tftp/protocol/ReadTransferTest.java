@@ -311,6 +311,29 @@ class ReadTransferTest {
   }
 
   @Test
+  void anErrorRightAfterAnOackWithTsizeIsASizeProbe() {
+    // GIVEN the OACK told the client the size (PXE ROMs and OVMF ask for tsize, then abort)
+    ReadTransfer t = transfer(5000, 1024, 1, 3,
+        Optional.of(new OptionAck(TransferOptions.of("tsize", "5000", "blksize", "1024"))));
+    t.start();
+    // WHEN the client answers the OACK with an ERROR
+    Optional<Action> ended = t.onClientError(ErrorPacket.of(ErrorCode.OPTION_NEGOTIATION, "tsize only"));
+    // THEN the transfer is over as a size probe, nothing sent back, no retransmission later
+    assertThat(ended).hasValue(new ReadTransfer.SizeProbed(5000, "ERROR 8 (" + ErrorCode.OPTION_NEGOTIATION.description()
+        + "): tsize only"));
+    assertThat(t.onTimeout()).isEmpty();
+  }
+
+  @Test
+  void anErrorOnceDataFlowsIsAFailureEvenWithTsize() {
+    ReadTransfer t = transfer(5000, 1024, 1, 3,
+        Optional.of(new OptionAck(TransferOptions.of("tsize", "5000", "blksize", "1024"))));
+    t.start();
+    t.onAck(0);
+    assertThat(t.onClientError(ErrorPacket.of(ErrorCode.DISK_FULL, "no room"))).get().isInstanceOf(Failed.class);
+  }
+
+  @Test
   void aClientErrorEndsTheTransferWithoutAReply() {
     ReadTransfer t = transfer(5000, 1024, 1, 3, Optional.of(OACK));
     t.start();

@@ -20,7 +20,7 @@ source "$BS_ROOT/bench/lib/bs-net.sh"
 source "$BS_ROOT/bench/lib/bs-contenders.sh"
 
 BS_PACKAGES="nginx udpcast tftpd-hpa atftp tftp-hpa iproute2 curl"
-ALL_CONTENDERS="boottorrent http-catalog http-nginx tftp-hpa tftp-boottorrent multicast"
+ALL_CONTENDERS="boottorrent boottorrent-striped http-catalog http-nginx tftp-hpa tftp-boottorrent multicast"
 
 N=16
 SIZE_MIB=16
@@ -48,7 +48,7 @@ usage: bench/boot-storm.sh [options]
   --server-mbit B         server link B_s, both directions (default $BS_SERVER_MBIT)
   --client-mbit B         client links B_c, both directions (default $BS_CLIENT_MBIT)
   --contenders LIST       comma list of: ${ALL_CONTENDERS// /, } (default: all)
-  --quick                 one HTTP and one TFTP server only (boottorrent,http-nginx,tftp-hpa,multicast)
+  --quick                 one HTTP and one TFTP server only (boottorrent,boottorrent-striped,http-nginx,tftp-hpa,multicast)
   --repeat R              run the main comparison R times (default $REPEAT)
   --stagger W             also a staggered run: clients arrive evenly over W s (default $W_DEFAULT_TEXT; 0 = skip)
   --stagger-contenders L  contenders of the staggered run (default: ${STAGGER_CONTENDERS// /,})
@@ -90,7 +90,7 @@ while (( $# )); do
     --seed-seconds) BS_SEED_SECONDS=$2; shift ;;
     --out) OUT=$2; shift ;;
     --keep) KEEP=1 ;;
-    --quick) CONTENDERS="boottorrent http-nginx tftp-hpa multicast" ;;
+    --quick) CONTENDERS="boottorrent boottorrent-striped http-nginx tftp-hpa multicast" ;;
     --gate) GATE=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "boot-storm: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -217,12 +217,13 @@ run_set() {
   bs_topology_up "$n" "$BS_SERVER_MBIT" "$BS_CLIENT_MBIT"
   local c started_server=0
   for c in "$@"; do
-    if [[ $c == boottorrent || $c == http-catalog ]] && (( ! started_server )); then
+    if [[ $c == boottorrent || $c == boottorrent-striped || $c == http-catalog ]] && (( ! started_server )); then
       bs_bt_server_start; started_server=1
     fi
     bs_say "  $c ..."
     case $c in
       boottorrent) bs_run_boottorrent "$run" "$n" "$stagger" ;;
+      boottorrent-striped) bs_run_boottorrent "$run" "$n" "$stagger" boottorrent-striped ;;
       http-catalog) bs_run_http_catalog "$run" "$n" "$stagger" ;;
       http-nginx) bs_run_http_nginx "$run" "$n" "$stagger" ;;
       tftp-hpa) bs_run_tftp_hpa "$run" "$n" "$stagger" ;;

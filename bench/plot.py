@@ -14,11 +14,14 @@ import os
 import sys
 from collections import OrderedDict
 
-ORDER = ["boottorrent", "boottorrent (from download start)", "http-catalog", "http-nginx", "tftp-hpa",
+ORDER = ["boottorrent", "boottorrent (from download start)", "boottorrent-striped",
+         "boottorrent-striped (from download start)", "http-catalog", "http-nginx", "tftp-hpa",
          "tftp-boottorrent", "multicast", "lower bound"]
 LABELS = {
     "boottorrent": "BootTorrent (from launch)",
     "boottorrent (from download start)": "BootTorrent (from download start)",
+    "boottorrent-striped": "BootTorrent, piece stripes (from launch)",
+    "boottorrent-striped (from download start)": "BootTorrent, piece stripes (from download start)",
     "http-catalog": "HTTP, our catalog's web seed",
     "http-nginx": "HTTP, nginx",
     "tftp-hpa": "TFTP, tftpd-hpa (atftp)",
@@ -27,10 +30,15 @@ LABELS = {
     "lower bound": "lower bound",
 }
 COLORS = {
-    "boottorrent": "#1f77b4", "boottorrent (from download start)": "#6baed6", "http-catalog": "#d62728",
+    "boottorrent": "#1f77b4", "boottorrent (from download start)": "#6baed6", "boottorrent-striped": "#9467bd",
+    "boottorrent-striped (from download start)": "#c5b0d5", "http-catalog": "#d62728",
     "http-nginx": "#ff7f0e", "tftp-hpa": "#8c564b", "tftp-boottorrent": "#e377c2", "multicast": "#2ca02c",
     "lower bound": "#000000",
 }
+
+
+# BootTorrent runs: agents report DOWNLOAD_STARTED, so they also get a "from download start" row.
+SWARMS = ("boottorrent", "boottorrent-striped")
 
 
 def params(out):
@@ -86,7 +94,7 @@ def summarize(out):
                    mean_node_s=sum(int(x["end_ms"]) - int(x["start_ms"]) for x in ok) / len(ok) / 1000.0)
         rows.append(row)
         dl = [x for x in ok if x.get("dl_start_ms")]
-        if r["contender"] == "boottorrent" and dl:
+        if r["contender"] in SWARMS and dl:
             first_dl = min(int(x["dl_start_ms"]) for x in dl)
             gate = [int(t[len("gate-at-ms-"):]) for t in r.get("note", "").split(";") if t.startswith("gate-at-ms-")]
             if gate:
@@ -100,7 +108,7 @@ def summarize(out):
             # "from download start": the storm begins when the first agent starts downloading; per node,
             # DOWNLOAD_STARTED..VERIFIED. Not for staggered arrivals: there the window is the point.
             if stagger == 0:
-                rows.append(dict(base, contender="boottorrent (from download start)",
+                rows.append(dict(base, contender=r["contender"] + " (from download start)",
                                  time_all_s=(last_end - first_dl) / 1000.0,
                                  mean_node_s=sum(int(x["end_ms"]) - int(x["dl_start_ms"]) for x in dl) / len(dl) / 1000.0,
                                  startup_mean_s=row["startup_mean_s"], startup_max_s=row["startup_max_s"],
@@ -194,13 +202,13 @@ def run_title(run, rows, p):
 
 def boottorrent_details(rows, run):
     lines = []
-    for x in [x for x in rows if x["run"] == run and x["contender"] == "boottorrent"]:
+    for x in [x for x in rows if x["run"] == run and x["contender"] in SWARMS]:
         if x.get("gate_s", "") != "":
-            parts = [f"N={x['n']}: start barrier opened {fmt(x['gate_s'])} s after launch (the slowest agent's start-up:"
+            parts = [f"{LABELS[x['contender']].split(' (')[0]}, N={x['n']}: start barrier opened {fmt(x['gate_s'])} s after launch (the slowest agent's start-up:"
                      f" JVM, Vert.x, catalog requests, libtorrent session); DOWNLOAD_STARTED spread after it"
                      f" {fmt(x.get('dl_start_spread_s'))} s"]
         else:
-            parts = [f"N={x['n']}: agent start-up (launch → DOWNLOAD_STARTED) mean {fmt(x.get('startup_mean_s'))} s,"
+            parts = [f"{LABELS[x['contender']].split(' (')[0]}, N={x['n']}: agent start-up (launch → DOWNLOAD_STARTED) mean {fmt(x.get('startup_mean_s'))} s,"
                      f" max {fmt(x.get('startup_max_s'))} s; DOWNLOAD_STARTED spread {fmt(x.get('dl_start_spread_s'))} s"]
         if x["seeder_payload_bytes"] not in ("", None):
             parts.append(f"payload from the seeder {mib(x['seeder_payload_bytes'])} MiB, between agents"
@@ -278,7 +286,7 @@ def svg_chart(rows, p, path):
     ly = T + 10
     for c, pts in series.items():
         color = COLORS.get(c, "#999")
-        dash = ' stroke-dasharray="6 4"' if c in ("lower bound", "boottorrent (from download start)") else ""
+        dash = ' stroke-dasharray="6 4"' if c == "lower bound" or c.endswith("(from download start)") else ""
         if len(pts) > 1:
             d = " ".join(f"{'M' if i == 0 else 'L'}{X(n):.1f},{Y(t):.1f}" for i, (n, t) in enumerate(pts))
             o.append(f'<path d="{d}" fill="none" stroke="{color}" stroke-width="2"{dash}/>')
@@ -346,7 +354,7 @@ def last(out):
     r = runs[-1]
     for x in rows:
         if (x["run"], x["contender"], str(x["n"])) == (r["run"], r["contender"], r["n"]) or (
-                r["contender"] == "boottorrent" and x["contender"].startswith("boottorrent")
+                r["contender"] in SWARMS and x["contender"].startswith(r["contender"] + " (")
                 and (x["run"], str(x["n"])) == (r["run"], r["n"])):
             print(f"    {LABELS.get(x['contender'], x['contender'])}: N={x['n']} all done in {fmt(x['time_all_s'])} s, "
                   f"mean {fmt(x['mean_node_s'])} s, server sent {mib(x['server_tx_bytes'])} MiB, "

@@ -128,9 +128,11 @@ bs_webseed_bytes() {
 # BootTorrent: our real agent (launcher none) in every client namespace, all started together (or
 # staggered); a node is done when its agent reports VERIFIED. Start-up (JVM, Vert.x, libtorrent) is
 # part of "from launch"; DOWNLOAD_STARTED..VERIFIED is "from download start".
+# bs_run_boottorrent RUN N STAGGER [CONTENDER]: boottorrent, or boottorrent-striped where agent i of N
+# asks for piece stripe i-1/N first (agent.pieceStripe).
 bs_run_boottorrent() {
-  local run=$1 n=$2 stagger=$3 contender=boottorrent
-  local dir="$BS_WORK/$run-$contender-$n" i off
+  local run=$1 n=$2 stagger=$3 contender=${4:-boottorrent}
+  local dir="$BS_WORK/$run-$contender-$n" i off stripe_env
   rm -rf "$dir"
   mkdir -p "$dir/work" "$dir/log" "$dir/cpu"
   local gate_env= gate_ms= cpu_gate=
@@ -142,12 +144,14 @@ bs_run_boottorrent() {
   local pids=()
   for (( i = 1; i <= n; i++ )); do
     off=$(bs_offset "$i" "$n" "$stagger")
+    stripe_env=
+    if [[ $contender == boottorrent-striped ]]; then stripe_env="BOOTTORRENT_AGENT_PIECESTRIPE=$((i - 1))/$n"; fi
     (
       sleep "$off"
       echo "$(bs_client_mac "$i"),$i,$(bs_now_ms)" >>"$dir/launch.csv"
       # bash's `times` after the agent: the agent JVM's CPU seconds (user, system)
       exec ip netns exec "$(bs_client_ns "$i")" env BOOTTORRENT_JAVA_OPTS="$BS_AGENT_JAVA_OPTS" \
-        ${BS_AGENT_JAR:+BOOTTORRENT_JAR=$BS_AGENT_JAR} $gate_env ${BS_AGENT_ENV:-} \
+        ${BS_AGENT_JAR:+BOOTTORRENT_JAR=$BS_AGENT_JAR} $gate_env $stripe_env ${BS_AGENT_ENV:-} \
         bash -c '"$@"; rc=$?; times >"'"$dir/cpu/$i"'"; exit $rc' _ \
         "$BS_ROOT/bin/boottorrent" agent --catalog "http://$BS_SRV_IP:$BS_HTTP_PORT" --mac "$(bs_client_mac "$i")" \
         --image "$BS_IMAGE_NAME" --launcher none --work-dir "$dir/work/$i" --seed-seconds "$BS_SEED_SECONDS" \
@@ -209,8 +213,10 @@ bs_run_boottorrent() {
   local ws
   ws=$(( $(bs_webseed_bytes) - ws0 ))
   ip netns exec "$BS_SRV_NS" curl -sf "http://127.0.0.1:$BS_HTTP_PORT/api/v1/events?limit=10000" >"$dir/events.json" || true
-  cp "$dir/events.json" "$BS_OUT/logs/events-$run-$n.json" 2>/dev/null || true
-  for i in 1 "$n"; do [ -f "$dir/log/$i.log" ] && cp "$dir/log/$i.log" "$BS_OUT/logs/agent-$run-$n-$i.log"; done
+  local tag=$run-$n
+  [[ $contender == boottorrent ]] || tag=$run-$contender-$n
+  cp "$dir/events.json" "$BS_OUT/logs/events-$tag.json" 2>/dev/null || true
+  for i in 1 "$n"; do [ -f "$dir/log/$i.log" ] && cp "$dir/log/$i.log" "$BS_OUT/logs/agent-$tag-$i.log"; done
   # agent CPU seconds (user+system of the JVM, from bash's `times`)
   local cpu
   cpu=$(cat "$dir"/cpu/* 2>/dev/null | awk 'NR % 2 == 0 { for (f = 1; f <= 2; f++) { split($f, a, /[ms]/); t += a[1] * 60 + a[2] } c++ }
@@ -218,7 +224,7 @@ bs_run_boottorrent() {
   # per node: launch (harness clock), DOWNLOAD_STARTED and VERIFIED (agent clock = same host clock)
   local peers
   peers=$(python3 "$BS_ROOT/bench/lib/bs_events.py" "$dir/events.json" "$dir/launch.csv" "$run" "$n" "$t0" \
-    "$BS_SRV_IP" "$BS_IMAGE_NAME" "$BS_OUT/nodes.csv")
+    "$BS_SRV_IP" "$BS_IMAGE_NAME" "$BS_OUT/nodes.csv" "$contender")
   rm -rf "$dir/work"
   # shellcheck disable=SC2086
   set -- $peers

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Turns the catalog's boot events of one BootTorrent boot storm into per-node lines of nodes.csv.
 
-usage: bs_events.py EVENTS_JSON LAUNCH_CSV RUN N T0_MS SERVER_IP IMAGE NODES_CSV
+usage: bs_events.py EVENTS_JSON LAUNCH_CSV RUN N T0_MS SERVER_IP IMAGE NODES_CSV [CONTENDER]
 
 EVENTS_JSON is GET /api/v1/events?limit=10000; LAUNCH_CSV holds "mac,node,launch_ms" written by the
 harness just before each agent process was started. Appends
-    run,boottorrent,n,node,launch_ms,verified_ms,rc,download_started_ms
+    run,contender,n,node,launch_ms,verified_ms,rc,download_started_ms   (contender: boottorrent by default)
 to NODES_CSV (rc 0: VERIFIED reported; 1: FAILED or nothing) and prints
     seeder_payload_bytes peer_payload_bytes note
 where the byte counts sum every agent's DOWNLOAD_COMPLETE bytes_from_peers split into the server's
@@ -18,6 +18,7 @@ import sys
 
 def main(argv):
     events_path, launch_path, run, n, t0, server_ip, image, nodes_path = argv[1:9]
+    contender = argv[9] if len(argv) > 9 else "boottorrent"
     n, t0 = int(n), int(t0)
     launches = {}
     with open(launch_path) as f:
@@ -57,7 +58,7 @@ def main(argv):
         for mac, (node, launch) in sorted(launches.items(), key=lambda kv: kv[1][0]):
             ok = mac in verified and mac not in failed
             end = verified.get(mac, 0)
-            out.write(f"{run},boottorrent,{n},{node},{launch},{end},{0 if ok else 1},{started.get(mac, '')}\n")
+            out.write(f"{run},{contender},{n},{node},{launch},{end},{0 if ok else 1},{started.get(mac, '')}\n")
     note = f"web-seed-used-by-{web_nodes}-nodes" if web_nodes else ""
     print(seeder, peers, note)
 

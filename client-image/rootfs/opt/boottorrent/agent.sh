@@ -18,6 +18,7 @@ set -- agent --catalog "$CATALOG" --mac "$MAC" --work-dir "$WORK"
 [ -n "$LAUNCHER" ] && set -- "$@" --launcher "$LAUNCHER"
 [ -n "$IMAGE" ] && set -- "$@" --image "$IMAGE"
 [ -n "$SEED" ] && set -- "$@" --seed-seconds "$SEED"
+[ -n "${STRIPE:-}" ] && set -- "$@" --piece-stripe "$STRIPE"
 
 # libjsig: JVM signal chaining, or libtorrent's signal handlers crash the JVM mid-transfer.
 # UTF-8: the menu draws arrows and dashes; there is no locale in the image. SerialGC: one small heap.

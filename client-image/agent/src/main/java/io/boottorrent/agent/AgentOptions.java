@@ -1,5 +1,6 @@
 package io.boottorrent.agent;
 
+import io.boottorrent.swarm.PieceStripe;
 import io.vertx.core.json.JsonObject;
 import java.net.NetworkInterface;
 import java.net.SocketException;
@@ -33,7 +34,8 @@ public record AgentOptions(
     boolean lsd,
     int requestQueueSeconds,
     String startGate,
-    String qemuAccel) {
+    String qemuAccel,
+    PieceStripe pieceStripe) {
 
   public AgentOptions {
     if (requestQueueSeconds < 0) {
@@ -85,7 +87,20 @@ public record AgentOptions(
         agent.getBoolean("lsd", false),
         agent.getInteger("requestQueueSeconds", 0),
         agent.getString("startGate", ""),
-        agent.getString("qemuAccel", "auto"));
+        agent.getString("qemuAccel", "auto"),
+        pieceStripe(agent.getValue("pieceStripe")));
+  }
+
+  /** YAML reads {@code off} as false: no stripe. */
+  private static PieceStripe pieceStripe(Object value) {
+    if (value == null || Boolean.FALSE.equals(value)) {
+      return null;
+    }
+    try {
+      return PieceStripe.parse(value.toString());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("agent.pieceStripe: " + e.getMessage(), e);
+    }
   }
 
   /** aa:bb:cc:dd:ee:ff from any of aa:bb:.., AA-BB-.., aabbccddeeff. */

@@ -129,7 +129,7 @@ public class AgentVerticle extends VerticleBase {
           return startGate();
         })
         // Web seeds stay out until the swarm stalls: the server's HTTP link is the bottleneck we avoid.
-        .compose(v -> session.add(torrent, options.workDir(), new SwarmSession.AddOptions(0, !fallback)))
+        .compose(v -> session.add(torrent, options.workDir(), new SwarmSession.AddOptions(0, !fallback, options.pieceStripe())))
         .compose(hash -> {
           event(BootStage.DOWNLOAD_STARTED, image, "listening on port " + session.listenPort(), null);
           Progress progress = new Progress(image, hash, fallback);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.boottorrent.common.BtConfig;
+import io.boottorrent.swarm.PieceStripe;
 import io.boottorrent.swarm.SwarmSession;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -29,6 +30,20 @@ class AgentOptionsTest {
     assertThat(AgentOptions.fromConfig(agent.copy().put("qemuAccel", "kvm")).qemuUsesKvm()).isTrue();
     assertThatThrownBy(() -> AgentOptions.fromConfig(agent.copy().put("qemuAccel", "hvf")))
         .hasMessageContaining("agent.qemuAccel must be auto, kvm or tcg");
+  }
+
+  @Test
+  void pieceStripeIsOffByDefaultAndComesFromConfigOrEnvironment() {
+    JsonObject agent = BtConfig.section(BtConfig.defaults(), "agent").copy().put("mac", "02:00:00:00:00:01");
+    assertThat(AgentOptions.fromConfig(agent).pieceStripe()).isNull();
+    assertThat(AgentOptions.fromConfig(agent.copy().put("pieceStripe", false)).pieceStripe()).isNull();
+    assertThat(AgentOptions.fromConfig(agent.copy().put("pieceStripe", "3/16")).pieceStripe())
+        .isEqualTo(new PieceStripe(3, 16));
+    JsonObject config = BtConfig.load(null, Map.of("BOOTTORRENT_AGENT_PIECESTRIPE", "0/4",
+        "BOOTTORRENT_AGENT_MAC", "02:00:00:00:00:02"));
+    assertThat(AgentOptions.fromConfig(BtConfig.section(config, "agent")).pieceStripe()).isEqualTo(new PieceStripe(0, 4));
+    assertThatThrownBy(() -> AgentOptions.fromConfig(agent.copy().put("pieceStripe", "16/16")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("agent.pieceStripe: ");
   }
 
   @Test

@@ -11,6 +11,7 @@ import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.List;
@@ -29,6 +30,8 @@ import org.libtorrent4j.AddTorrentParams;
 import org.libtorrent4j.Address;
 import org.libtorrent4j.AlertListener;
 import org.libtorrent4j.ErrorCode;
+import org.libtorrent4j.PieceIndexBitfield;
+import org.libtorrent4j.Priority;
 import org.libtorrent4j.SessionHandle;
 import org.libtorrent4j.SessionManager;
 import org.libtorrent4j.SessionParams;
@@ -158,12 +161,17 @@ public final class SwarmSession {
    *
    * @param uploadLimit bytes/s this torrent uploads at most, 0 = no cap; holds for LAN/loopback peers
    * @param webSeeds false: drop the torrent's url-list (BEP 19); {@link #addWebSeed} adds them later
+   * @param stripe the pieces to ask for first (see {@link PieceStripe}); null: rarest first
    */
-  public record AddOptions(long uploadLimit, boolean webSeeds) {
+  public record AddOptions(long uploadLimit, boolean webSeeds, PieceStripe stripe) {
     public AddOptions {
       if (uploadLimit < 0) {
         throw new IllegalArgumentException("uploadLimit must be >= 0 (0 = none)");
       }
+    }
+
+    public AddOptions(long uploadLimit, boolean webSeeds) {
+      this(uploadLimit, webSeeds, null);
     }
 
     public static AddOptions defaults() {
@@ -297,6 +305,21 @@ public final class SwarmSession {
 
   public Future<TorrentStatus> status(String infoHash) {
     return withTorrent(infoHash).compose(t -> blocking(() -> statusOf(t)));
+  }
+
+  /** The pieces this session has of a torrent, downloaded and hash-checked. */
+  public Future<BitSet> havePieces(String infoHash) {
+    return withTorrent(infoHash).compose(t -> blocking(() -> {
+      PieceIndexBitfield pieces = new org.libtorrent4j.TorrentStatus(t.handle.swig().status(TorrentHandle.QUERY_PIECES))
+          .pieces();
+      BitSet have = new BitSet(t.numPieces);
+      for (int i = 0; i < Math.min(t.numPieces, pieces.size()); i++) {
+        if (pieces.getBit(i)) {
+          have.set(i);
+        }
+      }
+      return have;
+    }));
   }
 
   /** Status of every torrent, by name. */
@@ -557,9 +580,20 @@ public final class SwarmSession {
       throw new IllegalStateException("libtorrent refused " + info.name() + ": " + error.getMessage());
     }
     t.handle = handle;
-    LOG.info("[{}] added {} {} ({} bytes) at {}{}{}", options.name(), info.name(), hash, info.totalSize(),
+    if (add.stripe() != null) {
+      // libtorrent picks its first pieces (initial_picker_threshold, 4) at random, whatever their
+      // priority: a striped session starts with its stripe instead (SwarmSessionTest).
+      SettingsPack sp = new SettingsPack();
+      integer(sp, settings_pack.int_types.initial_picker_threshold, 0);
+      manager.applySettings(sp);
+      // On the handle: libtorrent4j's AddTorrentParams.piecePriorities did not take effect here.
+      handle.prioritizePieces(Arrays.stream(add.stripe().priorities(info.numPieces()))
+          .mapToObj(Priority::fromSwig).toArray(Priority[]::new));
+    }
+    LOG.info("[{}] added {} {} ({} bytes) at {}{}{}{}", options.name(), info.name(), hash, info.totalSize(),
         savePath, add.uploadLimit() > 0 ? ", upload cap " + add.uploadLimit() + " B/s" : "",
-        !add.webSeeds() && !webSeeds.isEmpty() ? ", web seeds held back" : "");
+        !add.webSeeds() && !webSeeds.isEmpty() ? ", web seeds held back" : "",
+        add.stripe() != null ? ", piece stripe " + add.stripe() + " first" : "");
     return hash;
   }
 

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -106,6 +107,37 @@ class SwarmSessionTest {
     assertThat(theirs.getTotalDownloaded()).isZero();
     assertThat(await(seeder.bytesFromPeers(hash))).isEmpty();
     assertThat(await(peer.statusAll())).extracting(TorrentStatus::getInfoHash).containsExactly(hash);
+  }
+
+  @Test
+  void aPieceStripeIsAskedForFirst() throws Exception {
+    // GIVEN a 1 MiB image (64 pieces of 16 KiB) seeded at 256 KiB/s
+    Path root = Files.createDirectories(dir.resolve("striped"));
+    Path image = Files.createDirectories(root.resolve("two"));
+    Files.write(image.resolve("disk.img"), random(MIB, 8));
+    TorrentFactory.Created two = TorrentFactory.create(image, List.of(), List.of(), 0);
+    assertThat(two.pieces()).isEqualTo(64);
+    SwarmSession seeder = start("stripe-seeder");
+    await(seeder.add(two.torrent(), root, new SwarmSession.AddOptions(256 * 1024, true)));
+    await(seeder.finished(two.infoHash()));
+
+    // WHEN a peer that takes stripe 1 of 4 (pieces 16..31) has fetched 8 pieces
+    SwarmSession peer = start("stripe-peer");
+    await(peer.add(two.torrent(), dir.resolve("peer"), new SwarmSession.AddOptions(0, true, new PieceStripe(1, 4))));
+    await(peer.connectPeer(two.infoHash(), "127.0.0.1", seeder.listenPort()));
+    BitSet have = new BitSet();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (have.cardinality() < 8 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      have = await(peer.havePieces(two.infoHash()));
+    }
+
+    // THEN they are all from its stripe (rarest first would put three in four elsewhere)
+    assertThat(have.cardinality()).isGreaterThanOrEqualTo(8);
+    assertThat(have.stream().filter(p -> p < 16 || p > 31).boxed().toList()).as("pieces outside 16..31").isEmpty();
+    // AND it still gets every piece
+    await(peer.finished(two.infoHash()));
+    assertThat(await(peer.havePieces(two.infoHash())).cardinality()).isEqualTo(64);
   }
 
   @Test

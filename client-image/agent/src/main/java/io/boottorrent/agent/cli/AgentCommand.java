@@ -28,6 +28,9 @@ public final class AgentCommand implements Callable<Integer> {
   @Option(names = "--work-dir", description = "Where the image is downloaded") Path workDir;
   @Option(names = "--seed-seconds", description = "Seed this long after verification") Integer seedSeconds;
   @Option(names = "--non-interactive", description = "Do not read keys; the countdown decides") boolean nonInteractive;
+  @Option(names = "--piece-stripe", paramLabel = "I/K",
+      description = "Ask for stripe I of K of the image's pieces first (agent.pieceStripe): give each of K "
+          + "machines booting together a different I") String pieceStripe;
   @Option(names = "--start-gate", paramLabel = "FILE",
       description = "Start barrier: get ready, then start downloading only once FILE exists (agent.startGate)")
   Path startGate;
@@ -43,6 +46,7 @@ public final class AgentCommand implements Callable<Integer> {
     if (workDir != null) agent.put("workDir", workDir.toAbsolutePath().toString());
     if (seedSeconds != null) agent.put("seedSeconds", seedSeconds);
     if (nonInteractive) agent.put("interactive", false);
+    if (pieceStripe != null) agent.put("pieceStripe", pieceStripe);
     if (startGate != null) agent.put("startGate", startGate.toAbsolutePath().toString());
     cfg.getJsonObject("cluster").put("enabled", false); // the agent talks HTTP, it never joins the cluster
     Vertx vertx = Runtime.start(cfg).await();

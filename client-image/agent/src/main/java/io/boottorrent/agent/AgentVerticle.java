@@ -8,6 +8,7 @@ import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.BootStage;
 import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.proto.TorrentStatus;
+import io.boottorrent.swarm.PieceStripe;
 import io.boottorrent.swarm.SwarmSession;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -38,6 +39,8 @@ public class AgentVerticle extends VerticleBase {
   private CatalogClient catalog;
   private EventReporter reporter;
   private SwarmSession session;
+  /** What the catalog said for this machine; null until it answered. */
+  private BootAssignment assignment;
   private long startedAt;
   /** When the download began: before the session starts, or when the start gate opened. */
   private long downloadStart;
@@ -95,9 +98,29 @@ public class AgentVerticle extends VerticleBase {
 
   private Future<AgentResult> boot() {
     return catalog.assignment(options.mac())
+        .onSuccess(a -> assignment = a)
         .compose(this::choose)
         .compose(name -> catalog.image(name).compose(image ->
             catalog.torrent(name).compose(torrent -> fetch(image, torrent))));
+  }
+
+  /**
+   * The piece stripe to ask for first: this machine's own setting (agent.pieceStripe), else the one
+   * its group rule hands out (BootAssignment stripe_index/stripe_count), else none.
+   */
+  static PieceStripe stripeFor(AgentOptions options, BootAssignment assignment) {
+    if (options.pieceStripe() != null) {
+      return options.pieceStripe();
+    }
+    if (assignment == null || assignment.getStripeCount() <= 0) {
+      return null;
+    }
+    try {
+      return new PieceStripe(assignment.getStripeIndex(), assignment.getStripeCount());
+    } catch (IllegalArgumentException e) {
+      LOG.warn("ignoring the catalog's piece stripe: {}", e.getMessage());
+      return null;
+    }
   }
 
   private Future<String> choose(BootAssignment assignment) {
@@ -120,6 +143,7 @@ public class AgentVerticle extends VerticleBase {
   private Future<AgentResult> fetch(ImageManifest image, byte[] torrent) {
     Path imageDir = options.workDir().resolve(image.getName());
     boolean fallback = options.webSeedFallbackSeconds() > 0;
+    PieceStripe stripe = stripeFor(options, assignment);
     SwarmSession.Options swarm = swarmOptions(options);
     downloadStart = System.currentTimeMillis();
     return vertx.executeBlocking(() -> Files.createDirectories(options.workDir()))
@@ -129,9 +153,10 @@ public class AgentVerticle extends VerticleBase {
           return startGate();
         })
         // Web seeds stay out until the swarm stalls: the server's HTTP link is the bottleneck we avoid.
-        .compose(v -> session.add(torrent, options.workDir(), new SwarmSession.AddOptions(0, !fallback, options.pieceStripe())))
+        .compose(v -> session.add(torrent, options.workDir(), new SwarmSession.AddOptions(0, !fallback, stripe)))
         .compose(hash -> {
-          event(BootStage.DOWNLOAD_STARTED, image, "listening on port " + session.listenPort(), null);
+          event(BootStage.DOWNLOAD_STARTED, image, "listening on port " + session.listenPort()
+              + (stripe == null ? "" : ", piece stripe " + stripe + " first"), null);
           Progress progress = new Progress(image, hash, fallback);
           long timer = vertx.setPeriodic(options.progressIntervalMs(), id -> progress.tick());
           return session.finished(hash)

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.boottorrent.common.BtConfig;
+import io.boottorrent.proto.BootAssignment;
 import io.boottorrent.swarm.PieceStripe;
 import io.boottorrent.swarm.SwarmSession;
 import io.vertx.core.Vertx;
@@ -44,6 +45,20 @@ class AgentOptionsTest {
     assertThat(AgentOptions.fromConfig(BtConfig.section(config, "agent")).pieceStripe()).isEqualTo(new PieceStripe(0, 4));
     assertThatThrownBy(() -> AgentOptions.fromConfig(agent.copy().put("pieceStripe", "16/16")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("agent.pieceStripe: ");
+  }
+
+  @Test
+  void theMachinesOwnStripeWinsOverTheOneItsGroupRuleHandsOut() {
+    JsonObject agent = BtConfig.section(BtConfig.defaults(), "agent").copy().put("mac", "02:00:00:00:00:01");
+    BootAssignment grouped = BootAssignment.newBuilder().setStripeIndex(2).setStripeCount(8).build();
+    assertThat(AgentVerticle.stripeFor(AgentOptions.fromConfig(agent), grouped)).isEqualTo(new PieceStripe(2, 8));
+    assertThat(AgentVerticle.stripeFor(AgentOptions.fromConfig(agent.copy().put("pieceStripe", "1/4")), grouped))
+        .isEqualTo(new PieceStripe(1, 4));
+    assertThat(AgentVerticle.stripeFor(AgentOptions.fromConfig(agent), BootAssignment.getDefaultInstance())).isNull();
+    assertThat(AgentVerticle.stripeFor(AgentOptions.fromConfig(agent), null)).isNull();
+    // a nonsensical stripe from the catalog is ignored, not fatal
+    assertThat(AgentVerticle.stripeFor(AgentOptions.fromConfig(agent),
+        BootAssignment.newBuilder().setStripeIndex(9).setStripeCount(8).build())).isNull();
   }
 
   @Test

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 
 /**
@@ -150,7 +151,25 @@ public final class BootPolicies {
     for (String name : menu) {
       out.addMenu(byName.get(name));
     }
+    if (rule != null && rule.getPieceStripes() && !rule.getGroup().isEmpty()) {
+      List<String> members = membersOf(policy, rule.getGroup());
+      int index = members.indexOf(machine);
+      if (index >= 0) {
+        out.setStripeIndex(index).setStripeCount(members.size());
+      }
+    }
     return out.build();
+  }
+
+  /** The normalised MACs of a group's members, in order: a member's index is its stripe. */
+  static List<String> membersOf(BootPolicy policy, String group) {
+    TreeSet<String> members = new TreeSet<>();
+    for (Map.Entry<String, String> e : policy.getGroupsMap().entrySet()) {
+      if (e.getValue().equals(group)) {
+        tryNormalizeMac(e.getKey()).ifPresent(members::add);
+      }
+    }
+    return new ArrayList<>(members);
   }
 
   private static String groupOf(BootPolicy policy, String machine) {
@@ -232,6 +251,10 @@ public final class BootPolicies {
       }
     }
     out.addAllMenu(menu);
+    if (rule.getPieceStripes() && hasMac) {
+      throw CatalogException.badRequest(where + ": piece_stripes needs a group rule (the group's members share"
+          + " the stripes)");
+    }
     if (rule.getMenuTimeoutSeconds() < POLICY_TIMEOUT) {
       throw CatalogException.badRequest(where + ": menu_timeout_seconds must be >= -1 (-1 = policy default), got "
           + rule.getMenuTimeoutSeconds());

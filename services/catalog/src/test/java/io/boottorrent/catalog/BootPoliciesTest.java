@@ -191,6 +191,33 @@ class BootPoliciesTest {
 
   // ---------------------------------------------------------------------------------- validation
 
+  @Test
+  void aGroupRuleWithPieceStripesGivesEachMemberItsOwnStripe() {
+    // GIVEN group "rack1" of three machines (MACs in assorted spellings) with piece stripes, and "lab" without
+    BootPolicy policy = BootPolicy.newBuilder()
+        .addRules(BootRule.newBuilder().setGroup("rack1").setImage("beta").setPieceStripes(true))
+        .addRules(BootRule.newBuilder().setGroup("lab").setImage("alpha"))
+        .putGroups("AA-BB-CC-DD-EE-03", "rack1").putGroups("aa:bb:cc:dd:ee:01", "rack1")
+        .putGroups("aabbccddee02", "rack1").putGroups("aa:bb:cc:dd:ee:04", "lab")
+        .build();
+    // WHEN each asks THEN a rack1 member's stripe is its rank by MAC among the 3
+    for (int i = 1; i <= 3; i++) {
+      BootAssignment a = BootPolicies.assign(policy, "aa:bb:cc:dd:ee:0" + i, IMAGES);
+      assertThat(a.getMatchedRule()).isEqualTo("group:rack1");
+      assertThat(a.getStripeIndex()).isEqualTo(i - 1);
+      assertThat(a.getStripeCount()).isEqualTo(3);
+    }
+    // AND machines of a group without stripes, or of no group, get none
+    assertThat(BootPolicies.assign(policy, "aa:bb:cc:dd:ee:04", IMAGES).getStripeCount()).isZero();
+    assertThat(BootPolicies.assign(policy, "aa:bb:cc:dd:ee:05", IMAGES).getStripeCount()).isZero();
+  }
+
+  @Test
+  void pieceStripesOnAMacRuleAreRefused() {
+    assertRefused(BootPolicy.newBuilder().addRules(BootRule.newBuilder().setMac(MAC).setPieceStripes(true)).build(),
+        400, "rules[0]: piece_stripes needs a group rule");
+  }
+
   static final Set<String> EXISTING = Set.of("alpha", "beta", "gamma");
 
   @Test

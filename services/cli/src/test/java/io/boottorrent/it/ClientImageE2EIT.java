@@ -129,6 +129,14 @@ class ClientImageE2EIT {
           "--description", "E2E test image " + name);
       assertThat(added.exit()).as("image add %s: %s", name, added.output()).isZero();
     }
+    // AND the two BIOS VMs form a group whose rule hands out piece stripes (the UEFI VM is in no group)
+    String policy = new JsonObject().put("defaultImage", "alpha").put("menuTimeoutSeconds", MENU_SECONDS)
+        .put("rules", new JsonArray().add(new JsonObject().put("group", "pair").put("image", "alpha")
+            .put("menuTimeoutSeconds", -1).put("pieceStripes", true)))
+        .put("groups", new JsonObject().put("52:54:00:e2:e0:01", "pair").put("52:54:00:e2:e0:02", "pair")).encode();
+    PxeLab.Result put = PxeLab.exec(30, "ip", "netns", "exec", lab.ns, "env", "-u", "LD_PRELOAD", "curl", "-sS", "--fail",
+        "-X", "PUT", "-H", "Content-Type: application/json", "--data", policy, CATALOG + "/api/v1/policy");
+    assertThat(put.exit()).as("PUT policy: %s", put.output()).isZero();
     // the seeder has both torrents before any VM asks (it follows the catalog's image.added events)
     for (String name : markers.keySet()) {
       services.await("seeding " + name, t -> t.contains(": seeding " + name + " ("), 60);
@@ -167,6 +175,11 @@ class ClientImageE2EIT {
     // AND the boot events show every stage for every VM
     for (Vm vm : vms) {
       vm.assertEvents("alpha", "default");
+    }
+    // AND each took the piece stripe its group rule handed out (by MAC order)
+    for (int i = 0; i < vms.size(); i++) {
+      assertThat(vms.get(i).last("DOWNLOAD_STARTED").getString("message")).as("DOWNLOAD_STARTED of %s", vms.get(i).mac)
+          .endsWith(", piece stripe " + i + "/2 first");
     }
     // AND the VM that started downloading second received pieces from the first
     Vm first = vms.get(0).downloadStarted() <= vms.get(1).downloadStarted() ? vms.get(0) : vms.get(1);

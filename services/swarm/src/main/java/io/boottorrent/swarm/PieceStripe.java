@@ -6,9 +6,9 @@ import java.util.Locale;
  * Which share of a torrent's pieces a machine asks for first: stripe {@code index} of {@code count}
  * equal runs of consecutive pieces. When each of N machines that boot together takes a different
  * stripe of N, they ask the seeder for different pieces first and then fetch the other stripes from
- * each other, so the seeder sends fewer pieces twice (boot-storm benchmark, N = 16: 20.6 instead of
- * 25.4 MiB, 16% faster; docs/BENCHMARKS.md). Machines of one stripe, or without one, fetch rarest
- * first as usual; every piece is still downloaded.
+ * each other, so the seeder sends fewer pieces twice (boot-storm benchmark, N = 16: 18.9–19.6 instead
+ * of 23.8–26.3 MiB from the seeder, 20% faster; docs/BENCHMARKS.md, "Piece stripes"). After its stripe
+ * a machine fetches rarest first as usual; every piece is still downloaded.
  */
 public record PieceStripe(int index, int count) {
   /** libtorrent piece priorities: its stripe first, the rest at the default. */

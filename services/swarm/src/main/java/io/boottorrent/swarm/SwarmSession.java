@@ -91,9 +91,9 @@ import org.slf4j.LoggerFactory;
  * <p>Per-peer accounting ({@link #bytesFromPeers}) counts every block a peer delivered
  * (block_finished alerts), so nothing is lost when a connection closes between two samples, and
  * reconnections from the same endpoint simply add up. A block libtorrent never reports (see
- * {@code Torrent.reconcile}) is counted, once the torrent is finished, for its piece's source. Keys are the connection's remote endpoint:
- * {@code ip:port} (the peer's listen port for connections this session opened), web seeds are
- * {@code web:<url>}.
+ * {@code Torrent.reconcile}) is counted, once the torrent is finished, for its piece's source. Keys
+ * are the connection's remote endpoint: {@code ip:port} (the peer's listen port for connections this
+ * session opened), web seeds are {@code web:<url>}.
  */
 public final class SwarmSession {
   private static final Logger LOG = LoggerFactory.getLogger(SwarmSession.class);
@@ -952,8 +952,8 @@ public final class SwarmSession {
     private final String[] pieceSource;
     /** The source of the last block counted, guarded by this. */
     private String lastSource;
-    /** Pieces on disk before the download; null when unknown (files existed). Guarded by this. */
-    private BitSet hadAtStart;
+    /** No file of the torrent existed when it was added: every piece is downloaded here. Guarded by this. */
+    private boolean nothingOnDisk;
     volatile CompletableFuture<Void> removal;
     volatile boolean deleteFiles;
     /** Finished by libtorrent, waiting for the flush before completing {@code finished}. */
@@ -1001,9 +1001,9 @@ public final class SwarmSession {
       }
     }
 
-    /** None of the torrent's files existed when it was added: every piece is downloaded here. */
+    /** None of the torrent's files existed when it was added. */
     synchronized void nothingOnDisk() {
-      hadAtStart = new BitSet(numPieces);
+      nothingOnDisk = true;
     }
 
     /**
@@ -1020,7 +1020,7 @@ public final class SwarmSession {
       for (int piece = 0; piece < numPieces; piece++) {
         String source = pieceSource[piece];
         if (source == null) {
-          if (hadAtStart == null || hadAtStart.get(piece) || lastSource == null) {
+          if (!nothingOnDisk || lastSource == null) {
             continue;
           }
           source = lastSource;

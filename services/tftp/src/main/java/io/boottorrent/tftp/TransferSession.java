@@ -28,8 +28,10 @@ final class TransferSession {
   private static final Logger LOG = LoggerFactory.getLogger(TransferSession.class);
   private static final long NO_DEADLINE = Long.MAX_VALUE;
 
-  /** How a transfer ended, for the boot event. */
-  /** {@code sizeProbe}: the client only wanted the size (see {@link ReadTransfer.SizeProbed}). */
+  /**
+   * How a transfer ended, for the boot event. {@code sizeProbe}: the client only wanted the size
+   * (see {@link ReadTransfer.SizeProbed}).
+   */
   record Outcome(String filename, String clientHost, boolean success, long bytes, long totalBytes,
       long millis, String reason, long retransmittedBlocks, long repeatsAnswered, boolean sizeProbe) {}
 

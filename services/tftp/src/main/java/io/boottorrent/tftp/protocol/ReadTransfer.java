@@ -68,8 +68,8 @@ public final class ReadTransfer {
 
   /**
    * The client asked for {@code tsize}, got the OACK and ended the transfer with an ERROR before any
-   * data: the size probe of PXE ROMs and UEFI firmware (RFC 2349 §4 "the client may abort the
-   * transfer" once it knows the size), which then ask again. Over, but not a failure.
+   * data: the size probe of PXE ROMs and UEFI firmware (RFC 2349's tsize lets a client learn the size
+   * and abort), which then ask again. Over, but not a failure.
    */
   public record SizeProbed(long tsize, String clientError) implements Action {}
 

@@ -39,8 +39,6 @@ public class AgentVerticle extends VerticleBase {
   private CatalogClient catalog;
   private EventReporter reporter;
   private SwarmSession session;
-  /** What the catalog said for this machine; null until it answered. */
-  private BootAssignment assignment;
   private long startedAt;
   /** When the download began: before the session starts, or when the start gate opened. */
   private long downloadStart;
@@ -97,11 +95,9 @@ public class AgentVerticle extends VerticleBase {
   }
 
   private Future<AgentResult> boot() {
-    return catalog.assignment(options.mac())
-        .onSuccess(a -> assignment = a)
-        .compose(this::choose)
+    return catalog.assignment(options.mac()).compose(assignment -> choose(assignment)
         .compose(name -> catalog.image(name).compose(image ->
-            catalog.torrent(name).compose(torrent -> fetch(image, torrent))));
+            catalog.torrent(name).compose(torrent -> fetch(image, torrent, stripeFor(options, assignment))))));
   }
 
   /**
@@ -140,10 +136,9 @@ public class AgentVerticle extends VerticleBase {
             name.equals(assignment.getDefaultImage()) ? "default" : "chosen from the menu"));
   }
 
-  private Future<AgentResult> fetch(ImageManifest image, byte[] torrent) {
+  private Future<AgentResult> fetch(ImageManifest image, byte[] torrent, PieceStripe stripe) {
     Path imageDir = options.workDir().resolve(image.getName());
     boolean fallback = options.webSeedFallbackSeconds() > 0;
-    PieceStripe stripe = stripeFor(options, assignment);
     SwarmSession.Options swarm = swarmOptions(options);
     downloadStart = System.currentTimeMillis();
     return vertx.executeBlocking(() -> Files.createDirectories(options.workDir()))

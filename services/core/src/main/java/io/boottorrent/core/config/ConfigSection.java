@@ -1,0 +1,241 @@
+package io.boottorrent.core.config;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * One section of the config tree ({@code catalog}, {@code dhcp.pools[0]}…), read strictly: every key
+ * must be present (the embedded defaults hold every key, so a missing one means the tree was not
+ * merged over them), must have the expected type and range, and every key present must be read —
+ * {@link #done()} refuses the ones nobody read, which are typos or keys that no longer exist. Each
+ * failure is a {@link ConfigException} naming the key, the value and what was expected.
+ *
+ * <p>An options class reads its section once, at start-up: {@code XOptions.fromSection(json)} wraps
+ * the JSON in a {@code ConfigSection}, reads every key and ends with {@link #done()}.
+ */
+public final class ConfigSection {
+  private final String name;
+  private final JsonObject json;
+  private final Set<String> read = new LinkedHashSet<>();
+
+  private ConfigSection(String name, JsonObject json) {
+    this.name = name;
+    this.json = json == null ? new JsonObject() : json;
+  }
+
+  /** {@code name} is the section's dotted path, used in messages: {@code "catalog"}, {@code "dhcp.pools[0]"}. */
+  public static ConfigSection of(String name, JsonObject json) {
+    return new ConfigSection(name, json);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** The dotted key of {@code key} in this section, as messages name it. */
+  public String keyOf(String key) {
+    return name.isEmpty() ? key : name + "." + key;
+  }
+
+  /** Whether the section has {@code key} (for the few keys that are optional, e.g. list items' fields). */
+  public boolean has(String key) {
+    return json.containsKey(key);
+  }
+
+  // ------------------------------------------------------------------------------------ scalars
+
+  public String string(String key) {
+    Object value = value(key);
+    if (!(value instanceof String s)) {
+      throw wrongType(key, value, "a string");
+    }
+    return s.trim();
+  }
+
+  public String nonBlank(String key) {
+    String s = string(key);
+    if (s.isEmpty()) {
+      throw new ConfigException(keyOf(key), "must not be empty");
+    }
+    return s;
+  }
+
+  public boolean bool(String key) {
+    Object value = value(key);
+    if (!(value instanceof Boolean b)) {
+      throw wrongType(key, value, "true or false");
+    }
+    return b;
+  }
+
+  public int integer(String key, int min, int max) {
+    long v = longValue(key, min, max);
+    return (int) v;
+  }
+
+  public long longValue(String key, long min, long max) {
+    Object value = value(key);
+    if (!(value instanceof Integer || value instanceof Long)) {
+      throw wrongType(key, value, range(min, max));
+    }
+    long v = ((Number) value).longValue();
+    if (v < min || v > max) {
+      throw new ConfigException(keyOf(key), "expected " + range(min, max) + ", got " + v);
+    }
+    return v;
+  }
+
+  /** A TCP/UDP port; 0 where the service takes any free port. */
+  public int port(String key) {
+    return integer(key, 0, 65_535);
+  }
+
+  /** One of {@code type}'s constants, written in lower case (case does not matter). */
+  public <E extends Enum<E>> E enumValue(String key, Class<E> type) {
+    String text = string(key);
+    for (E constant : type.getEnumConstants()) {
+      if (constant.name().equalsIgnoreCase(text)) {
+        return constant;
+      }
+    }
+    List<String> known = new ArrayList<>();
+    for (E constant : type.getEnumConstants()) {
+      known.add(constant.name().toLowerCase(Locale.ROOT));
+    }
+    throw new ConfigException(keyOf(key), "expected one of " + String.join(", ", known) + ", got \"" + text + "\"");
+  }
+
+  /** A path, made absolute (relative to the working directory); empty: none. */
+  public Optional<Path> optionalPath(String key) {
+    String s = string(key);
+    return s.isEmpty() ? Optional.empty() : Optional.of(Path.of(s).toAbsolutePath().normalize());
+  }
+
+  // ------------------------------------------------------------------------------- structures
+
+  /** A list of strings; blank entries dropped. */
+  public List<String> strings(String key) {
+    JsonArray array = array(key);
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < array.size(); i++) {
+      Object item = array.getValue(i);
+      if (!(item instanceof String s)) {
+        throw wrongType(key + "[" + i + "]", item, "a string");
+      }
+      if (!s.isBlank()) {
+        out.add(s.trim());
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** A list of paths, made absolute; blank entries dropped. */
+  public List<Path> paths(String key) {
+    return strings(key).stream().map(s -> Path.of(s).toAbsolutePath().normalize()).toList();
+  }
+
+  public JsonArray array(String key) {
+    Object value = value(key);
+    if (!(value instanceof JsonArray a)) {
+      throw wrongType(key, value, "a list");
+    }
+    return a;
+  }
+
+  /** A mapping with keys of the operator's choice (MAC → address, architecture → file): read as a whole. */
+  public JsonObject map(String key) {
+    Object value = value(key);
+    if (!(value instanceof JsonObject o)) {
+      throw wrongType(key, value, "a mapping");
+    }
+    return o;
+  }
+
+  /** A nested section, read key by key like this one. */
+  public ConfigSection section(String key) {
+    return new ConfigSection(keyOf(key), map(key));
+  }
+
+  /** Item {@code index} of the list {@code key}, as a section (its keys are all optional: use {@link #has}). */
+  public ConfigSection item(String key, int index) {
+    JsonArray array = array(key);
+    Object item = array.getValue(index);
+    String where = keyOf(key) + "[" + index + "]";
+    if (!(item instanceof JsonObject o)) {
+      throw new ConfigException(where, "expected a mapping, got " + describe(item));
+    }
+    return new ConfigSection(where, o);
+  }
+
+  /**
+   * Ends the reading: every key of the section must have been read. Returns nothing; throws a
+   * {@link ConfigException} naming the unknown keys and the known ones.
+   */
+  public void done() {
+    Set<String> unknown = new TreeSet<>(json.fieldNames());
+    unknown.removeAll(read);
+    if (!unknown.isEmpty()) {
+      String first = unknown.iterator().next();
+      throw new ConfigException(keyOf(first), (unknown.size() == 1 ? "not a config key" : "not config keys: " + unknown)
+          + "; known keys of " + (name.isEmpty() ? "the top level" : name) + ": " + String.join(", ", read));
+    }
+  }
+
+  /** The keys read so far (the section's known keys once its options class has read it). */
+  public Set<String> readKeys() {
+    return Set.copyOf(read);
+  }
+
+  // ----------------------------------------------------------------------------------- helpers
+
+  private Object value(String key) {
+    read.add(key);
+    if (!json.containsKey(key)) {
+      throw new ConfigException(keyOf(key), "missing (every key has a default in boottorrent-defaults.yaml;"
+          + " was the config merged over them?)");
+    }
+    return json.getValue(key);
+  }
+
+  private ConfigException wrongType(String key, Object value, String expected) {
+    return new ConfigException(keyOf(key), "expected " + expected + ", got " + describe(value));
+  }
+
+  private static String range(long min, long max) {
+    if (max == Long.MAX_VALUE || max == Integer.MAX_VALUE) {
+      return "an integer >= " + min;
+    }
+    return "an integer " + min + ".." + max;
+  }
+
+  /** A value as the operator wrote it, with its type: {@code "abc" (a string)}, {@code 12 (a number)}. */
+  static String describe(Object value) {
+    if (value == null) {
+      return "nothing (null)";
+    }
+    if (value instanceof String s) {
+      return "\"" + s + "\" (a string)";
+    }
+    if (value instanceof Number n) {
+      return n + " (a number)";
+    }
+    if (value instanceof Boolean b) {
+      return b + " (a boolean)";
+    }
+    if (value instanceof JsonArray a) {
+      return "a list " + a.encode();
+    }
+    if (value instanceof JsonObject o) {
+      return "a mapping " + o.encode();
+    }
+    return value.toString();
+  }
+}

@@ -1,0 +1,22 @@
+package io.boottorrent.server;
+
+import io.boottorrent.core.config.ConfigSection;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The {@code health} section: where this process serves {@code /health} and {@code /readiness}.
+ *
+ * @param port -1 disables the endpoint, 0 picks a free port
+ */
+public record HealthOptions(int port, String host) {
+  public static HealthOptions fromSection(JsonObject json) {
+    ConfigSection s = ConfigSection.of("health", json);
+    HealthOptions options = new HealthOptions(s.integer("port", -1, 65_535), s.nonBlank("host"));
+    s.done();
+    return options;
+  }
+
+  public boolean enabled() {
+    return port >= 0;
+  }
+}

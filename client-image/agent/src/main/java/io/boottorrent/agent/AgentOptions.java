@@ -1,24 +1,33 @@
 package io.boottorrent.agent;
 
+import io.boottorrent.agent.launch.Launchers;
+import io.boottorrent.core.MacAddress;
+import io.boottorrent.core.config.ConfigException;
+import io.boottorrent.core.config.ConfigSection;
 import io.boottorrent.swarm.PieceStripe;
 import io.vertx.core.json.JsonObject;
 import java.net.NetworkInterface;
 import java.net.SocketException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
-import java.util.UUID;
+import java.util.Optional;
 
-/** The agent's settings: the {@code agent} section of the config (see boottorrent-defaults.yaml). */
+/**
+ * The agent's settings: the {@code agent} section of the config; its defaults (and what each key
+ * means) are in {@code boottorrent-defaults.yaml}.
+ *
+ * @param mac this machine's identity; empty: the MAC of the first interface that is up ({@link #firstMac})
+ * @param pieceStripe the stripe to ask for first; empty: rarest first
+ */
 public record AgentOptions(
     String catalogUrl,
-    String mac,
-    String nodeId,
+    Optional<MacAddress> mac,
     Path workDir,
     String launcher,
+    QemuAccel qemuAccel,
     String image,
     boolean interactive,
     int seedSeconds,
@@ -33,99 +42,120 @@ public record AgentOptions(
     long progressIntervalMs,
     boolean lsd,
     int requestQueueSeconds,
-    String startGate,
-    String qemuAccel,
-    PieceStripe pieceStripe) {
+    Optional<PieceStripe> pieceStripe,
+    String startGate) {
 
-  public AgentOptions {
-    if (requestQueueSeconds < 0) {
-      throw new IllegalArgumentException(
-          "agent.requestQueueSeconds must be >= 0 (0 = libtorrent's default), got " + requestQueueSeconds);
-    }
-    startGate = startGate == null ? "" : startGate.trim();
-    qemuAccel = qemuAccel == null || qemuAccel.isBlank() ? "auto" : qemuAccel.trim().toLowerCase(Locale.ROOT);
-    if (!List.of("auto", "kvm", "tcg").contains(qemuAccel)) {
-      throw new IllegalArgumentException("agent.qemuAccel must be auto, kvm or tcg, got " + qemuAccel);
-    }
+  /** The qemu launcher's accelerator: KVM when /dev/kvm exists ({@code auto}), or as configured. */
+  public enum QemuAccel { AUTO, KVM, TCG }
+
+  private static final List<String> LAUNCHERS =
+      List.of(Launchers.AUTO, Launchers.NONE, Launchers.KEXEC, Launchers.QEMU, Launchers.EXEC);
+
+  /**
+   * @throws ConfigException for a missing, unknown, ill-typed or out-of-range key, naming it and the value
+   */
+  public static AgentOptions fromSection(JsonObject json) {
+    ConfigSection s = ConfigSection.of("agent", json);
+    AgentOptions options = new AgentOptions(
+        catalogUrl(s),
+        mac(s),
+        Path.of(s.nonBlank("workDir")).toAbsolutePath().normalize(),
+        launcher(s),
+        s.enumValue("qemuAccel", QemuAccel.class),
+        s.string("image"),
+        s.bool("interactive"),
+        s.integer("seedSeconds", 0, Integer.MAX_VALUE),
+        s.bool("seedUntilAllSeeds"),
+        s.integer("seedUntilSwarmSeeds", 0, Integer.MAX_VALUE),
+        s.integer("webSeedFallbackSeconds", 0, Integer.MAX_VALUE),
+        s.longValue("webSeedMinRate", 0, Long.MAX_VALUE),
+        s.nonBlank("listenHost"),
+        s.port("listenPort"),
+        s.longValue("uploadLimit", 0, Long.MAX_VALUE),
+        s.longValue("downloadLimit", 0, Long.MAX_VALUE),
+        s.longValue("progressIntervalMs", 1, Long.MAX_VALUE),
+        s.bool("lsd"),
+        s.integer("requestQueueSeconds", 0, Integer.MAX_VALUE),
+        pieceStripe(s),
+        s.string("startGate"));
+    s.done();
+    return options;
   }
 
   /** Whether the qemu launcher uses KVM: {@code auto} asks whether {@code /dev/kvm} exists (a file check: call off the event loop). */
   public boolean qemuUsesKvm() {
     return switch (qemuAccel) {
-      case "kvm" -> true;
-      case "tcg" -> false;
-      default -> Files.exists(Path.of("/dev/kvm"));
+      case KVM -> true;
+      case TCG -> false;
+      case AUTO -> Files.exists(Path.of("/dev/kvm"));
     };
   }
 
-  /** When to stop seeding and launch (validated: negative values are refused). */
+  /** When to stop seeding and launch. */
   public SeedingPolicy seeding() {
     return new SeedingPolicy(seedSeconds, seedUntilAllSeeds, seedUntilSwarmSeeds);
   }
 
-  public static AgentOptions fromConfig(JsonObject agent) {
-    String mac = agent.getString("mac", "");
-    String catalog = agent.getString("catalogUrl", "http://127.0.0.1:8080");
-    return new AgentOptions(
-        catalog.endsWith("/") ? catalog.substring(0, catalog.length() - 1) : catalog,
-        mac.isBlank() ? firstMac() : normaliseMac(mac),
-        agent.getString("nodeId", UUID.randomUUID().toString()),
-        Path.of(agent.getString("workDir", "agent-work")).toAbsolutePath().normalize(),
-        agent.getString("launcher", "auto"),
-        agent.getString("image", ""),
-        agent.getBoolean("interactive", true),
-        agent.getInteger("seedSeconds", 30),
-        agent.getBoolean("seedUntilAllSeeds", true),
-        agent.getInteger("seedUntilSwarmSeeds", 0),
-        agent.getInteger("webSeedFallbackSeconds", 10),
-        agent.getLong("webSeedMinRate", 262_144L),
-        agent.getString("listenHost", "0.0.0.0"),
-        agent.getInteger("listenPort", 0),
-        agent.getLong("uploadLimit", 0L),
-        agent.getLong("downloadLimit", 0L),
-        agent.getLong("progressIntervalMs", 1000L),
-        agent.getBoolean("lsd", false),
-        agent.getInteger("requestQueueSeconds", 0),
-        agent.getString("startGate", ""),
-        agent.getString("qemuAccel", "auto"),
-        pieceStripe(agent.getValue("pieceStripe")));
+  /** When to add the catalog's web seed. */
+  public WebSeedFallback webSeedFallback() {
+    return new WebSeedFallback(webSeedFallbackSeconds, webSeedMinRate);
   }
 
-  /** YAML reads {@code off} as false: no stripe. */
-  private static PieceStripe pieceStripe(Object value) {
-    if (value == null || Boolean.FALSE.equals(value)) {
-      return null;
+  private static String catalogUrl(ConfigSection s) {
+    String url = s.nonBlank("catalogUrl");
+    URI uri;
+    try {
+      uri = URI.create(url);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(s.keyOf("catalogUrl"), "not a URL: \"" + url + "\"");
+    }
+    if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+      throw new ConfigException(s.keyOf("catalogUrl"), "expected http://host:port, got \"" + url + "\"");
+    }
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+
+  private static Optional<MacAddress> mac(ConfigSection s) {
+    String text = s.string("mac");
+    if (text.isEmpty()) {
+      return Optional.empty();
     }
     try {
-      return PieceStripe.parse(value.toString());
+      return Optional.of(MacAddress.parse(text));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("agent.pieceStripe: " + e.getMessage(), e);
+      throw new ConfigException(s.keyOf("mac"), e.getMessage());
     }
   }
 
-  /** aa:bb:cc:dd:ee:ff from any of aa:bb:.., AA-BB-.., aabbccddeeff. */
-  public static String normaliseMac(String raw) {
-    String hex = raw.replaceAll("[^0-9A-Fa-f]", "").toLowerCase(Locale.ROOT);
-    if (hex.length() != 12) {
-      throw new IllegalArgumentException("not a MAC address: " + raw);
+  private static String launcher(ConfigSection s) {
+    String name = s.string("launcher").toLowerCase(java.util.Locale.ROOT);
+    if (!LAUNCHERS.contains(name)) {
+      throw new ConfigException(s.keyOf("launcher"), "expected one of " + String.join(", ", LAUNCHERS)
+          + ", got \"" + name + "\"");
     }
-    StringBuilder out = new StringBuilder(17);
-    for (int i = 0; i < 12; i += 2) {
-      if (i > 0) {
-        out.append(':');
-      }
-      out.append(hex, i, i + 2);
+    return name;
+  }
+
+  /** A stripe {@code "<index>/<count>"}; empty, or YAML's {@code off} (false): none. */
+  private static Optional<PieceStripe> pieceStripe(ConfigSection s) {
+    String text = s.stringOrOff("pieceStripe");
+    if (text.isEmpty()) {
+      return Optional.empty();
     }
-    return out.toString();
+    try {
+      return Optional.of(PieceStripe.parse(text));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(s.keyOf("pieceStripe"), e.getMessage());
+    }
   }
 
   /** The MAC of the first interface that is up, not loopback and has one. */
-  static String firstMac() {
+  public static MacAddress firstMac() {
     try {
       for (NetworkInterface nic : Collections.list(NetworkInterface.getNetworkInterfaces())) {
         byte[] hw = nic.getHardwareAddress();
         if (nic.isUp() && !nic.isLoopback() && hw != null && hw.length == 6) {
-          return normaliseMac(HexFormat.of().formatHex(hw));
+          return MacAddress.of(hw);
         }
       }
     } catch (SocketException e) {

@@ -2,14 +2,17 @@ package io.boottorrent.agent;
 
 import io.boottorrent.agent.launch.Launchers;
 import io.boottorrent.agent.launch.ProcessLauncher;
-import io.boottorrent.common.BtConfig;
+import io.boottorrent.core.BootEvents;
+import io.boottorrent.core.InfoHash;
+import io.boottorrent.core.MacAddress;
+import io.boottorrent.core.PeerSource;
 import io.boottorrent.proto.BootAssignment;
 import io.boottorrent.proto.BootEvent;
-import io.boottorrent.proto.BootStage;
 import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.proto.TorrentStatus;
 import io.boottorrent.swarm.PieceStripe;
 import io.boottorrent.swarm.SwarmSession;
+import io.boottorrent.swarm.TorrentFactory;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -19,36 +22,63 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The client-side agent: asks the catalog what this machine boots, shows the menu, fetches the image
- * through the swarm, verifies it against the manifest and hands it to a launcher, reporting every
- * stage as a {@link BootEvent}. Deploying it starts one boot; {@link #result()} tells how it went.
+ * The client-side agent: one boot of this machine, in stages —
+ *
+ * <ol>
+ *   <li>{@link #assignment}: ask the catalog what this machine boots ({@code GET /api/v1/boot/{mac}});
+ *   <li>{@link #choose}: the configured image, the remote assignment, or the console menu;
+ *   <li>{@link #prepare}: the chosen image's manifest (the assignment carries it) and its .torrent,
+ *       whose info-hash must be the manifest's;
+ *   <li>{@link #download}: through the swarm, the web seed only as a fallback ({@link WebSeedFallback});
+ *   <li>{@link #verify}: SHA-256 of every file against the manifest;
+ *   <li>{@link #seed}: keep seeding for machines still downloading ({@link SeedingPolicy});
+ *   <li>{@link #launch}: hand the files to the launcher.
+ * </ol>
+ *
+ * Every stage is reported as a {@link BootEvent} ({@link BootEvents.Agent}). Deploying the verticle
+ * starts the boot; {@link #result()} tells how it went.
  */
 public class AgentVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(AgentVerticle.class);
   /** How often a closed start gate (agent.startGate) is looked at. */
   static final long START_GATE_POLL_MS = 20;
 
+  private final AgentOptions options;
   private final InputStream console;
   private final PrintStream out;
   private final Promise<AgentResult> result = Promise.promise();
-  private AgentOptions options;
+  private final String nodeId = UUID.randomUUID().toString();
+  private MacAddress mac;
   private CatalogClient catalog;
   private EventReporter reporter;
+  private BootEvents.Agent events;
   private SwarmSession session;
   private long startedAt;
   /** When the download began: before the session starts, or when the start gate opened. */
   private long downloadStart;
 
+  /** What the boot carries from one stage to the next. */
+  private record Choice(String image, BootAssignment assignment) {}
+
+  private record Prepared(ImageManifest image, byte[] torrent, PieceStripe stripe) {}
+
+  private record Downloaded(ImageManifest image, String infoHash, Path dir, Map<PeerSource, Long> sources,
+      long millis) {}
+
+  private record Seeded(Downloaded download, long uploaded) {}
+
   /** An agent on the process's console (stdin for keys, stdout for the menu and progress). */
-  public AgentVerticle() {
-    this(System.in, System.out);
+  public AgentVerticle(AgentOptions options) {
+    this(options, System.in, System.out);
   }
 
-  public AgentVerticle(InputStream console, PrintStream out) {
+  public AgentVerticle(AgentOptions options, InputStream console, PrintStream out) {
+    this.options = options;
     this.console = console;
     this.out = out;
   }
@@ -59,54 +89,227 @@ public class AgentVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    try {
-      options = AgentOptions.fromConfig(BtConfig.section(config(), "agent"));
-      options.seeding(); // refuses a bad seeding policy now, not after the download
-      catalog = new CatalogClient(vertx, options.catalogUrl());
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    reporter = new EventReporter(vertx, catalog);
     startedAt = System.currentTimeMillis();
-    say("agent %s for %s, catalog %s", options.nodeId(), options.mac(), options.catalogUrl());
-    event(BootStage.AGENT_STARTED, null, "agent started");
-    // The boot runs after deployment completes: a menu may wait for a human for a long time.
-    context.runOnContext(v -> boot().onComplete(ar -> {
-      if (ar.succeeded()) {
-        result.tryComplete(ar.result());
-      } else {
-        String reason = ar.cause().getMessage() == null ? ar.cause().toString() : ar.cause().getMessage();
-        say("boot failed: %s", reason);
-        LOG.debug("boot failed", ar.cause());
-        event(BootStage.FAILED, null, reason);
-        reporter.flush().onComplete(x -> result.tryFail(ar.cause()));
-      }
-    }));
-    return Future.succeededFuture();
+    // Listing the network interfaces for the MAC is a system call: on a worker.
+    return vertx.executeBlocking(() -> options.mac().orElseGet(AgentOptions::firstMac)).map(found -> {
+      mac = found;
+      catalog = new CatalogClient(vertx, options.catalogUrl());
+      reporter = new EventReporter(vertx, catalog);
+      events = BootEvents.system().agent(mac, nodeId);
+      say("agent %s for %s, catalog %s", nodeId, mac, options.catalogUrl());
+      report(events.started());
+      // The boot runs after deployment completes: a menu may wait for a human for a long time.
+      context.runOnContext(v -> boot().onComplete(this::finish));
+      return null;
+    });
   }
 
   @Override
   public Future<?> stop() {
     Future<Void> closed = session == null ? Future.succeededFuture() : session.close();
     return closed.eventually(() -> {
-      catalog.close();
+      if (catalog != null) {
+        catalog.close();
+      }
       return Future.succeededFuture();
     });
   }
 
   private Future<AgentResult> boot() {
-    return catalog.assignment(options.mac()).compose(assignment -> choose(assignment)
-        .compose(name -> catalog.image(name).compose(image ->
-            catalog.torrent(name).compose(torrent -> fetch(image, torrent, stripeFor(options, assignment))))));
+    return assignment()
+        .compose(this::choose)
+        .compose(this::prepare)
+        .compose(this::download)
+        .compose(this::verify)
+        .compose(this::seed)
+        .compose(this::launch);
   }
+
+  private void finish(io.vertx.core.AsyncResult<AgentResult> ar) {
+    if (ar.succeeded()) {
+      result.tryComplete(ar.result());
+      return;
+    }
+    String reason = ar.cause().getMessage() == null ? ar.cause().toString() : ar.cause().getMessage();
+    say("boot failed: %s", reason);
+    LOG.debug("boot failed", ar.cause());
+    report(events.failed("", reason));
+    reporter.flush().onComplete(x -> result.tryFail(ar.cause()));
+  }
+
+  // ------------------------------------------------------------------------------------ stages
+
+  private Future<BootAssignment> assignment() {
+    return catalog.assignment(mac.canonical());
+  }
+
+  private Future<Choice> choose(BootAssignment assignment) {
+    if (!options.image().isBlank()) {
+      report(events.imageChosen(options.image(), "configured on this machine"));
+      return Future.succeededFuture(new Choice(options.image(), assignment));
+    }
+    if (assignment.getSkipMenu()) {
+      report(events.imageChosen(assignment.getDefaultImage(), "assigned (" + assignment.getMatchedRule() + ")"));
+      return Future.succeededFuture(new Choice(assignment.getDefaultImage(), assignment));
+    }
+    MenuModel menu = MenuModel.of(assignment);
+    report(events.menuShown(menu.items().get(menu.selected()), menu.items(), menu.remainingSeconds()));
+    return new ConsoleMenu(vertx, options.interactive() ? console : null, out).show(menu).map(name -> {
+      report(events.imageChosen(name, name.equals(assignment.getDefaultImage()) ? "default" : "chosen from the menu"));
+      return new Choice(name, assignment);
+    });
+  }
+
+  /**
+   * The manifest comes with the assignment (its menu lists every image this machine may boot); only an
+   * image configured on the machine and outside that menu is asked for. The .torrent must be the one
+   * the manifest names: its info-hash is checked before anything is downloaded.
+   */
+  private Future<Prepared> prepare(Choice choice) {
+    Future<ImageManifest> manifest = choice.assignment().getMenuList().stream()
+        .filter(m -> m.getName().equals(choice.image()))
+        .findFirst()
+        .map(Future::succeededFuture)
+        .orElseGet(() -> catalog.image(choice.image()));
+    PieceStripe stripe = stripeFor(options, choice.assignment());
+    return manifest.compose(image -> catalog.torrent(image.getName())
+        .compose(torrent -> vertx.executeBlocking(() -> checkInfoHash(image, torrent)))
+        .map(torrent -> new Prepared(image, torrent, stripe)));
+  }
+
+  /** The torrent's bytes if their info-hash is the manifest's. Loads libtorrent: call on a worker. */
+  static byte[] checkInfoHash(ImageManifest image, byte[] torrent) {
+    InfoHash expected;
+    try {
+      expected = InfoHash.fromHex(image.getInfoHash());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("the manifest of " + image.getName() + " has no valid info-hash: "
+          + e.getMessage());
+    }
+    InfoHash actual;
+    try {
+      actual = InfoHash.fromHex(TorrentFactory.infoHash(torrent));
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("the catalog's .torrent of " + image.getName() + " is not a valid torrent: "
+          + e.getMessage());
+    }
+    if (!actual.equals(expected)) {
+      throw new IllegalStateException("the .torrent of " + image.getName() + " has info-hash " + actual
+          + ", but its manifest names " + expected + ": refusing to download");
+    }
+    return torrent;
+  }
+
+  private Future<Downloaded> download(Prepared prepared) {
+    ImageManifest image = prepared.image();
+    PieceStripe stripe = prepared.stripe();
+    WebSeedFallback fallback = options.webSeedFallback();
+    downloadStart = System.currentTimeMillis();
+    return vertx.executeBlocking(() -> Files.createDirectories(options.workDir()))
+        .compose(v -> SwarmSession.start(vertx, swarmOptions(options, mac)))
+        .compose(s -> {
+          session = s;
+          return startGate();
+        })
+        // Web seeds stay out until the swarm stalls: the server's HTTP link is the bottleneck we avoid.
+        .compose(v -> session.add(prepared.torrent(), options.workDir(),
+            new SwarmSession.AddOptions(0, !fallback.holdsBack(), stripe)))
+        .compose(hash -> {
+          report(events.downloadStarted(image, "listening on port " + session.listenPort()
+              + (stripe == null ? "" : ", piece stripe " + stripe + " first")));
+          Progress progress = new Progress(image, hash, fallback.watch(image.getWebSeedsCount() > 0, downloadStart));
+          long timer = vertx.setPeriodic(options.progressIntervalMs(), id -> progress.tick());
+          return session.finished(hash)
+              .eventually(() -> {
+                vertx.cancelTimer(timer);
+                return Future.succeededFuture();
+              })
+              .compose(v -> session.status(hash))
+              .compose(status -> session.bytesFromPeers(hash).map(sources -> {
+                long millis = System.currentTimeMillis() - downloadStart;
+                say("%s downloaded: %s in %.1f s (%s)", image.getName(), mib(image.getTotalSize()), millis / 1000.0,
+                    describeSources(sources));
+                report(events.downloadComplete(image, millis, status, sources));
+                return new Downloaded(image, hash, options.workDir().resolve(image.getName()), sources, millis);
+              }));
+        });
+  }
+
+  private Future<Downloaded> verify(Downloaded done) {
+    ImageManifest image = done.image();
+    return vertx.executeBlocking(() -> Verifier.verify(image, done.dir())).compose(problems -> {
+      if (!problems.isEmpty()) {
+        return Future.failedFuture("image " + image.getName() + " failed verification: " + String.join("; ", problems));
+      }
+      say("%s verified: SHA-256 of %d file(s) match the manifest", image.getName(), image.getFilesCount());
+      report(events.verified(image));
+      return Future.succeededFuture(done);
+    });
+  }
+
+  /** Keeps seeding for the machines still downloading, as {@link SeedingPolicy} says. */
+  private Future<Seeded> seed(Downloaded done) {
+    SeedingPolicy policy = options.seeding();
+    Future<Long> uploaded = policy.seedSeconds() <= 0
+        ? session.status(done.infoHash()).map(TorrentStatus::getTotalUploaded)
+        : seedAWhile(done.infoHash(), policy);
+    return uploaded.map(bytes -> new Seeded(done, bytes));
+  }
+
+  private Future<Long> seedAWhile(String hash, SeedingPolicy policy) {
+    Promise<Long> promise = Promise.promise();
+    long started = System.currentTimeMillis();
+    long[] lastReannounce = {started};
+    say("seeding for up to %d s", policy.seedSeconds());
+    vertx.setPeriodic(1000, id -> session.status(hash).onComplete(ar -> {
+      long now = System.currentTimeMillis();
+      SeedingPolicy.Decision decision = ar.succeeded() ? policy.decide(ar.result(), now - started)
+          : new SeedingPolicy.Decision(Optional.of("status failed: " + ar.cause().getMessage()), false);
+      if (decision.stop().isPresent()) {
+        vertx.cancelTimer(id);
+        long uploaded = ar.succeeded() ? ar.result().getTotalUploaded() : 0;
+        report(events.seedingDone(uploaded, decision.stop().get()));
+        promise.tryComplete(uploaded);
+      } else if (decision.reannounce() && now - lastReannounce[0] >= 5000) {
+        lastReannounce[0] = now; // the tracker's min interval; libtorrent would defer it anyway
+        session.reannounce(hash);
+      }
+    }));
+    return promise.future();
+  }
+
+  private Future<AgentResult> launch(Seeded seeded) {
+    Downloaded done = seeded.download();
+    ImageManifest image = done.image();
+    String launcher;
+    try {
+      launcher = Launchers.resolve(options.launcher(), image.getKind());
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    // Whether KVM exists is a file check: done on a worker, like the launch itself.
+    return vertx.executeBlocking(() -> Launchers.plan(launcher, image, done.dir(), options.qemuUsesKvm()))
+        .compose(plan -> {
+          say("launching %s", plan.describe());
+          report(events.launching(image.getName(), launcher, plan.describe()));
+          // kexec replaces this kernel: every event must be out before the launcher runs.
+          return reporter.flush().compose(v -> vertx.executeBlocking(() -> ProcessLauncher.run(plan), false));
+        })
+        .compose(code -> code != 0
+            ? Future.failedFuture(launcher + " exited with " + code)
+            : Future.succeededFuture(new AgentResult(image.getName(), done.infoHash(), done.dir(),
+                image.getTotalSize(), done.sources(), seeded.uploaded(), done.millis(), launcher, code)));
+  }
+
+  // ----------------------------------------------------------------------------------- helpers
 
   /**
    * The piece stripe to ask for first: this machine's own setting (agent.pieceStripe), else the one
    * its group rule hands out (BootAssignment stripe_index/stripe_count), else none.
    */
   static PieceStripe stripeFor(AgentOptions options, BootAssignment assignment) {
-    if (options.pieceStripe() != null) {
-      return options.pieceStripe();
+    if (options.pieceStripe().isPresent()) {
+      return options.pieceStripe().get();
     }
     if (assignment == null || assignment.getStripeCount() <= 0) {
       return null;
@@ -117,67 +320,6 @@ public class AgentVerticle extends VerticleBase {
       LOG.warn("ignoring the catalog's piece stripe: {}", e.getMessage());
       return null;
     }
-  }
-
-  private Future<String> choose(BootAssignment assignment) {
-    if (!options.image().isBlank()) {
-      event(BootStage.IMAGE_CHOSEN, options.image(), "configured on this machine");
-      return Future.succeededFuture(options.image());
-    }
-    if (assignment.getSkipMenu()) {
-      event(BootStage.IMAGE_CHOSEN, assignment.getDefaultImage(), "assigned (" + assignment.getMatchedRule() + ")");
-      return Future.succeededFuture(assignment.getDefaultImage());
-    }
-    MenuModel menu = MenuModel.of(assignment);
-    event(BootStage.MENU_SHOWN, menu.items().get(menu.selected()),
-        "menu " + menu.items() + ", " + menu.remainingSeconds() + " s");
-    return new ConsoleMenu(vertx, options.interactive() ? console : null, out).show(menu)
-        .onSuccess(name -> event(BootStage.IMAGE_CHOSEN, name,
-            name.equals(assignment.getDefaultImage()) ? "default" : "chosen from the menu"));
-  }
-
-  private Future<AgentResult> fetch(ImageManifest image, byte[] torrent, PieceStripe stripe) {
-    Path imageDir = options.workDir().resolve(image.getName());
-    boolean fallback = options.webSeedFallbackSeconds() > 0;
-    SwarmSession.Options swarm = swarmOptions(options);
-    downloadStart = System.currentTimeMillis();
-    return vertx.executeBlocking(() -> Files.createDirectories(options.workDir()))
-        .compose(v -> SwarmSession.start(vertx, swarm))
-        .compose(s -> {
-          session = s;
-          return startGate();
-        })
-        // Web seeds stay out until the swarm stalls: the server's HTTP link is the bottleneck we avoid.
-        .compose(v -> session.add(torrent, options.workDir(), new SwarmSession.AddOptions(0, !fallback, stripe)))
-        .compose(hash -> {
-          event(BootStage.DOWNLOAD_STARTED, image, "listening on port " + session.listenPort()
-              + (stripe == null ? "" : ", piece stripe " + stripe + " first"), null);
-          Progress progress = new Progress(image, hash, fallback);
-          long timer = vertx.setPeriodic(options.progressIntervalMs(), id -> progress.tick());
-          return session.finished(hash)
-              .eventually(() -> {
-                vertx.cancelTimer(timer);
-                return Future.succeededFuture();
-              })
-              .compose(v -> session.status(hash))
-              .compose(status -> session.bytesFromPeers(hash).map(peers -> {
-                long millis = System.currentTimeMillis() - downloadStart;
-                say("%s downloaded: %s in %.1f s (%s)", image.getName(), mib(image.getTotalSize()), millis / 1000.0,
-                    describeSources(peers));
-                event(BootStage.DOWNLOAD_COMPLETE, image, "in " + millis + " ms", status, peers);
-                return new AgentResult(image.getName(), hash, imageDir, image.getTotalSize(), peers,
-                    webBytes(peers), 0, millis, "", 0);
-              }));
-        })
-        .compose(partial -> vertx.executeBlocking(() -> Verifier.verify(image, imageDir)).compose(problems -> {
-          if (!problems.isEmpty()) {
-            return Future.failedFuture("image " + image.getName() + " failed verification: " + String.join("; ", problems));
-          }
-          say("%s verified: SHA-256 of %d file(s) match the manifest", image.getName(), image.getFilesCount());
-          event(BootStage.VERIFIED, image, image.getFilesCount() + " file(s) match", null);
-          return seedAWhile(partial.infoHash()).map(uploaded -> withUpload(partial, uploaded));
-        }))
-        .compose(done -> launch(image, imageDir, done));
   }
 
   /**
@@ -214,156 +356,48 @@ public class AgentVerticle extends VerticleBase {
   }
 
   /** The agent's libtorrent session: its listen address, limits and agent.requestQueueSeconds. */
-  static SwarmSession.Options swarmOptions(AgentOptions options) {
+  static SwarmSession.Options swarmOptions(AgentOptions options, MacAddress mac) {
     return new SwarmSession.Options(options.listenHost(), options.listenPort(), options.lsd(),
-        options.uploadLimit(), options.downloadLimit(), "agent-" + options.mac(), 0, options.requestQueueSeconds());
-  }
-
-  /** Keeps seeding for the machines still downloading, as {@link SeedingPolicy} says. */
-  private Future<Long> seedAWhile(String hash) {
-    SeedingPolicy policy = options.seeding();
-    if (policy.seedSeconds() <= 0) {
-      return session.status(hash).map(TorrentStatus::getTotalUploaded);
-    }
-    Promise<Long> promise = Promise.promise();
-    long started = System.currentTimeMillis();
-    long[] lastReannounce = {started};
-    say("seeding for up to %d s", policy.seedSeconds());
-    vertx.setPeriodic(1000, id -> session.status(hash).onComplete(ar -> {
-      long now = System.currentTimeMillis();
-      SeedingPolicy.Decision decision = ar.succeeded() ? policy.decide(ar.result(), now - started)
-          : new SeedingPolicy.Decision(Optional.of("status failed: " + ar.cause().getMessage()), false);
-      if (decision.stop().isPresent()) {
-        vertx.cancelTimer(id);
-        long uploaded = ar.succeeded() ? ar.result().getTotalUploaded() : 0;
-        event(BootStage.SEEDING_DONE, null, "uploaded " + uploaded + " bytes to other machines; "
-            + decision.stop().get());
-        promise.tryComplete(uploaded);
-      } else if (decision.reannounce() && now - lastReannounce[0] >= 5000) {
-        lastReannounce[0] = now; // the tracker's min interval; libtorrent would defer it anyway
-        session.reannounce(hash);
-      }
-    }));
-    return promise.future();
-  }
-
-  private Future<AgentResult> launch(ImageManifest image, Path imageDir, AgentResult done) {
-    String launcher;
-    try {
-      launcher = Launchers.resolve(options.launcher(), image.getKind());
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    // Whether KVM exists is a file check: done on a worker, like the launch itself.
-    return vertx.executeBlocking(() -> Launchers.plan(launcher, image, imageDir, options.qemuUsesKvm()))
-        .compose(plan -> {
-          say("launching %s", plan.describe());
-          event(BootStage.LAUNCHING, image.getName(), plan.describe());
-          // kexec replaces this kernel: every event must be out before the launcher runs.
-          return reporter.flush().compose(v -> vertx.executeBlocking(() -> ProcessLauncher.run(plan), false));
-        })
-        .compose(code -> {
-          if (code != 0) {
-            return Future.failedFuture(launcher + " exited with " + code);
-          }
-          return Future.succeededFuture(new AgentResult(done.image(), done.infoHash(), done.imageDir(),
-              done.bytesTotal(), done.bytesFromPeers(), done.bytesFromWebSeed(), done.bytesUploaded(),
-              done.downloadMillis(), launcher, code));
-        });
+        options.uploadLimit(), options.downloadLimit(), "agent-" + mac, 0, options.requestQueueSeconds());
   }
 
   /** Console progress, progress events and the web-seed fallback, once per progressIntervalMs. */
   private final class Progress {
     private final ImageManifest image;
     private final String hash;
-    private boolean webSeedPending;
-    private long lastGood = System.currentTimeMillis();
+    private final WebSeedFallback.Watch webSeed;
 
-    Progress(ImageManifest image, String hash, boolean fallback) {
+    Progress(ImageManifest image, String hash, WebSeedFallback.Watch webSeed) {
       this.image = image;
       this.hash = hash;
-      this.webSeedPending = fallback && image.getWebSeedsCount() > 0;
+      this.webSeed = webSeed;
     }
 
     void tick() {
       session.status(hash).onSuccess(status -> {
-        long now = System.currentTimeMillis();
         say("%s %5.1f%% %s of %s  %s/s down  %s/s up  %d peers (%d seeds)", image.getName(),
             status.getProgress() * 100, mib((long) (status.getProgress() * image.getTotalSize())),
             mib(image.getTotalSize()), mib(status.getDownloadRate()), mib(status.getUploadRate()),
             status.getPeers(), status.getSeeds());
-        event(BootStage.DOWNLOAD_PROGRESS, image, null, status);
-        if (status.getDownloadRate() >= options.webSeedMinRate() || status.getProgress() >= 1.0) {
-          lastGood = now;
-        }
-        if (webSeedPending && now - lastGood > options.webSeedFallbackSeconds() * 1000L) {
-          webSeedPending = false;
-          say("swarm below %s/s for %d s: adding the catalog's web seed", mib(options.webSeedMinRate()),
-              options.webSeedFallbackSeconds());
+        report(events.downloadProgress(image, status));
+        webSeed.observe(status, System.currentTimeMillis()).ifPresent(why -> {
+          say("%s: adding the catalog's web seed", why);
           for (String url : image.getWebSeedsList()) {
             session.addWebSeed(hash, url);
           }
-        }
+        });
       });
     }
   }
 
-  private void event(BootStage stage, String image, String message) {
-    BootEvent.Builder b = base(stage);
-    if (image != null) {
-      b.setImage(image);
-    }
-    if (message != null) {
-      b.setMessage(message);
-    }
-    reporter.report(b.build());
+  private void report(BootEvent event) {
+    reporter.report(event);
   }
 
-  private void event(BootStage stage, ImageManifest image, String message, TorrentStatus status) {
-    event(stage, image, message, status, null);
-  }
-
-  private void event(BootStage stage, ImageManifest image, String message, TorrentStatus status,
-      Map<String, Long> peers) {
-    BootEvent.Builder b = base(stage).setImage(image.getName()).setInfoHash(image.getInfoHash())
-        .setBytesTotal(image.getTotalSize());
-    if (message != null) {
-      b.setMessage(message);
-    }
-    if (status != null) {
-      b.setBytesDone((long) (status.getProgress() * image.getTotalSize()))
-          .setDownloadRate(status.getDownloadRate())
-          .setUploadRate(status.getUploadRate())
-          .setPeers(status.getPeers())
-          .setBytesUploaded(status.getTotalUploaded());
-    }
-    if (peers != null) {
-      b.putAllBytesFromPeers(peers).setBytesFromWebSeed(webBytes(peers));
-    }
-    reporter.report(b.build());
-  }
-
-  private BootEvent.Builder base(BootStage stage) {
-    return BootEvent.newBuilder()
-        .setMac(options.mac())
-        .setNodeId(options.nodeId())
-        .setStage(stage)
-        .setTimestampMs(System.currentTimeMillis());
-  }
-
-  private static AgentResult withUpload(AgentResult r, long uploaded) {
-    return new AgentResult(r.image(), r.infoHash(), r.imageDir(), r.bytesTotal(), r.bytesFromPeers(),
-        r.bytesFromWebSeed(), uploaded, r.downloadMillis(), r.launcher(), r.exitCode());
-  }
-
-  private static long webBytes(Map<String, Long> peers) {
-    return peers.entrySet().stream().filter(e -> e.getKey().startsWith("web:")).mapToLong(Map.Entry::getValue).sum();
-  }
-
-  private static String describeSources(Map<String, Long> peers) {
-    long web = webBytes(peers);
-    long swarm = peers.values().stream().mapToLong(Long::longValue).sum() - web;
-    return mib(swarm) + " from " + peers.keySet().stream().filter(k -> !k.startsWith("web:")).count()
+  private static String describeSources(Map<PeerSource, Long> sources) {
+    long web = AgentResult.webSeedBytes(sources);
+    long swarm = sources.values().stream().mapToLong(Long::longValue).sum() - web;
+    return mib(swarm) + " from " + sources.keySet().stream().filter(k -> !k.isWebSeed()).count()
         + " peers, " + mib(web) + " from web seeds";
   }
 
@@ -372,8 +406,7 @@ public class AgentVerticle extends VerticleBase {
   }
 
   private void say(String format, Object... args) {
-    out.printf("[%s +%5.1fs] %s%n", options == null ? "agent" : options.mac(),
+    out.printf("[%s +%5.1fs] %s%n", mac == null ? "agent" : mac,
         (System.currentTimeMillis() - startedAt) / 1000.0, String.format(format, args));
   }
-
 }

@@ -2,7 +2,7 @@ package io.boottorrent.agent;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
-import io.boottorrent.common.ProtoHttp;
+import io.boottorrent.core.MediaTypes;
 import io.boottorrent.proto.BootAssignment;
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.ImageManifest;
@@ -48,7 +48,7 @@ public final class CatalogClient {
 
   public Future<Void> report(BootEvent event) {
     return client.postAbs(base + "/api/v1/events")
-        .putHeader("Content-Type", ProtoHttp.PROTOBUF)
+        .putHeader("Content-Type", MediaTypes.PROTOBUF)
         .timeout(5000)
         .sendBuffer(Buffer.buffer(event.toByteArray()))
         .compose(r -> r.statusCode() / 100 == 2
@@ -62,7 +62,7 @@ public final class CatalogClient {
 
   private Future<Buffer> get(String path) {
     return client.getAbs(base + path)
-        .putHeader("Accept", ProtoHttp.PROTOBUF)
+        .putHeader("Accept", MediaTypes.PROTOBUF)
         .timeout(10_000)
         .send()
         .compose(this::ok);

@@ -1,19 +1,19 @@
 package io.boottorrent.catalog;
 
-import io.boottorrent.common.BtConfig;
+import io.boottorrent.core.BootEvents;
+import io.boottorrent.core.MacAddress;
+import io.boottorrent.core.config.ConfigUrls;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.BootEvent;
-import io.boottorrent.proto.BootStage;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.net.SocketAddress;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -22,9 +22,9 @@ import java.util.regex.Pattern;
  * the client-image folder, then the fallback roots (Debian's ipxe package). File names are single path
  * segments of safe characters, so nothing outside those folders can be named.
  *
- * <p>Every script served and every file sent (or failed) is a {@link BootStage#HTTP_BOOT_FILE} event on
- * {@link Addresses#BOOT_EVENT}: the client's address, its MAC when the URL carries {@code ?mac=} (the
- * script's URLs do), and {@code "<file> <bytes> bytes in <ms> ms"} as the message.
+ * <p>Every script served and every file sent (or failed) is an {@code HTTP_BOOT_FILE} event
+ * ({@link BootEvents}) on {@link Addresses#BOOT_EVENT}: the client's address, its MAC when the URL
+ * carries {@code ?mac=} (the script's URLs do), and {@code "<file> <bytes> bytes in <ms> ms"}.
  */
 final class BootHttp {
   static final String PATH = "/boot/";
@@ -34,18 +34,17 @@ final class BootHttp {
   private final List<Path> roots;
   private final String extraCmdline;
   private final String publicHost;
+  private final BootEvents events = BootEvents.system();
 
-  BootHttp(Vertx vertx, JsonObject config) {
+  /**
+   * @param roots where boot files are looked up, in order: the client image's folder, then fallbacks
+   * @param publicHost the catalog's address as machines reach it, for the script's URLs
+   */
+  BootHttp(Vertx vertx, List<Path> roots, String extraCmdline, String publicHost) {
     this.vertx = vertx;
-    JsonObject catalog = BtConfig.section(config, "catalog");
-    String clientDir = catalog.getString("clientImageDir", "");
-    List<Path> r = new ArrayList<>();
-    r.add(clientDir.isBlank() ? BtConfig.dataDir(config).resolve("client-image")
-        : Path.of(clientDir).toAbsolutePath().normalize());
-    BtConfig.strings(catalog, "bootFallbackRoots").forEach(p -> r.add(Path.of(p)));
-    this.roots = List.copyOf(r);
-    this.extraCmdline = catalog.getString("clientCmdline", "");
-    this.publicHost = BtConfig.publicHost(config);
+    this.roots = List.copyOf(roots);
+    this.extraCmdline = extraCmdline;
+    this.publicHost = publicHost;
   }
 
   void mount(Router router, java.util.function.IntSupplier port) {
@@ -55,12 +54,12 @@ final class BootHttp {
   }
 
   private void script(RoutingContext ctx, int port) {
-    String base = "http://" + (publicHost.contains(":") ? "[" + publicHost + "]" : publicHost) + ":" + port;
+    String base = ConfigUrls.httpBase(publicHost, port);
     find("vmlinuz").compose(kernel -> find("initrd").map(initrd -> kernel != null && initrd != null))
         .onSuccess(ready -> {
           String script = IpxeScript.render(base, ctx.request().getParam("mac"), extraCmdline, ready);
           ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(script);
-          publish(ctx, "ipxe script" + (ready ? "" : " (client image missing)"), script.length());
+          publish(events.httpBootScript(ip(ctx), mac(ctx), ready, script.length()));
         })
         .onFailure(ctx::fail);
   }
@@ -81,27 +80,26 @@ final class BootHttp {
               if (ctx.request().method() != HttpMethod.HEAD) {
                 long ms = (System.nanoTime() - started) / 1_000_000;
                 long bytes = ctx.response().bytesWritten();
-                publish(ctx, sent.succeeded() ? name + " " + bytes + " bytes in " + ms + " ms"
-                    : name + " failed after " + bytes + " bytes: " + sent.cause().getMessage(), bytes);
+                publish(sent.succeeded() ? events.httpBootFileSent(ip(ctx), mac(ctx), name, bytes, ms)
+                    : events.httpBootFileFailed(ip(ctx), mac(ctx), name, bytes, sent.cause().getMessage()));
               }
             });
       }
     }).onFailure(ctx::fail);
   }
 
-  private void publish(RoutingContext ctx, String message, long bytes) {
-    BootEvent.Builder event = BootEvent.newBuilder()
-        .setStage(BootStage.HTTP_BOOT_FILE)
-        .setTimestampMs(System.currentTimeMillis())
-        .setMessage(message)
-        .setBytesDone(bytes)
-        .setBytesTotal(bytes);
+  private void publish(BootEvent event) {
+    vertx.eventBus().publish(Addresses.BOOT_EVENT, event);
+  }
+
+  private static String ip(RoutingContext ctx) {
     SocketAddress remote = ctx.request().remoteAddress();
-    if (remote != null && remote.hostAddress() != null) {
-      event.setIp(remote.hostAddress());
-    }
-    BootPolicies.tryNormalizeMac(ctx.request().getParam("mac")).ifPresent(event::setMac);
-    vertx.eventBus().publish(Addresses.BOOT_EVENT, event.build());
+    return remote == null ? null : remote.hostAddress();
+  }
+
+  /** The MAC the script's URLs carry ({@code ?mac=}); absent or unexpanded: none. */
+  private static Optional<MacAddress> mac(RoutingContext ctx) {
+    return MacAddress.tryParse(ctx.request().getParam("mac"));
   }
 
   /** The first root that has a regular file of that name, or null. */

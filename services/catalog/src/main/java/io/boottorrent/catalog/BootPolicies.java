@@ -1,5 +1,6 @@
 package io.boottorrent.catalog;
 
+import io.boottorrent.core.MacAddress;
 import io.boottorrent.proto.BootAssignment;
 import io.boottorrent.proto.BootPolicy;
 import io.boottorrent.proto.BootRule;
@@ -8,13 +9,11 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 
 /**
  * The boot policy as pure functions: which image (and which menu) a machine gets, and what a valid
@@ -34,10 +33,6 @@ public final class BootPolicies {
   public static final String MATCHED_DEFAULT = "default";
   public static final String MATCHED_GROUP_PREFIX = "group:";
 
-  private static final Pattern HEX12 = Pattern.compile("[0-9a-f]{12}");
-  private static final Pattern COLONS = Pattern.compile("([0-9a-f]{2}:){5}[0-9a-f]{2}");
-  private static final Pattern DASHES = Pattern.compile("([0-9a-f]{2}-){5}[0-9a-f]{2}");
-  private static final Pattern DOTS = Pattern.compile("([0-9a-f]{4}\\.){2}[0-9a-f]{4}");
   private static final int MAX_GROUP_NAME = 64;
 
   private BootPolicies() {}
@@ -47,34 +42,22 @@ public final class BootPolicies {
     return BootPolicy.newBuilder().setMenuTimeoutSeconds(menuTimeoutSeconds).build();
   }
 
-  /**
-   * {@code aa:bb:cc:dd:ee:ff} from {@code aa:bb:cc:dd:ee:ff}, {@code AA-BB-CC-DD-EE-FF},
-   * {@code aabbccddeeff} or {@code aabb.ccdd.eeff} (any case, surrounding blanks ignored).
-   */
-  public static Optional<String> tryNormalizeMac(String mac) {
-    if (mac == null) {
-      return Optional.empty();
-    }
-    String m = mac.trim().toLowerCase(Locale.ROOT);
-    if (!(HEX12.matcher(m).matches() || COLONS.matcher(m).matches() || DASHES.matcher(m).matches()
-        || DOTS.matcher(m).matches())) {
-      return Optional.empty();
-    }
-    String hex = m.replace(":", "").replace("-", "").replace(".", "");
-    StringBuilder out = new StringBuilder(17);
-    for (int i = 0; i < 12; i += 2) {
-      if (i > 0) {
-        out.append(':');
-      }
-      out.append(hex, i, i + 2);
-    }
-    return Optional.of(out.toString());
+  /** A MAC in any spelling {@link MacAddress} accepts, canonical; empty if it is none. */
+  static Optional<String> canonicalMac(String mac) {
+    return MacAddress.tryParse(mac).map(MacAddress::canonical);
   }
 
-  /** {@link #tryNormalizeMac} or a 400. */
-  public static String normalizeMac(String mac) {
-    return tryNormalizeMac(mac).orElseThrow(() -> CatalogException.badRequest(
-        "not a MAC address: '" + mac + "' (expected aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff or aabbccddeeff)"));
+  /**
+   * The machine a request names.
+   *
+   * @throws CatalogException 400 if {@code mac} is not a MAC address
+   */
+  public static MacAddress machine(String mac) {
+    try {
+      return MacAddress.parse(mac);
+    } catch (IllegalArgumentException e) {
+      throw CatalogException.badRequest(e.getMessage());
+    }
   }
 
   /**
@@ -84,7 +67,7 @@ public final class BootPolicies {
    * @throws CatalogException 400 if {@code mac} is not a MAC address
    */
   public static BootAssignment assign(BootPolicy policy, String mac, Collection<ImageManifest> images) {
-    String machine = normalizeMac(mac);
+    String machine = machine(mac).canonical();
     Map<String, ImageManifest> byName = new TreeMap<>();
     for (ImageManifest image : images) {
       byName.put(image.getName(), image.toBuilder().clearTorrent().build());
@@ -93,7 +76,7 @@ public final class BootPolicies {
     BootRule rule = null;
     String matched = MATCHED_DEFAULT;
     for (BootRule r : policy.getRulesList()) {
-      if (!r.getMac().isEmpty() && tryNormalizeMac(r.getMac()).filter(machine::equals).isPresent()) {
+      if (!r.getMac().isEmpty() && canonicalMac(r.getMac()).filter(machine::equals).isPresent()) {
         rule = r;
         matched = MATCHED_MAC;
         break;
@@ -166,7 +149,7 @@ public final class BootPolicies {
     TreeSet<String> members = new TreeSet<>();
     for (Map.Entry<String, String> e : policy.getGroupsMap().entrySet()) {
       if (e.getValue().equals(group)) {
-        tryNormalizeMac(e.getKey()).ifPresent(members::add);
+        canonicalMac(e.getKey()).ifPresent(members::add);
       }
     }
     return new ArrayList<>(members);
@@ -179,7 +162,7 @@ public final class BootPolicies {
     }
     // A policy not stored through validate() may hold MACs in another spelling.
     for (Map.Entry<String, String> e : policy.getGroupsMap().entrySet()) {
-      if (tryNormalizeMac(e.getKey()).filter(machine::equals).isPresent()) {
+      if (canonicalMac(e.getKey()).filter(machine::equals).isPresent()) {
         return e.getValue();
       }
     }
@@ -214,7 +197,7 @@ public final class BootPolicies {
 
     Map<String, String> groups = new TreeMap<>();
     for (Map.Entry<String, String> e : policy.getGroupsMap().entrySet()) {
-      String mac = tryNormalizeMac(e.getKey()).orElseThrow(() -> CatalogException.badRequest(
+      String mac = canonicalMac(e.getKey()).orElseThrow(() -> CatalogException.badRequest(
           "groups: not a MAC address: '" + e.getKey() + "'"));
       String group = validGroup(e.getValue(), "groups[" + e.getKey() + "]");
       String previous = groups.put(mac, group);
@@ -235,7 +218,7 @@ public final class BootPolicies {
     }
     BootRule.Builder out = rule.toBuilder().clearMenu();
     if (hasMac) {
-      out.setMac(tryNormalizeMac(rule.getMac()).orElseThrow(() -> CatalogException.badRequest(
+      out.setMac(canonicalMac(rule.getMac()).orElseThrow(() -> CatalogException.badRequest(
           where + ": not a MAC address: '" + rule.getMac() + "'"))).clearGroup();
     } else {
       out.setGroup(validGroup(rule.getGroup(), where)).clearMac();

@@ -1,18 +1,25 @@
 package io.boottorrent.catalog;
 
-import io.boottorrent.common.BtConfig;
+import io.boottorrent.core.config.ConfigSection;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.function.IntSupplier;
+import java.util.Optional;
 
 /**
- * The {@code catalog} section of the config (plus the shared {@code dataDir}, {@code publicHost} and
- * {@code tracker.httpPort}), with the defaults of {@code boottorrent-defaults.yaml}.
+ * The {@code catalog} section of the config; its defaults are in {@code boottorrent-defaults.yaml}.
+ *
+ * @param importRoots folders {@code image add} may import from; empty: {@code <dataDir>/import}
+ * @param trackers announce URLs for new torrents as configured; empty: this deployment's tracker (the
+ *     process assembly resolves it, see {@code ServiceLinks.announceUrls})
+ * @param webSeed add the catalog's own file server as a BEP 19 web seed to new torrents
+ * @param pieceLength 0: chosen from the image size
+ * @param clientImageDir where {@code /boot/vmlinuz} and {@code /boot/initrd} come from; empty:
+ *     {@code <dataDir>/client-image}
+ * @param bootFallbackRoots other boot files ({@code snponly.efi}, …) are also looked up here
+ * @param clientCmdline appended to the client kernel's command line
  */
 public record CatalogOptions(
-    Path dataDir,
-    String publicHost,
     int httpPort,
     String host,
     List<Path> importRoots,
@@ -20,69 +27,47 @@ public record CatalogOptions(
     boolean webSeed,
     int pieceLength,
     int defaultMenuTimeoutSeconds,
-    int trackerHttpPort) {
-  public static final int DEFAULT_HTTP_PORT = 8080;
-  public static final String DEFAULT_HOST = "0.0.0.0";
-  public static final boolean DEFAULT_WEB_SEED = true;
-  public static final int DEFAULT_PIECE_LENGTH = 0;
-  public static final int DEFAULT_MENU_TIMEOUT_SECONDS = 10;
-  public static final int DEFAULT_TRACKER_HTTP_PORT = 6969;
+    Optional<Path> clientImageDir,
+    List<Path> bootFallbackRoots,
+    String clientCmdline) {
   /** Path prefix of the BEP 19 web seed. */
   public static final String SEED_PATH = "/seed/";
 
   public CatalogOptions {
     importRoots = List.copyOf(importRoots);
     trackers = List.copyOf(trackers);
-  }
-
-  /** Reads the whole config tree a verticle receives. */
-  public static CatalogOptions fromConfig(JsonObject config) {
-    JsonObject catalog = BtConfig.section(config, "catalog");
-    JsonObject tracker = BtConfig.section(config, "tracker");
-    return new CatalogOptions(
-        BtConfig.dataDir(config),
-        BtConfig.publicHost(config),
-        catalog.getInteger("httpPort", DEFAULT_HTTP_PORT),
-        catalog.getString("host", DEFAULT_HOST),
-        BtConfig.strings(catalog, "importRoots").stream()
-            .filter(s -> !s.isBlank())
-            .map(s -> Path.of(s).toAbsolutePath().normalize())
-            .toList(),
-        BtConfig.strings(catalog, "trackers").stream().filter(s -> !s.isBlank()).toList(),
-        catalog.getBoolean("webSeed", DEFAULT_WEB_SEED),
-        catalog.getInteger("pieceLength", DEFAULT_PIECE_LENGTH),
-        catalog.getInteger("defaultMenuTimeoutSeconds", DEFAULT_MENU_TIMEOUT_SECONDS),
-        tracker.getInteger("httpPort", DEFAULT_TRACKER_HTTP_PORT));
-  }
-
-  /** The configured trackers, or this deployment's own tracker. */
-  public List<String> effectiveTrackers() {
-    if (!trackers.isEmpty()) {
-      return trackers;
+    bootFallbackRoots = List.copyOf(bootFallbackRoots);
+    if (pieceLength != 0) {
+      ImageStore.checkPieceLength(pieceLength, "catalog.pieceLength");
     }
-    return List.of("http://" + hostForUrl(publicHost) + ":" + trackerHttpPort + "/announce");
-  }
-
-  /** The web-seed URL for a catalog listening on {@code port}. */
-  public String webSeedUrl(int port) {
-    return "http://" + hostForUrl(publicHost) + ":" + port + SEED_PATH;
   }
 
   /**
-   * Store settings; {@code actualPort} gives the port the HTTP server really listens on (known only
-   * after listen when {@code httpPort} is 0).
+   * @throws io.boottorrent.core.config.ConfigException for a missing, unknown or ill-typed key
+   * @throws IllegalArgumentException for a piece length that is not a power of two of 16 KiB..16 MiB
    */
-  public ImageStore.Settings storeSettings(IntSupplier actualPort) {
-    return new ImageStore.Settings(
-        dataDir,
-        importRoots,
-        effectiveTrackers(),
-        () -> webSeed ? List.of(webSeedUrl(actualPort.getAsInt())) : List.of(),
-        pieceLength,
-        defaultMenuTimeoutSeconds);
+  public static CatalogOptions fromSection(JsonObject json) {
+    ConfigSection s = ConfigSection.of("catalog", json);
+    CatalogOptions options = new CatalogOptions(
+        s.port("httpPort"),
+        s.nonBlank("host"),
+        s.paths("importRoots"),
+        s.strings("trackers"),
+        s.bool("webSeed"),
+        s.integer("pieceLength", 0, ImageStore.MAX_PIECE_LENGTH),
+        s.integer("defaultMenuTimeoutSeconds", 0, Integer.MAX_VALUE),
+        s.optionalPath("clientImageDir"),
+        s.paths("bootFallbackRoots"),
+        s.string("clientCmdline"));
+    s.done();
+    return options;
   }
 
-  private static String hostForUrl(String host) {
-    return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+  /** The folders {@code /boot/<file>} is served from, in order. */
+  public List<Path> bootRoots(Path dataDir) {
+    return java.util.stream.Stream.concat(
+            java.util.stream.Stream.of(clientImageDir.orElse(dataDir.resolve("client-image"))),
+            bootFallbackRoots.stream())
+        .toList();
   }
 }

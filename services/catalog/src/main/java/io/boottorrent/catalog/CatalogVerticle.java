@@ -1,8 +1,11 @@
 package io.boottorrent.catalog;
 
 import com.google.protobuf.Message;
-import io.boottorrent.common.Json;
-import io.boottorrent.common.ProtoHttp;
+import io.boottorrent.core.MacAddress;
+import io.boottorrent.core.config.ConfigUrls;
+import io.boottorrent.core.config.ProcessOptions;
+import io.boottorrent.server.Json;
+import io.boottorrent.server.ProtoHttp;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.BootAssignment;
@@ -44,7 +47,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The image catalog service: the REST API of docs/ARCHITECTURE.md over an {@link ImageStore}, the
  * BEP 19 web seed ({@code /seed/<image>/<file>} with HTTP Range), boot assignment by
- * {@link BootPolicies}, and boot-event ingest. Reads its {@code catalog} section of the config tree.
+ * {@link BootPolicies}, and boot-event ingest. Configured by {@link CatalogOptions} (its {@code catalog}
+ * section), the process's data dir and public host, and the announce URLs of the deployment.
  *
  * <p>Event bus: publishes {@link ImageEvent} ADDED (with torrent bytes) on
  * {@link Addresses#IMAGE_ADDED} and REMOVED on {@link Addresses#IMAGE_REMOVED}, republishes every
@@ -74,17 +78,28 @@ public class CatalogVerticle extends VerticleBase {
 
   private final EventLog events = new EventLog(EventLog.DEFAULT_CAPACITY);
   private final Map<String, LongAdder> webSeedBytes = new ConcurrentHashMap<>();
-  private CatalogOptions options;
+  private final CatalogOptions options;
+  private final ProcessOptions process;
+  private final List<String> announceUrls;
   private WorkerExecutor io;
   private volatile ImageStore store;
   private volatile HttpServer server;
 
+  /**
+   * @param announceUrls the tracker URLs new torrents name ({@code ServiceLinks.announceUrls}: the
+   *     configured ones, else this deployment's tracker)
+   */
+  public CatalogVerticle(CatalogOptions options, ProcessOptions process, List<String> announceUrls) {
+    this.options = options;
+    this.process = process;
+    this.announceUrls = List.copyOf(announceUrls);
+  }
+
   @Override
   public Future<?> start() {
-    options = CatalogOptions.fromConfig(config());
     Codecs.registerAll(vertx.eventBus());
     io = vertx.createSharedWorkerExecutor(WORKER_POOL, WORKER_POOL_SIZE, MAX_IO_MINUTES, TimeUnit.MINUTES);
-    return io.executeBlocking(() -> ImageStore.open(options.storeSettings(this::webSeedPort)))
+    return io.executeBlocking(() -> ImageStore.open(storeSettings()))
         .compose(opened -> {
           store = opened;
           MessageConsumer<Object> imageList = vertx.eventBus().consumer(Addresses.IMAGE_LIST, this::replyImageList);
@@ -96,8 +111,8 @@ public class CatalogVerticle extends VerticleBase {
               .listen(options.httpPort(), options.host())
               .onSuccess(s -> {
                 server = s;
-                LOG.info("catalog listening on {}:{} (data dir {}, import roots {})", options.host(),
-                    s.actualPort(), options.dataDir(), opened.settings().effectiveImportRoots());
+                LOG.info("catalog listening on {}:{} (data dir {}, import roots {}, trackers {})", options.host(),
+                    s.actualPort(), process.dataDir(), opened.settings().effectiveImportRoots(), announceUrls);
               });
           return Future.all(imageList.completion(), bootEvents.completion(), listen);
         })
@@ -129,6 +144,15 @@ public class CatalogVerticle extends VerticleBase {
     return port > 0 ? port : options.httpPort();
   }
 
+  /** The web seed's URL is asked at each add: with httpPort 0 the port is known only after listen. */
+  private ImageStore.Settings storeSettings() {
+    return new ImageStore.Settings(process.dataDir(), options.importRoots(), announceUrls,
+        () -> options.webSeed()
+            ? List.of(ConfigUrls.httpBase(process.publicHost(), webSeedPort()) + CatalogOptions.SEED_PATH)
+            : List.of(),
+        options.pieceLength(), options.defaultMenuTimeoutSeconds());
+  }
+
   // ------------------------------------------------------------------------------------- routing
 
   Router router() {
@@ -147,7 +171,8 @@ public class CatalogVerticle extends VerticleBase {
     router.get(API + "/stats").handler(guard(this::stats));
     router.route(HttpMethod.GET, CatalogOptions.SEED_PATH + "*").handler(guard(this::seed));
     router.route(HttpMethod.HEAD, CatalogOptions.SEED_PATH + "*").handler(guard(this::seed));
-    new BootHttp(vertx, config()).mount(router, this::webSeedPort);
+    new BootHttp(vertx, options.bootRoots(process.dataDir()), options.clientCmdline(), process.publicHost())
+        .mount(router, this::webSeedPort);
     router.route().failureHandler(this::failure);
     router.errorHandler(404, ctx -> ProtoHttp.error(ctx, 404, "no such resource: " + ctx.request().path()));
     router.errorHandler(405, ctx -> ProtoHttp.error(ctx, 405,
@@ -279,7 +304,7 @@ public class CatalogVerticle extends VerticleBase {
 
   private void postEvent(RoutingContext ctx) throws ProtoHttp.BadRequest {
     BootEvent.Builder event = parse(ctx, BootEvent.newBuilder());
-    event.setMac(BootPolicies.normalizeMac(event.getMac()));
+    event.setMac(BootPolicies.machine(event.getMac()).canonical());
     if (event.getStage() == BootStage.BOOT_STAGE_UNSPECIFIED) {
       throw CatalogException.badRequest("stage is required");
     }
@@ -292,7 +317,7 @@ public class CatalogVerticle extends VerticleBase {
 
   private void listEvents(RoutingContext ctx) {
     String mac = ctx.queryParams().get("mac");
-    String normalized = mac == null || mac.isEmpty() ? null : BootPolicies.normalizeMac(mac);
+    String normalized = mac == null || mac.isEmpty() ? null : BootPolicies.machine(mac).canonical();
     int limit = DEFAULT_EVENTS_LIMIT;
     String limitParam = ctx.queryParams().get("limit");
     if (limitParam != null && !limitParam.isEmpty()) {

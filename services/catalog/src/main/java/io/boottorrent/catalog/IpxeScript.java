@@ -1,7 +1,6 @@
 package io.boottorrent.catalog;
 
-import java.util.Locale;
-import java.util.regex.Pattern;
+import io.boottorrent.core.MacAddress;
 
 /**
  * The iPXE script that boots one machine into the BootTorrent client image: kernel and initrd over
@@ -9,8 +8,6 @@ import java.util.regex.Pattern;
  * the machine is. Pure: {@link BootHttp} serves it at {@code /boot/ipxe?mac=…}.
  */
 public final class IpxeScript {
-  private static final Pattern MAC = Pattern.compile("([0-9a-f]{2}:){5}[0-9a-f]{2}");
-
   private IpxeScript() {}
 
   /**
@@ -41,11 +38,8 @@ public final class IpxeScript {
         .toString();
   }
 
+  /** The MAC in canonical form, or iPXE's own {@code ${net0/mac}} when it is none. */
   static String normalise(String mac) {
-    if (mac == null) {
-      return "${net0/mac}";
-    }
-    String m = mac.trim().toLowerCase(Locale.ROOT).replace('-', ':');
-    return MAC.matcher(m).matches() ? m : "${net0/mac}";
+    return MacAddress.tryParse(mac).map(MacAddress::canonical).orElse("${net0/mac}");
   }
 }

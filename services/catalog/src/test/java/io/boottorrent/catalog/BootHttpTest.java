@@ -2,12 +2,12 @@ package io.boottorrent.catalog;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.boottorrent.common.TestSupport;
+import io.boottorrent.testsupport.Ports;
+import io.boottorrent.testsupport.TestConfig;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.BootStage;
 import io.boottorrent.proto.Codecs;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -35,14 +35,14 @@ class BootHttpTest {
   @BeforeEach
   void deploy(Vertx vertx) throws Exception {
     Codecs.registerAll(vertx.eventBus());
-    JsonObject config = TestSupport.loopbackConfig(dir.resolve("data")).put("publicHost", "10.213.0.1");
+    JsonObject config = TestConfig.loopback(dir.resolve("data")).put("publicHost", "10.213.0.1");
     clientImage = Files.createDirectories(dir.resolve("client"));
     fallback = Files.createDirectories(dir.resolve("ipxe"));
     config.getJsonObject("catalog").put("clientImageDir", clientImage.toString())
         .put("bootFallbackRoots", new JsonArray().add(fallback.toString()))
         .put("clientCmdline", "console=ttyS0");
-    CatalogVerticle verticle = new CatalogVerticle();
-    vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config)).await();
+    CatalogVerticle verticle = Fixtures.catalog(config);
+    vertx.deployVerticle(verticle).await();
     client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(verticle.actualPort()));
   }
 

@@ -37,14 +37,14 @@ class BootPoliciesTest {
   @ValueSource(strings = {"aa:bb:cc:dd:ee:01", "AA:BB:CC:DD:EE:01", "aa-bb-cc-dd-ee-01", "AA-BB-CC-DD-EE-01",
       "aabbccddee01", "AABBCCDDEE01", "aabb.ccdd.ee01", " aa:bb:cc:dd:ee:01 "})
   void everyCommonMacSpellingNormalisesToLowerCaseColons(String spelling) {
-    assertThat(BootPolicies.normalizeMac(spelling)).isEqualTo(MAC);
+    assertThat(BootPolicies.machine(spelling).canonical()).isEqualTo(MAC);
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"", "aa:bb:cc:dd:ee", "aa:bb:cc:dd:ee:0g", "aa:bb-cc:dd:ee:01", "aabbccddee0",
       "aabbccddee011", "aa:bb:cc:dd:ee:01:02", "not-a-mac"})
   void malformedMacsAreA400(String mac) {
-    assertThatThrownBy(() -> BootPolicies.normalizeMac(mac))
+    assertThatThrownBy(() -> BootPolicies.machine(mac))
         .isInstanceOfSatisfying(CatalogException.class, e -> assertThat(e.status()).isEqualTo(400));
     assertThatThrownBy(() -> BootPolicies.assign(BootPolicies.defaultPolicy(5), mac, IMAGES))
         .isInstanceOf(CatalogException.class);

@@ -4,8 +4,9 @@ import static io.boottorrent.catalog.Fixtures.sha256;
 import static io.boottorrent.catalog.Fixtures.writeRandom;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.boottorrent.common.Json;
-import io.boottorrent.common.TestSupport;
+import io.boottorrent.server.Json;
+import io.boottorrent.testsupport.Ports;
+import io.boottorrent.testsupport.TestConfig;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.BootAssignment;
@@ -19,7 +20,6 @@ import io.boottorrent.proto.ImageKind;
 import io.boottorrent.proto.ImageList;
 import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.swarm.TorrentFactory;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -66,12 +66,12 @@ class CatalogVerticleTest {
   void deploy(Vertx vertx) {
     this.vertx = vertx;
     Codecs.registerAll(vertx.eventBus());
-    config = TestSupport.loopbackConfig(dir);
+    config = TestConfig.loopback(dir);
     imports = dir.resolve("import");
     kernel = writeRandom(imports.resolve("vmlinuz"), 200 * 1024 + 11, 1);
     initrd = writeRandom(imports.resolve("initrd.img"), 500 * 1024 + 3, 2);
-    verticle = new CatalogVerticle();
-    await(vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config)));
+    verticle = Fixtures.catalog(config);
+    await(vertx.deployVerticle(verticle));
     client = WebClient.create(vertx, new WebClientOptions()
         .setDefaultHost("127.0.0.1").setDefaultPort(verticle.actualPort()));
   }
@@ -217,8 +217,8 @@ class CatalogVerticleTest {
     ImageManifest m = addOverRest("demo");
     // WHEN the catalog is undeployed and deployed again on the same data dir
     await(vertx.undeploy(verticle.deploymentID()));
-    CatalogVerticle again = new CatalogVerticle();
-    await(vertx.deployVerticle(again, new DeploymentOptions().setConfig(config)));
+    CatalogVerticle again = Fixtures.catalog(config);
+    await(vertx.deployVerticle(again));
     // THEN the image is still listed
     HttpResponse<Buffer> r = await(client.get(again.actualPort(), "127.0.0.1", "/api/v1/images/demo").send());
     assertThat(parseJson(r, ImageManifest.newBuilder()).build()).isEqualTo(m);
@@ -228,8 +228,8 @@ class CatalogVerticleTest {
   void aSecondCatalogOnTheSameDataDirFailsToStart() {
     // WHEN another catalog is deployed on the data dir in use
     JsonObject other = config.copy();
-    other.getJsonObject("catalog").put("httpPort", TestSupport.freePort());
-    Future<String> deployed = vertx.deployVerticle(new CatalogVerticle(), new DeploymentOptions().setConfig(other));
+    other.getJsonObject("catalog").put("httpPort", Ports.freeTcp());
+    Future<String> deployed = vertx.deployVerticle(Fixtures.catalog(other));
     // THEN its deployment fails with the reason
     Throwable failure = await(deployed.transform(ar -> Future.succeededFuture(ar.cause())));
     assertThat(failure).isNotNull().hasMessageContaining("in use");

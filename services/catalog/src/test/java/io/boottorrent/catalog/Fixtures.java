@@ -1,5 +1,8 @@
 package io.boottorrent.catalog;
 
+import io.boottorrent.core.config.ProcessOptions;
+import io.boottorrent.core.config.ServiceLinks;
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -14,6 +17,12 @@ import java.util.stream.Stream;
 /** Test files with known content, and what the tests check against. */
 final class Fixtures {
   private Fixtures() {}
+
+  /** A catalog for a whole config tree, wired as the process assembly wires it. */
+  static CatalogVerticle catalog(JsonObject tree) {
+    return new CatalogVerticle(CatalogOptions.fromSection(tree.getJsonObject("catalog")),
+        ProcessOptions.fromTree(tree), ServiceLinks.announceUrls(tree));
+  }
 
   /** Writes {@code size} pseudo-random bytes (reproducible from {@code seed}) and returns them. */
   static byte[] writeRandom(Path file, int size, long seed) {

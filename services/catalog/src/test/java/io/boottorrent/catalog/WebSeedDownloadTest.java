@@ -3,14 +3,14 @@ package io.boottorrent.catalog;
 import static io.boottorrent.catalog.Fixtures.writeRandom;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.boottorrent.common.Json;
-import io.boottorrent.common.TestSupport;
+import io.boottorrent.server.Json;
+import io.boottorrent.testsupport.Ports;
+import io.boottorrent.testsupport.TestConfig;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.Codecs;
 import io.boottorrent.proto.ImageKind;
 import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.swarm.Libtorrent;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -45,12 +45,12 @@ class WebSeedDownloadTest {
   void libtorrentDownloadsAnImageFromTheWebSeedAlone(Vertx vertx) throws Exception {
     // GIVEN a catalog with a multi-file image whose sizes are not piece multiples
     Codecs.registerAll(vertx.eventBus());
-    JsonObject config = TestSupport.loopbackConfig(dir.resolve("catalog"));
+    JsonObject config = TestConfig.loopback(dir.resolve("catalog"));
     Path imports = dir.resolve("catalog/import");
     byte[] kernel = writeRandom(imports.resolve("vmlinuz"), 300 * 1024 + 123, 21);
     byte[] initrd = writeRandom(imports.resolve("initrd"), 900 * 1024 + 77, 22);
-    CatalogVerticle catalog = new CatalogVerticle();
-    vertx.deployVerticle(catalog, new DeploymentOptions().setConfig(config)).await(30, TimeUnit.SECONDS);
+    CatalogVerticle catalog = Fixtures.catalog(config);
+    vertx.deployVerticle(catalog).await(30, TimeUnit.SECONDS);
     WebClient client = WebClient.create(vertx);
     AddImageRequest request = AddImageRequest.newBuilder().setName("webseeded").setKind(ImageKind.KEXEC)
         .setKernel(imports.resolve("vmlinuz").toString()).setInitrd(imports.resolve("initrd").toString())
@@ -66,7 +66,7 @@ class WebSeedDownloadTest {
     // WHEN a libtorrent session on loopback (no DHT, LSD, UPnP or NAT-PMP) downloads the torrent
     Libtorrent.ensureLoaded();
     SettingsPack settings = new SettingsPack()
-        .listenInterfaces("127.0.0.1:" + TestSupport.freePort())
+        .listenInterfaces("127.0.0.1:" + Ports.freeTcp())
         .setBoolean(settings_pack.bool_types.enable_dht.swigValue(), false)
         .setBoolean(settings_pack.bool_types.enable_lsd.swigValue(), false)
         .setBoolean(settings_pack.bool_types.enable_upnp.swigValue(), false)

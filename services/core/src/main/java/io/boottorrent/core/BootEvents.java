@@ -34,9 +34,14 @@ public final class BootEvents {
 
   // ------------------------------------------------------------------------------------ DHCP
 
+  /*
+   * DHCP names a client by its hardware address (chaddr), written lower-case with colons: for
+   * Ethernet that is the MAC's canonical form; other link types have other lengths, so it stays text.
+   */
+
   /** An address granted (DHCPACK with {@code yiaddr}). */
-  public BootEvent dhcpLease(MacAddress mac, String ip, String arch, long leaseSeconds) {
-    return stage(BootStage.DHCP_LEASE).setMac(mac.canonical()).setIp(ip).setArch(arch)
+  public BootEvent dhcpLease(String hardwareAddress, String ip, String arch, long leaseSeconds) {
+    return stage(BootStage.DHCP_LEASE).setMac(hardwareAddress).setIp(ip).setArch(arch)
         .setMessage("lease " + leaseSeconds + " s").build();
   }
 
@@ -44,16 +49,16 @@ public final class BootEvents {
    * Boot information offered to a PXE client: {@code kind} ({@code bootloader}, {@code ipxe},
    * {@code http}) and the boot file; {@code ip} is empty in proxy mode (no address offered).
    */
-  public BootEvent pxeOffer(MacAddress mac, String ip, String arch, String kind, String bootFile) {
-    return stage(BootStage.PXE_OFFER).setMac(mac.canonical()).setIp(ip).setArch(arch)
+  public BootEvent pxeOffer(String hardwareAddress, String ip, String arch, String kind, String bootFile) {
+    return stage(BootStage.PXE_OFFER).setMac(hardwareAddress).setIp(ip).setArch(arch)
         .setMessage(kind.toLowerCase(Locale.ROOT) + " " + bootFile).build();
   }
 
   // ------------------------------------------------------------------------------------ TFTP
 
   /** A file sent whole: {@code "<file> <bytes> bytes in <ms> ms"}. TFTP knows the client's address, not its MAC. */
-  public BootEvent tftpSent(String ip, String file, long bytes, long millis) {
-    return tftp(ip, file + " " + bytes + " bytes in " + millis + " ms", bytes, bytes);
+  public BootEvent tftpSent(String ip, String file, long bytes, long total, long millis) {
+    return tftp(ip, file + " " + bytes + " bytes in " + millis + " ms", bytes, total);
   }
 
   /** Firmware asked for the size only (tsize) and ended the transfer: {@code "<file> size probe…"}. */

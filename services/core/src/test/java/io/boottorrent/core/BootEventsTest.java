@@ -22,14 +22,14 @@ class BootEventsTest {
 
   @Test
   void frontDoorEventsCarryAddressAndMessage() {
-    BootEvent lease = events.dhcpLease(MAC, "10.0.0.5", "bios", 3600);
+    BootEvent lease = events.dhcpLease(MAC.canonical(), "10.0.0.5", "bios", 3600);
     assertThat(lease.getStage()).isEqualTo(BootStage.DHCP_LEASE);
     assertThat(lease.getMac()).isEqualTo("52:54:00:00:00:01");
     assertThat(lease.getTimestampMs()).isEqualTo(1_700_000_000_000L);
     assertThat(lease.getMessage()).isEqualTo("lease 3600 s");
-    assertThat(events.pxeOffer(MAC, "", "efi64", "IPXE", "http://x/boot/ipxe").getMessage())
+    assertThat(events.pxeOffer(MAC.canonical(), "", "efi64", "IPXE", "http://x/boot/ipxe").getMessage())
         .isEqualTo("ipxe http://x/boot/ipxe");
-    assertThat(events.tftpSent("10.0.0.5", "undionly.kpxe", 70_000, 12).getMessage())
+    assertThat(events.tftpSent("10.0.0.5", "undionly.kpxe", 70_000, 70_000, 12).getMessage())
         .isEqualTo("undionly.kpxe 70000 bytes in 12 ms");
     assertThat(events.tftpFailed("10.0.0.5", "nope", "file not found", 0, 0).getMessage())
         .isEqualTo("nope failed: file not found");

@@ -1,6 +1,6 @@
 package io.boottorrent.dhcp;
 
-import io.boottorrent.common.BtConfig;
+import io.boottorrent.core.BootEvents;
 import io.boottorrent.dhcp.DhcpServerLogic.Port;
 import io.boottorrent.dhcp.protocol.DhcpCodec;
 import io.boottorrent.dhcp.protocol.DhcpMessage;
@@ -17,6 +17,7 @@ import io.vertx.core.datagram.DatagramPacket;
 import io.vertx.core.datagram.DatagramSocket;
 import io.vertx.core.datagram.DatagramSocketOptions;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -45,23 +46,29 @@ public final class DhcpVerticle extends VerticleBase {
   /** Journal lines before compaction is considered; then when lines exceed 4× the live records. */
   static final int MIN_COMPACT_LINES = 1000;
 
-  private DhcpConfig options;
+  private final DhcpConfig options;
+  private final Path dataDir;
+  private final BootEvents events = BootEvents.system();
   private ServerContext context;
   private LeaseJournal journal;
   private JournalWriter writer;
   private DatagramSocket socket;
   private DatagramSocket proxySocket;
 
+  /**
+   * @param config the resolved {@code dhcp} section ({@link DhcpServerOptions#resolve})
+   * @param dataDir where the lease journal lives ({@code <dataDir>/dhcp/leases})
+   */
+  public DhcpVerticle(DhcpConfig config, Path dataDir) {
+    this.options = config;
+    this.dataDir = dataDir;
+  }
+
   @Override
   public Future<?> start() {
-    try {
-      options = DhcpConfig.fromJson(config());
-    } catch (IllegalArgumentException e) {
-      return Future.failedFuture(e);
-    }
-    // Idempotent; needed when the Vert.x instance was not made by Runtime.start (embedded, tests).
+    // Idempotent; needed when the Vert.x instance was not made by ServerVertx.start (embedded, tests).
     Codecs.registerAll(vertx.eventBus());
-    journal = LeaseJournal.inDataDir(BtConfig.dataDir(config()));
+    journal = LeaseJournal.inDataDir(dataDir);
     return vertx.executeBlocking(journal::load)
         .compose(records -> {
           context = new ServerContext(options, LeaseStore.replay(records), System::currentTimeMillis);
@@ -175,28 +182,16 @@ public final class DhcpVerticle extends VerticleBase {
   }
 
   private void publishEvents(DhcpReply reply, DhcpMessage request) {
-    long now = System.currentTimeMillis();
     String arch = reply.boot().map(BootChoice::archName).orElse("");
     if (reply.grantsLease()) {
-      vertx.eventBus().publish(Addresses.BOOT_EVENT, BootEvent.newBuilder()
-          .setMac(request.mac())
-          .setStage(BootStage.DHCP_LEASE)
-          .setTimestampMs(now)
-          .setIp(reply.message().yiaddr().toString())
-          .setArch(arch)
-          .setMessage("lease " + options.leaseSeconds() + " s")
-          .build());
+      vertx.eventBus().publish(Addresses.BOOT_EVENT, events.dhcpLease(request.mac(),
+          reply.message().yiaddr().toString(), arch, options.leaseSeconds()));
     }
     if (reply.isPxeOffer()) {
       BootChoice boot = reply.boot().orElseThrow();
-      vertx.eventBus().publish(Addresses.BOOT_EVENT, BootEvent.newBuilder()
-          .setMac(request.mac())
-          .setStage(BootStage.PXE_OFFER)
-          .setTimestampMs(now)
-          .setIp(reply.message().yiaddr().isZero() ? "" : reply.message().yiaddr().toString())
-          .setArch(arch)
-          .setMessage(boot.kind().name().toLowerCase() + " " + boot.bootFile())
-          .build());
+      String ip = reply.message().yiaddr().isZero() ? "" : reply.message().yiaddr().toString();
+      vertx.eventBus().publish(Addresses.BOOT_EVENT, events.pxeOffer(request.mac(), ip, arch,
+          boot.kind().name(), boot.bootFile()));
     }
   }
 

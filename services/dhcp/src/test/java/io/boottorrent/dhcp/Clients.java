@@ -1,5 +1,7 @@
 package io.boottorrent.dhcp;
 
+import io.boottorrent.core.config.BtConfig;
+import io.boottorrent.core.config.ServiceLinks;
 import io.boottorrent.dhcp.protocol.ClientArch;
 import io.boottorrent.dhcp.protocol.DhcpMessage;
 import io.boottorrent.dhcp.protocol.DhcpOptions;
@@ -18,9 +20,12 @@ final class Clients {
 
   private Clients() {}
 
-  /** Config with the lab subnet 10.213.0.0/24 (range .100-.109), a relayed 10.213.5.0/24 and boot files. */
+  /**
+   * A config tree (the embedded defaults underneath) with the lab subnet 10.213.0.0/24 (range
+   * .100-.109), a relayed 10.213.5.0/24 and boot files.
+   */
   static JsonObject config() {
-    return new JsonObject()
+    return BtConfig.merge(BtConfig.defaults(), new JsonObject()
         .put("publicHost", "10.213.0.1")
         .put("catalog", new JsonObject().put("httpPort", 8080))
         .put("dhcp", new JsonObject()
@@ -36,7 +41,13 @@ final class Clients {
                     .put("rangeEnd", "10.213.5.20").put("router", "10.213.5.1")))
             .put("reservations", new JsonObject().put("02-00-00-00-99-01", "10.213.0.7"))
             .put("bootFiles", new JsonObject().put("bios", "undionly.kpxe").put("efi64", "ipxe.efi")
-                .put("arm64", "ipxe-arm64.efi").put("httpBoot", "ipxe.efi")));
+                .put("arm64", "ipxe-arm64.efi").put("httpBoot", "ipxe.efi"))));
+  }
+
+  /** The DHCP config of a tree, resolved as the process assembly does it. */
+  static DhcpConfig resolved(JsonObject tree) {
+    return DhcpServerOptions.fromSection(tree.getJsonObject("dhcp"))
+        .resolve(tree.getString("publicHost"), ServiceLinks.bootHttpPort(tree));
   }
 
   static byte[] mac(int n) {

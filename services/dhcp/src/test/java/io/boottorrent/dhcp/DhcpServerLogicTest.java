@@ -38,7 +38,7 @@ class DhcpServerLogicTest {
   }
 
   private ServerContext context(JsonObject config) {
-    return new ServerContext(DhcpConfig.fromJson(config), new LeaseStore(), clock::get);
+    return new ServerContext(Clients.resolved(config), new LeaseStore(), clock::get);
   }
 
   private Optional<DhcpReply> send(DhcpMessage request) {

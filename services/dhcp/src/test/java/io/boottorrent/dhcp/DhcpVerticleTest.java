@@ -2,7 +2,7 @@ package io.boottorrent.dhcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.boottorrent.common.TestSupport;
+import io.boottorrent.testsupport.TestConfig;
 import io.boottorrent.dhcp.protocol.ClientArch;
 import io.boottorrent.dhcp.protocol.DhcpCodec;
 import io.boottorrent.dhcp.protocol.DhcpMessage;
@@ -13,7 +13,6 @@ import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.BootStage;
 import io.boottorrent.proto.Codecs;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -71,8 +70,8 @@ class DhcpVerticleTest {
   }
 
   private JsonObject config(String mode) {
-    JsonObject config = TestSupport.loopbackConfig(dir);
-    config.put("dhcp", new JsonObject()
+    JsonObject config = TestConfig.loopback(dir);
+    config.getJsonObject("dhcp").mergeIn(new JsonObject()
         .put("mode", mode)
         .put("bindHost", "127.0.0.1")
         .put("port", 0)
@@ -87,8 +86,8 @@ class DhcpVerticleTest {
   }
 
   private DhcpVerticle deploy(Vertx vertx, JsonObject config) throws Exception {
-    DhcpVerticle verticle = new DhcpVerticle();
-    await(vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config)));
+    DhcpVerticle verticle = new DhcpVerticle(Clients.resolved(config), dir);
+    await(vertx.deployVerticle(verticle));
     assertThat(verticle.actualPort()).isPositive();
     return verticle;
   }

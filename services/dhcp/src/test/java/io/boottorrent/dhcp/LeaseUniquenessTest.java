@@ -48,7 +48,7 @@ class LeaseUniquenessTest {
     JsonObject config = DhcpServerLogicTest.withRange(Clients.config(), "10.213.0.100", "10.213.0.119");
     config.getJsonObject("dhcp").put("leaseSeconds", 300).put("offerHoldSeconds", 30).put("declineHoldSeconds", 120)
         .put("reservations", new JsonObject().put(Clients.macText(7), "10.213.0.110"));
-    DhcpConfig options = DhcpConfig.fromJson(config);
+    DhcpConfig options = Clients.resolved(config);
     long[] now = {1_700_000_000_000L};
     LeaseJournal journal = new LeaseJournal(dir.resolve("seed" + seed).resolve("leases"));
     ServerContext ctx = new ServerContext(options, LeaseStore.replay(journal.load()), () -> now[0]);

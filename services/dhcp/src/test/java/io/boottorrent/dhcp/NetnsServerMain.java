@@ -3,7 +3,7 @@ package io.boottorrent.dhcp;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.Codecs;
-import io.vertx.core.DeploymentOptions;
+import io.boottorrent.core.config.BtConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.InputStream;
@@ -22,15 +22,16 @@ public final class NetnsServerMain {
   private NetnsServerMain() {}
 
   public static void main(String[] args) throws Exception {
-    JsonObject config = new JsonObject(Files.readString(Path.of(args[0])));
+    // The test's file holds what it changes; the embedded defaults hold the rest.
+    JsonObject config = BtConfig.merge(BtConfig.defaults(), new JsonObject(Files.readString(Path.of(args[0]))));
     Vertx vertx = Vertx.vertx();
     Codecs.registerAll(vertx.eventBus());
     vertx.eventBus().<BootEvent>consumer(Addresses.BOOT_EVENT, m -> {
       BootEvent e = m.body();
       System.out.println("EVENT " + e.getStage() + " " + e.getMac() + " " + e.getIp() + " " + e.getArch());
     });
-    DhcpVerticle verticle = new DhcpVerticle();
-    vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config))
+    DhcpVerticle verticle = new DhcpVerticle(Clients.resolved(config), Path.of(config.getString("dataDir")));
+    vertx.deployVerticle(verticle)
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     System.out.println("READY " + verticle.actualPort());
     System.out.flush();

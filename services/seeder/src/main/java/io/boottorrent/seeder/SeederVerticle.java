@@ -1,6 +1,5 @@
 package io.boottorrent.seeder;
 
-import io.boottorrent.common.BtConfig;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.ImageEvent;
 import io.boottorrent.proto.ImageList;
@@ -13,7 +12,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.json.JsonObject;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -39,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * then seeds: that is how seeding scales out. Files are deleted on removal only in that second case
  * — the catalog's payload belongs to the catalog.
  *
- * <p>Every {@code seeder.statusIntervalMs} it publishes a {@link SeederStatus} on
+ * <p>Its id is {@code seeder.id} ({@code BOOTTORRENT_SEEDER_ID}), or {@code <hostname>-<random>}.
+ * Every {@code seeder.statusIntervalMs} it publishes a {@link SeederStatus} on
  * {@code seeder.status}.
  */
 public final class SeederVerticle extends VerticleBase {
@@ -48,12 +47,11 @@ public final class SeederVerticle extends VerticleBase {
   static final long CATALOG_RETRY_MAX_MS = 10_000;
   static final long CATALOG_REQUEST_TIMEOUT_MS = 10_000;
 
+  private final SeederOptions options;
+  private final Path payload;
+  private final boolean ownDataDir;
   private SwarmSession swarm;
   private String seederId;
-  private Path dataDir;
-  private Path payload;
-  private boolean ownDataDir;
-  private long uploadLimit;
   private long statusTimer = -1;
   private long retryTimer = -1;
   private boolean stopping;
@@ -65,37 +63,28 @@ public final class SeederVerticle extends VerticleBase {
   /** Catalog operations run one after the other, so an add and a remove of one image cannot race. */
   private Future<?> queue = Future.succeededFuture();
 
+  /**
+   * @param sharedDataDir the process's data dir, where the catalog keeps its payload; the seeder uses
+   *     it unless {@code seeder.dataDir} names its own
+   */
+  public SeederVerticle(SeederOptions options, Path sharedDataDir) {
+    this.options = options;
+    Path shared = sharedDataDir.toAbsolutePath().normalize();
+    Path dataDir = options.dataDir().orElse(shared);
+    this.ownDataDir = !dataDir.equals(shared);
+    this.payload = dataDir.resolve("payload");
+  }
+
   @Override
   public Future<?> start() {
-    JsonObject config = config();
-    JsonObject section = BtConfig.section(config, "seeder");
-    Path shared = BtConfig.dataDir(config);
-    String own = section.getString("dataDir", "");
-    dataDir = own == null || own.isBlank() ? shared : Path.of(own).toAbsolutePath().normalize();
-    ownDataDir = !dataDir.equals(shared);
-    payload = dataDir.resolve("payload");
-    uploadLimit = section.getLong("uploadLimit", 0L);
-    long statusIntervalMs = section.getLong("statusIntervalMs", 2000L);
-    if (uploadLimit < 0 || statusIntervalMs <= 0) {
-      return Future.failedFuture(new IllegalArgumentException(
-          "seeder.uploadLimit must be >= 0 and seeder.statusIntervalMs > 0"));
-    }
-    int maxRequestsPerPeer = section.getInteger("maxRequestsPerPeer", 0);
-    if (maxRequestsPerPeer < 0) {
-      return Future.failedFuture(new IllegalArgumentException(
-          "seeder.maxRequestsPerPeer must be >= 0 (0 = libtorrent's default), got " + maxRequestsPerPeer));
-    }
-    String configuredId = config.getString("id", "");
+    String configuredId = options.id();
     return vertx.executeBlocking(() -> configuredId.isBlank() ? defaultId() : configuredId, false)
         .compose(id -> {
           seederId = id;
           return vertx.fileSystem().mkdirs(payload.toString());
         })
-        .compose(v -> SwarmSession.start(vertx, new SwarmSession.Options(
-            section.getString("listenHost", "0.0.0.0"),
-            section.getInteger("listenPort", 6881),
-            section.getBoolean("lsd", false),
-            0, 0, "seeder " + seederId, maxRequestsPerPeer, 0)))
+        .compose(v -> SwarmSession.start(vertx, new SwarmSession.Options(options.listenHost(), options.listenPort(),
+            options.lsd(), 0, 0, "seeder " + seederId, options.maxRequestsPerPeer(), 0)))
         .compose(session -> {
           swarm = session;
           MessageConsumer<ImageEvent> added = vertx.eventBus().consumer(Addresses.IMAGE_ADDED, this::onAdded);
@@ -105,8 +94,8 @@ public final class SeederVerticle extends VerticleBase {
         })
         .onSuccess(v -> {
           LOG.info("seeder {} on port {}, payload {} ({}), upload cap {} B/s per image", seederId,
-              swarm.listenPort(), payload, ownDataDir ? "own data dir" : "catalog's data dir", uploadLimit);
-          statusTimer = vertx.setPeriodic(statusIntervalMs, id -> publishStatus());
+              swarm.listenPort(), payload, ownDataDir ? "own data dir" : "catalog's data dir", options.uploadLimit());
+          statusTimer = vertx.setPeriodic(options.statusIntervalMs(), id -> publishStatus());
           requestCatalog(CATALOG_RETRY_FIRST_MS);
         });
   }
@@ -211,7 +200,7 @@ public final class SeederVerticle extends VerticleBase {
       LOG.warn("seeder {}: image {} came without its .torrent, skipped", seederId, image.getName());
       return Future.succeededFuture();
     }
-    return swarm.add(image.getTorrent().toByteArray(), payload, new SwarmSession.AddOptions(uploadLimit, true))
+    return swarm.add(image.getTorrent().toByteArray(), payload, new SwarmSession.AddOptions(options.uploadLimit(), true))
         .onSuccess(hash -> {
           images.put(image.getName(), hash);
           if (!image.getInfoHash().isEmpty() && !image.getInfoHash().equalsIgnoreCase(hash)) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
-import io.boottorrent.common.TestSupport;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.Codecs;
 import io.boottorrent.proto.ImageEvent;
@@ -14,7 +13,14 @@ import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.proto.SeederStatus;
 import io.boottorrent.proto.TorrentStatus;
 import io.boottorrent.swarm.TorrentFactory;
-import io.vertx.core.DeploymentOptions;
+import io.boottorrent.testsupport.Ports;
+import io.boottorrent.testsupport.TestConfig;
+import io.boottorrent.tracker.TrackerOptions;
+import io.boottorrent.tracker.TrackerVerticle;
+import io.boottorrent.tracker.protocol.BDict;
+import io.boottorrent.tracker.protocol.BInt;
+import io.boottorrent.tracker.protocol.BValue;
+import io.boottorrent.tracker.protocol.Bencode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -111,12 +117,14 @@ class SeederVerticleTest {
   }
 
   @Test
-  void negativeMaxRequestsPerPeerFailsTheStartWithTheKeyInTheMessage() {
-    JsonObject config = config(catalogDir, null, 200);
-    config.getJsonObject("seeder").put("maxRequestsPerPeer", -1);
-    Future<String> deployed = vertx.deployVerticle(new SeederVerticle(), new DeploymentOptions().setConfig(config));
-    assertThatThrownBy(() -> await(deployed))
-        .hasMessageContaining("seeder.maxRequestsPerPeer must be >= 0").hasMessageContaining("got -1");
+  void badValuesAreRefusedNamingTheKey() {
+    assertThatThrownBy(() -> SeederOptions.fromSection(TestConfig.section("seeder").put("maxRequestsPerPeer", -1)))
+        .hasMessage("seeder.maxRequestsPerPeer: expected an integer >= 0, got -1");
+    assertThatThrownBy(() -> SeederOptions.fromSection(TestConfig.section("seeder").put("statusIntervalMs", 0)))
+        .hasMessage("seeder.statusIntervalMs: expected an integer >= 1, got 0");
+    assertThatThrownBy(() -> SeederOptions.fromSection(TestConfig.section("seeder").put("uploadLimit", "fast")))
+        .hasMessageStartingWith("seeder.uploadLimit: expected an integer >= 0");
+    assertThat(SeederOptions.fromSection(TestConfig.section("seeder")).id()).isEmpty();
   }
 
   @Test
@@ -146,9 +154,12 @@ class SeederVerticleTest {
 
   @Test
   void seederWithItsOwnDataDirDownloadsFromTheFirstThenSeedsAndDeletesOnRemoval() throws Exception {
-    // GIVEN a tracker, an image whose torrent names it (and no web seed), and a seeder on the catalog's files
-    TestTracker tracker = await(new TestTracker().start(vertx));
-    ImageManifest image = storeImage("scale", List.of(tracker.announceUrl()), 6 * MIB + 1, 3);
+    // GIVEN our tracker, an image whose torrent names it (and no web seed), and a seeder on the catalog's files
+    TrackerVerticle tracker = new TrackerVerticle(TrackerOptions.fromSection(
+        TestConfig.section("tracker").put("httpPort", 0).put("host", "127.0.0.1")));
+    await(vertx.deployVerticle(tracker));
+    String announce = "http://127.0.0.1:" + tracker.actualPort() + "/announce";
+    ImageManifest image = storeImage("scale", List.of(announce), 6 * MIB + 1, 3);
     catalog.add(image);
     serveCatalog();
     SeederVerticle first = deploy(config(catalogDir, null, 300));
@@ -156,8 +167,8 @@ class SeederVerticleTest {
 
     // WHEN a second seeder starts with its own, empty data dir
     Path own = catalogDir.resolveSibling(catalogDir.getFileName() + "-own");
-    JsonObject secondConfig = config(catalogDir, own, 300).put("id", "seeder-2");
-    secondConfig.getJsonObject("seeder").put("listenPort", TestSupport.freePort());
+    JsonObject secondConfig = config(catalogDir, own, 300);
+    secondConfig.getJsonObject("seeder").put("listenPort", Ports.freeTcp()).put("id", "seeder-2");
     SeederVerticle second = deploy(secondConfig);
     assertThat(second.seederId()).isEqualTo("seeder-2");
     assertThat(second.payloadDir()).isEqualTo(own.toAbsolutePath().normalize().resolve("payload"));
@@ -168,7 +179,9 @@ class SeederVerticleTest {
     assertThat(torrent(status, "scale").orElseThrow().getTotalDownloaded()).isGreaterThanOrEqualTo(6 * MIB + 1);
     assertThat(Files.mismatch(catalogDir.resolve("payload/scale/disk.img"), own.resolve("payload/scale/disk.img")))
         .isEqualTo(-1L);
-    assertThat(tracker.announcers()).contains("127.0.0.1:" + first.listenPort(), "127.0.0.1:" + second.listenPort());
+    // AND the tracker counts both as seeds of the image (the second re-announces once it completes)
+    eventually(() -> vertx.executeBlocking(() -> scrapeComplete(tracker.actualPort(), image.getInfoHash())),
+        complete -> complete == 2);
     TorrentStatus served = eventually(first::status,
         s -> torrent(s, "scale").orElseThrow().getTotalUploaded() >= 6 * MIB + 1).getTorrents(0);
     assertThat(served.getTotalUploaded()).isGreaterThanOrEqualTo(6 * MIB + 1);
@@ -209,8 +222,23 @@ class SeederVerticleTest {
         request -> request.reply(ImageList.newBuilder().addAllImages(catalog).build()));
   }
 
+  /** The tracker's {@code complete} count for one info-hash, from a BEP 48 scrape. Blocking. */
+  private static long scrapeComplete(int trackerPort, String infoHash) throws Exception {
+    StringBuilder escaped = new StringBuilder();
+    for (byte b : java.util.HexFormat.of().parseHex(infoHash)) {
+      escaped.append('%').append(String.format("%02X", b & 0xff));
+    }
+    java.net.http.HttpResponse<byte[]> response = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+            "http://127.0.0.1:" + trackerPort + "/scrape?info_hash=" + escaped)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+    BDict files = (BDict) ((BDict) Bencode.decode(response.body())).get("files").orElseThrow();
+    BValue file = files.entries().values().stream().findFirst().orElse(null);
+    return file == null ? 0 : ((BInt) ((BDict) file).get("complete").orElseThrow()).value();
+  }
+
   private JsonObject config(Path dataDir, Path ownDataDir, int statusIntervalMs) {
-    JsonObject config = TestSupport.loopbackConfig(dataDir);
+    JsonObject config = TestConfig.loopback(dataDir);
     config.getJsonObject("seeder")
         .put("statusIntervalMs", statusIntervalMs)
         .put("dataDir", ownDataDir == null ? "" : ownDataDir.toString());
@@ -218,8 +246,9 @@ class SeederVerticleTest {
   }
 
   private SeederVerticle deploy(JsonObject config) {
-    SeederVerticle seeder = new SeederVerticle();
-    await(vertx.deployVerticle(seeder, new DeploymentOptions().setConfig(config)));
+    SeederVerticle seeder = new SeederVerticle(SeederOptions.fromSection(config.getJsonObject("seeder")),
+        Path.of(config.getString("dataDir")));
+    await(vertx.deployVerticle(seeder));
     return seeder;
   }
 

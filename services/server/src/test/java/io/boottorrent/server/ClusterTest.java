@@ -1,9 +1,12 @@
-package io.boottorrent.common;
+package io.boottorrent.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.BootStage;
+import io.boottorrent.testsupport.Ports;
+import io.boottorrent.testsupport.TestConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -12,23 +15,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 class ClusterTest {
-  private static JsonObject node(int port, int other) {
-    JsonObject config = BtConfig.defaults();
-    config.getJsonObject("cluster").put("enabled", true).put("port", port)
-        .put("clusterName", "test-" + other + "-" + port)
-        .put("members", new JsonArray().add("127.0.0.1:" + port).add("127.0.0.1:" + other));
-    return config;
+  private static ClusterOptions node(int port, int first, int second) {
+    JsonObject cluster = TestConfig.section("cluster").put("enabled", true).put("port", port)
+        .put("clusterName", "test-" + first + "-" + second)
+        .put("members", new JsonArray().add("127.0.0.1:" + first).add("127.0.0.1:" + second));
+    return ClusterOptions.fromSection(cluster);
   }
 
   @Test
   @Timeout(value = 90, unit = TimeUnit.SECONDS)
   void twoNodesOnLoopbackExchangeProtobufMessagesOverTheClusteredBus() {
-    int a = TestSupport.freePort();
-    int b = TestSupport.freePort();
-    JsonObject configA = node(a, b);
-    JsonObject configB = node(b, a).put("cluster", configA.getJsonObject("cluster").copy().put("port", b));
-    Vertx first = Runtime.start(configA).await();
-    Vertx second = Runtime.start(configB).await();
+    int a = Ports.freeTcp();
+    int b = Ports.freeTcp();
+    Vertx first = ServerVertx.start(node(a, a, b)).await();
+    Vertx second = ServerVertx.start(node(b, a, b)).await();
     try {
       // GIVEN a consumer on the second node
       second.eventBus().<BootEvent>consumer("test.echo",
@@ -42,5 +42,33 @@ class ClusterTest {
       second.close().await();
       first.close().await();
     }
+  }
+
+  @Test
+  void hazelcastConfigJoinsOverTcpOnlyNeverMulticast() {
+    var hz = HazelcastCluster.config(ClusterOptions.fromSection(TestConfig.section("cluster")));
+    var join = hz.getNetworkConfig().getJoin();
+    assertThat(join.getMulticastConfig().isEnabled()).isFalse();
+    assertThat(join.getAutoDetectionConfig().isEnabled()).isFalse();
+    assertThat(join.getTcpIpConfig().isEnabled()).isTrue();
+    assertThat(join.getTcpIpConfig().getMembers()).containsExactly("127.0.0.1");
+    assertThat(hz.getNetworkConfig().getInterfaces().getInterfaces()).containsExactly("127.0.0.1");
+    assertThat(hz.getClusterName()).isEqualTo("boottorrent");
+    JsonObject k8s = TestConfig.section("cluster").put("kubernetesServiceDns", "bt-hz.bt.svc.cluster.local");
+    var kjoin = HazelcastCluster.config(ClusterOptions.fromSection(k8s)).getNetworkConfig().getJoin();
+    assertThat(kjoin.getKubernetesConfig().isEnabled()).isTrue();
+    assertThat(kjoin.getTcpIpConfig().isEnabled()).isFalse();
+    assertThat(kjoin.getMulticastConfig().isEnabled()).isFalse();
+  }
+
+  @Test
+  void clusterAndHealthSectionsAreReadStrictly() {
+    assertThat(HealthOptions.fromSection(TestConfig.section("health"))).isEqualTo(new HealthOptions(8090, "0.0.0.0"));
+    assertThatThrownBy(() -> HealthOptions.fromSection(TestConfig.section("health").put("port", -2)))
+        .hasMessage("health.port: expected an integer -1..65535, got -2");
+    assertThatThrownBy(() -> ClusterOptions.fromSection(TestConfig.section("cluster").put("members", "a,b")))
+        .hasMessageStartingWith("cluster.members: expected a list");
+    assertThatThrownBy(() -> ClusterOptions.fromSection(TestConfig.section("cluster").put("multicast", true)))
+        .hasMessageStartingWith("cluster.multicast: not a config key");
   }
 }

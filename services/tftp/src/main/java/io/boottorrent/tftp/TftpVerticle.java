@@ -1,6 +1,7 @@
 package io.boottorrent.tftp;
 
 import io.boottorrent.proto.Addresses;
+import io.boottorrent.core.BootEvents;
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.BootStage;
 import io.boottorrent.proto.Codecs;
@@ -24,6 +25,7 @@ import io.vertx.core.datagram.DatagramSocketOptions;
 import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.net.SocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -83,24 +85,31 @@ public class TftpVerticle extends VerticleBase {
   private final Map<String, Transfer> transfers = new HashMap<>();
   private final List<TransferLoop> loops = new ArrayList<>();
   private int nextLoop;
-  private TftpOptions options;
+  private final TftpOptions options;
+  private final Path root;
+  private final BootEvents events = BootEvents.system();
   private FileResolver resolver;
   private volatile DatagramSocket socket;
 
+  /** Serves {@code options.rootIn(dataDir)} and the fallback roots. */
+  public TftpVerticle(TftpOptions options, Path dataDir) {
+    this.options = options;
+    this.root = options.rootIn(dataDir);
+  }
+
   @Override
   public Future<?> start() {
-    options = TftpOptions.fromConfig(config());
     Codecs.registerAll(vertx.eventBus());
-    resolver = new FileResolver(options.root(), options.fallbackRoots());
+    resolver = new FileResolver(root, options.fallbackRoots());
     DatagramSocket s = vertx.createDatagramSocket(new DatagramSocketOptions());
     s.handler(this::onRequest);
-    return vertx.fileSystem().mkdirs(options.root().toString())
+    return vertx.fileSystem().mkdirs(root.toString())
         .compose(v -> deployLoops(options.effectiveTransferLoops()))
         .compose(v -> s.listen(options.port(), options.bindHost()))
         .onSuccess(listening -> {
           socket = listening;
           LOG.info("tftp listening on {}:{} (root {}, fallback roots {}, max blksize {}, max windowsize {}, "
-              + "{} transfer loops)", options.bindHost(), listening.localAddress().port(), options.root(),
+              + "{} transfer loops)", options.bindHost(), listening.localAddress().port(), root,
               options.fallbackRoots(), options.maxBlksize(), options.maxWindowsize(), loops.size());
         });
   }
@@ -251,25 +260,26 @@ public class TftpVerticle extends VerticleBase {
 
   private void ended(String key, Transfer transfer, TransferSession.Outcome outcome) {
     transfers.remove(key, transfer);
-    String message = outcome.success()
-        ? outcome.filename() + " " + outcome.bytes() + " bytes in " + outcome.millis() + " ms"
-        : outcome.sizeProbe() ? outcome.filename() + " " + outcome.reason()
-        : outcome.filename() + " failed: " + outcome.reason();
+    String ip = outcome.clientHost();
+    BootEvent event = outcome.success()
+        ? events.tftpSent(ip, outcome.filename(), outcome.bytes(), outcome.totalBytes(), outcome.millis())
+        : outcome.sizeProbe() ? events.tftpSizeProbe(ip, outcome.filename(), outcome.reason(), outcome.totalBytes())
+        : events.tftpFailed(ip, outcome.filename(), outcome.reason(), outcome.bytes(), outcome.totalBytes());
     if (outcome.sizeProbe()) {
-      LOG.info("{} to {}", message, outcome.clientHost());
+      LOG.info("{} to {}", event.getMessage(), ip);
     } else if (outcome.success()) {
-      LOG.info("sent {} to {} ({} blocks resent, {} repeated ACKs/RRQs answered)", message, outcome.clientHost(),
+      LOG.info("sent {} to {} ({} blocks resent, {} repeated ACKs/RRQs answered)", event.getMessage(), ip,
           outcome.retransmittedBlocks(), outcome.repeatsAnswered());
     } else {
-      LOG.warn("transfer to {}: {}", outcome.clientHost(), message);
+      LOG.warn("transfer to {}: {}", ip, event.getMessage());
     }
-    publish(outcome.clientHost(), message, outcome.bytes(), outcome.totalBytes());
+    vertx.eventBus().publish(Addresses.BOOT_EVENT, event);
   }
 
   private void refused(SocketAddress from, String filename, ErrorCode code, String reason) {
     reply(from, ErrorPacket.of(code, reason));
     LOG.info("refused {} to {}: {}", filename, from, reason);
-    publish(from.host(), filename + " failed: " + reason, 0, 0);
+    vertx.eventBus().publish(Addresses.BOOT_EVENT, events.tftpFailed(from.host(), filename, reason, 0, 0));
   }
 
   private void reply(SocketAddress to, TftpPacket packet) {
@@ -278,17 +288,5 @@ public class TftpVerticle extends VerticleBase {
       s.send(Buffer.buffer(TftpCodec.encode(packet)), to.port(), to.host())
           .onFailure(e -> LOG.debug("reply to {} failed: {}", to, e.getMessage()));
     }
-  }
-
-  private void publish(String ip, String message, long bytes, long total) {
-    BootEvent event = BootEvent.newBuilder()
-        .setStage(BootStage.TFTP_TRANSFER)
-        .setTimestampMs(System.currentTimeMillis())
-        .setIp(ip)
-        .setMessage(message)
-        .setBytesDone(bytes)
-        .setBytesTotal(total)
-        .build();
-    vertx.eventBus().publish(Addresses.BOOT_EVENT, event);
   }
 }

@@ -2,7 +2,9 @@ package io.boottorrent.tftp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.boottorrent.testsupport.TestConfig;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,6 +39,7 @@ class CongestedTransfersTest {
   @TempDir
   static Path dir;
   private Vertx vertx;
+  private static final JsonObject DEFAULTS = TestConfig.section("tftp");
   private TftpServerFixture server;
   private Path source;
 
@@ -45,7 +48,7 @@ class CongestedTransfersTest {
     vertx = Vertx.vertx();
     // the defaults of boottorrent-defaults.yaml, as in the benchmark
     server = new TftpServerFixture(vertx, dir.resolve("data"), List.of(),
-        tftp -> tftp.put("timeoutMs", TftpOptions.DEFAULT_TIMEOUT_MS).put("retries", TftpOptions.DEFAULT_RETRIES));
+        tftp -> tftp.put("timeoutMs", DEFAULTS.getValue("timeoutMs")).put("retries", DEFAULTS.getValue("retries")));
     source = ExternalClients.randomFile(server.root, FILE, SIZE, 7440);
   }
 

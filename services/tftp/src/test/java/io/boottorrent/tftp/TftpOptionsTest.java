@@ -3,71 +3,78 @@ package io.boottorrent.tftp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.boottorrent.common.BtConfig;
+import io.boottorrent.core.config.ConfigException;
+import io.boottorrent.testsupport.TestConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class TftpOptionsTest {
+  private static JsonObject defaults() {
+    return TestConfig.section("tftp");
+  }
 
   @Test
-  void theEmbeddedDefaultsMatchTheDefaultConstants() {
-    // GIVEN the embedded boottorrent-defaults.yaml WHEN read THEN every key has its DEFAULT_* value
-    TftpOptions options = TftpOptions.fromConfig(BtConfig.defaults());
-    assertThat(options.bindHost()).isEqualTo(TftpOptions.DEFAULT_BIND_HOST);
-    assertThat(options.port()).isEqualTo(TftpOptions.DEFAULT_PORT);
+  void readsTheEmbeddedDefaults() {
+    TftpOptions options = TftpOptions.fromSection(defaults());
+    assertThat(options.bindHost()).isEqualTo("0.0.0.0");
+    assertThat(options.port()).isEqualTo(69);
+    assertThat(options.root()).isEmpty();
     assertThat(options.fallbackRoots()).containsExactly(Path.of("/usr/lib/ipxe"));
-    assertThat(options.timeoutMs()).isEqualTo(TftpOptions.DEFAULT_TIMEOUT_MS);
-    assertThat(options.retries()).isEqualTo(TftpOptions.DEFAULT_RETRIES);
-    assertThat(options.maxBlksize()).isEqualTo(TftpOptions.DEFAULT_MAX_BLKSIZE);
-    assertThat(options.maxWindowsize()).isEqualTo(TftpOptions.DEFAULT_MAX_WINDOWSIZE);
-    assertThat(options.transferLoops()).isEqualTo(TftpOptions.DEFAULT_TRANSFER_LOOPS);
+    assertThat(options.timeoutMs()).isEqualTo(1000);
+    assertThat(options.retries()).isEqualTo(5);
+    assertThat(options.maxBlksize()).isEqualTo(65464);
+    assertThat(options.maxWindowsize()).isEqualTo(64);
     assertThat(options.effectiveTransferLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
   }
 
   @Test
   void anEmptyRootMeansTheTftpFolderOfTheDataDir() {
-    JsonObject config = new JsonObject().put("dataDir", "/srv/boottorrent").put("tftp", new JsonObject().put("root", ""));
-    assertThat(TftpOptions.fromConfig(config).root()).isEqualTo(Path.of("/srv/boottorrent/tftp"));
+    assertThat(TftpOptions.fromSection(defaults()).rootIn(Path.of("/srv/boottorrent")))
+        .isEqualTo(Path.of("/srv/boottorrent/tftp"));
   }
 
   @Test
   void anExplicitRootAndFallbackRootsAreUsedAsGiven() {
-    JsonObject config = new JsonObject().put("tftp", new JsonObject()
+    TftpOptions options = TftpOptions.fromSection(defaults()
         .put("root", "/srv/tftp/")
         .put("fallbackRoots", new JsonArray().add("/usr/lib/ipxe").add("").add("/usr/share/ipxe")));
-    TftpOptions options = TftpOptions.fromConfig(config);
-    assertThat(options.root()).isEqualTo(Path.of("/srv/tftp"));
+    assertThat(options.rootIn(Path.of("/elsewhere"))).isEqualTo(Path.of("/srv/tftp"));
     assertThat(options.fallbackRoots()).containsExactly(Path.of("/usr/lib/ipxe"), Path.of("/usr/share/ipxe"));
   }
 
   @Test
   void optionsRoundTripThroughJson() {
-    TftpOptions options = new TftpOptions("127.0.0.1", 6969, Path.of("/srv/tftp"), List.of(Path.of("/opt/ipxe")),
-        250, 3, 1468, 16, 3);
-    JsonObject config = new JsonObject().put("tftp", options.toJson());
-    assertThat(TftpOptions.fromConfig(config)).isEqualTo(options);
+    TftpOptions options = new TftpOptions("127.0.0.1", 6969, Optional.of(Path.of("/srv/tftp")),
+        List.of(Path.of("/opt/ipxe")), 250, 3, 1468, 16, 3);
+    assertThat(TftpOptions.fromSection(options.toJson())).isEqualTo(options);
+  }
+
+  @ParameterizedTest(name = "{0}={1}")
+  @CsvSource({
+      "maxBlksize, 70000, 'tftp.maxBlksize: expected an integer 8..65464, got 70000'",
+      "maxWindowsize, 0, 'tftp.maxWindowsize: expected an integer 1..65535, got 0'",
+      "timeoutMs, 0, 'tftp.timeoutMs: expected an integer >= 1, got 0'",
+      "port, 70000, 'tftp.port: expected an integer 0..65535, got 70000'",
+      "transferLoops, -1, 'tftp.transferLoops: expected an integer 0..1024, got -1'"})
+  void outOfRangeValuesAreRejectedNamingKeyAndValue(String key, int value, String message) {
+    assertThatThrownBy(() -> TftpOptions.fromSection(defaults().put(key, value)))
+        .isInstanceOf(ConfigException.class).hasMessage(message);
   }
 
   @Test
-  void outOfRangeOrMistypedValuesAreRejectedWithTheKeyName() {
-    assertThatThrownBy(() -> TftpOptions.fromConfig(tftp(new JsonObject().put("maxBlksize", 70000))))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxBlksize");
-    assertThatThrownBy(() -> TftpOptions.fromConfig(tftp(new JsonObject().put("maxWindowsize", 0))))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxWindowsize");
-    assertThatThrownBy(() -> TftpOptions.fromConfig(tftp(new JsonObject().put("timeoutMs", 0))))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tftp.timeoutMs");
-    assertThatThrownBy(() -> TftpOptions.fromConfig(tftp(new JsonObject().put("port", 70000))))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tftp.port");
-    assertThatThrownBy(() -> TftpOptions.fromConfig(tftp(new JsonObject().put("transferLoops", -1))))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tftp.transferLoops");
-    assertThatThrownBy(() -> TftpOptions.fromConfig(tftp(new JsonObject().put("retries", "many"))))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tftp section");
-  }
-
-  private static JsonObject tftp(JsonObject section) {
-    return new JsonObject().put("tftp", section);
+  void mistypedMissingAndUnknownKeysAreRejected() {
+    assertThatThrownBy(() -> TftpOptions.fromSection(defaults().put("retries", "many")))
+        .hasMessage("tftp.retries: expected an integer >= 0, got \"many\" (a string)");
+    JsonObject missing = defaults();
+    missing.remove("root");
+    assertThatThrownBy(() -> TftpOptions.fromSection(missing)).hasMessageStartingWith("tftp.root: missing");
+    assertThatThrownBy(() -> TftpOptions.fromSection(defaults().put("blksize", 512)))
+        .hasMessageStartingWith("tftp.blksize: not a config key");
   }
 }

@@ -1,10 +1,9 @@
 package io.boottorrent.tftp;
 
-import io.boottorrent.common.TestSupport;
+import io.boottorrent.testsupport.TestConfig;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.Codecs;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
@@ -19,7 +18,7 @@ import java.util.function.Consumer;
 /** A deployed {@link TftpVerticle} on 127.0.0.1 (port 0: a free one) with its boot events. */
 final class TftpServerFixture implements AutoCloseable {
   final Vertx vertx;
-  final TftpVerticle verticle = new TftpVerticle();
+  final TftpVerticle verticle;
   final Path root;
   final BlockingQueue<BootEvent> events = new LinkedBlockingQueue<>();
   private final String deploymentId;
@@ -35,8 +34,7 @@ final class TftpServerFixture implements AutoCloseable {
     Codecs.registerAll(vertx.eventBus());
     consumer = vertx.eventBus().consumer(Addresses.BOOT_EVENT, message -> events.add(message.body()));
     await(consumer.completion());
-    JsonObject config = TestSupport.loopbackConfig(dataDir);
-    JsonObject tftp = config.getJsonObject("tftp")
+    JsonObject tftp = TestConfig.section("tftp")
         .put("bindHost", "127.0.0.1")
         .put("port", 0)
         .put("root", "")
@@ -44,7 +42,8 @@ final class TftpServerFixture implements AutoCloseable {
         .put("timeoutMs", 200)
         .put("retries", 5);
     tweak.accept(tftp);
-    deploymentId = await(vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config)));
+    verticle = new TftpVerticle(TftpOptions.fromSection(tftp), dataDir);
+    deploymentId = await(vertx.deployVerticle(verticle));
   }
 
   int port() {

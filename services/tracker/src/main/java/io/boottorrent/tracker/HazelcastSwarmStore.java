@@ -5,7 +5,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import io.boottorrent.proto.PeerEntry;
-import io.boottorrent.tracker.protocol.InfoHash;
+import io.boottorrent.core.InfoHash;
 import io.boottorrent.tracker.protocol.PeerId;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

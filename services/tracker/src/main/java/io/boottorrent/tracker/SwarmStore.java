@@ -1,7 +1,7 @@
 package io.boottorrent.tracker;
 
 import io.boottorrent.proto.PeerEntry;
-import io.boottorrent.tracker.protocol.InfoHash;
+import io.boottorrent.core.InfoHash;
 import io.boottorrent.tracker.protocol.PeerId;
 import io.vertx.core.Future;
 

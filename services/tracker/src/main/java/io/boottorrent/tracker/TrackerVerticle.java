@@ -1,7 +1,7 @@
 package io.boottorrent.tracker;
 
 import com.google.protobuf.ByteString;
-import io.boottorrent.common.BtConfig;
+import io.boottorrent.core.InfoHash;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.Codecs;
 import io.boottorrent.proto.PeerEntry;
@@ -10,7 +10,6 @@ import io.boottorrent.tracker.protocol.AnnounceRequest;
 import io.boottorrent.tracker.protocol.AnnounceRequest.Event;
 import io.boottorrent.tracker.protocol.AnnounceResponse;
 import io.boottorrent.tracker.protocol.FailureResponse;
-import io.boottorrent.tracker.protocol.InfoHash;
 import io.boottorrent.tracker.protocol.IpAddresses;
 import io.boottorrent.tracker.protocol.MalformedRequestException;
 import io.boottorrent.tracker.protocol.Peer;
@@ -40,8 +39,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP tracker: {@code GET /announce} (BEP 3, compact peers per BEP 23) and {@code GET /scrape}
- * (BEP 48), bencoded {@code text/plain} answers. Configured by the {@code tracker} section of the
- * verticle config ({@link TrackerOptions}).
+ * (BEP 48), bencoded {@code text/plain} answers. Configured by {@link TrackerOptions} (the {@code
+ * tracker} section).
  *
  * <p>Swarm state is cluster-wide ({@link HazelcastSwarmStore}) when Vert.x runs clustered over
  * Hazelcast, else in this JVM ({@link InMemorySwarmStore}). Every refusal or internal error becomes a
@@ -56,7 +55,7 @@ public final class TrackerVerticle extends VerticleBase {
 
   private final Random random = new Random();
   private final SwarmStore givenStore;
-  private TrackerOptions options;
+  private final TrackerOptions options;
   private SwarmStore store;
   private StatsThrottle stats;
   private HttpServer server;
@@ -68,27 +67,23 @@ public final class TrackerVerticle extends VerticleBase {
   }
 
   /** Keeps swarms cluster-wide when Vert.x is clustered over Hazelcast, else in this JVM. */
-  public TrackerVerticle() {
-    this(null);
+  public TrackerVerticle(TrackerOptions options) {
+    this(options, null);
   }
 
   /** With {@code store} instead of the one chosen from how Vert.x runs (tests of failure handling). */
-  TrackerVerticle(SwarmStore store) {
+  TrackerVerticle(TrackerOptions options, SwarmStore store) {
+    this.options = options;
     this.givenStore = store;
   }
 
   @Override
   public Future<?> start() {
-    try {
-      options = TrackerOptions.fromJson(BtConfig.section(config(), "tracker"));
-    } catch (IllegalArgumentException e) {
-      return Future.failedFuture(e);
-    }
     if (options.peerTtlSeconds() <= options.interval()) {
       LOG.warn("tracker.peerTtlSeconds ({}) <= tracker.interval ({}): peers expire between their announces",
           options.peerTtlSeconds(), options.interval());
     }
-    // Idempotent; needed when the Vert.x instance was not made by Runtime.start (e.g. embedded, tests).
+    // Idempotent; needed when the Vert.x instance was not made by ServerVertx.start (e.g. embedded, tests).
     Codecs.registerAll(vertx.eventBus());
     stats = new StatsThrottle(vertx, STATS_PERIOD_MS, s -> vertx.eventBus().publish(Addresses.SWARM_STATS, s));
     Router router = Router.router(vertx);

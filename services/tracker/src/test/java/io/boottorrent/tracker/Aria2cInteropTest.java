@@ -6,7 +6,8 @@ import static io.boottorrent.tracker.TrackerHttp.scrapeFile;
 import static io.boottorrent.tracker.protocol.AnnounceQuery.escape;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.boottorrent.common.TestSupport;
+import io.boottorrent.testsupport.Ports;
+import io.boottorrent.testsupport.TestConfig;
 import io.boottorrent.tracker.protocol.BDict;
 import io.boottorrent.tracker.protocol.Bencode;
 import io.vertx.core.DeploymentOptions;
@@ -52,9 +53,9 @@ class Aria2cInteropTest {
   @Timeout(value = 50, unit = TimeUnit.SECONDS)
   void anAria2cLeecherDownloadsFromAnAria2cSeederFoundThroughOurTracker(Vertx vertx) throws Exception {
     // GIVEN our tracker and a single-file torrent of 200 KiB announcing to it
-    JsonObject config = TestSupport.loopbackConfig(dir);
-    TrackerVerticle verticle = new TrackerVerticle();
-    await(vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(config)));
+    JsonObject config = TestConfig.loopback(dir);
+    TrackerVerticle verticle = new TrackerVerticle(TrackerOptions.fromSection(config.getJsonObject("tracker")));
+    await(vertx.deployVerticle(verticle));
     TrackerHttp tracker = new TrackerHttp(vertx, verticle.actualPort());
     byte[] payload = new byte[200 * 1024];
     new Random(7).nextBytes(payload);
@@ -101,7 +102,7 @@ class Aria2cInteropTest {
   private Process start(String name, Path workDir, Path torrent, String... extra) throws IOException {
     List<String> command = new ArrayList<>(List.of(ARIA2C.toString(),
         "--dir=" + workDir,
-        "--listen-port=" + TestSupport.freePort(),
+        "--listen-port=" + Ports.freeTcp(),
         "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
         "--bt-tracker-connect-timeout=5", "--bt-stop-timeout=30",
         "--console-log-level=notice", "--summary-interval=0", "--no-conf=true", "--file-allocation=none"));

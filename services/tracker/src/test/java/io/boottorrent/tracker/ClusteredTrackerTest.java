@@ -8,13 +8,15 @@ import static io.boottorrent.tracker.protocol.AnnounceQuery.escape;
 import static io.boottorrent.tracker.protocol.AnnounceQuery.id;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.boottorrent.common.Runtime;
-import io.boottorrent.common.TestSupport;
+import io.boottorrent.server.ClusterOptions;
+import io.boottorrent.server.ServerVertx;
+import io.boottorrent.testsupport.Ports;
+import io.boottorrent.testsupport.TestConfig;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.SwarmStats;
 import io.boottorrent.tracker.protocol.AnnounceQuery;
 import io.boottorrent.tracker.protocol.BDict;
-import io.boottorrent.tracker.protocol.InfoHash;
+import io.boottorrent.core.InfoHash;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -49,7 +51,7 @@ class ClusteredTrackerTest {
 
   /** Starts a clustered node with the given Hazelcast port and a tracker on it. */
   private TrackerHttp startNode(int hazelcastPort, JsonArray members, String clusterName) {
-    JsonObject config = TestSupport.loopbackConfig(dir);
+    JsonObject config = TestConfig.loopback(dir);
     config.getJsonObject("cluster")
         .put("enabled", true)
         .put("host", "127.0.0.1")
@@ -57,10 +59,10 @@ class ClusteredTrackerTest {
         .put("members", members)
         .put("clusterName", clusterName);
     config.getJsonObject("tracker").put("peerTtlSeconds", TTL_SECONDS);
-    Vertx vertx = await(Runtime.start(config));
+    Vertx vertx = await(ServerVertx.start(ClusterOptions.fromSection(config.getJsonObject("cluster"))));
     nodes.add(vertx);
-    TrackerVerticle tracker = new TrackerVerticle();
-    await(vertx.deployVerticle(tracker, new DeploymentOptions().setConfig(config)));
+    TrackerVerticle tracker = new TrackerVerticle(TrackerOptions.fromSection(config.getJsonObject("tracker")));
+    await(vertx.deployVerticle(tracker));
     return new TrackerHttp(vertx, tracker.actualPort());
   }
 
@@ -68,8 +70,8 @@ class ClusteredTrackerTest {
   @Timeout(value = 50, unit = TimeUnit.SECONDS)
   void aPeerAnnouncedToOneTrackerIsHandedOutByTheOtherUntilItExpires() throws InterruptedException {
     // GIVEN two clustered trackers, A and B (distinct Hazelcast ports, TCP member list, no multicast)
-    int portA = TestSupport.freePort();
-    int portB = TestSupport.freePort();
+    int portA = Ports.freeTcp();
+    int portB = Ports.freeTcp();
     JsonArray members = new JsonArray().add("127.0.0.1:" + portA).add("127.0.0.1:" + portB);
     // A cluster name of its own, so that no other test's Hazelcast member on this host can join in.
     String clusterName = "tracker-test-" + portA;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.boottorrent.proto.PeerEntry;
 import io.boottorrent.tracker.protocol.AnnounceQuery;
-import io.boottorrent.tracker.protocol.InfoHash;
+import io.boottorrent.core.InfoHash;
 import io.boottorrent.tracker.protocol.PeerId;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;

@@ -1,5 +1,6 @@
 package io.boottorrent.tracker;
 
+import io.boottorrent.core.InfoHash;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.boottorrent.proto.SwarmStats;

@@ -3,27 +3,24 @@ package io.boottorrent.tracker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.boottorrent.common.BtConfig;
+import io.boottorrent.core.config.ConfigException;
+import io.boottorrent.testsupport.TestConfig;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class TrackerOptionsTest {
-  @Test
-  void defaultConstantsMatchTheEmbeddedDefaultsFile() {
-    // GIVEN the tracker section of boottorrent-defaults.yaml and an empty section
-    TrackerOptions fromFile = TrackerOptions.fromJson(BtConfig.section(BtConfig.defaults(), "tracker"));
-    TrackerOptions fromConstants = TrackerOptions.fromJson(new JsonObject());
-
-    // THEN both give the same options: the constants and the file cannot drift apart unnoticed
-    assertThat(fromConstants).isEqualTo(fromFile);
+  private static JsonObject defaults() {
+    return TestConfig.section("tracker");
   }
 
   @Test
-  void roundTripsThroughJson() {
-    TrackerOptions options = new TrackerOptions(0, "127.0.0.1", 60, 10, 300, 20, 40);
-    assertThat(TrackerOptions.fromJson(options.toJson())).isEqualTo(options);
+  void readsTheEmbeddedDefaults() {
+    TrackerOptions options = TrackerOptions.fromSection(defaults());
+    assertThat(options.httpPort()).isEqualTo(6969);
+    assertThat(options.interval()).isEqualTo(30);
+    assertThat(TrackerOptions.fromSection(options.toJson())).isEqualTo(options);
   }
 
   @ParameterizedTest(name = "{0}={1}")
@@ -35,15 +32,22 @@ class TrackerOptionsTest {
       "maxNumwant, -1",
       "defaultNumwant, 201"})
   void refusesOutOfRangeValuesNamingTheKey(String key, int value) {
-    JsonObject json = new JsonObject().put(key, value);
-    assertThatThrownBy(() -> TrackerOptions.fromJson(json))
+    JsonObject json = defaults().put(key, value);
+    assertThatThrownBy(() -> TrackerOptions.fromSection(json))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("tracker." + key);
+        .hasMessageContaining("tracker." + key)
+        .hasMessageContaining(String.valueOf(value));
   }
 
   @Test
-  void refusesAValueOfTheWrongType() {
-    assertThatThrownBy(() -> TrackerOptions.fromJson(new JsonObject().put("interval", "soon")))
-        .isInstanceOf(IllegalArgumentException.class);
+  void refusesAValueOfTheWrongTypeAMissingKeyAndAnUnknownOne() {
+    assertThatThrownBy(() -> TrackerOptions.fromSection(defaults().put("interval", "soon")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("tracker.interval: expected an integer >= 1, got \"soon\" (a string)");
+    JsonObject missing = defaults();
+    missing.remove("host");
+    assertThatThrownBy(() -> TrackerOptions.fromSection(missing)).hasMessageStartingWith("tracker.host: missing");
+    assertThatThrownBy(() -> TrackerOptions.fromSection(defaults().put("intervall", 10)))
+        .hasMessageStartingWith("tracker.intervall: not a config key");
   }
 }

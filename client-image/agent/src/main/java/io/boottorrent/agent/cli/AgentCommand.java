@@ -2,9 +2,10 @@ package io.boottorrent.agent.cli;
 
 import io.boottorrent.agent.AgentResult;
 import io.boottorrent.agent.AgentVerticle;
-import io.boottorrent.common.BtConfig;
-import io.boottorrent.common.Runtime;
-import io.vertx.core.DeploymentOptions;
+import io.boottorrent.agent.AgentOptions;
+import io.boottorrent.core.BootVertx;
+import io.boottorrent.core.config.BtConfig;
+import io.boottorrent.core.config.ConfigException;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -37,7 +38,13 @@ public final class AgentCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    JsonObject cfg = BtConfig.load(config, System.getenv());
+    JsonObject cfg;
+    try {
+      cfg = BtConfig.load(config, System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("error: bad config: " + e.getMessage());
+      return 2;
+    }
     JsonObject agent = cfg.getJsonObject("agent");
     if (catalog != null) agent.put("catalogUrl", catalog);
     if (mac != null) agent.put("mac", mac);
@@ -48,11 +55,18 @@ public final class AgentCommand implements Callable<Integer> {
     if (nonInteractive) agent.put("interactive", false);
     if (pieceStripe != null) agent.put("pieceStripe", pieceStripe);
     if (startGate != null) agent.put("startGate", startGate.toAbsolutePath().toString());
-    cfg.getJsonObject("cluster").put("enabled", false); // the agent talks HTTP, it never joins the cluster
-    Vertx vertx = Runtime.start(cfg).await();
+    AgentOptions options;
     try {
-      AgentVerticle verticle = new AgentVerticle();
-      vertx.deployVerticle(verticle, new DeploymentOptions().setConfig(cfg)).await();
+      options = AgentOptions.fromSection(agent);
+    } catch (ConfigException e) {
+      System.err.println("error: bad config: " + e.getMessage());
+      return 2;
+    }
+    // The agent talks HTTP to the catalog; it never joins the cluster.
+    Vertx vertx = BootVertx.standalone();
+    try {
+      AgentVerticle verticle = new AgentVerticle(options);
+      vertx.deployVerticle(verticle).await();
       AgentResult result = verticle.result().await();
       System.out.printf("booted %s with %s: %d bytes, %.1f s download, %d bytes from peers, %d uploaded%n",
           result.image(), result.launcher(), result.bytesTotal(), result.downloadMillis() / 1000.0,

@@ -50,12 +50,32 @@ public final class ConfigSection {
     return json.containsKey(key);
   }
 
+  /** Whether {@code key} holds a list (for the few keys that may be a list or one comma-separated string). */
+  public boolean isList(String key) {
+    return json.getValue(key) instanceof JsonArray;
+  }
+
   // ------------------------------------------------------------------------------------ scalars
 
   public String string(String key) {
     Object value = value(key);
     if (!(value instanceof String s)) {
       throw wrongType(key, value, "a string");
+    }
+    return s.trim();
+  }
+
+  /**
+   * A string where YAML's {@code off}/{@code no}/{@code false} (read as the boolean false) means none:
+   * an empty string.
+   */
+  public String stringOrOff(String key) {
+    Object value = value(key);
+    if (Boolean.FALSE.equals(value)) {
+      return "";
+    }
+    if (!(value instanceof String s)) {
+      throw wrongType(key, value, "a string (or off)");
     }
     return s.trim();
   }

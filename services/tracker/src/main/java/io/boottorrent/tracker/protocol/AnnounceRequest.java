@@ -1,5 +1,6 @@
 package io.boottorrent.tracker.protocol;
 
+import io.boottorrent.core.InfoHash;
 import java.net.InetAddress;
 import java.util.Optional;
 

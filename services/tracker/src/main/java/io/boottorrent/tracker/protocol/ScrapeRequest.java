@@ -1,5 +1,6 @@
 package io.boottorrent.tracker.protocol;
 
+import io.boottorrent.core.InfoHash;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

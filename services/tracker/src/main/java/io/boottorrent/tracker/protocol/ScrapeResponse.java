@@ -1,5 +1,6 @@
 package io.boottorrent.tracker.protocol;
 
+import io.boottorrent.core.InfoHash;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;

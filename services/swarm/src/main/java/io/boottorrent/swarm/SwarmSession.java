@@ -1,10 +1,10 @@
 package io.boottorrent.swarm;
 
+import io.boottorrent.core.PeerSource;
 import io.boottorrent.proto.TorrentStatus;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -91,9 +91,9 @@ import org.slf4j.LoggerFactory;
  * <p>Per-peer accounting ({@link #bytesFromPeers}) counts every block a peer delivered
  * (block_finished alerts), so nothing is lost when a connection closes between two samples, and
  * reconnections from the same endpoint simply add up. A block libtorrent never reports (see
- * {@code Torrent.reconcile}) is counted, once the torrent is finished, for its piece's source. Keys
- * are the connection's remote endpoint: {@code ip:port} (the peer's listen port for connections this
- * session opened), web seeds are {@code web:<url>}.
+ * {@code Torrent.reconcile}) is counted, once the torrent is finished, for its piece's source. A
+ * peer is known by the connection's remote endpoint ({@link PeerSource.Peer}, the peer's listen port
+ * for connections this session opened), a web seed by its URL ({@link PeerSource.WebSeed}).
  */
 public final class SwarmSession {
   private static final Logger LOG = LoggerFactory.getLogger(SwarmSession.class);
@@ -341,10 +341,10 @@ public final class SwarmSession {
   }
 
   /**
-   * Payload bytes received per peer since the torrent was added ({@code "ip:port"}, web seeds
-   * {@code "web:<url>"}), summed over reconnections.
+   * Payload bytes received per source since the torrent was added (peers by endpoint, web seeds by
+   * URL), summed over reconnections; sorted by {@link PeerSource#key()}.
    */
-  public Future<Map<String, Long>> bytesFromPeers(String infoHash) {
+  public Future<Map<PeerSource, Long>> bytesFromPeers(String infoHash) {
     return withTorrent(infoHash).map(Torrent::receivedSnapshot);
   }
 
@@ -649,14 +649,14 @@ public final class SwarmSession {
     return out.toString();
   }
 
-  /** Maps every address of the web seed's host to "web:<url>" so its blocks are counted under the URL. */
+  /** Maps every address of the web seed's host to the web seed so its blocks are counted under the URL. */
   private void registerWebSeed(Torrent t, String url) {
     try {
       URI uri = URI.create(url);
       int port = uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
       for (InetAddress address : InetAddress.getAllByName(uri.getHost())) {
         String ip = Address.parseIp(address.getHostAddress()).toString();
-        t.webSeedByEndpoint.putIfAbsent(endpointKey(ip, address instanceof Inet6Address, port), "web:" + url);
+        t.webSeedByEndpoint.putIfAbsent(new PeerSource.Peer(ip, port), new PeerSource.WebSeed(url));
       }
     } catch (UnknownHostException | IllegalArgumentException e) {
       LOG.warn("[{}] {}: cannot resolve web seed {} ({}); its bytes are counted under its address",
@@ -784,13 +784,8 @@ public final class SwarmSession {
     sp.setInteger(name.swigValue(), value);
   }
 
-  static String endpointKey(String ip, boolean v6, int port) {
-    return (v6 ? "[" + ip + "]" : ip) + ":" + port;
-  }
-
-  static String endpointKey(TcpEndpoint endpoint) {
-    Address address = endpoint.address();
-    return endpointKey(address.toString(), address.isV6(), endpoint.port());
+  static PeerSource.Peer peerOf(TcpEndpoint endpoint) {
+    return new PeerSource.Peer(endpoint.address().toString(), endpoint.port());
   }
 
   // ------------------------------------------------------------------ alert-thread side
@@ -824,7 +819,7 @@ public final class SwarmSession {
           BlockFinishedAlert a = (BlockFinishedAlert) alert;
           Torrent t = torrentOf(a);
           if (t != null) {
-            t.received(endpointKey(a.endpoint()), a.pieceIndex(), a.blockIndex());
+            t.received(peerOf(a.endpoint()), a.pieceIndex(), a.blockIndex());
           }
         }
         case LISTEN_SUCCEEDED -> {
@@ -943,15 +938,15 @@ public final class SwarmSession {
     final long totalSize;
     final String oneFilePath;
     final CompletableFuture<Void> finished = new CompletableFuture<>();
-    final Map<String, AtomicLong> received = new ConcurrentHashMap<>();
-    final Map<String, String> webSeedByEndpoint = new ConcurrentHashMap<>();
+    final Map<PeerSource, AtomicLong> received = new ConcurrentHashMap<>();
+    final Map<PeerSource.Peer, PeerSource.WebSeed> webSeedByEndpoint = new ConcurrentHashMap<>();
     private final int blocksPerPiece;
     /** Blocks counted in {@link #received}, guarded by this. */
     private final BitSet counted;
-    /** Per piece, the key of the last source that delivered one of its blocks, guarded by this. */
-    private final String[] pieceSource;
+    /** Per piece, the last source that delivered one of its blocks, guarded by this. */
+    private final PeerSource[] pieceSource;
     /** The source of the last block counted, guarded by this. */
-    private String lastSource;
+    private PeerSource lastSource;
     /** No file of the torrent existed when it was added: every piece is downloaded here. Guarded by this. */
     private boolean nothingOnDisk;
     volatile CompletableFuture<Void> removal;
@@ -968,7 +963,7 @@ public final class SwarmSession {
       this.totalSize = totalSize;
       this.blocksPerPiece = Math.max(1, (pieceLength + BLOCK_SIZE - 1) / BLOCK_SIZE);
       this.counted = new BitSet(numPieces * blocksPerPiece);
-      this.pieceSource = new String[numPieces];
+      this.pieceSource = new PeerSource[numPieces];
     }
 
     int blockLength(int piece, int block) {
@@ -982,16 +977,17 @@ public final class SwarmSession {
      * {@link #reconcile}) is not counted twice; a piece that failed its hash check is downloaded
      * again and counted again.
      */
-    synchronized void received(String endpoint, int piece, int block) {
+    synchronized void received(PeerSource.Peer endpoint, int piece, int block) {
       int index = blockIndex(piece, block);
       if (index < 0 || counted.get(index)) {
         return;
       }
       counted.set(index);
-      String key = webSeedByEndpoint.getOrDefault(endpoint, endpoint);
-      pieceSource[piece] = key;
-      lastSource = key;
-      received.computeIfAbsent(key, k -> new AtomicLong()).addAndGet(blockLength(piece, block));
+      PeerSource webSeed = webSeedByEndpoint.get(endpoint);
+      PeerSource source = webSeed != null ? webSeed : endpoint;
+      pieceSource[piece] = source;
+      lastSource = source;
+      received.computeIfAbsent(source, k -> new AtomicLong()).addAndGet(blockLength(piece, block));
     }
 
     synchronized void pieceFailed(int piece) {
@@ -1018,7 +1014,7 @@ public final class SwarmSession {
     synchronized int reconcile() {
       int added = 0;
       for (int piece = 0; piece < numPieces; piece++) {
-        String source = pieceSource[piece];
+        PeerSource source = pieceSource[piece];
         if (source == null) {
           if (!nothingOnDisk || lastSource == null) {
             continue;
@@ -1045,8 +1041,8 @@ public final class SwarmSession {
       return piece * blocksPerPiece + block;
     }
 
-    Map<String, Long> receivedSnapshot() {
-      Map<String, Long> copy = new TreeMap<>();
+    Map<PeerSource, Long> receivedSnapshot() {
+      Map<PeerSource, Long> copy = new TreeMap<>();
       received.forEach((k, v) -> copy.put(k, v.get()));
       return copy;
     }

@@ -2,6 +2,7 @@ package io.boottorrent.swarm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.boottorrent.core.PeerSource;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -10,6 +11,9 @@ class BlockAccountingTest {
   private static final int BLOCK = SwarmSession.BLOCK_SIZE;
   // 3 pieces of 2 blocks; the last piece is 1.5 blocks long
   private static final long TOTAL = 5L * BLOCK + BLOCK / 2;
+  private static final PeerSource.Peer P2 = new PeerSource.Peer("10.0.0.2", 6881);
+  private static final PeerSource.Peer P3 = new PeerSource.Peer("10.0.0.3", 6881);
+  private static final PeerSource.Peer P6 = new PeerSource.Peer("10.0.0.6", 6881);
 
   private static SwarmSession.Torrent torrent() {
     return new SwarmSession.Torrent("00", "t", 2 * BLOCK, 3, TOTAL, null);
@@ -18,25 +22,27 @@ class BlockAccountingTest {
   @Test
   void countsEveryReportedBlockForItsSource() {
     SwarmSession.Torrent t = torrent();
-    t.received("10.0.0.2:6881", 0, 0);
-    t.received("10.0.0.2:6881", 0, 1);
-    t.received("10.0.0.3:6881", 1, 0);
-    t.received("10.0.0.3:6881", 1, 1);
-    t.received("10.0.0.2:6881", 2, 0);
-    t.received("10.0.0.3:6881", 2, 1);
+    t.received(P2, 0, 0);
+    t.received(P2, 0, 1);
+    t.received(P3, 1, 0);
+    t.received(P3, 1, 1);
+    t.received(P2, 2, 0);
+    t.received(P3, 2, 1);
 
     assertThat(t.reconcile()).isZero();
     assertThat(t.receivedSnapshot()).containsExactly(
-        Map.entry("10.0.0.2:6881", 3L * BLOCK), Map.entry("10.0.0.3:6881", 2L * BLOCK + BLOCK / 2));
+        Map.entry(P2, 3L * BLOCK), Map.entry(P3, 2L * BLOCK + BLOCK / 2));
   }
 
   @Test
   void webSeedEndpointsAreCountedUnderTheirUrl() {
     SwarmSession.Torrent t = torrent();
-    t.webSeedByEndpoint.put("127.0.0.1:8080", "web:http://127.0.0.1:8080/seed/");
-    t.received("127.0.0.1:8080", 0, 0);
+    PeerSource.Peer endpoint = new PeerSource.Peer("127.0.0.1", 8080);
+    PeerSource.WebSeed seed = new PeerSource.WebSeed("http://127.0.0.1:8080/seed/");
+    t.webSeedByEndpoint.put(endpoint, seed);
+    t.received(endpoint, 0, 0);
 
-    assertThat(t.receivedSnapshot()).containsExactly(Map.entry("web:http://127.0.0.1:8080/seed/", (long) BLOCK));
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(seed, (long) BLOCK));
   }
 
   @Test
@@ -44,21 +50,21 @@ class BlockAccountingTest {
     // GIVEN every block but the tail of the last piece reported
     SwarmSession.Torrent t = torrent();
     for (int piece = 0; piece < 3; piece++) {
-      t.received("10.0.0.2:6881", piece, 0);
+      t.received(P2, piece, 0);
       if (piece < 2) {
-        t.received("10.0.0.2:6881", piece, 1);
+        t.received(P2, piece, 1);
       }
     }
-    assertThat(t.receivedSnapshot()).containsExactly(Map.entry("10.0.0.2:6881", TOTAL - BLOCK / 2));
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(P2, TOTAL - BLOCK / 2));
 
     // WHEN the torrent completes, THEN the half block goes to the piece's source
     assertThat(t.reconcile()).isEqualTo(1);
-    assertThat(t.receivedSnapshot()).containsExactly(Map.entry("10.0.0.2:6881", TOTAL));
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(P2, TOTAL));
 
     // AND its alert arriving late after all does not count it twice
-    t.received("10.0.0.2:6881", 2, 1);
+    t.received(P2, 2, 1);
     assertThat(t.reconcile()).isZero();
-    assertThat(t.receivedSnapshot()).containsExactly(Map.entry("10.0.0.2:6881", TOTAL));
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(P2, TOTAL));
   }
 
   @Test
@@ -66,55 +72,55 @@ class BlockAccountingTest {
     // GIVEN a download into an empty directory of pieces one block long, the last never reported
     SwarmSession.Torrent t = new SwarmSession.Torrent("00", "t", BLOCK, 3, 3L * BLOCK, null);
     t.nothingOnDisk();
-    t.received("10.0.0.3:6881", 0, 0);
-    t.received("10.0.0.2:6881", 1, 0);
+    t.received(P3, 0, 0);
+    t.received(P2, 1, 0);
 
     // WHEN it completes THEN the block goes to the last source
     assertThat(t.reconcile()).isEqualTo(1);
     assertThat(t.receivedSnapshot()).containsExactly(
-        Map.entry("10.0.0.2:6881", 2L * BLOCK), Map.entry("10.0.0.3:6881", (long) BLOCK));
+        Map.entry(P2, 2L * BLOCK), Map.entry(P3, (long) BLOCK));
   }
 
   @Test
   void aResumedDownloadCountsOnlyWhatItReported() {
     // GIVEN files existed (no nothingOnDisk), piece 0 was on disk, piece 1 came from a peer
     SwarmSession.Torrent t = new SwarmSession.Torrent("00", "t", BLOCK, 2, 2L * BLOCK, null);
-    t.received("10.0.0.2:6881", 1, 0);
+    t.received(P2, 1, 0);
 
     assertThat(t.reconcile()).isZero();
-    assertThat(t.receivedSnapshot()).containsExactly(Map.entry("10.0.0.2:6881", (long) BLOCK));
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(P2, (long) BLOCK));
   }
 
   @Test
   void piecesOnDiskBeforeTheDownloadAreNotCounted() {
     // GIVEN pieces 0 and 1 were already on disk, only piece 2 came from a peer
     SwarmSession.Torrent t = torrent();
-    t.received("10.0.0.2:6881", 2, 0);
-    t.received("10.0.0.2:6881", 2, 1);
+    t.received(P2, 2, 0);
+    t.received(P2, 2, 1);
 
     assertThat(t.reconcile()).isZero();
-    assertThat(t.receivedSnapshot()).containsExactly(Map.entry("10.0.0.2:6881", (long) BLOCK + BLOCK / 2));
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(P2, (long) BLOCK + BLOCK / 2));
   }
 
   @Test
   void aPieceThatFailedItsHashCheckIsCountedAgainWhenDownloadedAgain() {
     SwarmSession.Torrent t = torrent();
-    t.received("10.0.0.6:6881", 0, 0);
-    t.received("10.0.0.6:6881", 0, 1);
+    t.received(P6, 0, 0);
+    t.received(P6, 0, 1);
     t.pieceFailed(0);
-    t.received("10.0.0.2:6881", 0, 0);
-    t.received("10.0.0.2:6881", 0, 1);
+    t.received(P2, 0, 0);
+    t.received(P2, 0, 1);
 
     assertThat(t.receivedSnapshot()).containsExactly(
-        Map.entry("10.0.0.2:6881", 2L * BLOCK), Map.entry("10.0.0.6:6881", 2L * BLOCK));
+        Map.entry(P2, 2L * BLOCK), Map.entry(P6, 2L * BLOCK));
   }
 
   @Test
   void alertsOutsideTheTorrentAreIgnored() {
     SwarmSession.Torrent t = torrent();
-    t.received("10.0.0.2:6881", 3, 0);
-    t.received("10.0.0.2:6881", 0, 2);
-    t.received("10.0.0.2:6881", -1, 0);
+    t.received(P2, 3, 0);
+    t.received(P2, 0, 2);
+    t.received(P2, -1, 0);
 
     assertThat(t.receivedSnapshot()).isEmpty();
   }

@@ -3,6 +3,7 @@ package io.boottorrent.swarm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.boottorrent.core.PeerSource;
 import io.boottorrent.proto.TorrentStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -90,9 +91,10 @@ class SwarmSessionTest {
     // THEN the files are identical, every byte came from the seeder's listen endpoint
     assertThat(hash).isEqualTo(big.infoHash());
     assertSameFiles(seedRoot.resolve("big"), target.resolve("big"));
-    Map<String, Long> from = await(peer.bytesFromPeers(hash));
-    assertThat(from).containsOnlyKeys("127.0.0.1:" + seeder.listenPort());
-    assertThat(from.get("127.0.0.1:" + seeder.listenPort())).isEqualTo(big.totalSize());
+    Map<PeerSource, Long> from = await(peer.bytesFromPeers(hash));
+    PeerSource seederEndpoint = new PeerSource.Peer("127.0.0.1", seeder.listenPort());
+    assertThat(from).containsOnlyKeys(seederEndpoint);
+    assertThat(from.get(seederEndpoint)).isEqualTo(big.totalSize());
     // AND both report sane status
     TorrentStatus mine = await(peer.status(hash));
     assertThat(mine.getName()).isEqualTo("big");
@@ -211,9 +213,10 @@ class SwarmSessionTest {
       String hash = await(peer.add(torrent.torrent(), dir.resolve("peer")));
       await(peer.finished(hash));
 
-      // THEN every byte came from the web seed, counted under "web:<url>"
+      // THEN every byte came from the web seed, counted under its URL
       assertSameFiles(small, dir.resolve("peer").resolve("small"));
-      assertThat(await(peer.bytesFromPeers(hash))).containsExactly(Map.entry("web:" + url, torrent.totalSize()));
+      assertThat(await(peer.bytesFromPeers(hash)))
+          .containsExactly(Map.entry(new PeerSource.WebSeed(url), torrent.totalSize()));
     } finally {
       await(http.close());
     }
@@ -242,7 +245,7 @@ class SwarmSessionTest {
       await(peer.addWebSeed(hash, url));
       await(peer.finished(hash));
       assertSameFiles(small, dir.resolve("peer").resolve("fallback"));
-      assertThat(await(peer.bytesFromPeers(hash))).containsOnlyKeys("web:" + url);
+      assertThat(await(peer.bytesFromPeers(hash))).containsOnlyKeys(new PeerSource.WebSeed(url));
     } finally {
       await(http.close());
     }

@@ -17,14 +17,12 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.libtorrent4j.AddTorrentParams;
 import org.libtorrent4j.Address;
@@ -88,17 +86,10 @@ import org.slf4j.LoggerFactory;
  * cap ({@link AddOptions#uploadLimit}) is the torrent's own peer class, which every peer of that
  * torrent belongs to, loopback included (see SwarmSessionTest).
  *
- * <p>Per-peer accounting ({@link #bytesFromPeers}) counts every block a peer delivered
- * (block_finished alerts), so nothing is lost when a connection closes between two samples, and
- * reconnections from the same endpoint simply add up. A block libtorrent never reports (see
- * {@code Torrent.reconcile}) is counted, once the torrent is finished, for its piece's source. A
- * peer is known by the connection's remote endpoint ({@link PeerSource.Peer}, the peer's listen port
- * for connections this session opened), a web seed by its URL ({@link PeerSource.WebSeed}).
+ * <p>Per-source accounting ({@link #bytesFromPeers}) lives in BlockAccounting, one per torrent.
  */
 public final class SwarmSession {
   private static final Logger LOG = LoggerFactory.getLogger(SwarmSession.class);
-  /** libtorrent's request size: every block is this long except the tail of a piece. */
-  static final int BLOCK_SIZE = 16 * 1024;
   private static final long LISTEN_TIMEOUT_MS = 10_000;
   /** Upper bound on waiting for the flush that lets finished() account for the last blocks. */
   private static final long FINISH_GRACE_MS = 2_000;
@@ -345,7 +336,7 @@ public final class SwarmSession {
    * URL), summed over reconnections; sorted by {@link PeerSource#key()}.
    */
   public Future<Map<PeerSource, Long>> bytesFromPeers(String infoHash) {
-    return withTorrent(infoHash).map(Torrent::receivedSnapshot);
+    return withTorrent(infoHash).map(t -> t.blocks.receivedSnapshot());
   }
 
   /**
@@ -570,7 +561,7 @@ public final class SwarmSession {
       webSeeds.forEach(url -> registerWebSeed(t, url));
     }
     if (noFileExists(info, savePath)) {
-      t.nothingOnDisk();
+      t.blocks.nothingOnDisk();
     }
     torrents.put(hash, t);
     ErrorCode error = new ErrorCode(new error_code());
@@ -656,7 +647,7 @@ public final class SwarmSession {
       int port = uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
       for (InetAddress address : InetAddress.getAllByName(uri.getHost())) {
         String ip = Address.parseIp(address.getHostAddress()).toString();
-        t.webSeedByEndpoint.putIfAbsent(new PeerSource.Peer(ip, port), new PeerSource.WebSeed(url));
+        t.blocks.countAsWebSeed(new PeerSource.Peer(ip, port), new PeerSource.WebSeed(url));
       }
     } catch (UnknownHostException | IllegalArgumentException e) {
       LOG.warn("[{}] {}: cannot resolve web seed {} ({}); its bytes are counted under its address",
@@ -732,7 +723,7 @@ public final class SwarmSession {
     if (t.finished.isDone()) {
       return;
     }
-    int reconciled = t.reconcile();
+    int reconciled = t.blocks.reconcile();
     if (reconciled > 0) {
       LOG.debug("[{}] {}: {} finished block(s) had no block_finished alert, counted for their piece's source",
           options.name(), t.name, reconciled);
@@ -819,7 +810,7 @@ public final class SwarmSession {
           BlockFinishedAlert a = (BlockFinishedAlert) alert;
           Torrent t = torrentOf(a);
           if (t != null) {
-            t.received(peerOf(a.endpoint()), a.pieceIndex(), a.blockIndex());
+            t.blocks.received(peerOf(a.endpoint()), a.pieceIndex(), a.blockIndex());
           }
         }
         case LISTEN_SUCCEEDED -> {
@@ -875,7 +866,7 @@ public final class SwarmSession {
           LOG.warn("[{}] {}: piece {} failed its hash check", options.name(), a.torrentName(), a.pieceIndex());
           Torrent t = torrentOf(a);
           if (t != null) {
-            t.pieceFailed(a.pieceIndex());
+            t.blocks.pieceFailed(a.pieceIndex());
           }
         }
         case TORRENT_REMOVED -> {
@@ -933,22 +924,11 @@ public final class SwarmSession {
     final String name;
     /** Null while libtorrent is adding it. */
     volatile TorrentHandle handle;
-    final int pieceLength;
     final int numPieces;
     final long totalSize;
     final String oneFilePath;
     final CompletableFuture<Void> finished = new CompletableFuture<>();
-    final Map<PeerSource, AtomicLong> received = new ConcurrentHashMap<>();
-    final Map<PeerSource.Peer, PeerSource.WebSeed> webSeedByEndpoint = new ConcurrentHashMap<>();
-    private final int blocksPerPiece;
-    /** Blocks counted in {@link #received}, guarded by this. */
-    private final BitSet counted;
-    /** Per piece, the last source that delivered one of its blocks, guarded by this. */
-    private final PeerSource[] pieceSource;
-    /** The source of the last block counted, guarded by this. */
-    private PeerSource lastSource;
-    /** No file of the torrent existed when it was added: every piece is downloaded here. Guarded by this. */
-    private boolean nothingOnDisk;
+    final BlockAccounting blocks;
     volatile CompletableFuture<Void> removal;
     volatile boolean deleteFiles;
     /** Finished by libtorrent, waiting for the flush before completing {@code finished}. */
@@ -958,93 +938,9 @@ public final class SwarmSession {
       this.infoHash = infoHash;
       this.oneFilePath = oneFilePath;
       this.name = name;
-      this.pieceLength = pieceLength;
       this.numPieces = numPieces;
       this.totalSize = totalSize;
-      this.blocksPerPiece = Math.max(1, (pieceLength + BLOCK_SIZE - 1) / BLOCK_SIZE);
-      this.counted = new BitSet(numPieces * blocksPerPiece);
-      this.pieceSource = new PeerSource[numPieces];
-    }
-
-    int blockLength(int piece, int block) {
-      long pieceSize = piece == numPieces - 1 ? totalSize - (long) piece * pieceLength : pieceLength;
-      long offset = (long) block * BLOCK_SIZE;
-      return (int) Math.max(0, Math.min(BLOCK_SIZE, pieceSize - offset));
-    }
-
-    /**
-     * A block delivered by {@code endpoint} was written. A block already counted (by
-     * {@link #reconcile}) is not counted twice; a piece that failed its hash check is downloaded
-     * again and counted again.
-     */
-    synchronized void received(PeerSource.Peer endpoint, int piece, int block) {
-      int index = blockIndex(piece, block);
-      if (index < 0 || counted.get(index)) {
-        return;
-      }
-      counted.set(index);
-      PeerSource webSeed = webSeedByEndpoint.get(endpoint);
-      PeerSource source = webSeed != null ? webSeed : endpoint;
-      pieceSource[piece] = source;
-      lastSource = source;
-      received.computeIfAbsent(source, k -> new AtomicLong()).addAndGet(blockLength(piece, block));
-    }
-
-    synchronized void pieceFailed(int piece) {
-      int first = blockIndex(piece, 0);
-      if (first >= 0) {
-        counted.clear(first, first + blocksPerPiece);
-      }
-    }
-
-    /** None of the torrent's files existed when it was added. */
-    synchronized void nothingOnDisk() {
-      nothingOnDisk = true;
-    }
-
-    /**
-     * Now and then libtorrent never posts the block_finished alert of a download's last block (a
-     * CI run: one block of 199 from a lone web seed, still missing after the flush; its write can
-     * complete after the torrent is already a seed). At completion every block that was not on
-     * disk when the download started and was never reported is counted for the source of the rest
-     * of its piece, or for the last source of the torrent when the piece is that one block, so the
-     * counts add up to what was downloaded. When files existed before (a resumed download), only
-     * pieces with a reported block are completed. Returns the number of blocks counted here.
-     */
-    synchronized int reconcile() {
-      int added = 0;
-      for (int piece = 0; piece < numPieces; piece++) {
-        PeerSource source = pieceSource[piece];
-        if (source == null) {
-          if (!nothingOnDisk || lastSource == null) {
-            continue;
-          }
-          source = lastSource;
-          pieceSource[piece] = source;
-        }
-        int first = blockIndex(piece, 0);
-        for (int block = 0; block < blocksPerPiece && blockLength(piece, block) > 0; block++) {
-          if (!counted.get(first + block)) {
-            counted.set(first + block);
-            received.computeIfAbsent(source, k -> new AtomicLong()).addAndGet(blockLength(piece, block));
-            added++;
-          }
-        }
-      }
-      return added;
-    }
-
-    private int blockIndex(int piece, int block) {
-      if (piece < 0 || piece >= numPieces || block < 0 || block >= blocksPerPiece) {
-        return -1;
-      }
-      return piece * blocksPerPiece + block;
-    }
-
-    Map<PeerSource, Long> receivedSnapshot() {
-      Map<PeerSource, Long> copy = new TreeMap<>();
-      received.forEach((k, v) -> copy.put(k, v.get()));
-      return copy;
+      this.blocks = new BlockAccounting(pieceLength, numPieces, totalSize);
     }
   }
 

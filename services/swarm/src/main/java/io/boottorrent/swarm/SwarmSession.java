@@ -6,8 +6,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.net.InetAddress;
-import java.net.URI;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -231,8 +229,8 @@ public final class SwarmSession {
   /** Adds a BEP 19 web seed (a URL ending in "/" for multi-file torrents: URL + name + "/" + path). */
   public Future<Void> addWebSeed(String infoHash, String url) {
     return withTorrent(infoHash).compose(t -> blocking(() -> {
-      t.handle.addUrlSeed(requestUrl(url, t.oneFilePath));
-      registerWebSeed(t, url);
+      t.handle.addUrlSeed(WebSeeds.requestUrl(url, t.oneFilePath));
+      WebSeeds.register(options.name(), t, url);
       LOG.info("[{}] {}: web seed {}", options.name(), t.name, url);
       return null;
     }));
@@ -537,14 +535,14 @@ public final class SwarmSession {
       throw new IllegalStateException("torrent " + existing.name + " is being removed; add it again afterwards");
     }
     List<String> webSeeds = info.webSeeds().stream().map(WebSeedEntry::url).toList();
-    String oneFilePath = oneFileInFolder(info);
+    String oneFilePath = WebSeeds.oneFileInFolder(info);
     // The torrent's url-list is replaced by our own list: empty when held back, or with the
-    // one-file-folder URLs rewritten (see requestUrl).
+    // one-file-folder URLs rewritten (see WebSeeds.requestUrl).
     info.setWebSeeds(List.of());
     AddTorrentParams params = new AddTorrentParams();
     params.setTorrentInfo(info);
     if (add.webSeeds() && !webSeeds.isEmpty()) {
-      params.setUrlSeeds(webSeeds.stream().map(url -> requestUrl(url, oneFilePath)).toList());
+      params.setUrlSeeds(webSeeds.stream().map(url -> WebSeeds.requestUrl(url, oneFilePath)).toList());
     }
     params.setSavePath(savePath.toString());
     torrent_flags_t flags = params.getFlags()
@@ -558,7 +556,7 @@ public final class SwarmSession {
     // Registered before libtorrent knows the torrent, so that no alert about it goes unseen.
     Torrent t = new Torrent(hash, info.name(), info.pieceLength(), info.numPieces(), info.totalSize(), oneFilePath);
     if (add.webSeeds()) {
-      webSeeds.forEach(url -> registerWebSeed(t, url));
+      webSeeds.forEach(url -> WebSeeds.register(options.name(), t, url));
     }
     if (noFileExists(info, savePath)) {
       t.blocks.nothingOnDisk();
@@ -595,64 +593,6 @@ public final class SwarmSession {
       }
     }
     return true;
-  }
-
-  /**
-   * The path ("name/file") of a torrent holding one file inside its folder (a multi-file torrent with
-   * a single entry, what {@link TorrentFactory} makes of a one-file image), else null.
-   */
-  static String oneFileInFolder(TorrentInfo info) {
-    if (info.numFiles() != 1) {
-      return null;
-    }
-    String path = info.files().filePath(0).replace('\\', '/');
-    return path.contains("/") ? path : null;
-  }
-
-  /**
-   * The URL to give libtorrent for a BEP 19 web seed. libtorrent 2.0.6 treats a multi-file torrent
-   * with a single file as a single-file torrent and requests {@code <url><name>} instead of
-   * {@code <url><name>/<file>} (arvidn/libtorrent#3519, fixed upstream only after 2.0.6): for such
-   * torrents a directory URL becomes the file's URL, which libtorrent then requests as is.
-   */
-  static String requestUrl(String url, String oneFilePath) {
-    if (oneFilePath == null || !url.endsWith("/")) {
-      return url;
-    }
-    StringBuilder out = new StringBuilder(url);
-    String[] segments = oneFilePath.split("/");
-    for (int i = 0; i < segments.length; i++) {
-      out.append(i == 0 ? "" : "/").append(escapeSegment(segments[i]));
-    }
-    return out.toString();
-  }
-
-  private static String escapeSegment(String segment) {
-    StringBuilder out = new StringBuilder();
-    for (byte b : segment.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-      char c = (char) (b & 0xff);
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~".indexOf(c) >= 0) {
-        out.append(c);
-      } else {
-        out.append('%').append(String.format("%02X", b & 0xff));
-      }
-    }
-    return out.toString();
-  }
-
-  /** Maps every address of the web seed's host to the web seed so its blocks are counted under the URL. */
-  private void registerWebSeed(Torrent t, String url) {
-    try {
-      URI uri = URI.create(url);
-      int port = uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
-      for (InetAddress address : InetAddress.getAllByName(uri.getHost())) {
-        String ip = Address.parseIp(address.getHostAddress()).toString();
-        t.blocks.countAsWebSeed(new PeerSource.Peer(ip, port), new PeerSource.WebSeed(url));
-      }
-    } catch (UnknownHostException | IllegalArgumentException e) {
-      LOG.warn("[{}] {}: cannot resolve web seed {} ({}); its bytes are counted under its address",
-          options.name(), t.name, url, e.getMessage());
-    }
   }
 
   private TorrentStatus statusOf(Torrent t) {

@@ -352,27 +352,6 @@ class SwarmSessionTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("requestQueueSeconds must be >= 0");
   }
 
-  @Test
-  void oneFileImagesGetTheirWebSeedUrlSpelledOutForLibtorrent() throws IOException {
-    // GIVEN a folder with a single file (a multi-file torrent with one entry) and one with two
-    Path one = Files.createDirectories(dir.resolve("my image"));
-    Files.write(one.resolve("vm linuz"), new byte[20_000]);
-    Path two = Files.createDirectories(dir.resolve("pair"));
-    Files.write(two.resolve("a"), new byte[20_000]);
-    Files.write(two.resolve("b"), new byte[20_000]);
-    String oneFile = SwarmSession.oneFileInFolder(
-        org.libtorrent4j.TorrentInfo.bdecode(TorrentFactory.create(one, List.of(), List.of(), 0).torrent()));
-    String twoFiles = SwarmSession.oneFileInFolder(
-        org.libtorrent4j.TorrentInfo.bdecode(TorrentFactory.create(two, List.of(), List.of(), 0).torrent()));
-
-    // THEN only the first needs the file's own URL (libtorrent 2.0.6 would request <url><name>)
-    assertThat(oneFile).isEqualTo("my image/vm linuz");
-    assertThat(twoFiles).isNull();
-    assertThat(SwarmSession.requestUrl("http://h:8080/seed/", oneFile)).isEqualTo("http://h:8080/seed/my%20image/vm%20linuz");
-    assertThat(SwarmSession.requestUrl("http://h:8080/seed/", null)).isEqualTo("http://h:8080/seed/");
-    assertThat(SwarmSession.requestUrl("http://h:8080/seed/x/file", oneFile)).isEqualTo("http://h:8080/seed/x/file");
-  }
-
   // ------------------------------------------------------------------ helpers
 
   private SwarmSession start(String name) {

@@ -54,9 +54,7 @@ import org.libtorrent4j.alerts.TorrentErrorAlert;
 import org.libtorrent4j.alerts.TorrentRemovedAlert;
 import org.libtorrent4j.alerts.TrackerErrorAlert;
 import org.libtorrent4j.alerts.UrlSeedAlert;
-import org.libtorrent4j.swig.alert;
 import org.libtorrent4j.swig.error_code;
-import org.libtorrent4j.swig.ip_filter;
 import org.libtorrent4j.swig.settings_pack;
 import org.libtorrent4j.swig.torrent_flags_t;
 import org.slf4j.Logger;
@@ -68,23 +66,10 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: every libtorrent call runs on a Vert.x worker ({@code executeBlocking}) or on
  * libtorrent4j's alert thread, never on an event loop. Futures complete on the caller's context.
  *
- * <p>Settings chosen for a boot LAN: DHT, UPnP and NAT-PMP always off, LSD only on request, TCP only
- * (uTP's LEDBAT would yield to other traffic — not wanted for boot images), several connections per
- * IP allowed (many peers behind one address, every peer on 127.0.0.1 in tests), no torrent queueing
- * (a seeder seeds every catalog image; libtorrent's default would queue all but a few), trackers
- * announced to all at once and honoured down to a 5 s interval, PEX on (libtorrent's default plugin).
- * The request queues ({@link Options#maxRequestsPerPeer}, {@link Options#requestQueueSeconds}) are
- * libtorrent's unless set: the product shortens the seeder's and the agents' (seeder.maxRequestsPerPeer,
- * agent.requestQueueSeconds).
- *
- * <p>Rate limits: libtorrent 2.0 puts loopback and private addresses into a "local" peer class that
- * the session-wide limits do not touch. On a boot LAN every peer is local, so this session also puts
- * local addresses into the global class: {@link Options#uploadLimit}/{@link Options#downloadLimit}
- * then hold for LAN peers too (the local class still lets them skip unchoke slots). The per-torrent
- * cap ({@link AddOptions#uploadLimit}) is the torrent's own peer class, which every peer of that
- * torrent belongs to, loopback included (see SwarmSessionTest).
- *
- * <p>Per-source accounting ({@link #bytesFromPeers}) lives in BlockAccounting, one per torrent.
+ * <p>The pieces behind it, package-private: SessionSettings (libtorrent settings for a boot LAN — no
+ * DHT, UPnP or NAT-PMP, TCP only, no queueing, rate limits that hold for LAN peers too — and why),
+ * WebSeeds (the URLs libtorrent gets for BEP 19 web seeds), BlockAccounting (per-torrent bytes per
+ * source behind {@link #bytesFromPeers}).
  */
 public final class SwarmSession {
   private static final Logger LOG = LoggerFactory.getLogger(SwarmSession.class);
@@ -263,7 +248,7 @@ public final class SwarmSession {
       return Future.failedFuture(new IllegalArgumentException("upload limit must be >= 0"));
     }
     return withTorrent(infoHash).compose(t -> blocking(() -> {
-      t.handle.setUploadLimit(clampLimit(bytesPerSecond));
+      t.handle.setUploadLimit(SessionSettings.clampLimit(bytesPerSecond));
       return null;
     }));
   }
@@ -391,19 +376,19 @@ public final class SwarmSession {
 
   private void open() throws InterruptedException {
     manager.addListener(new Alerts());
-    manager.start(new SessionParams(settings(options)));
+    manager.start(new SessionParams(SessionSettings.of(options)));
     try {
       // SessionManager.start forces an all-categories alert mask; keep what this class listens to.
       manager.applySettings(new SettingsPack()
-          .setInteger(settings_pack.int_types.alert_mask.swigValue(), alertMask()));
-      limitLocalPeersToo();
+          .setInteger(settings_pack.int_types.alert_mask.swigValue(), SessionSettings.alertMask()));
+      SessionSettings.limitLocalPeersToo(manager);
       try {
         listening.get(LISTEN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
       } catch (ExecutionException | TimeoutException e) {
         if (manager.swig().listen_port() <= 0) {
           Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
           throw new IllegalStateException("swarm session " + options.name() + " cannot listen on "
-              + listenInterface(options) + ": " + cause.getMessage(), cause);
+              + SessionSettings.listenInterface(options) + ": " + cause.getMessage(), cause);
         }
       }
     } catch (RuntimeException e) {
@@ -420,102 +405,6 @@ public final class SwarmSession {
 
   private static String describe(int setting, String unit) {
     return setting > 0 ? setting + unit : "libtorrent's default";
-  }
-
-  static SettingsPack settings(Options o) {
-    SettingsPack sp = new SettingsPack();
-    sp.listenInterfaces(listenInterface(o));
-    // Nothing may leave the configured network: no DHT (and no public bootstrap routers), no port
-    // mapping on the gateway; LSD multicasts on the LAN, so only when asked.
-    sp.setEnableDht(false);
-    sp.setDhtBootstrapNodes("");
-    bool(sp, settings_pack.bool_types.enable_upnp, false);
-    bool(sp, settings_pack.bool_types.enable_natpmp, false);
-    sp.setEnableLsd(o.lsd());
-    bool(sp, settings_pack.bool_types.enable_outgoing_utp, false);
-    bool(sp, settings_pack.bool_types.enable_incoming_utp, false);
-    bool(sp, settings_pack.bool_types.allow_multiple_connections_per_ip, true);
-    bool(sp, settings_pack.bool_types.announce_to_all_trackers, true);
-    bool(sp, settings_pack.bool_types.announce_to_all_tiers, true);
-    // libtorrent ignores tracker intervals below 300 s by default; our tracker asks for 30 s.
-    integer(sp, settings_pack.int_types.min_announce_interval, 5);
-    integer(sp, settings_pack.int_types.tracker_completion_timeout, 10);
-    integer(sp, settings_pack.int_types.tracker_receive_timeout, 5);
-    integer(sp, settings_pack.int_types.stop_tracker_timeout, 1);
-    // A boot LAN: peers come and go quickly, retry them soon.
-    integer(sp, settings_pack.int_types.min_reconnect_time, 2);
-    integer(sp, settings_pack.int_types.peer_connect_timeout, 5);
-    // No queueing: every torrent is active.
-    sp.activeDownloads(-1).activeSeeds(-1).activeLimit(-1);
-    integer(sp, settings_pack.int_types.active_tracker_limit, -1);
-    integer(sp, settings_pack.int_types.active_lsd_limit, -1);
-    sp.uploadRateLimit(clampLimit(o.uploadLimit())).downloadRateLimit(clampLimit(o.downloadLimit()));
-    // Request queues (docs/BENCHMARKS.md): a seeder accepting 2000 requests per peer and agents keeping
-    // 3 s of requests queued there make the seeder send pieces twice; the product shortens both.
-    if (o.maxRequestsPerPeer() > 0) {
-      integer(sp, settings_pack.int_types.max_allowed_in_request_queue, o.maxRequestsPerPeer());
-    }
-    if (o.requestQueueSeconds() > 0) {
-      integer(sp, settings_pack.int_types.request_queue_time, o.requestQueueSeconds());
-    }
-    sp.alertQueueSize(200_000);
-    sp.setString(settings_pack.string_types.user_agent.swigValue(), "BootTorrent/0.1");
-    return sp;
-  }
-
-  static String listenInterface(Options o) {
-    String host = o.listenHost();
-    if (host.contains(":") && !host.startsWith("[")) {
-      host = "[" + host + "]";
-    }
-    return host + ":" + o.listenPort();
-  }
-
-  private static int alertMask() {
-    return alert.error_notification
-        .or_(alert.status_notification)
-        .or_(alert.storage_notification)
-        .or_(alert.tracker_notification)
-        .or_(alert.peer_notification)
-        .or_(alert.performance_warning)
-        .or_(alert.block_progress_notification)
-        .to_int();
-  }
-
-  /**
-   * Local addresses (loopback, RFC 1918, link-local, ULA) are only in libtorrent's "local" peer class,
-   * which has no rate limits: add them to the global class as well so that the session-wide limits
-   * hold on a LAN. Class masks are read from the default filter rather than assumed.
-   */
-  private void limitLocalPeersToo() {
-    ip_filter current = manager.swig().get_peer_class_filter();
-    long global = current.access(ip("1.1.1.1"));
-    long local = current.access(ip("127.0.0.1"));
-    long global6 = current.access(ip("2001:db8::1"));
-    long local6 = current.access(ip("::1"));
-    ip_filter filter = new ip_filter();
-    filter.add_rule(ip("0.0.0.0"), ip("255.255.255.255"), global);
-    filter.add_rule(ip("::"), ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), global6);
-    String[][] v4 = {{"10.0.0.0", "10.255.255.255"}, {"172.16.0.0", "172.31.255.255"},
-        {"192.168.0.0", "192.168.255.255"}, {"169.254.0.0", "169.254.255.255"}, {"127.0.0.0", "127.255.255.255"}};
-    for (String[] range : v4) {
-      filter.add_rule(ip(range[0]), ip(range[1]), local | global);
-    }
-    String[][] v6 = {{"fc00::", "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
-        {"fe80::", "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}, {"::1", "::1"}};
-    for (String[] range : v6) {
-      filter.add_rule(ip(range[0]), ip(range[1]), local6 | global6);
-    }
-    manager.swig().set_peer_class_filter(filter);
-  }
-
-  private static org.libtorrent4j.swig.address ip(String text) {
-    error_code ec = new error_code();
-    org.libtorrent4j.swig.address a = org.libtorrent4j.swig.address.from_string(text, ec);
-    if (ec.failed()) {
-      throw new IllegalArgumentException("bad address " + text + ": " + ec.message());
-    }
-    return a;
   }
 
   private String addNow(byte[] bytes, Path savePath, AddOptions add) {
@@ -551,7 +440,7 @@ public final class SwarmSession {
         .and_(TorrentFlags.UPDATE_SUBSCRIBE.inv());
     params.setFlags(flags);
     if (add.uploadLimit() > 0) {
-      params.setUploadLimit(clampLimit(add.uploadLimit()));
+      params.setUploadLimit(SessionSettings.clampLimit(add.uploadLimit()));
     }
     // Registered before libtorrent knows the torrent, so that no alert about it goes unseen.
     Torrent t = new Torrent(hash, info.name(), info.pieceLength(), info.numPieces(), info.totalSize(), oneFilePath);
@@ -573,7 +462,7 @@ public final class SwarmSession {
       // libtorrent picks its first pieces (initial_picker_threshold, 4) at random, whatever their
       // priority: a striped session starts with its stripe instead (SwarmSessionTest).
       SettingsPack sp = new SettingsPack();
-      integer(sp, settings_pack.int_types.initial_picker_threshold, 0);
+      SessionSettings.integer(sp, settings_pack.int_types.initial_picker_threshold, 0);
       manager.applySettings(sp);
       // On the handle: libtorrent4j's AddTorrentParams.piecePriorities did not take effect here.
       handle.prioritizePieces(Arrays.stream(add.stripe().priorities(info.numPieces()))
@@ -701,18 +590,6 @@ public final class SwarmSession {
 
   private IllegalStateException closedError() {
     return new IllegalStateException("swarm session " + options.name() + " closed");
-  }
-
-  static int clampLimit(long bytesPerSecond) {
-    return (int) Math.min(Integer.MAX_VALUE, bytesPerSecond);
-  }
-
-  private static void bool(SettingsPack sp, settings_pack.bool_types name, boolean value) {
-    sp.setBoolean(name.swigValue(), value);
-  }
-
-  private static void integer(SettingsPack sp, settings_pack.int_types name, int value) {
-    sp.setInteger(name.swigValue(), value);
   }
 
   static PeerSource.Peer peerOf(TcpEndpoint endpoint) {

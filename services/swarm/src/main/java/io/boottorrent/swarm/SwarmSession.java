@@ -24,7 +24,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.libtorrent4j.AddTorrentParams;
 import org.libtorrent4j.Address;
-import org.libtorrent4j.AlertListener;
 import org.libtorrent4j.ErrorCode;
 import org.libtorrent4j.PieceIndexBitfield;
 import org.libtorrent4j.Priority;
@@ -37,23 +36,6 @@ import org.libtorrent4j.TorrentFlags;
 import org.libtorrent4j.TorrentHandle;
 import org.libtorrent4j.TorrentInfo;
 import org.libtorrent4j.WebSeedEntry;
-import org.libtorrent4j.alerts.Alert;
-import org.libtorrent4j.alerts.AlertType;
-import org.libtorrent4j.alerts.AlertsDroppedAlert;
-import org.libtorrent4j.alerts.BlockFinishedAlert;
-import org.libtorrent4j.alerts.FileErrorAlert;
-import org.libtorrent4j.alerts.HashFailedAlert;
-import org.libtorrent4j.alerts.ListenFailedAlert;
-import org.libtorrent4j.alerts.ListenSucceededAlert;
-import org.libtorrent4j.alerts.SocketType;
-import org.libtorrent4j.alerts.StateChangedAlert;
-import org.libtorrent4j.alerts.TorrentAlert;
-import org.libtorrent4j.alerts.TorrentDeleteFailedAlert;
-import org.libtorrent4j.alerts.TorrentDeletedAlert;
-import org.libtorrent4j.alerts.TorrentErrorAlert;
-import org.libtorrent4j.alerts.TorrentRemovedAlert;
-import org.libtorrent4j.alerts.TrackerErrorAlert;
-import org.libtorrent4j.alerts.UrlSeedAlert;
 import org.libtorrent4j.swig.error_code;
 import org.libtorrent4j.swig.settings_pack;
 import org.libtorrent4j.swig.torrent_flags_t;
@@ -66,16 +48,16 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: every libtorrent call runs on a Vert.x worker ({@code executeBlocking}) or on
  * libtorrent4j's alert thread, never on an event loop. Futures complete on the caller's context.
  *
- * <p>The pieces behind it, package-private: SessionSettings (libtorrent settings for a boot LAN — no
- * DHT, UPnP or NAT-PMP, TCP only, no queueing, rate limits that hold for LAN peers too — and why),
- * WebSeeds (the URLs libtorrent gets for BEP 19 web seeds), BlockAccounting (per-torrent bytes per
- * source behind {@link #bytesFromPeers}).
+ * <p>This class keeps the lifecycle (start, close, the lock that keeps worker calls off a closing
+ * session) and the public API; the pieces behind it are package-private: SessionSettings (libtorrent
+ * settings for a boot LAN — no DHT, UPnP or NAT-PMP, TCP only, no queueing, rate limits that hold for
+ * LAN peers too — and why), WebSeeds (the URLs libtorrent gets for BEP 19 web seeds and the endpoints
+ * counted as theirs), BlockAccounting (a torrent's bytes per source, behind {@link #bytesFromPeers}),
+ * AlertRouter (libtorrent's alerts, on its alert thread, to the torrents and the session's futures).
  */
 public final class SwarmSession {
   private static final Logger LOG = LoggerFactory.getLogger(SwarmSession.class);
   private static final long LISTEN_TIMEOUT_MS = 10_000;
-  /** Upper bound on waiting for the flush that lets finished() account for the last blocks. */
-  private static final long FINISH_GRACE_MS = 2_000;
 
   /**
    * How the session listens and limits itself.
@@ -375,10 +357,10 @@ public final class SwarmSession {
   // ------------------------------------------------------------------ worker-thread side
 
   private void open() throws InterruptedException {
-    manager.addListener(new Alerts());
+    manager.addListener(new AlertRouter(vertx, options.name(), torrents, deleting, listening));
     manager.start(new SessionParams(SessionSettings.of(options)));
     try {
-      // SessionManager.start forces an all-categories alert mask; keep what this class listens to.
+      // SessionManager.start forces an all-categories alert mask; keep what AlertRouter listens to.
       manager.applySettings(new SettingsPack()
           .setInteger(settings_pack.int_types.alert_mask.swigValue(), SessionSettings.alertMask()));
       SessionSettings.limitLocalPeersToo(manager);
@@ -529,39 +511,6 @@ public final class SwarmSession {
     };
   }
 
-  /**
-   * The torrent has every piece. libtorrent may hash a piece before the write of its last block has
-   * completed, and posts that block's block_finished alert only then — after torrent_finished. So
-   * {@code finished} completes once a flush (a fence behind every pending write of the torrent) has
-   * come back, when {@link #bytesFromPeers} has counted every block; or after a grace period.
-   */
-  private void drain(Torrent t, TorrentHandle handle) {
-    if (t.finished.isDone() || t.draining) {
-      return;
-    }
-    t.draining = true;
-    try {
-      handle.flushCache();
-      vertx.setTimer(FINISH_GRACE_MS, id -> complete(t));
-    } catch (RuntimeException e) {
-      complete(t);
-    }
-  }
-
-  private void complete(Torrent t) {
-    if (t.finished.isDone()) {
-      return;
-    }
-    int reconciled = t.blocks.reconcile();
-    if (reconciled > 0) {
-      LOG.debug("[{}] {}: {} finished block(s) had no block_finished alert, counted for their piece's source",
-          options.name(), t.name, reconciled);
-    }
-    if (t.finished.complete(null)) {
-      LOG.info("[{}] {} complete ({} bytes), seeding", options.name(), t.name, t.totalSize);
-    }
-  }
-
   private Future<Torrent> withTorrent(String infoHash) {
     Torrent t = infoHash == null ? null : torrents.get(infoHash.toLowerCase(Locale.ROOT));
     if (t == null || t.handle == null) {
@@ -592,150 +541,6 @@ public final class SwarmSession {
     return new IllegalStateException("swarm session " + options.name() + " closed");
   }
 
-  static PeerSource.Peer peerOf(TcpEndpoint endpoint) {
-    return new PeerSource.Peer(endpoint.address().toString(), endpoint.port());
-  }
-
-  // ------------------------------------------------------------------ alert-thread side
-
-  private Torrent torrentOf(TorrentAlert<?> alert) {
-    try {
-      return torrents.get(alert.handle().infoHash().toHex());
-    } catch (RuntimeException invalidHandle) {
-      return null;
-    }
-  }
-
-  private final class Alerts implements AlertListener {
-    @Override
-    public int[] types() {
-      return AlertTypes.TYPES;
-    }
-
-    @Override
-    public void alert(Alert<?> alert) {
-      try {
-        handle(alert);
-      } catch (RuntimeException e) {
-        LOG.warn("[{}] error handling {}: {}", options.name(), alert.type(), e.toString());
-      }
-    }
-
-    private void handle(Alert<?> alert) {
-      switch (alert.type()) {
-        case BLOCK_FINISHED -> {
-          BlockFinishedAlert a = (BlockFinishedAlert) alert;
-          Torrent t = torrentOf(a);
-          if (t != null) {
-            t.blocks.received(peerOf(a.endpoint()), a.pieceIndex(), a.blockIndex());
-          }
-        }
-        case LISTEN_SUCCEEDED -> {
-          ListenSucceededAlert a = (ListenSucceededAlert) alert;
-          if (a.socketType() == SocketType.TCP) {
-            listening.complete(null);
-          }
-        }
-        case LISTEN_FAILED -> {
-          ListenFailedAlert a = (ListenFailedAlert) alert;
-          LOG.warn("[{}] cannot listen on {}:{}: {}", options.name(), a.address(), a.port(), a.error().getMessage());
-          listening.completeExceptionally(new IllegalStateException(a.error().getMessage()));
-        }
-        case STATE_CHANGED -> {
-          StateChangedAlert a = (StateChangedAlert) alert;
-          Torrent t = torrentOf(a);
-          if (t != null) {
-            LOG.debug("[{}] {}: {} -> {}", options.name(), t.name, a.getPrevState(), a.getState());
-            if (a.getState() == org.libtorrent4j.TorrentStatus.State.SEEDING
-                || a.getState() == org.libtorrent4j.TorrentStatus.State.FINISHED) {
-              drain(t, a.handle());
-            }
-          }
-        }
-        case TORRENT_FINISHED -> {
-          Torrent t = torrentOf((TorrentAlert<?>) alert);
-          if (t != null) {
-            drain(t, ((TorrentAlert<?>) alert).handle());
-          }
-        }
-        case CACHE_FLUSHED -> {
-          Torrent t = torrentOf((TorrentAlert<?>) alert);
-          if (t != null && t.draining) {
-            complete(t);
-          }
-        }
-        case TORRENT_ERROR -> {
-          TorrentErrorAlert a = (TorrentErrorAlert) alert;
-          Torrent t = torrentOf(a);
-          String reason = a.error().getMessage() + (a.filename().isEmpty() ? "" : " (" + a.filename() + ")");
-          LOG.error("[{}] {} stopped: {}", options.name(), a.torrentName(), reason);
-          if (t != null) {
-            t.finished.completeExceptionally(new IllegalStateException("torrent " + t.name + " failed: " + reason));
-          }
-        }
-        case FILE_ERROR -> {
-          FileErrorAlert a = (FileErrorAlert) alert;
-          LOG.error("[{}] {}: file error on {} ({}): {}", options.name(), a.torrentName(), a.filename(),
-              a.operation(), a.error().getMessage());
-        }
-        case HASH_FAILED -> {
-          HashFailedAlert a = (HashFailedAlert) alert;
-          LOG.warn("[{}] {}: piece {} failed its hash check", options.name(), a.torrentName(), a.pieceIndex());
-          Torrent t = torrentOf(a);
-          if (t != null) {
-            t.blocks.pieceFailed(a.pieceIndex());
-          }
-        }
-        case TORRENT_REMOVED -> {
-          TorrentRemovedAlert a = (TorrentRemovedAlert) alert;
-          String hash = a.getInfoHashes().getV1().toHex();
-          Torrent t = torrents.get(hash);
-          if (t != null && t.removal != null && torrents.remove(hash, t)) {
-            LOG.info("[{}] removed {} {}", options.name(), t.name, hash);
-            t.finished.completeExceptionally(new IllegalStateException("torrent " + t.name + " was removed"));
-            if (t.removal != null && !t.deleteFiles) {
-              t.removal.complete(null);
-            }
-            if (t.deleteFiles) {
-              deleting.put(hash, t);
-            }
-          }
-        }
-        case TORRENT_DELETED -> {
-          String hash = ((TorrentDeletedAlert) alert).getInfoHashes().getV1().toHex();
-          Torrent t = deleting.remove(hash);
-          if (t != null && t.removal != null) {
-            LOG.info("[{}] deleted the files of {}", options.name(), t.name);
-            t.removal.complete(null);
-          }
-        }
-        case TORRENT_DELETE_FAILED -> {
-          TorrentDeleteFailedAlert a = (TorrentDeleteFailedAlert) alert;
-          Torrent t = deleting.remove(a.getInfoHashes().getV1().toHex());
-          LOG.warn("[{}] cannot delete the files of {}: {}", options.name(), a.torrentName(), a.getError().getMessage());
-          if (t != null && t.removal != null) {
-            t.removal.completeExceptionally(new IllegalStateException(
-                "cannot delete the files of " + t.name + ": " + a.getError().getMessage()));
-          }
-        }
-        case URL_SEED -> {
-          UrlSeedAlert a = (UrlSeedAlert) alert;
-          LOG.warn("[{}] {}: web seed {} failed: {}", options.name(), a.torrentName(), a.serverUrl(),
-              a.errorMessage().isEmpty() ? a.error().getMessage() : a.errorMessage());
-        }
-        case TRACKER_ERROR -> {
-          TrackerErrorAlert a = (TrackerErrorAlert) alert;
-          LOG.debug("[{}] {}: tracker error: {}", options.name(), a.torrentName(), a.message());
-        }
-        case ALERTS_DROPPED -> LOG.warn("[{}] libtorrent dropped alerts (queue full): {}", options.name(),
-            ((AlertsDroppedAlert) alert).message());
-        default -> {
-          // not subscribed
-        }
-      }
-    }
-  }
-
   static final class Torrent {
     final String infoHash;
     final String name;
@@ -759,19 +564,5 @@ public final class SwarmSession {
       this.totalSize = totalSize;
       this.blocks = new BlockAccounting(pieceLength, numPieces, totalSize);
     }
-  }
-
-  /**
-   * Touching AlertType loads the native library, so the list lives in a holder initialised on first
-   * use (after {@link Libtorrent#ensureLoaded()}), not when SwarmSession's class initialises.
-   */
-  private static final class AlertTypes {
-    static final int[] TYPES = {
-        AlertType.LISTEN_SUCCEEDED.swig(), AlertType.LISTEN_FAILED.swig(),
-        AlertType.STATE_CHANGED.swig(), AlertType.TORRENT_FINISHED.swig(), AlertType.CACHE_FLUSHED.swig(),
-        AlertType.TORRENT_ERROR.swig(), AlertType.FILE_ERROR.swig(), AlertType.HASH_FAILED.swig(),
-        AlertType.TORRENT_REMOVED.swig(), AlertType.TORRENT_DELETED.swig(), AlertType.TORRENT_DELETE_FAILED.swig(),
-        AlertType.BLOCK_FINISHED.swig(), AlertType.URL_SEED.swig(), AlertType.TRACKER_ERROR.swig(),
-        AlertType.ALERTS_DROPPED.swig()};
   }
 }

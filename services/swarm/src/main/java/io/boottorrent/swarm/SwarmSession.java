@@ -1,13 +1,11 @@
 package io.boottorrent.swarm;
 
+import io.boottorrent.core.PeerSource;
 import io.boottorrent.proto.TorrentStatus;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.net.Inet6Address;
 import java.net.InetAddress;
-import java.net.URI;
-import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,18 +15,15 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.libtorrent4j.AddTorrentParams;
 import org.libtorrent4j.Address;
-import org.libtorrent4j.AlertListener;
 import org.libtorrent4j.ErrorCode;
 import org.libtorrent4j.PieceIndexBitfield;
 import org.libtorrent4j.Priority;
@@ -41,26 +36,7 @@ import org.libtorrent4j.TorrentFlags;
 import org.libtorrent4j.TorrentHandle;
 import org.libtorrent4j.TorrentInfo;
 import org.libtorrent4j.WebSeedEntry;
-import org.libtorrent4j.alerts.Alert;
-import org.libtorrent4j.alerts.AlertType;
-import org.libtorrent4j.alerts.AlertsDroppedAlert;
-import org.libtorrent4j.alerts.BlockFinishedAlert;
-import org.libtorrent4j.alerts.FileErrorAlert;
-import org.libtorrent4j.alerts.HashFailedAlert;
-import org.libtorrent4j.alerts.ListenFailedAlert;
-import org.libtorrent4j.alerts.ListenSucceededAlert;
-import org.libtorrent4j.alerts.SocketType;
-import org.libtorrent4j.alerts.StateChangedAlert;
-import org.libtorrent4j.alerts.TorrentAlert;
-import org.libtorrent4j.alerts.TorrentDeleteFailedAlert;
-import org.libtorrent4j.alerts.TorrentDeletedAlert;
-import org.libtorrent4j.alerts.TorrentErrorAlert;
-import org.libtorrent4j.alerts.TorrentRemovedAlert;
-import org.libtorrent4j.alerts.TrackerErrorAlert;
-import org.libtorrent4j.alerts.UrlSeedAlert;
-import org.libtorrent4j.swig.alert;
 import org.libtorrent4j.swig.error_code;
-import org.libtorrent4j.swig.ip_filter;
 import org.libtorrent4j.swig.settings_pack;
 import org.libtorrent4j.swig.torrent_flags_t;
 import org.slf4j.Logger;
@@ -72,36 +48,16 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: every libtorrent call runs on a Vert.x worker ({@code executeBlocking}) or on
  * libtorrent4j's alert thread, never on an event loop. Futures complete on the caller's context.
  *
- * <p>Settings chosen for a boot LAN: DHT, UPnP and NAT-PMP always off, LSD only on request, TCP only
- * (uTP's LEDBAT would yield to other traffic — not wanted for boot images), several connections per
- * IP allowed (many peers behind one address, every peer on 127.0.0.1 in tests), no torrent queueing
- * (a seeder seeds every catalog image; libtorrent's default would queue all but a few), trackers
- * announced to all at once and honoured down to a 5 s interval, PEX on (libtorrent's default plugin).
- * The request queues ({@link Options#maxRequestsPerPeer}, {@link Options#requestQueueSeconds}) are
- * libtorrent's unless set: the product shortens the seeder's and the agents' (seeder.maxRequestsPerPeer,
- * agent.requestQueueSeconds).
- *
- * <p>Rate limits: libtorrent 2.0 puts loopback and private addresses into a "local" peer class that
- * the session-wide limits do not touch. On a boot LAN every peer is local, so this session also puts
- * local addresses into the global class: {@link Options#uploadLimit}/{@link Options#downloadLimit}
- * then hold for LAN peers too (the local class still lets them skip unchoke slots). The per-torrent
- * cap ({@link AddOptions#uploadLimit}) is the torrent's own peer class, which every peer of that
- * torrent belongs to, loopback included (see SwarmSessionTest).
- *
- * <p>Per-peer accounting ({@link #bytesFromPeers}) counts every block a peer delivered
- * (block_finished alerts), so nothing is lost when a connection closes between two samples, and
- * reconnections from the same endpoint simply add up. A block libtorrent never reports (see
- * {@code Torrent.reconcile}) is counted, once the torrent is finished, for its piece's source. Keys
- * are the connection's remote endpoint: {@code ip:port} (the peer's listen port for connections this
- * session opened), web seeds are {@code web:<url>}.
+ * <p>This class keeps the lifecycle (start, close, the lock that keeps worker calls off a closing
+ * session) and the public API; the pieces behind it are package-private: SessionSettings (libtorrent
+ * settings for a boot LAN — no DHT, UPnP or NAT-PMP, TCP only, no queueing, rate limits that hold for
+ * LAN peers too — and why), WebSeeds (the URLs libtorrent gets for BEP 19 web seeds and the endpoints
+ * counted as theirs), BlockAccounting (a torrent's bytes per source, behind {@link #bytesFromPeers}),
+ * AlertRouter (libtorrent's alerts, on its alert thread, to the torrents and the session's futures).
  */
 public final class SwarmSession {
   private static final Logger LOG = LoggerFactory.getLogger(SwarmSession.class);
-  /** libtorrent's request size: every block is this long except the tail of a piece. */
-  static final int BLOCK_SIZE = 16 * 1024;
   private static final long LISTEN_TIMEOUT_MS = 10_000;
-  /** Upper bound on waiting for the flush that lets finished() account for the last blocks. */
-  private static final long FINISH_GRACE_MS = 2_000;
 
   /**
    * How the session listens and limits itself.
@@ -240,8 +196,8 @@ public final class SwarmSession {
   /** Adds a BEP 19 web seed (a URL ending in "/" for multi-file torrents: URL + name + "/" + path). */
   public Future<Void> addWebSeed(String infoHash, String url) {
     return withTorrent(infoHash).compose(t -> blocking(() -> {
-      t.handle.addUrlSeed(requestUrl(url, t.oneFilePath));
-      registerWebSeed(t, url);
+      t.handle.addUrlSeed(WebSeeds.requestUrl(url, t.oneFilePath));
+      WebSeeds.register(options.name(), t, url);
       LOG.info("[{}] {}: web seed {}", options.name(), t.name, url);
       return null;
     }));
@@ -274,7 +230,7 @@ public final class SwarmSession {
       return Future.failedFuture(new IllegalArgumentException("upload limit must be >= 0"));
     }
     return withTorrent(infoHash).compose(t -> blocking(() -> {
-      t.handle.setUploadLimit(clampLimit(bytesPerSecond));
+      t.handle.setUploadLimit(SessionSettings.clampLimit(bytesPerSecond));
       return null;
     }));
   }
@@ -341,11 +297,11 @@ public final class SwarmSession {
   }
 
   /**
-   * Payload bytes received per peer since the torrent was added ({@code "ip:port"}, web seeds
-   * {@code "web:<url>"}), summed over reconnections.
+   * Payload bytes received per source since the torrent was added (peers by endpoint, web seeds by
+   * URL), summed over reconnections; sorted by {@link PeerSource#key()}.
    */
-  public Future<Map<String, Long>> bytesFromPeers(String infoHash) {
-    return withTorrent(infoHash).map(Torrent::receivedSnapshot);
+  public Future<Map<PeerSource, Long>> bytesFromPeers(String infoHash) {
+    return withTorrent(infoHash).map(t -> t.blocks.receivedSnapshot());
   }
 
   /**
@@ -401,20 +357,20 @@ public final class SwarmSession {
   // ------------------------------------------------------------------ worker-thread side
 
   private void open() throws InterruptedException {
-    manager.addListener(new Alerts());
-    manager.start(new SessionParams(settings(options)));
+    manager.addListener(new AlertRouter(vertx, options.name(), torrents, deleting, listening));
+    manager.start(new SessionParams(SessionSettings.of(options)));
     try {
-      // SessionManager.start forces an all-categories alert mask; keep what this class listens to.
+      // SessionManager.start forces an all-categories alert mask; keep what AlertRouter listens to.
       manager.applySettings(new SettingsPack()
-          .setInteger(settings_pack.int_types.alert_mask.swigValue(), alertMask()));
-      limitLocalPeersToo();
+          .setInteger(settings_pack.int_types.alert_mask.swigValue(), SessionSettings.alertMask()));
+      SessionSettings.limitLocalPeersToo(manager);
       try {
         listening.get(LISTEN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
       } catch (ExecutionException | TimeoutException e) {
         if (manager.swig().listen_port() <= 0) {
           Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
           throw new IllegalStateException("swarm session " + options.name() + " cannot listen on "
-              + listenInterface(options) + ": " + cause.getMessage(), cause);
+              + SessionSettings.listenInterface(options) + ": " + cause.getMessage(), cause);
         }
       }
     } catch (RuntimeException e) {
@@ -431,102 +387,6 @@ public final class SwarmSession {
 
   private static String describe(int setting, String unit) {
     return setting > 0 ? setting + unit : "libtorrent's default";
-  }
-
-  static SettingsPack settings(Options o) {
-    SettingsPack sp = new SettingsPack();
-    sp.listenInterfaces(listenInterface(o));
-    // Nothing may leave the configured network: no DHT (and no public bootstrap routers), no port
-    // mapping on the gateway; LSD multicasts on the LAN, so only when asked.
-    sp.setEnableDht(false);
-    sp.setDhtBootstrapNodes("");
-    bool(sp, settings_pack.bool_types.enable_upnp, false);
-    bool(sp, settings_pack.bool_types.enable_natpmp, false);
-    sp.setEnableLsd(o.lsd());
-    bool(sp, settings_pack.bool_types.enable_outgoing_utp, false);
-    bool(sp, settings_pack.bool_types.enable_incoming_utp, false);
-    bool(sp, settings_pack.bool_types.allow_multiple_connections_per_ip, true);
-    bool(sp, settings_pack.bool_types.announce_to_all_trackers, true);
-    bool(sp, settings_pack.bool_types.announce_to_all_tiers, true);
-    // libtorrent ignores tracker intervals below 300 s by default; our tracker asks for 30 s.
-    integer(sp, settings_pack.int_types.min_announce_interval, 5);
-    integer(sp, settings_pack.int_types.tracker_completion_timeout, 10);
-    integer(sp, settings_pack.int_types.tracker_receive_timeout, 5);
-    integer(sp, settings_pack.int_types.stop_tracker_timeout, 1);
-    // A boot LAN: peers come and go quickly, retry them soon.
-    integer(sp, settings_pack.int_types.min_reconnect_time, 2);
-    integer(sp, settings_pack.int_types.peer_connect_timeout, 5);
-    // No queueing: every torrent is active.
-    sp.activeDownloads(-1).activeSeeds(-1).activeLimit(-1);
-    integer(sp, settings_pack.int_types.active_tracker_limit, -1);
-    integer(sp, settings_pack.int_types.active_lsd_limit, -1);
-    sp.uploadRateLimit(clampLimit(o.uploadLimit())).downloadRateLimit(clampLimit(o.downloadLimit()));
-    // Request queues (docs/BENCHMARKS.md): a seeder accepting 2000 requests per peer and agents keeping
-    // 3 s of requests queued there make the seeder send pieces twice; the product shortens both.
-    if (o.maxRequestsPerPeer() > 0) {
-      integer(sp, settings_pack.int_types.max_allowed_in_request_queue, o.maxRequestsPerPeer());
-    }
-    if (o.requestQueueSeconds() > 0) {
-      integer(sp, settings_pack.int_types.request_queue_time, o.requestQueueSeconds());
-    }
-    sp.alertQueueSize(200_000);
-    sp.setString(settings_pack.string_types.user_agent.swigValue(), "BootTorrent/0.1");
-    return sp;
-  }
-
-  static String listenInterface(Options o) {
-    String host = o.listenHost();
-    if (host.contains(":") && !host.startsWith("[")) {
-      host = "[" + host + "]";
-    }
-    return host + ":" + o.listenPort();
-  }
-
-  private static int alertMask() {
-    return alert.error_notification
-        .or_(alert.status_notification)
-        .or_(alert.storage_notification)
-        .or_(alert.tracker_notification)
-        .or_(alert.peer_notification)
-        .or_(alert.performance_warning)
-        .or_(alert.block_progress_notification)
-        .to_int();
-  }
-
-  /**
-   * Local addresses (loopback, RFC 1918, link-local, ULA) are only in libtorrent's "local" peer class,
-   * which has no rate limits: add them to the global class as well so that the session-wide limits
-   * hold on a LAN. Class masks are read from the default filter rather than assumed.
-   */
-  private void limitLocalPeersToo() {
-    ip_filter current = manager.swig().get_peer_class_filter();
-    long global = current.access(ip("1.1.1.1"));
-    long local = current.access(ip("127.0.0.1"));
-    long global6 = current.access(ip("2001:db8::1"));
-    long local6 = current.access(ip("::1"));
-    ip_filter filter = new ip_filter();
-    filter.add_rule(ip("0.0.0.0"), ip("255.255.255.255"), global);
-    filter.add_rule(ip("::"), ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), global6);
-    String[][] v4 = {{"10.0.0.0", "10.255.255.255"}, {"172.16.0.0", "172.31.255.255"},
-        {"192.168.0.0", "192.168.255.255"}, {"169.254.0.0", "169.254.255.255"}, {"127.0.0.0", "127.255.255.255"}};
-    for (String[] range : v4) {
-      filter.add_rule(ip(range[0]), ip(range[1]), local | global);
-    }
-    String[][] v6 = {{"fc00::", "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
-        {"fe80::", "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}, {"::1", "::1"}};
-    for (String[] range : v6) {
-      filter.add_rule(ip(range[0]), ip(range[1]), local6 | global6);
-    }
-    manager.swig().set_peer_class_filter(filter);
-  }
-
-  private static org.libtorrent4j.swig.address ip(String text) {
-    error_code ec = new error_code();
-    org.libtorrent4j.swig.address a = org.libtorrent4j.swig.address.from_string(text, ec);
-    if (ec.failed()) {
-      throw new IllegalArgumentException("bad address " + text + ": " + ec.message());
-    }
-    return a;
   }
 
   private String addNow(byte[] bytes, Path savePath, AddOptions add) {
@@ -546,14 +406,14 @@ public final class SwarmSession {
       throw new IllegalStateException("torrent " + existing.name + " is being removed; add it again afterwards");
     }
     List<String> webSeeds = info.webSeeds().stream().map(WebSeedEntry::url).toList();
-    String oneFilePath = oneFileInFolder(info);
+    String oneFilePath = WebSeeds.oneFileInFolder(info);
     // The torrent's url-list is replaced by our own list: empty when held back, or with the
-    // one-file-folder URLs rewritten (see requestUrl).
+    // one-file-folder URLs rewritten (see WebSeeds.requestUrl).
     info.setWebSeeds(List.of());
     AddTorrentParams params = new AddTorrentParams();
     params.setTorrentInfo(info);
     if (add.webSeeds() && !webSeeds.isEmpty()) {
-      params.setUrlSeeds(webSeeds.stream().map(url -> requestUrl(url, oneFilePath)).toList());
+      params.setUrlSeeds(webSeeds.stream().map(url -> WebSeeds.requestUrl(url, oneFilePath)).toList());
     }
     params.setSavePath(savePath.toString());
     torrent_flags_t flags = params.getFlags()
@@ -562,15 +422,15 @@ public final class SwarmSession {
         .and_(TorrentFlags.UPDATE_SUBSCRIBE.inv());
     params.setFlags(flags);
     if (add.uploadLimit() > 0) {
-      params.setUploadLimit(clampLimit(add.uploadLimit()));
+      params.setUploadLimit(SessionSettings.clampLimit(add.uploadLimit()));
     }
     // Registered before libtorrent knows the torrent, so that no alert about it goes unseen.
     Torrent t = new Torrent(hash, info.name(), info.pieceLength(), info.numPieces(), info.totalSize(), oneFilePath);
     if (add.webSeeds()) {
-      webSeeds.forEach(url -> registerWebSeed(t, url));
+      webSeeds.forEach(url -> WebSeeds.register(options.name(), t, url));
     }
     if (noFileExists(info, savePath)) {
-      t.nothingOnDisk();
+      t.blocks.nothingOnDisk();
     }
     torrents.put(hash, t);
     ErrorCode error = new ErrorCode(new error_code());
@@ -584,7 +444,7 @@ public final class SwarmSession {
       // libtorrent picks its first pieces (initial_picker_threshold, 4) at random, whatever their
       // priority: a striped session starts with its stripe instead (SwarmSessionTest).
       SettingsPack sp = new SettingsPack();
-      integer(sp, settings_pack.int_types.initial_picker_threshold, 0);
+      SessionSettings.integer(sp, settings_pack.int_types.initial_picker_threshold, 0);
       manager.applySettings(sp);
       // On the handle: libtorrent4j's AddTorrentParams.piecePriorities did not take effect here.
       handle.prioritizePieces(Arrays.stream(add.stripe().priorities(info.numPieces()))
@@ -604,64 +464,6 @@ public final class SwarmSession {
       }
     }
     return true;
-  }
-
-  /**
-   * The path ("name/file") of a torrent holding one file inside its folder (a multi-file torrent with
-   * a single entry, what {@link TorrentFactory} makes of a one-file image), else null.
-   */
-  static String oneFileInFolder(TorrentInfo info) {
-    if (info.numFiles() != 1) {
-      return null;
-    }
-    String path = info.files().filePath(0).replace('\\', '/');
-    return path.contains("/") ? path : null;
-  }
-
-  /**
-   * The URL to give libtorrent for a BEP 19 web seed. libtorrent 2.0.6 treats a multi-file torrent
-   * with a single file as a single-file torrent and requests {@code <url><name>} instead of
-   * {@code <url><name>/<file>} (arvidn/libtorrent#3519, fixed upstream only after 2.0.6): for such
-   * torrents a directory URL becomes the file's URL, which libtorrent then requests as is.
-   */
-  static String requestUrl(String url, String oneFilePath) {
-    if (oneFilePath == null || !url.endsWith("/")) {
-      return url;
-    }
-    StringBuilder out = new StringBuilder(url);
-    String[] segments = oneFilePath.split("/");
-    for (int i = 0; i < segments.length; i++) {
-      out.append(i == 0 ? "" : "/").append(escapeSegment(segments[i]));
-    }
-    return out.toString();
-  }
-
-  private static String escapeSegment(String segment) {
-    StringBuilder out = new StringBuilder();
-    for (byte b : segment.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-      char c = (char) (b & 0xff);
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~".indexOf(c) >= 0) {
-        out.append(c);
-      } else {
-        out.append('%').append(String.format("%02X", b & 0xff));
-      }
-    }
-    return out.toString();
-  }
-
-  /** Maps every address of the web seed's host to "web:<url>" so its blocks are counted under the URL. */
-  private void registerWebSeed(Torrent t, String url) {
-    try {
-      URI uri = URI.create(url);
-      int port = uri.getPort() != -1 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
-      for (InetAddress address : InetAddress.getAllByName(uri.getHost())) {
-        String ip = Address.parseIp(address.getHostAddress()).toString();
-        t.webSeedByEndpoint.putIfAbsent(endpointKey(ip, address instanceof Inet6Address, port), "web:" + url);
-      }
-    } catch (UnknownHostException | IllegalArgumentException e) {
-      LOG.warn("[{}] {}: cannot resolve web seed {} ({}); its bytes are counted under its address",
-          options.name(), t.name, url, e.getMessage());
-    }
   }
 
   private TorrentStatus statusOf(Torrent t) {
@@ -709,39 +511,6 @@ public final class SwarmSession {
     };
   }
 
-  /**
-   * The torrent has every piece. libtorrent may hash a piece before the write of its last block has
-   * completed, and posts that block's block_finished alert only then — after torrent_finished. So
-   * {@code finished} completes once a flush (a fence behind every pending write of the torrent) has
-   * come back, when {@link #bytesFromPeers} has counted every block; or after a grace period.
-   */
-  private void drain(Torrent t, TorrentHandle handle) {
-    if (t.finished.isDone() || t.draining) {
-      return;
-    }
-    t.draining = true;
-    try {
-      handle.flushCache();
-      vertx.setTimer(FINISH_GRACE_MS, id -> complete(t));
-    } catch (RuntimeException e) {
-      complete(t);
-    }
-  }
-
-  private void complete(Torrent t) {
-    if (t.finished.isDone()) {
-      return;
-    }
-    int reconciled = t.reconcile();
-    if (reconciled > 0) {
-      LOG.debug("[{}] {}: {} finished block(s) had no block_finished alert, counted for their piece's source",
-          options.name(), t.name, reconciled);
-    }
-    if (t.finished.complete(null)) {
-      LOG.info("[{}] {} complete ({} bytes), seeding", options.name(), t.name, t.totalSize);
-    }
-  }
-
   private Future<Torrent> withTorrent(String infoHash) {
     Torrent t = infoHash == null ? null : torrents.get(infoHash.toLowerCase(Locale.ROOT));
     if (t == null || t.handle == null) {
@@ -772,188 +541,16 @@ public final class SwarmSession {
     return new IllegalStateException("swarm session " + options.name() + " closed");
   }
 
-  static int clampLimit(long bytesPerSecond) {
-    return (int) Math.min(Integer.MAX_VALUE, bytesPerSecond);
-  }
-
-  private static void bool(SettingsPack sp, settings_pack.bool_types name, boolean value) {
-    sp.setBoolean(name.swigValue(), value);
-  }
-
-  private static void integer(SettingsPack sp, settings_pack.int_types name, int value) {
-    sp.setInteger(name.swigValue(), value);
-  }
-
-  static String endpointKey(String ip, boolean v6, int port) {
-    return (v6 ? "[" + ip + "]" : ip) + ":" + port;
-  }
-
-  static String endpointKey(TcpEndpoint endpoint) {
-    Address address = endpoint.address();
-    return endpointKey(address.toString(), address.isV6(), endpoint.port());
-  }
-
-  // ------------------------------------------------------------------ alert-thread side
-
-  private Torrent torrentOf(TorrentAlert<?> alert) {
-    try {
-      return torrents.get(alert.handle().infoHash().toHex());
-    } catch (RuntimeException invalidHandle) {
-      return null;
-    }
-  }
-
-  private final class Alerts implements AlertListener {
-    @Override
-    public int[] types() {
-      return AlertTypes.TYPES;
-    }
-
-    @Override
-    public void alert(Alert<?> alert) {
-      try {
-        handle(alert);
-      } catch (RuntimeException e) {
-        LOG.warn("[{}] error handling {}: {}", options.name(), alert.type(), e.toString());
-      }
-    }
-
-    private void handle(Alert<?> alert) {
-      switch (alert.type()) {
-        case BLOCK_FINISHED -> {
-          BlockFinishedAlert a = (BlockFinishedAlert) alert;
-          Torrent t = torrentOf(a);
-          if (t != null) {
-            t.received(endpointKey(a.endpoint()), a.pieceIndex(), a.blockIndex());
-          }
-        }
-        case LISTEN_SUCCEEDED -> {
-          ListenSucceededAlert a = (ListenSucceededAlert) alert;
-          if (a.socketType() == SocketType.TCP) {
-            listening.complete(null);
-          }
-        }
-        case LISTEN_FAILED -> {
-          ListenFailedAlert a = (ListenFailedAlert) alert;
-          LOG.warn("[{}] cannot listen on {}:{}: {}", options.name(), a.address(), a.port(), a.error().getMessage());
-          listening.completeExceptionally(new IllegalStateException(a.error().getMessage()));
-        }
-        case STATE_CHANGED -> {
-          StateChangedAlert a = (StateChangedAlert) alert;
-          Torrent t = torrentOf(a);
-          if (t != null) {
-            LOG.debug("[{}] {}: {} -> {}", options.name(), t.name, a.getPrevState(), a.getState());
-            if (a.getState() == org.libtorrent4j.TorrentStatus.State.SEEDING
-                || a.getState() == org.libtorrent4j.TorrentStatus.State.FINISHED) {
-              drain(t, a.handle());
-            }
-          }
-        }
-        case TORRENT_FINISHED -> {
-          Torrent t = torrentOf((TorrentAlert<?>) alert);
-          if (t != null) {
-            drain(t, ((TorrentAlert<?>) alert).handle());
-          }
-        }
-        case CACHE_FLUSHED -> {
-          Torrent t = torrentOf((TorrentAlert<?>) alert);
-          if (t != null && t.draining) {
-            complete(t);
-          }
-        }
-        case TORRENT_ERROR -> {
-          TorrentErrorAlert a = (TorrentErrorAlert) alert;
-          Torrent t = torrentOf(a);
-          String reason = a.error().getMessage() + (a.filename().isEmpty() ? "" : " (" + a.filename() + ")");
-          LOG.error("[{}] {} stopped: {}", options.name(), a.torrentName(), reason);
-          if (t != null) {
-            t.finished.completeExceptionally(new IllegalStateException("torrent " + t.name + " failed: " + reason));
-          }
-        }
-        case FILE_ERROR -> {
-          FileErrorAlert a = (FileErrorAlert) alert;
-          LOG.error("[{}] {}: file error on {} ({}): {}", options.name(), a.torrentName(), a.filename(),
-              a.operation(), a.error().getMessage());
-        }
-        case HASH_FAILED -> {
-          HashFailedAlert a = (HashFailedAlert) alert;
-          LOG.warn("[{}] {}: piece {} failed its hash check", options.name(), a.torrentName(), a.pieceIndex());
-          Torrent t = torrentOf(a);
-          if (t != null) {
-            t.pieceFailed(a.pieceIndex());
-          }
-        }
-        case TORRENT_REMOVED -> {
-          TorrentRemovedAlert a = (TorrentRemovedAlert) alert;
-          String hash = a.getInfoHashes().getV1().toHex();
-          Torrent t = torrents.get(hash);
-          if (t != null && t.removal != null && torrents.remove(hash, t)) {
-            LOG.info("[{}] removed {} {}", options.name(), t.name, hash);
-            t.finished.completeExceptionally(new IllegalStateException("torrent " + t.name + " was removed"));
-            if (t.removal != null && !t.deleteFiles) {
-              t.removal.complete(null);
-            }
-            if (t.deleteFiles) {
-              deleting.put(hash, t);
-            }
-          }
-        }
-        case TORRENT_DELETED -> {
-          String hash = ((TorrentDeletedAlert) alert).getInfoHashes().getV1().toHex();
-          Torrent t = deleting.remove(hash);
-          if (t != null && t.removal != null) {
-            LOG.info("[{}] deleted the files of {}", options.name(), t.name);
-            t.removal.complete(null);
-          }
-        }
-        case TORRENT_DELETE_FAILED -> {
-          TorrentDeleteFailedAlert a = (TorrentDeleteFailedAlert) alert;
-          Torrent t = deleting.remove(a.getInfoHashes().getV1().toHex());
-          LOG.warn("[{}] cannot delete the files of {}: {}", options.name(), a.torrentName(), a.getError().getMessage());
-          if (t != null && t.removal != null) {
-            t.removal.completeExceptionally(new IllegalStateException(
-                "cannot delete the files of " + t.name + ": " + a.getError().getMessage()));
-          }
-        }
-        case URL_SEED -> {
-          UrlSeedAlert a = (UrlSeedAlert) alert;
-          LOG.warn("[{}] {}: web seed {} failed: {}", options.name(), a.torrentName(), a.serverUrl(),
-              a.errorMessage().isEmpty() ? a.error().getMessage() : a.errorMessage());
-        }
-        case TRACKER_ERROR -> {
-          TrackerErrorAlert a = (TrackerErrorAlert) alert;
-          LOG.debug("[{}] {}: tracker error: {}", options.name(), a.torrentName(), a.message());
-        }
-        case ALERTS_DROPPED -> LOG.warn("[{}] libtorrent dropped alerts (queue full): {}", options.name(),
-            ((AlertsDroppedAlert) alert).message());
-        default -> {
-          // not subscribed
-        }
-      }
-    }
-  }
-
   static final class Torrent {
     final String infoHash;
     final String name;
     /** Null while libtorrent is adding it. */
     volatile TorrentHandle handle;
-    final int pieceLength;
     final int numPieces;
     final long totalSize;
     final String oneFilePath;
     final CompletableFuture<Void> finished = new CompletableFuture<>();
-    final Map<String, AtomicLong> received = new ConcurrentHashMap<>();
-    final Map<String, String> webSeedByEndpoint = new ConcurrentHashMap<>();
-    private final int blocksPerPiece;
-    /** Blocks counted in {@link #received}, guarded by this. */
-    private final BitSet counted;
-    /** Per piece, the key of the last source that delivered one of its blocks, guarded by this. */
-    private final String[] pieceSource;
-    /** The source of the last block counted, guarded by this. */
-    private String lastSource;
-    /** No file of the torrent existed when it was added: every piece is downloaded here. Guarded by this. */
-    private boolean nothingOnDisk;
+    final BlockAccounting blocks;
     volatile CompletableFuture<Void> removal;
     volatile boolean deleteFiles;
     /** Finished by libtorrent, waiting for the flush before completing {@code finished}. */
@@ -963,106 +560,9 @@ public final class SwarmSession {
       this.infoHash = infoHash;
       this.oneFilePath = oneFilePath;
       this.name = name;
-      this.pieceLength = pieceLength;
       this.numPieces = numPieces;
       this.totalSize = totalSize;
-      this.blocksPerPiece = Math.max(1, (pieceLength + BLOCK_SIZE - 1) / BLOCK_SIZE);
-      this.counted = new BitSet(numPieces * blocksPerPiece);
-      this.pieceSource = new String[numPieces];
+      this.blocks = new BlockAccounting(pieceLength, numPieces, totalSize);
     }
-
-    int blockLength(int piece, int block) {
-      long pieceSize = piece == numPieces - 1 ? totalSize - (long) piece * pieceLength : pieceLength;
-      long offset = (long) block * BLOCK_SIZE;
-      return (int) Math.max(0, Math.min(BLOCK_SIZE, pieceSize - offset));
-    }
-
-    /**
-     * A block delivered by {@code endpoint} was written. A block already counted (by
-     * {@link #reconcile}) is not counted twice; a piece that failed its hash check is downloaded
-     * again and counted again.
-     */
-    synchronized void received(String endpoint, int piece, int block) {
-      int index = blockIndex(piece, block);
-      if (index < 0 || counted.get(index)) {
-        return;
-      }
-      counted.set(index);
-      String key = webSeedByEndpoint.getOrDefault(endpoint, endpoint);
-      pieceSource[piece] = key;
-      lastSource = key;
-      received.computeIfAbsent(key, k -> new AtomicLong()).addAndGet(blockLength(piece, block));
-    }
-
-    synchronized void pieceFailed(int piece) {
-      int first = blockIndex(piece, 0);
-      if (first >= 0) {
-        counted.clear(first, first + blocksPerPiece);
-      }
-    }
-
-    /** None of the torrent's files existed when it was added. */
-    synchronized void nothingOnDisk() {
-      nothingOnDisk = true;
-    }
-
-    /**
-     * Now and then libtorrent never posts the block_finished alert of a download's last block (a
-     * CI run: one block of 199 from a lone web seed, still missing after the flush; its write can
-     * complete after the torrent is already a seed). At completion every block that was not on
-     * disk when the download started and was never reported is counted for the source of the rest
-     * of its piece, or for the last source of the torrent when the piece is that one block, so the
-     * counts add up to what was downloaded. When files existed before (a resumed download), only
-     * pieces with a reported block are completed. Returns the number of blocks counted here.
-     */
-    synchronized int reconcile() {
-      int added = 0;
-      for (int piece = 0; piece < numPieces; piece++) {
-        String source = pieceSource[piece];
-        if (source == null) {
-          if (!nothingOnDisk || lastSource == null) {
-            continue;
-          }
-          source = lastSource;
-          pieceSource[piece] = source;
-        }
-        int first = blockIndex(piece, 0);
-        for (int block = 0; block < blocksPerPiece && blockLength(piece, block) > 0; block++) {
-          if (!counted.get(first + block)) {
-            counted.set(first + block);
-            received.computeIfAbsent(source, k -> new AtomicLong()).addAndGet(blockLength(piece, block));
-            added++;
-          }
-        }
-      }
-      return added;
-    }
-
-    private int blockIndex(int piece, int block) {
-      if (piece < 0 || piece >= numPieces || block < 0 || block >= blocksPerPiece) {
-        return -1;
-      }
-      return piece * blocksPerPiece + block;
-    }
-
-    Map<String, Long> receivedSnapshot() {
-      Map<String, Long> copy = new TreeMap<>();
-      received.forEach((k, v) -> copy.put(k, v.get()));
-      return copy;
-    }
-  }
-
-  /**
-   * Touching AlertType loads the native library, so the list lives in a holder initialised on first
-   * use (after {@link Libtorrent#ensureLoaded()}), not when SwarmSession's class initialises.
-   */
-  private static final class AlertTypes {
-    static final int[] TYPES = {
-        AlertType.LISTEN_SUCCEEDED.swig(), AlertType.LISTEN_FAILED.swig(),
-        AlertType.STATE_CHANGED.swig(), AlertType.TORRENT_FINISHED.swig(), AlertType.CACHE_FLUSHED.swig(),
-        AlertType.TORRENT_ERROR.swig(), AlertType.FILE_ERROR.swig(), AlertType.HASH_FAILED.swig(),
-        AlertType.TORRENT_REMOVED.swig(), AlertType.TORRENT_DELETED.swig(), AlertType.TORRENT_DELETE_FAILED.swig(),
-        AlertType.BLOCK_FINISHED.swig(), AlertType.URL_SEED.swig(), AlertType.TRACKER_ERROR.swig(),
-        AlertType.ALERTS_DROPPED.swig()};
   }
 }

@@ -2,119 +2,163 @@ package io.boottorrent.swarm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.boottorrent.core.PeerSource;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Per-source byte counts of a torrent (SwarmSession.Torrent), without libtorrent. */
+/** Per-source byte counts of a torrent, without libtorrent. */
 class BlockAccountingTest {
-  private static final int BLOCK = SwarmSession.BLOCK_SIZE;
+  private static final int BLOCK = BlockAccounting.BLOCK_SIZE;
   // 3 pieces of 2 blocks; the last piece is 1.5 blocks long
   private static final long TOTAL = 5L * BLOCK + BLOCK / 2;
+  private static final PeerSource.Peer P2 = new PeerSource.Peer("10.0.0.2", 6881);
+  private static final PeerSource.Peer P3 = new PeerSource.Peer("10.0.0.3", 6881);
+  private static final PeerSource.Peer P6 = new PeerSource.Peer("10.0.0.6", 6881);
 
-  private static SwarmSession.Torrent torrent() {
-    return new SwarmSession.Torrent("00", "t", 2 * BLOCK, 3, TOTAL, null);
+  private static BlockAccounting torrent() {
+    return new BlockAccounting(2 * BLOCK, 3, TOTAL);
   }
 
   @Test
   void countsEveryReportedBlockForItsSource() {
-    SwarmSession.Torrent t = torrent();
-    t.received("10.0.0.2:6881", 0, 0);
-    t.received("10.0.0.2:6881", 0, 1);
-    t.received("10.0.0.3:6881", 1, 0);
-    t.received("10.0.0.3:6881", 1, 1);
-    t.received("10.0.0.2:6881", 2, 0);
-    t.received("10.0.0.3:6881", 2, 1);
+    BlockAccounting t = torrent();
+    t.received(P2, 0, 0);
+    t.received(P2, 0, 1);
+    t.received(P3, 1, 0);
+    t.received(P3, 1, 1);
+    t.received(P2, 2, 0);
+    t.received(P3, 2, 1);
 
     assertThat(t.reconcile()).isZero();
     assertThat(t.receivedSnapshot()).containsExactly(
-        Map.entry("10.0.0.2:6881", 3L * BLOCK), Map.entry("10.0.0.3:6881", 2L * BLOCK + BLOCK / 2));
+        Map.entry(P2, 3L * BLOCK), Map.entry(P3, 2L * BLOCK + BLOCK / 2));
   }
 
   @Test
   void webSeedEndpointsAreCountedUnderTheirUrl() {
-    SwarmSession.Torrent t = torrent();
-    t.webSeedByEndpoint.put("127.0.0.1:8080", "web:http://127.0.0.1:8080/seed/");
-    t.received("127.0.0.1:8080", 0, 0);
+    BlockAccounting t = torrent();
+    PeerSource.Peer endpoint = new PeerSource.Peer("127.0.0.1", 8080);
+    PeerSource.WebSeed seed = new PeerSource.WebSeed("http://127.0.0.1:8080/seed/");
+    t.countAsWebSeed(endpoint, seed);
+    t.received(endpoint, 0, 0);
 
-    assertThat(t.receivedSnapshot()).containsExactly(Map.entry("web:http://127.0.0.1:8080/seed/", (long) BLOCK));
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(seed, (long) BLOCK));
   }
 
   @Test
   void anUnreportedBlockIsCountedOnceForItsPiecesSource() {
     // GIVEN every block but the tail of the last piece reported
-    SwarmSession.Torrent t = torrent();
+    BlockAccounting t = torrent();
     for (int piece = 0; piece < 3; piece++) {
-      t.received("10.0.0.2:6881", piece, 0);
+      t.received(P2, piece, 0);
       if (piece < 2) {
-        t.received("10.0.0.2:6881", piece, 1);
+        t.received(P2, piece, 1);
       }
     }
-    assertThat(t.receivedSnapshot()).containsExactly(Map.entry("10.0.0.2:6881", TOTAL - BLOCK / 2));
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(P2, TOTAL - BLOCK / 2));
 
     // WHEN the torrent completes, THEN the half block goes to the piece's source
     assertThat(t.reconcile()).isEqualTo(1);
-    assertThat(t.receivedSnapshot()).containsExactly(Map.entry("10.0.0.2:6881", TOTAL));
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(P2, TOTAL));
 
     // AND its alert arriving late after all does not count it twice
-    t.received("10.0.0.2:6881", 2, 1);
+    t.received(P2, 2, 1);
     assertThat(t.reconcile()).isZero();
-    assertThat(t.receivedSnapshot()).containsExactly(Map.entry("10.0.0.2:6881", TOTAL));
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(P2, TOTAL));
   }
 
   @Test
   void anUnreportedOneBlockPieceOfAFreshDownloadIsCountedForTheLastSource() {
     // GIVEN a download into an empty directory of pieces one block long, the last never reported
-    SwarmSession.Torrent t = new SwarmSession.Torrent("00", "t", BLOCK, 3, 3L * BLOCK, null);
+    BlockAccounting t = new BlockAccounting(BLOCK, 3, 3L * BLOCK);
     t.nothingOnDisk();
-    t.received("10.0.0.3:6881", 0, 0);
-    t.received("10.0.0.2:6881", 1, 0);
+    t.received(P3, 0, 0);
+    t.received(P2, 1, 0);
 
     // WHEN it completes THEN the block goes to the last source
     assertThat(t.reconcile()).isEqualTo(1);
     assertThat(t.receivedSnapshot()).containsExactly(
-        Map.entry("10.0.0.2:6881", 2L * BLOCK), Map.entry("10.0.0.3:6881", (long) BLOCK));
+        Map.entry(P2, 2L * BLOCK), Map.entry(P3, (long) BLOCK));
   }
 
   @Test
   void aResumedDownloadCountsOnlyWhatItReported() {
     // GIVEN files existed (no nothingOnDisk), piece 0 was on disk, piece 1 came from a peer
-    SwarmSession.Torrent t = new SwarmSession.Torrent("00", "t", BLOCK, 2, 2L * BLOCK, null);
-    t.received("10.0.0.2:6881", 1, 0);
+    BlockAccounting t = new BlockAccounting(BLOCK, 2, 2L * BLOCK);
+    t.received(P2, 1, 0);
 
     assertThat(t.reconcile()).isZero();
-    assertThat(t.receivedSnapshot()).containsExactly(Map.entry("10.0.0.2:6881", (long) BLOCK));
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(P2, (long) BLOCK));
   }
 
   @Test
   void piecesOnDiskBeforeTheDownloadAreNotCounted() {
     // GIVEN pieces 0 and 1 were already on disk, only piece 2 came from a peer
-    SwarmSession.Torrent t = torrent();
-    t.received("10.0.0.2:6881", 2, 0);
-    t.received("10.0.0.2:6881", 2, 1);
+    BlockAccounting t = torrent();
+    t.received(P2, 2, 0);
+    t.received(P2, 2, 1);
 
     assertThat(t.reconcile()).isZero();
-    assertThat(t.receivedSnapshot()).containsExactly(Map.entry("10.0.0.2:6881", (long) BLOCK + BLOCK / 2));
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(P2, (long) BLOCK + BLOCK / 2));
   }
 
   @Test
   void aPieceThatFailedItsHashCheckIsCountedAgainWhenDownloadedAgain() {
-    SwarmSession.Torrent t = torrent();
-    t.received("10.0.0.6:6881", 0, 0);
-    t.received("10.0.0.6:6881", 0, 1);
+    BlockAccounting t = torrent();
+    t.received(P6, 0, 0);
+    t.received(P6, 0, 1);
     t.pieceFailed(0);
-    t.received("10.0.0.2:6881", 0, 0);
-    t.received("10.0.0.2:6881", 0, 1);
+    t.received(P2, 0, 0);
+    t.received(P2, 0, 1);
 
     assertThat(t.receivedSnapshot()).containsExactly(
-        Map.entry("10.0.0.2:6881", 2L * BLOCK), Map.entry("10.0.0.6:6881", 2L * BLOCK));
+        Map.entry(P2, 2L * BLOCK), Map.entry(P6, 2L * BLOCK));
+  }
+
+  @Test
+  void anEndpointStaysWithTheFirstWebSeedRegisteredForIt() {
+    BlockAccounting t = torrent();
+    PeerSource.Peer endpoint = new PeerSource.Peer("127.0.0.1", 8080);
+    PeerSource.WebSeed first = new PeerSource.WebSeed("http://127.0.0.1:8080/seed/");
+    t.countAsWebSeed(endpoint, first);
+    t.countAsWebSeed(endpoint, new PeerSource.WebSeed("http://127.0.0.1:8080/other/"));
+    t.received(endpoint, 0, 0);
+
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(first, (long) BLOCK));
+  }
+
+  @Test
+  void theCountsAreSortedByKey() {
+    // GIVEN blocks from a web seed, an IPv6 peer and an IPv4 peer, in that order
+    BlockAccounting t = torrent();
+    PeerSource.Peer webEndpoint = new PeerSource.Peer("10.0.0.9", 80);
+    PeerSource.WebSeed seed = new PeerSource.WebSeed("http://10.0.0.9/seed/");
+    PeerSource.Peer v6 = new PeerSource.Peer("fd00::7", 6881);
+    t.countAsWebSeed(webEndpoint, seed);
+    t.received(webEndpoint, 0, 0);
+    t.received(v6, 1, 0);
+    t.received(P3, 2, 0);
+
+    // THEN the snapshot lists them by key: "10.0.0.3:6881" < "[fd00::7]:6881" < "web:…"
+    assertThat(t.receivedSnapshot().keySet()).extracting(PeerSource::key)
+        .containsExactly("10.0.0.3:6881", "[fd00::7]:6881", "web:http://10.0.0.9/seed/");
+  }
+
+  @Test
+  void theLastBlockOfTheLastPieceIsOnlyItsTail() {
+    BlockAccounting t = torrent();
+    assertThat(t.blockLength(0, 1)).isEqualTo(BLOCK);
+    assertThat(t.blockLength(2, 0)).isEqualTo(BLOCK);
+    assertThat(t.blockLength(2, 1)).isEqualTo(BLOCK / 2);
+    assertThat(t.blockLength(2, 2)).isZero();
   }
 
   @Test
   void alertsOutsideTheTorrentAreIgnored() {
-    SwarmSession.Torrent t = torrent();
-    t.received("10.0.0.2:6881", 3, 0);
-    t.received("10.0.0.2:6881", 0, 2);
-    t.received("10.0.0.2:6881", -1, 0);
+    BlockAccounting t = torrent();
+    t.received(P2, 3, 0);
+    t.received(P2, 0, 2);
+    t.received(P2, -1, 0);
 
     assertThat(t.receivedSnapshot()).isEmpty();
   }

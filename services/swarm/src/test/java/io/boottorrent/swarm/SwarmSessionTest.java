@@ -3,6 +3,7 @@ package io.boottorrent.swarm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.boottorrent.core.PeerSource;
 import io.boottorrent.proto.TorrentStatus;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -90,9 +91,10 @@ class SwarmSessionTest {
     // THEN the files are identical, every byte came from the seeder's listen endpoint
     assertThat(hash).isEqualTo(big.infoHash());
     assertSameFiles(seedRoot.resolve("big"), target.resolve("big"));
-    Map<String, Long> from = await(peer.bytesFromPeers(hash));
-    assertThat(from).containsOnlyKeys("127.0.0.1:" + seeder.listenPort());
-    assertThat(from.get("127.0.0.1:" + seeder.listenPort())).isEqualTo(big.totalSize());
+    Map<PeerSource, Long> from = await(peer.bytesFromPeers(hash));
+    PeerSource seederEndpoint = new PeerSource.Peer("127.0.0.1", seeder.listenPort());
+    assertThat(from).containsOnlyKeys(seederEndpoint);
+    assertThat(from.get(seederEndpoint)).isEqualTo(big.totalSize());
     // AND both report sane status
     TorrentStatus mine = await(peer.status(hash));
     assertThat(mine.getName()).isEqualTo("big");
@@ -211,9 +213,10 @@ class SwarmSessionTest {
       String hash = await(peer.add(torrent.torrent(), dir.resolve("peer")));
       await(peer.finished(hash));
 
-      // THEN every byte came from the web seed, counted under "web:<url>"
+      // THEN every byte came from the web seed, counted under its URL
       assertSameFiles(small, dir.resolve("peer").resolve("small"));
-      assertThat(await(peer.bytesFromPeers(hash))).containsExactly(Map.entry("web:" + url, torrent.totalSize()));
+      assertThat(await(peer.bytesFromPeers(hash)))
+          .containsExactly(Map.entry(new PeerSource.WebSeed(url), torrent.totalSize()));
     } finally {
       await(http.close());
     }
@@ -242,7 +245,7 @@ class SwarmSessionTest {
       await(peer.addWebSeed(hash, url));
       await(peer.finished(hash));
       assertSameFiles(small, dir.resolve("peer").resolve("fallback"));
-      assertThat(await(peer.bytesFromPeers(hash))).containsOnlyKeys("web:" + url);
+      assertThat(await(peer.bytesFromPeers(hash))).containsOnlyKeys(new PeerSource.WebSeed(url));
     } finally {
       await(http.close());
     }
@@ -347,27 +350,6 @@ class SwarmSessionTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxRequestsPerPeer must be >= 0");
     assertThatThrownBy(() -> SwarmSession.Options.loopback("x").withRequestQueues(0, -2))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("requestQueueSeconds must be >= 0");
-  }
-
-  @Test
-  void oneFileImagesGetTheirWebSeedUrlSpelledOutForLibtorrent() throws IOException {
-    // GIVEN a folder with a single file (a multi-file torrent with one entry) and one with two
-    Path one = Files.createDirectories(dir.resolve("my image"));
-    Files.write(one.resolve("vm linuz"), new byte[20_000]);
-    Path two = Files.createDirectories(dir.resolve("pair"));
-    Files.write(two.resolve("a"), new byte[20_000]);
-    Files.write(two.resolve("b"), new byte[20_000]);
-    String oneFile = SwarmSession.oneFileInFolder(
-        org.libtorrent4j.TorrentInfo.bdecode(TorrentFactory.create(one, List.of(), List.of(), 0).torrent()));
-    String twoFiles = SwarmSession.oneFileInFolder(
-        org.libtorrent4j.TorrentInfo.bdecode(TorrentFactory.create(two, List.of(), List.of(), 0).torrent()));
-
-    // THEN only the first needs the file's own URL (libtorrent 2.0.6 would request <url><name>)
-    assertThat(oneFile).isEqualTo("my image/vm linuz");
-    assertThat(twoFiles).isNull();
-    assertThat(SwarmSession.requestUrl("http://h:8080/seed/", oneFile)).isEqualTo("http://h:8080/seed/my%20image/vm%20linuz");
-    assertThat(SwarmSession.requestUrl("http://h:8080/seed/", null)).isEqualTo("http://h:8080/seed/");
-    assertThat(SwarmSession.requestUrl("http://h:8080/seed/x/file", oneFile)).isEqualTo("http://h:8080/seed/x/file");
   }
 
   // ------------------------------------------------------------------ helpers

@@ -1,0 +1,252 @@
+package io.boottorrent.swarm;
+
+import io.boottorrent.core.PeerSource;
+import io.boottorrent.swarm.SwarmSession.Torrent;
+import io.vertx.core.Vertx;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.libtorrent4j.AlertListener;
+import org.libtorrent4j.TcpEndpoint;
+import org.libtorrent4j.TorrentHandle;
+import org.libtorrent4j.alerts.Alert;
+import org.libtorrent4j.alerts.AlertType;
+import org.libtorrent4j.alerts.AlertsDroppedAlert;
+import org.libtorrent4j.alerts.BlockFinishedAlert;
+import org.libtorrent4j.alerts.FileErrorAlert;
+import org.libtorrent4j.alerts.HashFailedAlert;
+import org.libtorrent4j.alerts.ListenFailedAlert;
+import org.libtorrent4j.alerts.ListenSucceededAlert;
+import org.libtorrent4j.alerts.SocketType;
+import org.libtorrent4j.alerts.StateChangedAlert;
+import org.libtorrent4j.alerts.TorrentAlert;
+import org.libtorrent4j.alerts.TorrentDeleteFailedAlert;
+import org.libtorrent4j.alerts.TorrentDeletedAlert;
+import org.libtorrent4j.alerts.TorrentErrorAlert;
+import org.libtorrent4j.alerts.TorrentRemovedAlert;
+import org.libtorrent4j.alerts.TrackerErrorAlert;
+import org.libtorrent4j.alerts.UrlSeedAlert;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link SwarmSession}'s alert listener: runs on libtorrent4j's alert thread and routes each alert
+ * to where it belongs — the listen outcome to the session's {@code listening} future, delivered
+ * blocks and failed pieces to the torrent's {@link BlockAccounting}, completion, errors and removal
+ * to the torrent's futures, the rest to the log. Shares the session's torrent maps (concurrent);
+ * a failure handling one alert is logged, never thrown back into libtorrent4j.
+ */
+final class AlertRouter implements AlertListener {
+  // The facade's logger: these lines are SwarmSession's, whichever class writes them.
+  private static final Logger LOG = LoggerFactory.getLogger(SwarmSession.class);
+  /** Upper bound on waiting for the flush that lets finished() account for the last blocks. */
+  private static final long FINISH_GRACE_MS = 2_000;
+
+  private final Vertx vertx;
+  private final String name;
+  private final Map<String, Torrent> torrents;
+  private final Map<String, Torrent> deleting;
+  private final CompletableFuture<Void> listening;
+
+  /**
+   * @param torrents the session's torrents by info-hash
+   * @param deleting torrents removed with deleteFiles, waiting for torrent_deleted
+   * @param listening completed once the session listens on TCP, failed if it cannot
+   */
+  AlertRouter(Vertx vertx, String name, Map<String, Torrent> torrents, Map<String, Torrent> deleting,
+      CompletableFuture<Void> listening) {
+    this.vertx = vertx;
+    this.name = name;
+    this.torrents = torrents;
+    this.deleting = deleting;
+    this.listening = listening;
+  }
+
+  @Override
+  public int[] types() {
+    return AlertTypes.TYPES;
+  }
+
+  @Override
+  public void alert(Alert<?> alert) {
+    try {
+      handle(alert);
+    } catch (RuntimeException e) {
+      LOG.warn("[{}] error handling {}: {}", name, alert.type(), e.toString());
+    }
+  }
+
+  private void handle(Alert<?> alert) {
+    switch (alert.type()) {
+      case BLOCK_FINISHED -> {
+        BlockFinishedAlert a = (BlockFinishedAlert) alert;
+        Torrent t = torrentOf(a);
+        if (t != null) {
+          t.blocks.received(peerOf(a.endpoint()), a.pieceIndex(), a.blockIndex());
+        }
+      }
+      case LISTEN_SUCCEEDED -> {
+        ListenSucceededAlert a = (ListenSucceededAlert) alert;
+        if (a.socketType() == SocketType.TCP) {
+          listening.complete(null);
+        }
+      }
+      case LISTEN_FAILED -> {
+        ListenFailedAlert a = (ListenFailedAlert) alert;
+        LOG.warn("[{}] cannot listen on {}:{}: {}", name, a.address(), a.port(), a.error().getMessage());
+        listening.completeExceptionally(new IllegalStateException(a.error().getMessage()));
+      }
+      case STATE_CHANGED -> {
+        StateChangedAlert a = (StateChangedAlert) alert;
+        Torrent t = torrentOf(a);
+        if (t != null) {
+          LOG.debug("[{}] {}: {} -> {}", name, t.name, a.getPrevState(), a.getState());
+          if (a.getState() == org.libtorrent4j.TorrentStatus.State.SEEDING
+              || a.getState() == org.libtorrent4j.TorrentStatus.State.FINISHED) {
+            drain(t, a.handle());
+          }
+        }
+      }
+      case TORRENT_FINISHED -> {
+        Torrent t = torrentOf((TorrentAlert<?>) alert);
+        if (t != null) {
+          drain(t, ((TorrentAlert<?>) alert).handle());
+        }
+      }
+      case CACHE_FLUSHED -> {
+        Torrent t = torrentOf((TorrentAlert<?>) alert);
+        if (t != null && t.draining) {
+          complete(t);
+        }
+      }
+      case TORRENT_ERROR -> {
+        TorrentErrorAlert a = (TorrentErrorAlert) alert;
+        Torrent t = torrentOf(a);
+        String reason = a.error().getMessage() + (a.filename().isEmpty() ? "" : " (" + a.filename() + ")");
+        LOG.error("[{}] {} stopped: {}", name, a.torrentName(), reason);
+        if (t != null) {
+          t.finished.completeExceptionally(new IllegalStateException("torrent " + t.name + " failed: " + reason));
+        }
+      }
+      case FILE_ERROR -> {
+        FileErrorAlert a = (FileErrorAlert) alert;
+        LOG.error("[{}] {}: file error on {} ({}): {}", name, a.torrentName(), a.filename(),
+            a.operation(), a.error().getMessage());
+      }
+      case HASH_FAILED -> {
+        HashFailedAlert a = (HashFailedAlert) alert;
+        LOG.warn("[{}] {}: piece {} failed its hash check", name, a.torrentName(), a.pieceIndex());
+        Torrent t = torrentOf(a);
+        if (t != null) {
+          t.blocks.pieceFailed(a.pieceIndex());
+        }
+      }
+      case TORRENT_REMOVED -> {
+        TorrentRemovedAlert a = (TorrentRemovedAlert) alert;
+        String hash = a.getInfoHashes().getV1().toHex();
+        Torrent t = torrents.get(hash);
+        if (t != null && t.removal != null && torrents.remove(hash, t)) {
+          LOG.info("[{}] removed {} {}", name, t.name, hash);
+          t.finished.completeExceptionally(new IllegalStateException("torrent " + t.name + " was removed"));
+          if (t.removal != null && !t.deleteFiles) {
+            t.removal.complete(null);
+          }
+          if (t.deleteFiles) {
+            deleting.put(hash, t);
+          }
+        }
+      }
+      case TORRENT_DELETED -> {
+        String hash = ((TorrentDeletedAlert) alert).getInfoHashes().getV1().toHex();
+        Torrent t = deleting.remove(hash);
+        if (t != null && t.removal != null) {
+          LOG.info("[{}] deleted the files of {}", name, t.name);
+          t.removal.complete(null);
+        }
+      }
+      case TORRENT_DELETE_FAILED -> {
+        TorrentDeleteFailedAlert a = (TorrentDeleteFailedAlert) alert;
+        Torrent t = deleting.remove(a.getInfoHashes().getV1().toHex());
+        LOG.warn("[{}] cannot delete the files of {}: {}", name, a.torrentName(), a.getError().getMessage());
+        if (t != null && t.removal != null) {
+          t.removal.completeExceptionally(new IllegalStateException(
+              "cannot delete the files of " + t.name + ": " + a.getError().getMessage()));
+        }
+      }
+      case URL_SEED -> {
+        UrlSeedAlert a = (UrlSeedAlert) alert;
+        LOG.warn("[{}] {}: web seed {} failed: {}", name, a.torrentName(), a.serverUrl(),
+            a.errorMessage().isEmpty() ? a.error().getMessage() : a.errorMessage());
+      }
+      case TRACKER_ERROR -> {
+        TrackerErrorAlert a = (TrackerErrorAlert) alert;
+        LOG.debug("[{}] {}: tracker error: {}", name, a.torrentName(), a.message());
+      }
+      case ALERTS_DROPPED -> LOG.warn("[{}] libtorrent dropped alerts (queue full): {}", name,
+          ((AlertsDroppedAlert) alert).message());
+      default -> {
+        // not subscribed
+      }
+    }
+  }
+
+  /**
+   * The torrent has every piece. libtorrent may hash a piece before the write of its last block has
+   * completed, and posts that block's block_finished alert only then — after torrent_finished. So
+   * {@code finished} completes once a flush (a fence behind every pending write of the torrent) has
+   * come back, when {@link SwarmSession#bytesFromPeers} has counted every block; or after a grace
+   * period.
+   */
+  private void drain(Torrent t, TorrentHandle handle) {
+    if (t.finished.isDone() || t.draining) {
+      return;
+    }
+    t.draining = true;
+    try {
+      handle.flushCache();
+      vertx.setTimer(FINISH_GRACE_MS, id -> complete(t));
+    } catch (RuntimeException e) {
+      complete(t);
+    }
+  }
+
+  private void complete(Torrent t) {
+    if (t.finished.isDone()) {
+      return;
+    }
+    int reconciled = t.blocks.reconcile();
+    if (reconciled > 0) {
+      LOG.debug("[{}] {}: {} finished block(s) had no block_finished alert, counted for their piece's source",
+          name, t.name, reconciled);
+    }
+    if (t.finished.complete(null)) {
+      LOG.info("[{}] {} complete ({} bytes), seeding", name, t.name, t.totalSize);
+    }
+  }
+
+  private Torrent torrentOf(TorrentAlert<?> alert) {
+    try {
+      return torrents.get(alert.handle().infoHash().toHex());
+    } catch (RuntimeException invalidHandle) {
+      return null;
+    }
+  }
+
+  /** A connection's remote endpoint, as {@link BlockAccounting} counts it. */
+  static PeerSource.Peer peerOf(TcpEndpoint endpoint) {
+    return new PeerSource.Peer(endpoint.address().toString(), endpoint.port());
+  }
+
+  /**
+   * Touching AlertType loads the native library, so the list lives in a holder initialised on first
+   * use (after {@link Libtorrent#ensureLoaded()}), not when this class initialises.
+   */
+  private static final class AlertTypes {
+    static final int[] TYPES = {
+        AlertType.LISTEN_SUCCEEDED.swig(), AlertType.LISTEN_FAILED.swig(),
+        AlertType.STATE_CHANGED.swig(), AlertType.TORRENT_FINISHED.swig(), AlertType.CACHE_FLUSHED.swig(),
+        AlertType.TORRENT_ERROR.swig(), AlertType.FILE_ERROR.swig(), AlertType.HASH_FAILED.swig(),
+        AlertType.TORRENT_REMOVED.swig(), AlertType.TORRENT_DELETED.swig(), AlertType.TORRENT_DELETE_FAILED.swig(),
+        AlertType.BLOCK_FINISHED.swig(), AlertType.URL_SEED.swig(), AlertType.TRACKER_ERROR.swig(),
+        AlertType.ALERTS_DROPPED.swig()};
+  }
+}

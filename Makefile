@@ -10,7 +10,7 @@ JAR := services/cli/target/boottorrent.jar
 AGENT_JAR := client-image/agent/target/boottorrent-agent.jar
 # Build inputs under the given folders.
 sources = $(shell find $(1) -name pom.xml -o -name '*.java' -o -name '*.proto' -o -name '*.yaml' -o -name '*.xml' 2>/dev/null | grep -v /target/)
-AGENT_SOURCES := $(call sources,pom.xml shared-proto services/common services/swarm client-image/agent)
+AGENT_SOURCES := $(call sources,pom.xml shared-proto services/core services/swarm client-image/agent)
 # What the client image is made of: `make test` rebuilds it only when one of these changed.
 CLIENT_IMAGE_SOURCES := $(filter-out %/src/test/%,$(AGENT_SOURCES)) $(shell find client-image/rootfs client-image/build.sh client-image/fetch-kernel.sh client-image/modules.txt -type f 2>/dev/null)
 

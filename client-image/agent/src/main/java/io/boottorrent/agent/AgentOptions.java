@@ -143,7 +143,7 @@ public record AgentOptions(
       return Optional.empty();
     }
     try {
-      return Optional.of(PieceStripe.parse(text));
+      return Optional.ofNullable(PieceStripe.parse(text));
     } catch (IllegalArgumentException e) {
       throw new ConfigException(s.keyOf("pieceStripe"), e.getMessage());
     }

@@ -3,109 +3,115 @@ package io.boottorrent.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.boottorrent.common.BtConfig;
+import io.boottorrent.core.MacAddress;
+import io.boottorrent.core.config.BtConfig;
+import io.boottorrent.core.config.ConfigException;
 import io.boottorrent.proto.BootAssignment;
 import io.boottorrent.swarm.PieceStripe;
 import io.boottorrent.swarm.SwarmSession;
+import io.boottorrent.testsupport.TestConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import org.libtorrent4j.swig.settings_pack;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.libtorrent4j.swig.settings_pack;
 
 class AgentOptionsTest {
-  @ParameterizedTest
-  @ValueSource(strings = {"52:54:00:12:34:56", "52-54-00-12-34-56", "525400123456", "52:54:00:12:34:56 ", "5254.0012.3456"})
-  void macInAnyCommonFormIsNormalised(String raw) {
-    assertThat(AgentOptions.normaliseMac(raw)).isEqualTo("52:54:00:12:34:56");
-  }
+  private static final MacAddress MAC = MacAddress.parse("02:00:00:00:00:01");
 
-  @Test
-  void qemuAcceleratorIsAutoKvmOrTcg() {
-    JsonObject agent = BtConfig.section(BtConfig.defaults(), "agent").copy().put("mac", "02:00:00:00:00:01");
-    assertThat(AgentOptions.fromConfig(agent).qemuAccel()).isEqualTo("auto");
-    assertThat(AgentOptions.fromConfig(agent.copy().put("qemuAccel", "TCG")).qemuUsesKvm()).isFalse();
-    assertThat(AgentOptions.fromConfig(agent.copy().put("qemuAccel", "kvm")).qemuUsesKvm()).isTrue();
-    assertThatThrownBy(() -> AgentOptions.fromConfig(agent.copy().put("qemuAccel", "hvf")))
-        .hasMessageContaining("agent.qemuAccel must be auto, kvm or tcg");
-  }
-
-  @Test
-  void pieceStripeIsOffByDefaultAndComesFromConfigOrEnvironment() {
-    JsonObject agent = BtConfig.section(BtConfig.defaults(), "agent").copy().put("mac", "02:00:00:00:00:01");
-    assertThat(AgentOptions.fromConfig(agent).pieceStripe()).isNull();
-    assertThat(AgentOptions.fromConfig(agent.copy().put("pieceStripe", false)).pieceStripe()).isNull();
-    assertThat(AgentOptions.fromConfig(agent.copy().put("pieceStripe", "3/16")).pieceStripe())
-        .isEqualTo(new PieceStripe(3, 16));
-    JsonObject config = BtConfig.load(null, Map.of("BOOTTORRENT_AGENT_PIECESTRIPE", "0/4",
-        "BOOTTORRENT_AGENT_MAC", "02:00:00:00:00:02"));
-    assertThat(AgentOptions.fromConfig(BtConfig.section(config, "agent")).pieceStripe()).isEqualTo(new PieceStripe(0, 4));
-    assertThatThrownBy(() -> AgentOptions.fromConfig(agent.copy().put("pieceStripe", "16/16")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("agent.pieceStripe: ");
-  }
-
-  @Test
-  void theMachinesOwnStripeWinsOverTheOneItsGroupRuleHandsOut() {
-    JsonObject agent = BtConfig.section(BtConfig.defaults(), "agent").copy().put("mac", "02:00:00:00:00:01");
-    BootAssignment grouped = BootAssignment.newBuilder().setStripeIndex(2).setStripeCount(8).build();
-    assertThat(AgentVerticle.stripeFor(AgentOptions.fromConfig(agent), grouped)).isEqualTo(new PieceStripe(2, 8));
-    assertThat(AgentVerticle.stripeFor(AgentOptions.fromConfig(agent.copy().put("pieceStripe", "1/4")), grouped))
-        .isEqualTo(new PieceStripe(1, 4));
-    assertThat(AgentVerticle.stripeFor(AgentOptions.fromConfig(agent), BootAssignment.getDefaultInstance())).isNull();
-    assertThat(AgentVerticle.stripeFor(AgentOptions.fromConfig(agent), null)).isNull();
-    // a nonsensical stripe from the catalog is ignored, not fatal
-    assertThat(AgentVerticle.stripeFor(AgentOptions.fromConfig(agent),
-        BootAssignment.newBuilder().setStripeIndex(9).setStripeCount(8).build())).isNull();
-  }
-
-  @Test
-  void shortMacIsRejected() {
-    assertThatThrownBy(() -> AgentOptions.normaliseMac("52:54:00")).hasMessageContaining("not a MAC");
+  private static JsonObject agent() {
+    return TestConfig.section("agent").put("mac", MAC.canonical());
   }
 
   @Test
   void defaultsComeFromTheEmbeddedConfig() {
-    JsonObject agent = BtConfig.section(BtConfig.defaults(), "agent").copy().put("mac", "02:00:00:00:00:01")
-        .put("catalogUrl", "http://10.0.0.1:8080/");
-    AgentOptions options = AgentOptions.fromConfig(agent);
+    AgentOptions options = AgentOptions.fromSection(agent().put("catalogUrl", "http://10.0.0.1:8080/"));
     assertThat(options.catalogUrl()).isEqualTo("http://10.0.0.1:8080");
+    assertThat(options.mac()).contains(MAC);
     assertThat(options.launcher()).isEqualTo("auto");
     assertThat(options.seedSeconds()).isEqualTo(30);
     assertThat(options.lsd()).isFalse();
-    assertThat(options.nodeId()).isNotBlank();
     assertThat(options.requestQueueSeconds()).isEqualTo(1);
     assertThat(options.startGate()).isEmpty();
+    assertThat(options.pieceStripe()).isEmpty();
+    assertThat(options.webSeedFallback()).isEqualTo(new WebSeedFallback(10, 262_144));
+    assertThat(AgentOptions.fromSection(TestConfig.section("agent")).mac()).isEmpty(); // the first NIC's, at start
+  }
+
+  @ParameterizedTest
+  @CsvSource({"52-54-00-12-34-56", "525400123456", "5254.0012.3456", "52:54:00:12:34:56"})
+  void macInAnyCommonFormIsCanonical(String raw) {
+    assertThat(AgentOptions.fromSection(agent().put("mac", raw)).mac()).contains(MacAddress.parse("52:54:00:12:34:56"));
   }
 
   @Test
-  void requestQueueAndStartGateComeFromTheEnvironment() {
-    JsonObject config = BtConfig.load(null, Map.of(
-        "BOOTTORRENT_AGENT_REQUESTQUEUESECONDS", "5",
-        "BOOTTORRENT_AGENT_STARTGATE", "/run/bench/go",
-        "BOOTTORRENT_AGENT_MAC", "02:00:00:00:00:02"));
-    AgentOptions options = AgentOptions.fromConfig(BtConfig.section(config, "agent"));
-    assertThat(options.requestQueueSeconds()).isEqualTo(5);
-    assertThat(options.startGate()).isEqualTo("/run/bench/go");
+  void qemuAcceleratorIsAutoKvmOrTcg() {
+    assertThat(AgentOptions.fromSection(agent()).qemuAccel()).isEqualTo(AgentOptions.QemuAccel.AUTO);
+    assertThat(AgentOptions.fromSection(agent().put("qemuAccel", "TCG")).qemuUsesKvm()).isFalse();
+    assertThat(AgentOptions.fromSection(agent().put("qemuAccel", "kvm")).qemuUsesKvm()).isTrue();
+  }
+
+  @ParameterizedTest(name = "{0}={1}")
+  @CsvSource(delimiter = '|', value = {
+      "qemuAccel | hvf | agent.qemuAccel: expected one of auto, kvm, tcg, got \"hvf\"",
+      "launcher | pxe | agent.launcher: expected one of auto, none, kexec, qemu, exec, got \"pxe\"",
+      "mac | 52:54:00 | agent.mac: not a MAC address: '52:54:00' (expected aa:bb:cc:dd:ee:ff, aa-bb-cc-dd-ee-ff, aabb.ccdd.eeff or aabbccddeeff)",
+      "catalogUrl | catalog:8080 | agent.catalogUrl: expected http://host:port, got \"catalog:8080\"",
+      "pieceStripe | 16/16 | agent.pieceStripe: a piece stripe is <index>/<count> with 0 <= index < count, got 16/16"})
+  void badTextValuesAreRefusedNamingKeyAndValue(String key, String value, String message) {
+    assertThatThrownBy(() -> AgentOptions.fromSection(agent().put(key, value)))
+        .isInstanceOf(ConfigException.class).hasMessage(message);
   }
 
   @Test
-  void negativeRequestQueueSecondsIsRefusedWithTheKeyInTheMessage() {
-    JsonObject agent = BtConfig.section(BtConfig.defaults(), "agent").copy().put("mac", "02:00:00:00:00:01")
-        .put("requestQueueSeconds", -1);
-    assertThatThrownBy(() -> AgentOptions.fromConfig(agent))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("agent.requestQueueSeconds must be >= 0").hasMessageContaining("got -1");
+  void negativeNumbersWrongTypesAndUnknownKeysAreRefused() {
+    assertThatThrownBy(() -> AgentOptions.fromSection(agent().put("requestQueueSeconds", -1)))
+        .hasMessage("agent.requestQueueSeconds: expected an integer >= 0, got -1");
+    assertThatThrownBy(() -> AgentOptions.fromSection(agent().put("seedSeconds", "30s")))
+        .hasMessage("agent.seedSeconds: expected an integer >= 0, got \"30s\" (a string)");
+    assertThatThrownBy(() -> AgentOptions.fromSection(agent().put("interactive", "no")))
+        .hasMessage("agent.interactive: expected true or false, got \"no\" (a string)");
+    assertThatThrownBy(() -> AgentOptions.fromSection(agent().put("nodeId", "x")))
+        .hasMessageStartingWith("agent.nodeId: not a config key");
+  }
+
+  @Test
+  void pieceStripeIsOffByDefaultAndComesFromConfigOrEnvironment() {
+    assertThat(AgentOptions.fromSection(agent().put("pieceStripe", false)).pieceStripe()).isEmpty();
+    assertThat(AgentOptions.fromSection(agent().put("pieceStripe", "3/16")).pieceStripe())
+        .contains(new PieceStripe(3, 16));
+    JsonObject config = BtConfig.load(null, Map.of("BOOTTORRENT_AGENT_PIECESTRIPE", "0/4",
+        "BOOTTORRENT_AGENT_MAC", "02:00:00:00:00:02", "BOOTTORRENT_AGENT_REQUESTQUEUESECONDS", "5",
+        "BOOTTORRENT_AGENT_STARTGATE", "/run/bench/go"));
+    AgentOptions fromEnv = AgentOptions.fromSection(config.getJsonObject("agent"));
+    assertThat(fromEnv.pieceStripe()).contains(new PieceStripe(0, 4));
+    assertThat(fromEnv.requestQueueSeconds()).isEqualTo(5);
+    assertThat(fromEnv.startGate()).isEqualTo("/run/bench/go");
+  }
+
+  @Test
+  void theMachinesOwnStripeWinsOverTheOneItsGroupRuleHandsOut() {
+    AgentOptions plain = AgentOptions.fromSection(agent());
+    BootAssignment grouped = BootAssignment.newBuilder().setStripeIndex(2).setStripeCount(8).build();
+    assertThat(AgentVerticle.stripeFor(plain, grouped)).isEqualTo(new PieceStripe(2, 8));
+    assertThat(AgentVerticle.stripeFor(AgentOptions.fromSection(agent().put("pieceStripe", "1/4")), grouped))
+        .isEqualTo(new PieceStripe(1, 4));
+    assertThat(AgentVerticle.stripeFor(plain, BootAssignment.getDefaultInstance())).isNull();
+    assertThat(AgentVerticle.stripeFor(plain, null)).isNull();
+    // a nonsensical stripe from the catalog is ignored, not fatal
+    assertThat(AgentVerticle.stripeFor(plain, BootAssignment.newBuilder().setStripeIndex(9).setStripeCount(8).build()))
+        .isNull();
   }
 
   @Test
   void agentSessionRunsWithTheConfiguredRequestQueueTime() throws Exception {
     // GIVEN the product defaults, on loopback
-    JsonObject agent = BtConfig.section(BtConfig.defaults(), "agent").copy().put("mac", "02:00:00:00:00:01")
-        .put("listenHost", "127.0.0.1");
-    SwarmSession.Options swarm = AgentVerticle.swarmOptions(AgentOptions.fromConfig(agent));
+    AgentOptions options = AgentOptions.fromSection(agent().put("listenHost", "127.0.0.1"));
+    SwarmSession.Options swarm = AgentVerticle.swarmOptions(options, MAC);
     Vertx vertx = Vertx.vertx();
     try {
       // WHEN the agent's session starts with them
@@ -123,5 +129,11 @@ class AgentOptionsTest {
     } finally {
       vertx.close().await(30, TimeUnit.SECONDS);
     }
+  }
+
+  @Test
+  void optionalMacIsResolvedFromTheNetworkInterfaces() {
+    // this machine has a NIC with a MAC (the client image and CI do too)
+    assertThat(Optional.of(AgentOptions.firstMac())).isPresent();
   }
 }

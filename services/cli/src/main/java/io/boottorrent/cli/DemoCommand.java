@@ -2,13 +2,13 @@ package io.boottorrent.cli;
 
 import io.boottorrent.agent.AgentResult;
 import io.boottorrent.agent.AgentVerticle;
-import io.boottorrent.common.Json;
+import io.boottorrent.agent.AgentOptions;
+import io.boottorrent.server.Json;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.ImageKind;
 import io.boottorrent.proto.SeederStatus;
 import io.boottorrent.proto.TorrentStatus;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -79,9 +79,9 @@ final class DemoCommand implements Callable<Integer> {
             .put("workDir", root.resolve("agents/agent-" + i).toString())
             .put("launcher", "none").put("interactive", false).put("listenHost", "127.0.0.1")
             .put("seedSeconds", 20).put("progressIntervalMs", 2000);
-        AgentVerticle agent = new AgentVerticle(null, quietUnless(i == 1));
-        results.add(running.vertx().deployVerticle(agent, new DeploymentOptions().setConfig(agentCfg))
-            .compose(id -> agent.result()));
+        AgentVerticle agent = new AgentVerticle(AgentOptions.fromSection(agentCfg.getJsonObject("agent")), null,
+            quietUnless(i == 1));
+        results.add(running.vertx().deployVerticle(agent).compose(id -> agent.result()));
       }
       List<AgentResult> done = Future.all(results).await().list();
       long millis = System.currentTimeMillis() - start;

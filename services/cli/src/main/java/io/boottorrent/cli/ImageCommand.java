@@ -1,6 +1,6 @@
 package io.boottorrent.cli;
 
-import io.boottorrent.common.Json;
+import io.boottorrent.server.Json;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.ImageKind;
 import io.boottorrent.proto.ImageList;

@@ -1,10 +1,14 @@
 package io.boottorrent.cli;
 
-import io.boottorrent.common.BtConfig;
-import io.boottorrent.common.EnvOverrides;
-import io.boottorrent.common.HealthServer;
-import io.boottorrent.common.Runtime;
-import io.vertx.core.DeploymentOptions;
+import io.boottorrent.core.config.BtConfig;
+import io.boottorrent.core.config.ConfigUrls;
+import io.boottorrent.core.config.EnvOverrides;
+import io.boottorrent.core.config.ProcessOptions;
+import io.boottorrent.server.ClusterOptions;
+import io.boottorrent.server.HealthOptions;
+import io.boottorrent.server.HealthServer;
+import io.boottorrent.server.ServerVertx;
+import io.vertx.core.Deployable;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -34,11 +38,16 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    JsonObject cfg = loadConfig(config, dataDir, cluster);
-    Running running = start(cfg, services);
+    Running running;
+    try {
+      running = start(loadConfig(config, dataDir, cluster), services);
+    } catch (IllegalArgumentException e) {
+      System.err.println("error: " + e.getMessage());
+      return 2;
+    }
     System.out.println(running.describe());
     CountDownLatch stopped = new CountDownLatch(1);
-    java.lang.Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       running.vertx().close().await();
       stopped.countDown();
     }, "boottorrent-shutdown"));
@@ -62,41 +71,46 @@ final class ServeCommand implements Callable<Integer> {
 
   record Running(Vertx vertx, List<String> services, JsonObject config, int healthPort) {
     String describe() {
-      String host = BtConfig.publicHost(config);
+      ProcessOptions process = ProcessOptions.fromTree(config);
+      String host = process.publicHost();
       StringBuilder out = new StringBuilder("BootTorrent running: " + String.join(", ", services) + "\n");
       if (services.contains("catalog")) {
-        out.append("  catalog  http://").append(host).append(':')
-            .append(config.getJsonObject("catalog").getInteger("httpPort")).append("/api/v1/images\n");
+        out.append("  catalog  ").append(ConfigUrls.httpBase(host, port("catalog", "httpPort")))
+            .append("/api/v1/images\n");
       }
       if (services.contains("tracker")) {
-        out.append("  tracker  http://").append(host).append(':')
-            .append(config.getJsonObject("tracker").getInteger("httpPort")).append("/announce\n");
+        out.append("  tracker  ").append(ConfigUrls.httpBase(host, port("tracker", "httpPort"))).append("/announce\n");
       }
       if (healthPort > 0) {
-        out.append("  health   http://").append(host).append(':').append(healthPort).append("/readiness\n");
+        out.append("  health   ").append(ConfigUrls.httpBase(host, healthPort)).append("/readiness\n");
       }
-      out.append("  data     ").append(BtConfig.dataDir(config));
+      out.append("  data     ").append(process.dataDir());
       return out.toString();
+    }
+
+    private int port(String section, String key) {
+      return BtConfig.section(config, section).port(key);
     }
   }
 
-  /** Starts Vert.x and deploys {@code services}, failing with a clear message on any unknown name. */
+  /**
+   * Reads the config of {@code services} (a bad value or an unknown name fails here, with a message
+   * naming it, before anything starts), then starts Vert.x and deploys them.
+   */
   static Running start(JsonObject cfg, List<String> services) {
-    for (String name : services) {
-      if (!Services.ALL.containsKey(name)) {
-        throw new IllegalArgumentException("unknown service '" + name + "'; known: " + Services.ALL.keySet());
-      }
-    }
-    Vertx vertx = Runtime.start(cfg).await();
+    List<Deployable> verticles = Services.assemble(cfg, services);
+    ClusterOptions cluster = ClusterOptions.fromSection(cfg.getJsonObject("cluster"));
+    HealthOptions healthOptions = HealthOptions.fromSection(cfg.getJsonObject("health"));
+    Vertx vertx = ServerVertx.start(cluster).await();
     try {
       HealthServer health = new HealthServer(vertx);
       services.forEach(health::expect);
-      health.listen(cfg).await();
+      health.listen(healthOptions).await();
       List<String> deployed = new ArrayList<>();
-      for (String name : services) {
-        vertx.deployVerticle(Services.ALL.get(name).get(), new DeploymentOptions().setConfig(cfg)).await();
-        health.ready(name);
-        deployed.add(name);
+      for (int i = 0; i < services.size(); i++) {
+        vertx.deployVerticle(verticles.get(i)).await();
+        health.ready(services.get(i));
+        deployed.add(services.get(i));
       }
       return new Running(vertx, deployed, cfg, health.actualPort());
     } catch (RuntimeException e) {

@@ -3,8 +3,9 @@ package io.boottorrent.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.boottorrent.common.BtConfig;
-import io.boottorrent.common.TestSupport;
+import io.boottorrent.core.config.BtConfig;
+import io.boottorrent.testsupport.Ports;
+import io.boottorrent.testsupport.TestConfig;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -47,7 +48,7 @@ class CliTest {
   @Test
   void imageCommandsAddListShowAndDeleteThroughTheCatalogApi() throws Exception {
     // GIVEN catalog + tracker + seeder started the way `serve` starts them
-    JsonObject config = TestSupport.loopbackConfig(dir.resolve("data"));
+    JsonObject config = TestConfig.loopback(dir.resolve("data"));
     ServeCommand.Running running = ServeCommand.start(config, Services.DEFAULT);
     try {
       String catalog = "--catalog=http://127.0.0.1:" + config.getJsonObject("catalog").getInteger("httpPort");
@@ -81,7 +82,7 @@ class CliTest {
   @Test
   void agentWithAStartGateGetsReadyThenDownloadsOnlyOnceTheFileExists() throws Exception {
     // GIVEN catalog + tracker + seeder and a 1 MiB exec image
-    JsonObject config = TestSupport.loopbackConfig(dir.resolve("data"));
+    JsonObject config = TestConfig.loopback(dir.resolve("data"));
     ServeCommand.Running running = ServeCommand.start(config, Services.DEFAULT);
     PrintStream stdout = System.out;
     ByteArrayOutputStream agentOut = new ByteArrayOutputStream();
@@ -137,9 +138,21 @@ class CliTest {
 
   @Test
   void unreachableCatalogSaysSo() {
-    Run r = run("image", "list", "--catalog=http://127.0.0.1:" + TestSupport.freePort());
+    Run r = run("image", "list", "--catalog=http://127.0.0.1:" + Ports.freeTcp());
     assertThat(r.code()).isNotZero();
     assertThat(r.err()).contains("cannot reach the catalog");
+  }
+
+  @Test
+  void serveWithABadValueExitsWithAMessageNamingTheKeyBeforeAnythingStarts() throws Exception {
+    Path config = Files.writeString(dir.resolve("bad.yaml"), "tracker:\n  interval: soon\n");
+    Run r = run("serve", "--services", "tracker", "--config", config.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("error: tracker.interval: expected an integer >= 1, got \"soon\" (a string)");
+    Path typo = Files.writeString(dir.resolve("typo.yaml"), "traker:\n  interval: 10\n");
+    Run t = run("serve", "--services", "tracker", "--config", typo.toString());
+    assertThat(t.code()).isEqualTo(2);
+    assertThat(t.err()).contains("error: traker: not a config key");
   }
 
   @Test

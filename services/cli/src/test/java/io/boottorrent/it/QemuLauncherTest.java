@@ -4,7 +4,7 @@ import static io.boottorrent.it.PxeLab.require;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.boottorrent.agent.AgentResult;
-import io.boottorrent.common.Json;
+import io.boottorrent.server.Json;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.ImageKind;
 import io.vertx.core.json.JsonObject;

@@ -2,16 +2,16 @@ package io.boottorrent.it;
 
 import io.boottorrent.agent.AgentResult;
 import io.boottorrent.agent.AgentVerticle;
-import io.boottorrent.catalog.CatalogVerticle;
-import io.boottorrent.common.Json;
-import io.boottorrent.common.TestSupport;
+import io.boottorrent.agent.AgentOptions;
+import io.boottorrent.cli.Services;
+import io.boottorrent.server.Json;
+import io.boottorrent.testsupport.TestConfig;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.Codecs;
 import io.boottorrent.proto.ImageKind;
 import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.seeder.SeederVerticle;
-import io.boottorrent.tracker.TrackerVerticle;
-import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -24,6 +24,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /** Catalog + tracker + seeder in one standalone Vert.x on loopback, for the integration tests. */
@@ -31,18 +32,17 @@ final class Stack implements AutoCloseable {
   final Vertx vertx = Vertx.vertx();
   final JsonObject config;
   final Path dir;
-  final SeederVerticle seeder = new SeederVerticle();
+  final SeederVerticle seeder;
 
   Stack(Path dir, long seederUploadLimit, boolean webSeed) {
     this.dir = dir;
     Codecs.registerAll(vertx.eventBus());
-    config = TestSupport.loopbackConfig(dir.resolve("data"));
+    config = TestConfig.loopback(dir.resolve("data"));
     config.getJsonObject("seeder").put("uploadLimit", seederUploadLimit).put("statusIntervalMs", 500);
     config.getJsonObject("catalog").put("webSeed", webSeed).put("defaultMenuTimeoutSeconds", 1);
-    DeploymentOptions options = new DeploymentOptions().setConfig(config);
-    vertx.deployVerticle(new CatalogVerticle(), options).await();
-    vertx.deployVerticle(new TrackerVerticle(), options).await();
-    vertx.deployVerticle(seeder, options).await();
+    List<Deployable> services = Services.assemble(config, List.of("catalog", "tracker", "seeder"));
+    services.forEach(service -> vertx.deployVerticle(service).await());
+    seeder = (SeederVerticle) services.get(2);
   }
 
   String catalogUrl() {
@@ -83,8 +83,9 @@ final class Stack implements AutoCloseable {
         .put("launcher", "none").put("interactive", false).put("listenHost", "127.0.0.1")
         .put("progressIntervalMs", 1000)
         .mergeIn(overrides);
-    AgentVerticle agent = new AgentVerticle(null, new PrintStream(OutputStream.nullOutputStream()));
-    return vertx.deployVerticle(agent, new DeploymentOptions().setConfig(cfg)).compose(id -> agent.result());
+    AgentVerticle agent = new AgentVerticle(AgentOptions.fromSection(cfg.getJsonObject("agent")), null,
+        new PrintStream(OutputStream.nullOutputStream()));
+    return vertx.deployVerticle(agent).compose(id -> agent.result());
   }
 
   static void writeRandom(Path file, long size, long seed) throws IOException {

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.boottorrent.agent.Verifier;
-import io.boottorrent.common.TestSupport;
+import io.boottorrent.testsupport.Ports;
+import io.boottorrent.testsupport.TestConfig;
 import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.proto.TorrentStatus;
 import java.net.URI;
@@ -50,7 +51,7 @@ class ThirdPartyClientTest {
           // seed ~1 s: with --seed-time=0 aria2c skips event=completed and only sends stopped
           "--seed-time=0.02",
           "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--disable-ipv6=true",
-          "--listen-port=" + TestSupport.freePort(), "--bt-stop-timeout=90", "--summary-interval=0",
+          "--listen-port=" + Ports.freeTcp(), "--bt-stop-timeout=90", "--summary-interval=0",
           "--console-log-level=warn", "--check-integrity=true", torrent.toString()))
           .redirectErrorStream(true).redirectOutput(dir.resolve("aria2.log").toFile()).start();
       assertThat(aria.waitFor(150, TimeUnit.SECONDS)).as("aria2c finished").isTrue();

@@ -19,8 +19,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The agent-only jar's command. This module's test classpath is that jar's content (the server side of
- * boottorrent-common is excluded in the pom), so these tests also prove the agent runs without it.
+ * The agent-only jar's command. This module's test classpath is that jar's content (the agent depends
+ * on boottorrent-core, not on the server runtime), so these tests also prove the agent runs without it.
  */
 class AgentMainTest {
   @ParameterizedTest
@@ -39,6 +39,15 @@ class AgentMainTest {
     assertThat(run.exit).isZero();
     assertThat(run.out).contains("Usage: boottorrent agent", "--catalog", "--mac", "--work-dir", "--launcher",
         "--image", "--seed-seconds", "--start-gate", "--non-interactive", "--config");
+  }
+
+  @Test
+  void aBadConfigValueIsAClearErrorBeforeAnythingStarts() {
+    Run run = run("agent", "--catalog", "ftp://catalog", "--mac", "52:54:00:12:34:56");
+    assertThat(run.exit).isEqualTo(2);
+    assertThat(run.out).contains("bad config: agent.catalogUrl: expected http://host:port, got \"ftp://catalog\"");
+    Run mac = run("agent", "--catalog", "http://127.0.0.1:1", "--mac", "52:54:00");
+    assertThat(mac.out).contains("agent.mac: not a MAC address: '52:54:00'");
   }
 
   @Test

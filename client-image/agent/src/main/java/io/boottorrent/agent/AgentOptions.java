@@ -20,7 +20,8 @@ import java.util.Optional;
  * means) are in {@code boottorrent-defaults.yaml}.
  *
  * @param mac this machine's identity; empty: the MAC of the first interface that is up ({@link #firstMac})
- * @param pieceStripe the stripe to ask for first; empty: rarest first
+ * @param pieceStripe the stripe to ask for first ({@code "<index>/<count>"}); empty or {@code off}:
+ *     rarest first
  */
 public record AgentOptions(
     String catalogUrl,
@@ -58,7 +59,7 @@ public record AgentOptions(
     ConfigSection s = ConfigSection.of("agent", json);
     AgentOptions options = new AgentOptions(
         catalogUrl(s),
-        mac(s),
+        s.parsed("mac", MacAddress::parse),
         Path.of(s.nonBlank("workDir")).toAbsolutePath().normalize(),
         launcher(s),
         s.enumValue("qemuAccel", QemuAccel.class),
@@ -76,7 +77,7 @@ public record AgentOptions(
         s.longValue("progressIntervalMs", 1, Long.MAX_VALUE),
         s.bool("lsd"),
         s.integer("requestQueueSeconds", 0, Integer.MAX_VALUE),
-        pieceStripe(s),
+        s.parsed("pieceStripe", PieceStripe::parse),
         s.string("startGate"));
     s.done();
     return options;
@@ -115,18 +116,6 @@ public record AgentOptions(
     return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }
 
-  private static Optional<MacAddress> mac(ConfigSection s) {
-    String text = s.string("mac");
-    if (text.isEmpty()) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(MacAddress.parse(text));
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException(s.keyOf("mac"), e.getMessage());
-    }
-  }
-
   private static String launcher(ConfigSection s) {
     String name = s.string("launcher").toLowerCase(java.util.Locale.ROOT);
     if (!LAUNCHERS.contains(name)) {
@@ -134,19 +123,6 @@ public record AgentOptions(
           + ", got \"" + name + "\"");
     }
     return name;
-  }
-
-  /** A stripe {@code "<index>/<count>"}; empty, or YAML's {@code off} (false): none. */
-  private static Optional<PieceStripe> pieceStripe(ConfigSection s) {
-    String text = s.stringOrOff("pieceStripe");
-    if (text.isEmpty()) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.ofNullable(PieceStripe.parse(text));
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException(s.keyOf("pieceStripe"), e.getMessage());
-    }
   }
 
   /** The MAC of the first interface that is up, not loopback and has one. */

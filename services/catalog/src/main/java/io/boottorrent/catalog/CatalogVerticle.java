@@ -1,7 +1,6 @@
 package io.boottorrent.catalog;
 
 import com.google.protobuf.Message;
-import io.boottorrent.core.MacAddress;
 import io.boottorrent.core.config.ConfigUrls;
 import io.boottorrent.core.config.ProcessOptions;
 import io.boottorrent.server.Json;

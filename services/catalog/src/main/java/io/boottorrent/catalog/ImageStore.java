@@ -4,7 +4,6 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.BootPolicy;
 import io.boottorrent.proto.ImageFile;
-import io.boottorrent.proto.ImageKind;
 import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.swarm.TorrentFactory;
 import java.io.IOException;

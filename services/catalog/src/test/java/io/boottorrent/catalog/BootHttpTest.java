@@ -2,7 +2,6 @@ package io.boottorrent.catalog;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.boottorrent.testsupport.Ports;
 import io.boottorrent.testsupport.TestConfig;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.BootEvent;

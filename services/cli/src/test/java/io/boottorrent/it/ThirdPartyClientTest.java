@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.boottorrent.agent.Verifier;
 import io.boottorrent.testsupport.Ports;
-import io.boottorrent.testsupport.TestConfig;
 import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.proto.TorrentStatus;
 import java.net.URI;

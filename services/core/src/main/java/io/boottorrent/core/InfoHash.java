@@ -1,6 +1,6 @@
 package io.boottorrent.core;
 
-import java.util.Arrays;
+import com.google.protobuf.ByteString;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -8,16 +8,20 @@ import java.util.regex.Pattern;
 /**
  * A BitTorrent v1 info-hash: the 20-byte SHA-1 of a torrent's info dictionary. Written as 40
  * lowercase hex digits (ImageManifest.info_hash, SwarmStats.info_hash, libtorrent's {@code toHex}).
+ * Held as an immutable {@link ByteString}, so the record's equality is the bytes'.
  */
-public record InfoHash(byte[] bytes) {
+public record InfoHash(ByteString value) {
   public static final int LENGTH = 20;
   private static final Pattern HEX40 = Pattern.compile("[0-9a-fA-F]{40}");
 
   public InfoHash {
-    if (bytes == null || bytes.length != LENGTH) {
-      throw new IllegalArgumentException("info-hash must be 20 bytes, got " + (bytes == null ? "none" : bytes.length));
+    if (value == null || value.size() != LENGTH) {
+      throw new IllegalArgumentException("info-hash must be 20 bytes, got " + (value == null ? "none" : value.size()));
     }
-    bytes = bytes.clone();
+  }
+
+  public InfoHash(byte[] bytes) {
+    this(bytes == null ? null : ByteString.copyFrom(bytes));
   }
 
   /**
@@ -30,24 +34,14 @@ public record InfoHash(byte[] bytes) {
     return new InfoHash(HexFormat.of().parseHex(hex.toLowerCase(Locale.ROOT)));
   }
 
-  @Override
+  /** A copy of the 20 bytes. */
   public byte[] bytes() {
-    return bytes.clone();
+    return value.toByteArray();
   }
 
   /** 40 lowercase hex digits. */
   public String hex() {
-    return HexFormat.of().formatHex(bytes);
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof InfoHash other && Arrays.equals(bytes, other.bytes);
-  }
-
-  @Override
-  public int hashCode() {
-    return Arrays.hashCode(bytes);
+    return HexFormat.of().formatHex(value.toByteArray());
   }
 
   @Override

@@ -5,12 +5,10 @@ import io.boottorrent.core.config.ConfigException;
 import io.boottorrent.core.config.ConfigSection;
 import io.boottorrent.dhcp.DhcpConfig.Mode;
 import io.boottorrent.dhcp.protocol.Ipv4;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -84,38 +82,6 @@ public record DhcpServerOptions(
     return new DhcpConfig(mode, bindHost, port, proxyPort, address, leaseSeconds, pools, reservations, bootFiles,
         expand(ipxeScriptUrl, address, bootHttpPort), expand(httpBootBaseUrl, address, bootHttpPort),
         offerHoldSeconds, declineHoldSeconds, clientPort, relayPort);
-  }
-
-  /** The section these options read back from. */
-  public JsonObject toJson() {
-    JsonArray poolArray = new JsonArray();
-    for (Pool p : pools) {
-      JsonObject pool = new JsonObject().put("subnet", p.cidr()).put("rangeStart", p.rangeStart().toString())
-          .put("rangeEnd", p.rangeEnd().toString())
-          .put("dns", new JsonArray(p.dns().stream().map(Ipv4::toString).toList())).put("domain", p.domain());
-      p.router().ifPresent(r -> pool.put("router", r.toString()));
-      poolArray.add(pool);
-    }
-    JsonObject reserved = new JsonObject();
-    reservations.forEach((mac, ip) -> reserved.put(mac, ip.toString()));
-    JsonObject files = new JsonObject();
-    bootFiles.forEach(files::put);
-    return new JsonObject()
-        .put("mode", mode.name().toLowerCase(Locale.ROOT))
-        .put("bindHost", bindHost)
-        .put("port", port)
-        .put("proxyPort", proxyPort)
-        .put("serverAddress", serverAddress.map(Ipv4::toString).orElse(""))
-        .put("leaseSeconds", leaseSeconds)
-        .put("pools", poolArray)
-        .put("reservations", reserved)
-        .put("bootFiles", files)
-        .put("ipxeScriptUrl", ipxeScriptUrl)
-        .put("httpBootBaseUrl", httpBootBaseUrl)
-        .put("offerHoldSeconds", offerHoldSeconds)
-        .put("declineHoldSeconds", declineHoldSeconds)
-        .put("clientPort", clientPort)
-        .put("relayPort", relayPort);
   }
 
   private static List<Pool> pools(ConfigSection s) {

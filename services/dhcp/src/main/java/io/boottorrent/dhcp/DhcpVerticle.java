@@ -7,7 +7,6 @@ import io.boottorrent.dhcp.protocol.DhcpMessage;
 import io.boottorrent.dhcp.protocol.MalformedPacketException;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.BootEvent;
-import io.boottorrent.proto.BootStage;
 import io.boottorrent.proto.Codecs;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -169,8 +169,13 @@ class RealDhcpClientsTest {
     assertThat(bound).contains("subnet=255.255.255.0", "router=10.213.77.1", "dns=10.213.77.53 10.213.77.54",
         "domain=lab.boottorrent.test", "serverid=10.213.77.1");
     Ipv4 address = Ipv4.parse(bound.replaceAll(".* ip=(\\S+) .*", "$1"));
-    assertThat(lab.inNs(lab.client, 10, "ip", "-4", "addr", "show", "dev", lab.clientIf).output())
-        .contains("inet " + address + "/24");
+    // udhcpc prints "lease of" before it runs the script that configures the address: wait for it
+    String shown = "";
+    for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        !shown.contains("inet " + address + "/24") && System.nanoTime() < deadline; Thread.sleep(50)) {
+      shown = lab.inNs(lab.client, 10, "ip", "-4", "addr", "show", "dev", lab.clientIf).output();
+    }
+    assertThat(shown).contains("inet " + address + "/24");
     assertThat(awaitStore(l -> l.mac().equals(MAC) && l.state() == State.BOUND && l.ip().equals(address))).isTrue();
     long firstExpiry = boundExpiry(address);
 

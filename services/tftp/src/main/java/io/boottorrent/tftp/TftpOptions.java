@@ -3,7 +3,6 @@ package io.boottorrent.tftp;
 import io.boottorrent.core.config.ConfigSection;
 import io.boottorrent.tftp.protocol.OptionNegotiation;
 import io.boottorrent.tftp.protocol.TransferOptions;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
@@ -78,20 +77,6 @@ public record TftpOptions(
 
   public OptionNegotiation.Limits limits() {
     return new OptionNegotiation.Limits(maxBlksize, maxWindowsize);
-  }
-
-  /** The {@code tftp} section these options read back from. */
-  public JsonObject toJson() {
-    return new JsonObject()
-        .put("bindHost", bindHost)
-        .put("port", port)
-        .put("root", root.map(Path::toString).orElse(""))
-        .put("fallbackRoots", new JsonArray(fallbackRoots.stream().map(Path::toString).toList()))
-        .put("timeoutMs", timeoutMs)
-        .put("retries", retries)
-        .put("maxBlksize", maxBlksize)
-        .put("maxWindowsize", maxWindowsize)
-        .put("transferLoops", transferLoops);
   }
 
   private static void require(boolean ok, String message) {

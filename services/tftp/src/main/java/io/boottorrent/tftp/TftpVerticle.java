@@ -3,7 +3,6 @@ package io.boottorrent.tftp;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.core.BootEvents;
 import io.boottorrent.proto.BootEvent;
-import io.boottorrent.proto.BootStage;
 import io.boottorrent.proto.Codecs;
 import io.boottorrent.tftp.protocol.ErrorCode;
 import io.boottorrent.tftp.protocol.MalformedPacketException;

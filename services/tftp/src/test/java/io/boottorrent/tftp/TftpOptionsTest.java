@@ -8,8 +8,6 @@ import io.boottorrent.testsupport.TestConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -46,13 +44,6 @@ class TftpOptionsTest {
         .put("fallbackRoots", new JsonArray().add("/usr/lib/ipxe").add("").add("/usr/share/ipxe")));
     assertThat(options.rootIn(Path.of("/elsewhere"))).isEqualTo(Path.of("/srv/tftp"));
     assertThat(options.fallbackRoots()).containsExactly(Path.of("/usr/lib/ipxe"), Path.of("/usr/share/ipxe"));
-  }
-
-  @Test
-  void optionsRoundTripThroughJson() {
-    TftpOptions options = new TftpOptions("127.0.0.1", 6969, Optional.of(Path.of("/srv/tftp")),
-        List.of(Path.of("/opt/ipxe")), 250, 3, 1468, 16, 3);
-    assertThat(TftpOptions.fromSection(options.toJson())).isEqualTo(options);
   }
 
   @ParameterizedTest(name = "{0}={1}")

@@ -62,7 +62,7 @@ final class HazelcastSwarmStore implements SwarmStore {
 
   @Override
   public Future<Void> put(InfoHash infoHash, PeerEntry peer) {
-    String key = new PeerId(peer.getPeerId().toByteArray()).hex();
+    String key = new PeerId(peer.getPeerId()).hex();
     return peers(infoHash)
         .compose(map -> fromStage(map.setAsync(key, peer.toByteArray(), ttlSeconds, TimeUnit.SECONDS)));
   }

@@ -50,7 +50,7 @@ final class InMemorySwarmStore implements SwarmStore, Shareable {
     long now = clock.getAsLong();
     sweepIfDue(now);
     swarms.computeIfAbsent(infoHash, h -> new Swarm())
-        .peers.put(new PeerId(peer.getPeerId().toByteArray()), new Listed(peer, now + ttlMillis));
+        .peers.put(new PeerId(peer.getPeerId()), new Listed(peer, now + ttlMillis));
     return Future.succeededFuture();
   }
 

@@ -1,6 +1,5 @@
 package io.boottorrent.tracker;
 
-import io.boottorrent.core.InfoHash;
 import io.boottorrent.proto.SwarmStats;
 import io.vertx.core.Vertx;
 import java.util.HashMap;

@@ -43,18 +43,6 @@ public record TrackerOptions(
     return options;
   }
 
-  /** The section these options read back from. */
-  public JsonObject toJson() {
-    return new JsonObject()
-        .put("httpPort", httpPort)
-        .put("host", host)
-        .put("interval", interval)
-        .put("minInterval", minInterval)
-        .put("peerTtlSeconds", peerTtlSeconds)
-        .put("defaultNumwant", defaultNumwant)
-        .put("maxNumwant", maxNumwant);
-  }
-
   private static void require(boolean condition, String message) {
     if (!condition) {
       throw new IllegalArgumentException(message);

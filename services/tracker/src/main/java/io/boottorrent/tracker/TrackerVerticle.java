@@ -1,6 +1,5 @@
 package io.boottorrent.tracker;
 
-import com.google.protobuf.ByteString;
 import io.boottorrent.core.InfoHash;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.Codecs;
@@ -101,7 +100,7 @@ public final class TrackerVerticle extends VerticleBase {
         .onSuccess(listening -> {
           server = listening;
           LOG.info("tracker on {}:{}, swarms in {}, {}", options.host(), listening.actualPort(),
-              store.getClass().getName(), options.toJson().encode());
+              store.getClass().getName(), options);
         });
   }
 
@@ -165,7 +164,7 @@ public final class TrackerVerticle extends VerticleBase {
     // address its peers can reach. Only literals are accepted, so this never triggers a DNS lookup.
     InetAddress address = request.ip().orElseGet(() -> remoteAddress(ctx));
     PeerEntry self = PeerEntry.newBuilder()
-        .setPeerId(ByteString.copyFrom(request.peerId().bytes()))
+        .setPeerId(request.peerId().value())
         .setIp(address.getHostAddress())
         .setPort(request.port())
         .setSeed(request.seed())
@@ -228,6 +227,6 @@ public final class TrackerVerticle extends VerticleBase {
       LOG.warn("skipping malformed stored peer {}:{}", entry.getIp(), entry.getPort());
       return Optional.empty();
     }
-    return Optional.of(new Peer(new PeerId(entry.getPeerId().toByteArray()), address.get(), entry.getPort()));
+    return Optional.of(new Peer(new PeerId(entry.getPeerId()), address.get(), entry.getPort()));
   }
 }

@@ -10,7 +10,6 @@ import io.boottorrent.testsupport.Ports;
 import io.boottorrent.testsupport.TestConfig;
 import io.boottorrent.tracker.protocol.BDict;
 import io.boottorrent.tracker.protocol.Bencode;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;

@@ -17,7 +17,6 @@ import io.boottorrent.proto.SwarmStats;
 import io.boottorrent.tracker.protocol.AnnounceQuery;
 import io.boottorrent.tracker.protocol.BDict;
 import io.boottorrent.core.InfoHash;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;

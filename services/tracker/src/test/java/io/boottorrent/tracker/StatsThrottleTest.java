@@ -1,6 +1,5 @@
 package io.boottorrent.tracker;
 
-import io.boottorrent.core.InfoHash;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.boottorrent.proto.SwarmStats;

@@ -20,7 +20,7 @@ class TrackerOptionsTest {
     TrackerOptions options = TrackerOptions.fromSection(defaults());
     assertThat(options.httpPort()).isEqualTo(6969);
     assertThat(options.interval()).isEqualTo(30);
-    assertThat(TrackerOptions.fromSection(options.toJson())).isEqualTo(options);
+    assertThat(options.defaultNumwant()).isEqualTo(50);
   }
 
   @ParameterizedTest(name = "{0}={1}")

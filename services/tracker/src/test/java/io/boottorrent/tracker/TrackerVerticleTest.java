@@ -19,7 +19,6 @@ import io.boottorrent.tracker.protocol.BDict;
 import io.boottorrent.tracker.protocol.BList;
 import io.boottorrent.core.InfoHash;
 import io.boottorrent.tracker.protocol.PeerId;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;

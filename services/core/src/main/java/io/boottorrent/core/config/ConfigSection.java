@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * One section of the config tree ({@code catalog}, {@code dhcp.pools[0]}…), read strictly: every key
@@ -78,6 +79,23 @@ public final class ConfigSection {
       throw wrongType(key, value, "a string (or off)");
     }
     return s.trim();
+  }
+
+  /**
+   * A text value {@code parse} turns into a value (a MAC, an address, a stripe); empty or {@code off}:
+   * none. The {@link IllegalArgumentException} {@code parse} throws becomes a {@link ConfigException}
+   * naming the key, with {@code parse}'s message.
+   */
+  public <T> Optional<T> parsed(String key, Function<String, T> parse) {
+    String text = stringOrOff(key);
+    if (text.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.ofNullable(parse.apply(text));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(keyOf(key), e.getMessage());
+    }
   }
 
   public String nonBlank(String key) {

@@ -1,37 +1,34 @@
 package io.boottorrent.tracker.protocol;
 
-import java.util.Arrays;
+import com.google.protobuf.ByteString;
 import java.util.HexFormat;
 
-/** The 20-byte id a BitTorrent client picks for itself (often an ASCII client prefix + random bytes). */
-public record PeerId(byte[] bytes) {
+/**
+ * The 20-byte id a BitTorrent client picks for itself (often an ASCII client prefix + random bytes).
+ * A type of its own, not an {@link io.boottorrent.core.InfoHash}, though both are 20 bytes: the
+ * compiler keeps the two apart in every announce.
+ */
+public record PeerId(ByteString value) {
   public static final int LENGTH = 20;
 
   public PeerId {
-    if (bytes.length != LENGTH) {
-      throw new IllegalArgumentException("peer id must be 20 bytes, got " + bytes.length);
+    if (value == null || value.size() != LENGTH) {
+      throw new IllegalArgumentException("peer id must be 20 bytes, got " + (value == null ? "none" : value.size()));
     }
-    bytes = bytes.clone();
   }
 
-  @Override
+  public PeerId(byte[] bytes) {
+    this(bytes == null ? null : ByteString.copyFrom(bytes));
+  }
+
+  /** A copy of the 20 bytes. */
   public byte[] bytes() {
-    return bytes.clone();
+    return value.toByteArray();
   }
 
   /** 40 lowercase hex digits. */
   public String hex() {
-    return HexFormat.of().formatHex(bytes);
-  }
-
-  @Override
-  public boolean equals(Object o) {
-    return o instanceof PeerId other && Arrays.equals(bytes, other.bytes);
-  }
-
-  @Override
-  public int hashCode() {
-    return Arrays.hashCode(bytes);
+    return HexFormat.of().formatHex(value.toByteArray());
   }
 
   @Override

@@ -1,6 +1,5 @@
 package io.boottorrent.tracker.protocol;
 
-import io.boottorrent.core.InfoHash;
 import static io.boottorrent.tracker.protocol.AnnounceQuery.id;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

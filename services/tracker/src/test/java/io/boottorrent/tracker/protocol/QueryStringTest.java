@@ -1,6 +1,5 @@
 package io.boottorrent.tracker.protocol;
 
-import io.boottorrent.core.InfoHash;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -667,13 +667,15 @@ public final class Proc {
       boolean interrupted = false;
       try {
         for (ProcessHandle handle : all) {
-          while (running(handle)) {
+          boolean ours = handle.pid() == process.pid();
+          // our child counts as gone once reaped (exitValue() works then), any other once a zombie
+          while (ours ? process.isAlive() : running(handle)) {
             long left = deadlineNanos - System.nanoTime();
             if (left <= 0) {
               return false;
             }
             try {
-              if (handle.pid() == process.pid()) {
+              if (ours) {
                 process.waitFor(left, TimeUnit.NANOSECONDS);
               } else {
                 // not our child: its onExit() is a slow poll, a short sleep is quicker

@@ -140,7 +140,8 @@ public final class NetnsLab implements AutoCloseable {
   }
 
   /**
-   * Ends every process started here (SIGTERM to all, SIGKILL after {@link #grace}), then what
+   * Ends every process started here (EOF to a piped input, then SIGTERM to all, each with
+   * {@link #grace}, then SIGKILL), then what
    * still runs in each namespace (a daemonized dhclient: only test processes can be there), then
    * deletes the namespaces and so every link. Never throws; works when the test was interrupted.
    */
@@ -150,6 +151,10 @@ public final class NetnsLab implements AutoCloseable {
     try {
       List<Running> all = new ArrayList<>(processes);
       java.util.Collections.reverse(all); // the last started (the VM) first
+      // EOF first to those reading a pipe, then SIGTERM to all still running, then SIGKILL
+      List<Running> piped = all.stream().filter(Running::endInput).toList();
+      long eofDeadline = System.nanoTime() + grace.toNanos();
+      piped.forEach(p -> p.awaitGone(eofDeadline));
       all.forEach(Running::terminate);
       long deadline = System.nanoTime() + grace.toNanos();
       for (Running p : all) {

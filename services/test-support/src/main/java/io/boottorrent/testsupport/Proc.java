@@ -46,7 +46,12 @@ public final class Proc {
 
   private Proc() {}
 
-  /** What a process reads: nothing ({@code /dev/null}, the default), or a pipe the test writes to. */
+  /**
+   * What a process reads: nothing ({@code /dev/null}, the default), or a pipe the test writes to.
+   * Closing a pipe is the first, gentlest request to end: {@link Running#stop} closes it and gives
+   * the process its grace to exit on that EOF before SIGTERM. A child that watches its input exits
+   * when the test ends or dies (dhcp's NetnsServerMain does).
+   */
   public enum Input { NULL, PIPE }
 
   public static Spec command(String... command) {
@@ -79,8 +84,8 @@ public final class Proc {
    * A JVM of the running JDK on this test's classpath ({@code surefire.test.class.path}, which
    * failsafe sets too, else {@code java.class.path}) running {@code mainClass}: how a test starts our
    * services where it cannot run them in-process (inside a network namespace). libjsig is preloaded
-   * as bin/boottorrent does (libtorrent's signal handlers), and standard input is a pipe that
-   * {@link Running#stop} closes first, so a child can watch it and never outlive the test.
+   * as bin/boottorrent does (libtorrent's signal handlers). A child that watches its input to
+   * never outlive the test wants {@code .input(Input.PIPE)}.
    */
   public static Spec java(List<String> jvmOptions, String mainClass, String... args) {
     List<String> command = new ArrayList<>();
@@ -88,7 +93,7 @@ public final class Proc {
     command.addAll(jvmOptions);
     command.addAll(List.of("-cp", testClassPath(), mainClass));
     command.addAll(List.of(args));
-    Spec spec = command(command).name(mainClass.substring(mainClass.lastIndexOf('.') + 1)).input(Input.PIPE);
+    Spec spec = command(command).name(mainClass.substring(mainClass.lastIndexOf('.') + 1));
     libjsig().ifPresent(jsig -> spec.env("LD_PRELOAD", jsig.toString()));
     return spec;
   }
@@ -616,12 +621,17 @@ public final class Proc {
     }
 
     /**
-     * Ends the process: closes its input, sends SIGTERM to it and what it started, and after
-     * {@code grace} SIGKILL to whatever is left. Never throws; an interrupt is kept for the caller.
+     * Ends the process: a piped input is closed and the process given {@code grace} to exit on
+     * that EOF; then SIGTERM to it and what it started, and after {@code grace} SIGKILL to whatever
+     * is left. Never throws; an interrupt is kept for the caller.
      */
     public void stop(Duration grace) {
       boolean interrupted = Thread.interrupted();
       try {
+        if (endInput() && awaitGone(System.nanoTime() + grace.toNanos())) {
+          drain(Duration.ofSeconds(2));
+          return;
+        }
         terminate();
         if (!awaitGone(System.nanoTime() + grace.toNanos())) {
           kill();
@@ -640,11 +650,17 @@ public final class Proc {
       stop(GRACE);
     }
 
-    /** Step one of {@link #stop}: EOF on a piped input, SIGTERM to the process and its descendants. */
-    void terminate() {
-      if (input == Input.PIPE) {
-        closeInput();
+    /** Step one of {@link #stop}: EOF on a piped input; whether there was one and the process still runs. */
+    boolean endInput() {
+      if (input != Input.PIPE) {
+        return false;
       }
+      closeInput();
+      return process.isAlive();
+    }
+
+    /** Step two of {@link #stop}: SIGTERM to the process and its descendants. */
+    void terminate() {
       if (process.isAlive()) {
         tree = process.descendants().toList();
         tree.forEach(ProcessHandle::destroy);

@@ -105,7 +105,7 @@ class NetnsLabTest {
       Running stubborn = ns.command("sh", "-c", "trap '' TERM; echo armed; while :; do sleep 0.2; done").start();
       stubborn.await("armed", Duration.ofSeconds(10));
       ns.run("sh", "-c", "sleep 600 > /dev/null 2>&1 &");
-      jvm = ns.java(LabEchoMain.class.getName(), "in", "the", "lab").start();
+      jvm = ns.java(LabEchoMain.class.getName(), "in", "the", "lab").input(Proc.Input.PIPE).start();
 
       // THEN the JVM runs inside the namespace: it sees the lab's links, not the host's
       jvm.await("READY in the lab", Duration.ofSeconds(30));

@@ -138,6 +138,11 @@ class ProcTest {
     cat.closeInput();
     assertThat(cat.finish(Duration.ofSeconds(10)).exit()).isZero();
 
+    // stop() closes a piped input first: a process that ends on EOF exits by itself, no SIGTERM
+    Running polite = Proc.command("cat").input(Input.PIPE).start();
+    polite.stop(Duration.ofSeconds(10));
+    assertThat(polite.process().exitValue()).isZero();
+
     // by default the input is /dev/null: cat ends at once
     assertThat(Proc.exec(Duration.ofSeconds(10), "cat").output()).isEmpty();
   }
@@ -197,7 +202,7 @@ class ProcTest {
 
   @Test
   void aJavaChildRunsOnTheTestClasspathAndEndsAtTheEndOfItsInput() throws Exception {
-    Running child = Proc.java(LabEchoMain.class.getName(), "hello").start();
+    Running child = Proc.java(LabEchoMain.class.getName(), "hello").input(Input.PIPE).start();
     child.await("READY hello", Duration.ofSeconds(30));
     assertThat(child.await(Match.prefix("LD_PRELOAD="), Duration.ofSeconds(1)).text())
         .isEqualTo("LD_PRELOAD=" + Proc.libjsig().map(Path::toString).orElse("null"));

@@ -4,10 +4,14 @@ import io.boottorrent.testsupport.Proc.Result;
 import io.boottorrent.testsupport.Proc.Running;
 import io.boottorrent.testsupport.Proc.Spec;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -15,6 +19,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * A private network for root-only tests, built from network namespaces this lab creates and deletes:
@@ -35,6 +40,7 @@ public final class NetnsLab implements AutoCloseable {
   private final String tag;
   private final List<Ns> namespaces = new CopyOnWriteArrayList<>();
   private final List<Running> processes = new CopyOnWriteArrayList<>();
+  private Path scratch;
   private volatile Duration grace = Proc.GRACE;
 
   private NetnsLab(String tag) {
@@ -178,6 +184,13 @@ public final class NetnsLab implements AutoCloseable {
           interrupted = true;
         }
       }
+      if (scratch != null) {
+        try (Stream<Path> files = Files.walk(scratch)) {
+          files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+          System.err.println("NetnsLab: could not delete " + scratch + ": " + e);
+        }
+      }
     } finally {
       if (interrupted) {
         Thread.currentThread().interrupt();
@@ -205,6 +218,13 @@ public final class NetnsLab implements AutoCloseable {
     Result pids = Proc.exec(Duration.ofSeconds(10), IP, "netns", "pids", name);
     return Arrays.stream(pids.output().trim().split("\\s+")).filter(p -> p.matches("\\d+")).map(Long::valueOf)
         .toList();
+  }
+
+  private synchronized Path scratch() throws IOException {
+    if (scratch == null) {
+      scratch = Files.createTempDirectory(tag + "-");
+    }
+    return scratch;
   }
 
   /** One namespace of the lab: its links, and commands run inside it. */
@@ -329,6 +349,37 @@ public final class NetnsLab implements AutoCloseable {
     /** The pids of every process in this namespace, started here or not. */
     public List<Long> pids() throws IOException, InterruptedException {
       return NetnsLab.pids(name);
+    }
+
+    /**
+     * Sends IPv6 router advertisements on {@code dev} every 0.5 s (ipv6-ra.py): without one, iPXE
+     * waits ~13 s for IPv6 autoconfiguration. Call it before the VM starts: it also turns off
+     * duplicate address detection on {@code dev}, so the link-local source address is usable at
+     * once. Empty (the boot is only slower) without python3 or when the sender did not start.
+     */
+    public Optional<Running> startRouterAdvertisements(String dev, Path log) throws IOException, InterruptedException {
+      Optional<Path> python = Gate.which("python3");
+      if (python.isEmpty()) {
+        System.out.println("NetnsLab: python3 not found, no IPv6 router advertisements: iPXE will wait ~13 s for IPv6");
+        return Optional.empty();
+      }
+      trySysctl("net.ipv6.conf." + dev + ".accept_dad", "0");
+      Path script = scratch().resolve("ipv6-ra.py");
+      try (InputStream in = NetnsLab.class.getResourceAsStream("ipv6-ra.py")) {
+        if (in == null) {
+          throw new UncheckedIOException(new IOException("ipv6-ra.py missing from test-support's resources"));
+        }
+        Files.write(script, in.readAllBytes());
+      }
+      Running sender = start("ipv6-ra", log, python.get().toString(), script.toString(), dev);
+      try {
+        sender.await("sending router advertisements", Duration.ofSeconds(20));
+        return Optional.of(sender);
+      } catch (AssertionError e) {
+        System.out.println("NetnsLab: no IPv6 router advertisements, iPXE will wait ~13 s for IPv6: " + e.getMessage());
+        sender.stop(Duration.ofSeconds(5));
+        return Optional.empty();
+      }
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -154,6 +155,28 @@ class NetnsLabTest {
       for (String ns : List.of(stale, live, other)) {
         Proc.exec(Duration.ofSeconds(10), Gate.which("ip").orElseThrow().toString(), "netns", "del", ns);
       }
+    }
+  }
+
+  @Test
+  void routerAdvertisementsGoOutOnTheBridge() throws Exception {
+    Gate.requireCommand("python3", "python3");
+    try (NetnsLab lab = NetnsLab.create("btlabtest")) {
+      // GIVEN a bridge with a port that has a carrier (a veth to another namespace)
+      Ns pxe = lab.namespace("pxe");
+      Ns vm = lab.namespace("vm");
+      pxe.bridge("btbr0", "10.213.251.1/24");
+      lab.veth(pxe, "port0", vm, "eth0");
+      pxe.attach("port0", "btbr0");
+
+      // WHEN the sender starts
+      Optional<Running> sender = pxe.startRouterAdvertisements("btbr0", dir.resolve("ra.log"));
+
+      // THEN it sends
+      assertThat(sender).isPresent();
+      sender.get().await("first router advertisement sent", Duration.ofSeconds(20));
+      assertThat(pxe.run("cat", "/proc/sys/net/ipv6/conf/btbr0/accept_dad").trim()).isEqualTo("0");
+      assertThat(lab.processes()).contains(sender.get());
     }
   }
 

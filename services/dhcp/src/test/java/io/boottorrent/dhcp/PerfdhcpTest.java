@@ -1,14 +1,15 @@
 package io.boottorrent.dhcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.boottorrent.dhcp.Lease.State;
 import io.boottorrent.dhcp.protocol.Ipv4;
+import io.boottorrent.testsupport.Gate;
+import io.boottorrent.testsupport.Proc;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -30,7 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class PerfdhcpTest {
-  private static final String PERFDHCP = "/usr/sbin/perfdhcp";
   private static final int RATE = 1000;
   private static final int SECONDS = 3;
 
@@ -39,29 +39,26 @@ class PerfdhcpTest {
 
   @Test
   void sustainedLoadNeverHandsOutAnAddressTwice() throws Exception {
-    assumeTrue(Netns.isRoot(), "SKIPPED: perfdhcp load test needs root (network namespaces, port 67)");
-    assumeTrue(Netns.hasCommand(PERFDHCP), "SKIPPED: perfdhcp missing (apt-get install kea-admin)");
-    try (Netns lab = new Netns("10.213.0.1/16", "02:42:0a:d5:00:02")) {
+    String perfdhcp = Gate.requireCommand("perfdhcp", "kea-admin").toString();
+    try (DhcpLab lab = new DhcpLab("10.213.0.1/16", "02:42:0a:d5:00:02")) {
       // GIVEN our server with a /16 pool and perfdhcp's namespace on the same link
-      lab.inNs(lab.client, 10, "ip", "addr", "add", "10.213.0.2/16", "brd", "+", "dev", lab.clientIf);
+      lab.client.address(DhcpLab.DEV, "10.213.0.2/16");
       JsonObject config = new JsonObject()
           .put("dataDir", dir.resolve("data").toString())
           .put("publicHost", "10.213.0.1")
-          .put("health", new JsonObject().put("port", -1))
           .put("dhcp", new JsonObject()
               .put("mode", "full").put("bindHost", "0.0.0.0").put("port", 67).put("serverAddress", "10.213.0.1")
               .put("leaseSeconds", 3600)
               .put("pools", new JsonArray().add(new JsonObject().put("subnet", "10.213.0.0/16")
                   .put("rangeStart", "10.213.1.0").put("rangeEnd", "10.213.255.254").put("router", "10.213.0.1"))));
-      Path configFile = Files.writeString(dir.resolve("dhcp.json"), config.encodePrettily());
-      lab.startServer(configFile).awaitLine("READY", 60);
+      lab.startServer(config, dir);
 
       // (a 1 s warm-up with other client MACs, so the measured rate is not the JIT's)
-      lab.inNs(lab.client, 30, PERFDHCP, "-4", "-l", "10.213.0.2", "-r", "300", "-p", "1", "-R", "1000000",
+      lab.client.exec(Duration.ofSeconds(30), perfdhcp, "-4", "-l", "10.213.0.2", "-r", "300", "-p", "1", "-R", "1000000",
           "-b", "mac=00:0c:02:00:00:00", "10.213.0.1");
 
       // WHEN perfdhcp runs DORA exchanges at a fixed rate for a few seconds (-u: check uniqueness)
-      Netns.Result run = lab.inNs(lab.client, 60, PERFDHCP, "-4", "-l", "10.213.0.2", "-r", Integer.toString(RATE),
+      Proc.Result run = lab.client.exec(Duration.ofSeconds(60), perfdhcp, "-4", "-l", "10.213.0.2", "-r", Integer.toString(RATE),
           "-p", Integer.toString(SECONDS), "-R", "1000000", "-u", "-x", "e", "10.213.0.1");
       String out = run.output();
 

@@ -1,15 +1,19 @@
 package io.boottorrent.dhcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.boottorrent.dhcp.Lease.State;
 import io.boottorrent.dhcp.protocol.Ipv4;
+import io.boottorrent.testsupport.Gate;
+import io.boottorrent.testsupport.NetnsLab;
+import io.boottorrent.testsupport.Proc;
+import io.boottorrent.testsupport.Proc.Match;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -22,9 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real DHCP clients (ISC dhclient, busybox udhcpc) against our server, root only. The test creates a
- * server and a client network namespace joined by a veth pair (10.213.77.0/24), runs the server as a
- * child JVM inside the server namespace ({@link NetnsServerMain}) and the clients inside the client
- * namespace; nothing is sent anywhere else, and everything is deleted in {@link #tearDown}.
+ * server and a client network namespace joined by a veth pair (10.213.77.0/24, {@link DhcpLab}),
+ * runs the server as a child JVM inside the server namespace ({@link NetnsServerMain}) and the clients
+ * inside the client namespace; nothing is sent anywhere else, and everything is deleted in
+ * {@link #tearDown}.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class RealDhcpClientsTest {
@@ -34,20 +39,21 @@ class RealDhcpClientsTest {
   @TempDir
   static Path dir;
 
-  private static Netns lab;
-  private static Netns.Started server;
+  private static final String DEV = DhcpLab.DEV;
+  private static final Duration SHORT = Duration.ofSeconds(10);
+
+  private static DhcpLab lab;
+  private static NetnsLab.Ns client;
+  private static Proc.Running server;
   private static LeaseJournal journal;
 
   @BeforeAll
   static void lab() throws Exception {
-    assumeTrue(Netns.isRoot(), "SKIPPED: real-client DHCP tests need root (network namespaces, port 67); run as root (CI does)");
-    assumeTrue(Netns.hasCommand("/usr/sbin/ip") || Netns.hasCommand("/sbin/ip"), "SKIPPED: iproute2 'ip' not installed");
-    lab = new Netns("10.213.77.1/24", MAC);
+    lab = new DhcpLab("10.213.77.1/24", MAC);
+    client = lab.client;
     JsonObject config = new JsonObject()
         .put("dataDir", dir.resolve("data").toString())
         .put("publicHost", SERVER.toString())
-        .put("health", new JsonObject().put("port", -1))
-        .put("catalog", new JsonObject().put("httpPort", 8080))
         .put("dhcp", new JsonObject()
             .put("mode", "full").put("bindHost", "0.0.0.0").put("port", 67).put("serverAddress", SERVER.toString())
             .put("leaseSeconds", 120)
@@ -55,11 +61,8 @@ class RealDhcpClientsTest {
                 .put("subnet", "10.213.77.0/24").put("rangeStart", "10.213.77.100").put("rangeEnd", "10.213.77.150")
                 .put("router", "10.213.77.1").put("dns", new JsonArray().add("10.213.77.53").add("10.213.77.54"))
                 .put("domain", "lab.boottorrent.test"))));
-    Path configFile = dir.resolve("dhcp.json");
-    Files.writeString(configFile, config.encodePrettily());
     journal = LeaseJournal.inDataDir(dir.resolve("data"));
-    server = lab.startServer(configFile);
-    server.awaitLine("READY", 60);
+    server = lab.startServer(config, dir);
   }
 
   @AfterAll
@@ -71,12 +74,12 @@ class RealDhcpClientsTest {
 
   @BeforeEach
   void unconfiguredClient() throws Exception {
-    lab.inNs(lab.client, 10, "ip", "-4", "addr", "flush", "dev", lab.clientIf);
+    client.ip("-4", "addr", "flush", "dev", DEV);
   }
 
   @Test
   void iscDhclientGetsALeaseWithRouterAndDnsThenRebootsIntoItAndReleasesIt() throws Exception {
-    assumeTrue(Netns.hasCommand("/usr/sbin/dhclient"), "SKIPPED: dhclient missing (apt-get install isc-dhcp-client)");
+    String dhclientPath = Gate.requireCommand("dhclient", "isc-dhcp-client").toString();
     // GIVEN dhclient with a script that applies the lease with ip(8) and logs what it got
     // (our own script: Debian's dhclient-script would rewrite the host's /etc/resolv.conf)
     Path conf = Files.writeString(dir.resolve("dhclient.conf"),
@@ -97,11 +100,11 @@ class RealDhcpClientsTest {
         """.replace("LOG", log.toString()));
     Path leases = dir.resolve("dhclient.leases");
     Path pid = dir.resolve("dhclient.pid");
-    String[] dhclient = {"/usr/sbin/dhclient", "-v", "-cf", conf.toString(), "-lf", leases.toString(), "-pf", pid.toString(),
+    String[] dhclient = {dhclientPath, "-v", "-cf", conf.toString(), "-lf", leases.toString(), "-pf", pid.toString(),
         "-sf", script.toString()};
 
     // WHEN it asks for a lease (-1: one try; it daemonizes once bound)
-    Netns.Result first = lab.inNs(lab.client, 40, concat(dhclient, "-1", lab.clientIf));
+    Proc.Result first = client.exec(Duration.ofSeconds(40), concat(dhclient, "-1", DEV));
 
     // THEN it is bound to a pool address with our router, DNS and domain, and applied it
     assertThat(first.exit()).as(first.output()).isZero();
@@ -111,19 +114,18 @@ class RealDhcpClientsTest {
     Ipv4 address = Ipv4.parse(bound.replaceAll(".* ip=(\\S+) .*", "$1"));
     assertThat(address.compareTo(Ipv4.parse("10.213.77.100"))).isGreaterThanOrEqualTo(0);
     assertThat(address.compareTo(Ipv4.parse("10.213.77.150"))).isLessThanOrEqualTo(0);
-    assertThat(lab.inNs(lab.client, 10, "ip", "-4", "addr", "show", "dev", lab.clientIf).output())
-        .contains("inet " + address + "/24");
-    assertThat(lab.inNs(lab.client, 10, "ip", "route").output()).contains("default via 10.213.77.1");
+    assertThat(client.ip("-4", "addr", "show", "dev", DEV)).contains("inet " + address + "/24");
+    assertThat(client.ip("route")).contains("default via 10.213.77.1");
     assertThat(Files.readString(leases)).contains("fixed-address " + address + ";", "option routers 10.213.77.1;",
         "option domain-name-servers 10.213.77.53,10.213.77.54;", "option dhcp-server-identifier 10.213.77.1;");
     assertThat(awaitStore(l -> l.mac().equals(MAC) && l.state() == State.BOUND && l.ip().equals(address))).isTrue();
-    awaitOutput("EVENT DHCP_LEASE " + MAC + " " + address);
+    server.await("EVENT DHCP_LEASE " + MAC + " " + address, SHORT);
     long firstExpiry = boundExpiry(address);
 
     // WHEN the client is stopped without release (-x) and run again: INIT-REBOOT with its address
-    lab.inNs(lab.client, 20, concat(dhclient, "-x", lab.clientIf));
+    client.exec(Duration.ofSeconds(20), concat(dhclient, "-x", DEV));
     Thread.sleep(1100); // expiries are in ms: make the renewed one visibly later
-    Netns.Result again = lab.inNs(lab.client, 40, concat(dhclient, "-1", lab.clientIf));
+    Proc.Result again = client.exec(Duration.ofSeconds(40), concat(dhclient, "-1", DEV));
 
     // THEN the same address is confirmed and its lease extended in our store
     assertThat(again.exit()).as(again.output()).isZero();
@@ -131,19 +133,17 @@ class RealDhcpClientsTest {
     assertThat(awaitStore(l -> l.ip().equals(address) && l.state() == State.BOUND && l.expiresAtMs() > firstExpiry)).isTrue();
 
     // WHEN it releases (-r)
-    Netns.Result release = lab.inNs(lab.client, 40, concat(dhclient, "-r", lab.clientIf));
+    Proc.Result release = client.exec(Duration.ofSeconds(40), concat(dhclient, "-r", DEV));
 
     // THEN our store has the address as released
     assertThat(release.exit()).as(release.output()).isZero();
     assertThat(awaitStore(l -> l.ip().equals(address) && l.state() == State.RELEASED && l.mac().equals(MAC))).isTrue();
-    assertThat(lab.inNs(lab.client, 10, "ip", "-4", "addr", "show", "dev", lab.clientIf).output()).doesNotContain("inet ");
+    assertThat(client.ip("-4", "addr", "show", "dev", DEV)).doesNotContain("inet ");
   }
 
   @Test
   void busyboxUdhcpcGetsALeaseRenewsItByUnicastAndReleasesIt() throws Exception {
-    String[] udhcpc = Netns.hasCommand("/usr/sbin/udhcpc") ? new String[] {"/usr/sbin/udhcpc"}
-        : Netns.hasCommand("/usr/bin/busybox") ? new String[] {"/usr/bin/busybox", "udhcpc"} : null;
-    assumeTrue(udhcpc != null, "SKIPPED: udhcpc missing (apt-get install udhcpc)");
+    String[] udhcpc = {Gate.requireCommand("udhcpc", "udhcpc").toString()};
     Path log = dir.resolve("udhcpc-script.log");
     Path script = script("udhcpc-script.sh", """
         #!/bin/sh
@@ -160,9 +160,9 @@ class RealDhcpClientsTest {
         """.replace("LOG", log.toString()));
 
     // WHEN udhcpc runs in the foreground
-    Netns.Started client = lab.start(lab.client, concat(udhcpc, "-f", "-i", lab.clientIf, "-s", script.toString(),
-        "-t", "5", "-T", "1", "-A", "1"));
-    client.awaitLine("udhcpc: lease of", 30);
+    Proc.Running udhcpcRun = client.command(concat(udhcpc, "-f", "-i", DEV, "-s", script.toString(),
+        "-t", "5", "-T", "1", "-A", "1")).name("udhcpc").start();
+    udhcpcRun.awaitNext(Match.prefix("udhcpc: lease of"), Duration.ofSeconds(30));
 
     // THEN it is bound with our options
     String bound = lastLine(log, "event=bound");
@@ -173,7 +173,7 @@ class RealDhcpClientsTest {
     String shown = "";
     for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         !shown.contains("inet " + address + "/24") && System.nanoTime() < deadline; Thread.sleep(50)) {
-      shown = lab.inNs(lab.client, 10, "ip", "-4", "addr", "show", "dev", lab.clientIf).output();
+      shown = client.ip("-4", "addr", "show", "dev", DEV);
     }
     assertThat(shown).contains("inet " + address + "/24");
     assertThat(awaitStore(l -> l.mac().equals(MAC) && l.state() == State.BOUND && l.ip().equals(address))).isTrue();
@@ -181,22 +181,21 @@ class RealDhcpClientsTest {
 
     // WHEN it is told to renew (SIGUSR1: a unicast REQUEST with ciaddr, RFC 2131 RENEWING)
     Thread.sleep(1100);
-    Netns.run("kill", "-USR1", Long.toString(client.process().pid()));
-    client.awaitLine("udhcpc: sending renew", 10);
-    client.awaitLine("udhcpc: lease of", 10);
+    udhcpcRun.signal("USR1");
+    udhcpcRun.awaitNext(Match.prefix("udhcpc: sending renew"), SHORT);
+    udhcpcRun.awaitNext(Match.prefix("udhcpc: lease of"), SHORT);
 
     // THEN the lease is extended
     assertThat(lastLine(log, "event=renew")).startsWith("event=renew ip=" + address + " ");
     assertThat(awaitStore(l -> l.ip().equals(address) && l.state() == State.BOUND && l.expiresAtMs() > firstExpiry)).isTrue();
 
     // WHEN it releases (SIGUSR2)
-    Netns.run("kill", "-USR2", Long.toString(client.process().pid()));
-    client.awaitLine("udhcpc: entering released state", 10);
+    udhcpcRun.signal("USR2");
+    udhcpcRun.awaitNext(Match.prefix("udhcpc: entering released state"), SHORT);
 
     // THEN our store has the address as released
     assertThat(awaitStore(l -> l.ip().equals(address) && l.state() == State.RELEASED && l.mac().equals(MAC))).isTrue();
-    client.process().destroy();
-    client.process().waitFor(5, TimeUnit.SECONDS);
+    udhcpcRun.stop(Duration.ofSeconds(5));
   }
 
   // -------------------------------------------------------------- helpers
@@ -246,15 +245,5 @@ class RealDhcpClientsTest {
 
   private static long boundExpiry(Ipv4 address) throws Exception {
     return LeaseStore.replay(journal.load()).byIp(address).orElseThrow().expiresAtMs();
-  }
-
-  private static void awaitOutput(String text) throws Exception {
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (!server.all().toString().contains(text)) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("server never printed '" + text + "':\n" + server.all());
-      }
-      Thread.sleep(50);
-    }
   }
 }

@@ -1,5 +1,6 @@
 package io.boottorrent.tftp;
 
+import io.boottorrent.testsupport.Proc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.boottorrent.testsupport.TestConfig;
@@ -8,6 +9,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,7 +74,7 @@ class CongestedTransfersTest {
     // GIVEN one 20 Mbit/s uplink with a 20 ms queue (tail drop) between the server and every client,
     // as tbf shapes it in the boot-storm benchmark: 32 windows of 8 x 1428 bytes do not fit in it
     List<LossyRelay> relays = new ArrayList<>();
-    List<ExternalClients.Started> started = new ArrayList<>();
+    List<Proc.Running> started = new ArrayList<>();
     try (Bottleneck uplink = new Bottleneck(bitsPerSecond, queueMs)) {
       // WHEN 32 atftp clients fetch the file at once
       for (int i = 0; i < clients; i++) {
@@ -83,11 +85,11 @@ class CongestedTransfersTest {
       List<String> failures = new ArrayList<>();
       long slowest = 0;
       for (int i = 0; i < clients; i++) {
-        ExternalClients.Run run = started.get(i).await(240);
-        slowest = Math.max(slowest, run.millis());
+        Proc.Result run = started.get(i).finish(Duration.ofSeconds(240));
+        slowest = Math.max(slowest, run.elapsed().toMillis());
         Path dest = dir.resolve("congested-" + i + ".bin");
-        if (run.exitCode() != 0) {
-          failures.add("client " + i + " exit " + run.exitCode() + " after " + run.millis() + " ms: "
+        if (run.exit() != 0) {
+          failures.add("client " + i + " exit " + run.exit() + " after " + run.elapsed().toMillis() + " ms: "
               + lastLines(run.output(), 3));
         } else if (Files.mismatch(source, dest) != -1L) {
           failures.add("client " + i + ": copy differs from the source");
@@ -100,7 +102,7 @@ class CongestedTransfersTest {
       assertThat(uplink.dropped.get()).as("datagrams dropped at the full queue").isPositive();
     } finally {
       relays.forEach(LossyRelay::close);
-      started.forEach(s -> s.process().destroyForcibly());
+      started.forEach(s -> s.stop(Duration.ofSeconds(1)));
     }
   }
 

@@ -1,5 +1,6 @@
 package io.boottorrent.tftp;
 
+import io.boottorrent.testsupport.Proc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.boottorrent.proto.BootEvent;
@@ -64,7 +65,7 @@ class LossyTransferTest {
     Path dest = dir.resolve("atftp-lossy.bin");
     try (LossyRelay relay = new LossyRelay(server.port(), LOSS, 20260101L)) {
       // WHEN atftp fetches through the relay (loss emulated there, 5% each way)
-      ExternalClients.Run run = ExternalClients.run(List.of(atftp, "--get", "-r", FILE, "-l", dest.toString(),
+      Proc.Result run = ExternalClients.run(List.of(atftp, "--get", "-r", FILE, "-l", dest.toString(),
           "--option", "blksize 1428", "--option", "windowsize 8", "--tftp-timeout", "1",
           "127.0.0.1", Integer.toString(relay.port())),
           dir, 240);
@@ -80,7 +81,7 @@ class LossyTransferTest {
     String curl = ExternalClients.require(ExternalClients.CURL, "curl");
     Path dest = dir.resolve("curl-lossy.bin");
     try (LossyRelay relay = new LossyRelay(server.port(), LOSS, 20260102L)) {
-      ExternalClients.Run run = ExternalClients.run(List.of(curl, "-s", "-S", "--tftp-blksize", "1468",
+      Proc.Result run = ExternalClients.run(List.of(curl, "-s", "-S", "--tftp-blksize", "1468",
           "tftp://127.0.0.1:" + relay.port() + "/" + FILE, "-o", dest.toString()), dir, 280);
       assertLossyCopy("curl --tftp-blksize 1468", run, relay, dest);
     }
@@ -93,17 +94,17 @@ class LossyTransferTest {
     String tftp = ExternalClients.require(ExternalClients.TFTP_HPA, "tftp-hpa");
     Path dest = dir.resolve("tftp-hpa-lossy.bin");
     try (LossyRelay relay = new LossyRelay(server.port(), LOSS, 20260103L)) {
-      ExternalClients.Run run = ExternalClients.run(List.of(tftp, "-m", "binary", "127.0.0.1",
+      Proc.Result run = ExternalClients.run(List.of(tftp, "-m", "binary", "127.0.0.1",
           Integer.toString(relay.port()), "-c", "get", FILE, dest.toString()), dir, 280);
       assertLossyCopy("tftp-hpa", run, relay, dest);
     }
   }
 
-  private void assertLossyCopy(String client, ExternalClients.Run run, LossyRelay relay, Path dest) throws Exception {
+  private void assertLossyCopy(String client, Proc.Result run, LossyRelay relay, Path dest) throws Exception {
     // (the server's own verdict is logged, not asserted: if the client's final ACK is dropped the
     // client has the file but the server cannot know it)
-    LOG.info("{} under {}% loss: 16 MiB in {} ms; {}", client, (int) (LOSS * 100), run.millis(), relay);
-    assertThat(run.exitCode()).as("%s exit code; output:%n%s", client, run.output()).isZero();
+    LOG.info("{} under {}% loss: 16 MiB in {} ms; {}", client, (int) (LOSS * 100), run.elapsed().toMillis(), relay);
+    assertThat(run.exit()).as("%s exit code; output:%n%s", client, run.output()).isZero();
     assertThat(Files.size(dest)).isEqualTo(SIZE);
     assertThat(Files.mismatch(source, dest)).as("%s copy: first differing byte", client).isEqualTo(-1L);
     assertThat(relay.transfersSeen()).isEqualTo(1);

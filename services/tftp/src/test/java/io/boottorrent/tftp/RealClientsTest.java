@@ -1,5 +1,6 @@
 package io.boottorrent.tftp;
 
+import io.boottorrent.testsupport.Proc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.boottorrent.proto.BootEvent;
@@ -55,7 +56,7 @@ class RealClientsTest {
     // GIVEN a 16 MiB file in the root
     Path dest = dir.resolve("tftp-hpa.bin");
     // WHEN tftp-hpa (no option support: 512-byte blocks, one ACK per block) gets it
-    ExternalClients.Run run = ExternalClients.run(
+    Proc.Result run = ExternalClients.run(
         List.of(tftp, "-m", "binary", "127.0.0.1", Integer.toString(server.port()), "-c", "get", FILE, dest.toString()),
         dir, 100);
     // THEN the copy is byte-identical and the transfer is reported
@@ -67,7 +68,7 @@ class RealClientsTest {
     String atftp = ExternalClients.require(ExternalClients.ATFTP, "atftp");
     Path dest = dir.resolve("atftp-options.bin");
     // WHEN atftp asks for 1428-byte blocks in windows of 8 (RFC 2348 + RFC 7440)
-    ExternalClients.Run run = ExternalClients.run(List.of(atftp, "--get", "-r", FILE, "-l", dest.toString(),
+    Proc.Result run = ExternalClients.run(List.of(atftp, "--get", "-r", FILE, "-l", dest.toString(),
         "--option", "blksize 1428", "--option", "windowsize 8", "127.0.0.1", Integer.toString(server.port())), dir, 100);
     assertFetched("atftp blksize 1428 windowsize 8", run, dest);
   }
@@ -76,7 +77,7 @@ class RealClientsTest {
   void atftpWithoutOptionsFetchesA16MiBFileByteIdentical() throws Exception {
     String atftp = ExternalClients.require(ExternalClients.ATFTP, "atftp");
     Path dest = dir.resolve("atftp-plain.bin");
-    ExternalClients.Run run = ExternalClients.run(List.of(atftp, "--get", "-r", FILE, "-l", dest.toString(),
+    Proc.Result run = ExternalClients.run(List.of(atftp, "--get", "-r", FILE, "-l", dest.toString(),
         "127.0.0.1", Integer.toString(server.port())), dir, 100);
     assertFetched("atftp", run, dest);
   }
@@ -85,7 +86,7 @@ class RealClientsTest {
   void curlWithDefaultOptionsFetchesA16MiBFileByteIdentical() throws Exception {
     String curl = ExternalClients.require(ExternalClients.CURL, "curl");
     Path dest = dir.resolve("curl.bin");
-    ExternalClients.Run run = ExternalClients.run(List.of(curl, "-s", "-S",
+    Proc.Result run = ExternalClients.run(List.of(curl, "-s", "-S",
         "tftp://127.0.0.1:" + server.port() + "/" + FILE, "-o", dest.toString()), dir, 100);
     assertFetched("curl", run, dest);
   }
@@ -94,13 +95,13 @@ class RealClientsTest {
   void curlWithBlksize1468FetchesA16MiBFileByteIdentical() throws Exception {
     String curl = ExternalClients.require(ExternalClients.CURL, "curl");
     Path dest = dir.resolve("curl-1468.bin");
-    ExternalClients.Run run = ExternalClients.run(List.of(curl, "-s", "-S", "--tftp-blksize", "1468",
+    Proc.Result run = ExternalClients.run(List.of(curl, "-s", "-S", "--tftp-blksize", "1468",
         "tftp://127.0.0.1:" + server.port() + "/" + FILE, "-o", dest.toString()), dir, 100);
     assertFetched("curl --tftp-blksize 1468", run, dest);
   }
 
-  private void assertFetched(String client, ExternalClients.Run run, Path dest) throws Exception {
-    assertThat(run.exitCode()).as("%s exit code; output:%n%s", client, run.output()).isZero();
+  private void assertFetched(String client, Proc.Result run, Path dest) throws Exception {
+    assertThat(run.exit()).as("%s exit code; output:%n%s", client, run.output()).isZero();
     assertThat(dest).exists();
     assertThat(Files.size(dest)).as("%s copy size", client).isEqualTo(SIZE);
     assertThat(Files.mismatch(source, dest)).as("%s copy: first differing byte", client).isEqualTo(-1L);
@@ -108,6 +109,6 @@ class RealClientsTest {
     assertThat(event.getStage()).isEqualTo(BootStage.TFTP_TRANSFER);
     assertThat(event.getIp()).isEqualTo("127.0.0.1");
     assertThat(event.getMessage()).startsWith(FILE + " " + SIZE + " bytes in ");
-    LOG.info("{}: 16 MiB in {} ms (client wall time); server: {}", client, run.millis(), event.getMessage());
+    LOG.info("{}: 16 MiB in {} ms (client wall time); server: {}", client, run.elapsed().toMillis(), event.getMessage());
   }
 }

@@ -1,5 +1,7 @@
 package io.boottorrent.tftp;
 
+import io.boottorrent.testsupport.Gate;
+import io.boottorrent.testsupport.Proc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Vertx;
@@ -12,8 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -43,7 +45,7 @@ class ThroughputBenchmarkTest {
   private Path dir;
   private Vertx vertx;
   private TftpServerFixture server;
-  private Process tftpdHpa;
+  private Proc.Running tftpdHpa;
   private int tftpdHpaPort;
 
   @BeforeAll
@@ -57,14 +59,14 @@ class ThroughputBenchmarkTest {
     server = new TftpServerFixture(vertx, dir.resolve("data"), List.of(), tftp -> tftp.put("timeoutMs", 1000));
     ExternalClients.randomFile(server.root, "big.bin", 64 * MIB, 64);
     ExternalClients.randomFile(server.root, "small.bin", 16 * MIB, 16);
-    if (ExternalClients.which("in.tftpd").isPresent()
+    if (Gate.which("in.tftpd").isPresent()
         && Boolean.parseBoolean(System.getProperty("tftp.throughputBenchmark.reference", "true"))) {
       try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
         tftpdHpaPort = probe.getLocalPort();
       }
-      tftpdHpa = new ProcessBuilder(ExternalClients.which("in.tftpd").get().toString(), "--foreground", "--listen",
+      tftpdHpa = Proc.command(Gate.which("in.tftpd").get().toString(), "--foreground", "--listen",
           "--address", "127.0.0.1:" + tftpdHpaPort, "--secure", server.root.toString())
-          .redirectErrorStream(true).redirectOutput(dir.resolve("in.tftpd.log").toFile()).start();
+          .name("in.tftpd").log(dir.resolve("in.tftpd.log")).start();
       Thread.sleep(300);
     }
   }
@@ -72,8 +74,7 @@ class ThroughputBenchmarkTest {
   @AfterAll
   void stop() throws Exception {
     if (tftpdHpa != null) {
-      tftpdHpa.destroy();
-      tftpdHpa.waitFor(5, TimeUnit.SECONDS);
+      tftpdHpa.stop(Duration.ofSeconds(5));
     }
     if (server != null) {
       server.close();
@@ -139,7 +140,7 @@ class ThroughputBenchmarkTest {
     var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long cpu0 = os.getProcessCpuTime();
     long t0 = System.nanoTime();
-    List<ExternalClients.Started> started = new ArrayList<>();
+    List<Proc.Running> started = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       Path dest = dir.resolve("out-" + i + ".bin");
       Files.deleteIfExists(dest);
@@ -150,10 +151,10 @@ class ThroughputBenchmarkTest {
           dir));
     }
     long last = t0;
-    for (ExternalClients.Started s : started) {
-      ExternalClients.Run run = s.await(600);
-      assertThat(run.exitCode()).as("%s output:%n%s", s.command(), run.output()).isZero();
-      last = Math.max(last, s.exitNanos().join());
+    for (Proc.Running s : started) {
+      Proc.Result run = s.finish(Duration.ofSeconds(600));
+      assertThat(run.exit()).as("%s output:%n%s", s.command(), run.output()).isZero();
+      last = Math.max(last, s.startNanos() + run.elapsed().toNanos());
     }
     double seconds = (last - t0) / 1e9;
     double cpu = (os.getProcessCpuTime() - cpu0) / 1e9;

@@ -6,7 +6,9 @@ import static io.boottorrent.tracker.TrackerHttp.scrapeFile;
 import static io.boottorrent.tracker.protocol.AnnounceQuery.escape;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.boottorrent.testsupport.Gate;
 import io.boottorrent.testsupport.Ports;
+import io.boottorrent.testsupport.Proc;
 import io.boottorrent.testsupport.TestConfig;
 import io.boottorrent.tracker.protocol.BDict;
 import io.boottorrent.tracker.protocol.Bencode;
@@ -19,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,31 +29,25 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A real BitTorrent client against our tracker: an aria2c seeder and an aria2c leecher that find each
- * other only through it. Runs where /usr/bin/aria2c exists. Everything stays on 127.0.0.1: DHT, local
- * peer discovery and peer exchange are off, and the torrent names no tracker but ours.
+ * other only through it (skipped through {@link Gate} without aria2c). Everything stays on 127.0.0.1:
+ * DHT, local peer discovery and peer exchange are off, and the torrent names no tracker but ours.
  */
 @ExtendWith(VertxExtension.class)
-@EnabledIf("aria2cInstalled")
 class Aria2cInteropTest {
-  private static final Path ARIA2C = Path.of("/usr/bin/aria2c");
   private static final int PIECE = 16 * 1024;
 
   @TempDir Path dir;
-  private final List<Process> processes = new ArrayList<>();
-
-  static boolean aria2cInstalled() {
-    return Files.isExecutable(ARIA2C);
-  }
+  private final List<Proc.Running> processes = new ArrayList<>();
 
   @Test
   @Timeout(value = 50, unit = TimeUnit.SECONDS)
   void anAria2cLeecherDownloadsFromAnAria2cSeederFoundThroughOurTracker(Vertx vertx) throws Exception {
+    String aria2c = Gate.requireCommand("aria2c", "aria2").toString();
     // GIVEN our tracker and a single-file torrent of 200 KiB announcing to it
     JsonObject config = TestConfig.loopback(dir);
     TrackerVerticle verticle = new TrackerVerticle(TrackerOptions.fromSection(config.getJsonObject("tracker")));
@@ -73,7 +70,7 @@ class Aria2cInteropTest {
 
     try {
       // WHEN aria2c seeds the complete file
-      start("seeder", seedDir, torrent, "--seed-ratio=0.0", "--check-integrity=true");
+      start(aria2c, "seeder", seedDir, torrent, "--seed-ratio=0.0", "--check-integrity=true");
 
       // THEN the tracker lists it as a seed
       awaitScrape(tracker, scrape, infoHash, "complete", 1);
@@ -81,11 +78,11 @@ class Aria2cInteropTest {
       // WHEN a second aria2c downloads into an empty folder, seeds for a second, and exits
       // (with --seed-time=0 aria2c would skip event=completed and only send stopped)
       Path leechDir = Files.createDirectories(dir.resolve("leech"));
-      Process leecher = start("leecher", leechDir, torrent, "--seed-time=0.02");
+      Proc.Result leecher = start(aria2c, "leecher", leechDir, torrent, "--seed-time=0.02")
+          .finish(Duration.ofSeconds(40));
 
       // THEN it got the whole file from the seeder
-      assertThat(leecher.waitFor(40, TimeUnit.SECONDS)).as("leecher finished").isTrue();
-      assertThat(leecher.exitValue()).as("leecher exit code, see " + dir.resolve("leecher.log")).isZero();
+      assertThat(leecher.exit()).as("leecher exit code; output:%n%s", leecher.output()).isZero();
       assertThat(Files.readAllBytes(leechDir.resolve("payload.bin"))).isEqualTo(payload);
 
       // AND its completed event was counted, and its stopped event took it out of the swarm
@@ -94,12 +91,13 @@ class Aria2cInteropTest {
       assertThat(integer(file, "complete")).as("only the seeder is left").isEqualTo(1);
       assertThat(integer(file, "incomplete")).isZero();
     } finally {
-      processes.forEach(Process::destroyForcibly);
+      processes.forEach(p -> p.stop(Duration.ofSeconds(2)));
     }
   }
 
-  private Process start(String name, Path workDir, Path torrent, String... extra) throws IOException {
-    List<String> command = new ArrayList<>(List.of(ARIA2C.toString(),
+  private Proc.Running start(String aria2c, String name, Path workDir, Path torrent, String... extra)
+      throws IOException {
+    List<String> command = new ArrayList<>(List.of(aria2c,
         "--dir=" + workDir,
         "--listen-port=" + Ports.freeTcp(),
         "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
@@ -107,10 +105,7 @@ class Aria2cInteropTest {
         "--console-log-level=notice", "--summary-interval=0", "--no-conf=true", "--file-allocation=none"));
     command.addAll(Arrays.asList(extra));
     command.add(torrent.toString());
-    Process process = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve(name + ".log").toFile())
-        .start();
+    Proc.Running process = Proc.command(command).name(name).log(dir.resolve(name + ".log")).start();
     processes.add(process);
     return process;
   }

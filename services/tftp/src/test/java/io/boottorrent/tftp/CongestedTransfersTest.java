@@ -4,19 +4,16 @@ import io.boottorrent.testsupport.Proc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.boottorrent.testsupport.TestConfig;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,27 +35,12 @@ class CongestedTransfersTest {
   static final int SIZE = Integer.getInteger("tftp.congestion.kib", 1024) * 1024;
   static final String FILE = "image-1m.bin";
 
-  @TempDir
-  static Path dir;
-  private Vertx vertx;
-  private static final JsonObject DEFAULTS = TestConfig.section("tftp");
-  private TftpServerFixture server;
-  private Path source;
-
-  @BeforeAll
-  void startServer() throws Exception {
-    vertx = Vertx.vertx();
-    // the defaults of boottorrent-defaults.yaml, as in the benchmark
-    server = new TftpServerFixture(vertx, dir.resolve("data"), List.of(),
-        tftp -> tftp.put("timeoutMs", DEFAULTS.getValue("timeoutMs")).put("retries", DEFAULTS.getValue("retries")));
-    source = ExternalClients.randomFile(server.root, FILE, SIZE, 7440);
-  }
-
-  @AfterAll
-  void stopServer() throws Exception {
-    server.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get();
-  }
+  /** The timeout and retries of boottorrent-defaults.yaml, as in the benchmark. */
+  @RegisterExtension
+  static final ServedFile SERVED = new ServedFile(FILE, SIZE, 7440, tftp -> {
+    JsonObject defaults = TestConfig.section("tftp");
+    tftp.put("timeoutMs", defaults.getValue("timeoutMs")).put("retries", defaults.getValue("retries"));
+  });
 
   private static List<String> atftp(String binary, int port, Path dest) {
     return List.of(binary, "--get", "-r", FILE, "-l", dest.toString(), "--option", "blksize 1428",
@@ -78,20 +60,21 @@ class CongestedTransfersTest {
     try (Bottleneck uplink = new Bottleneck(bitsPerSecond, queueMs)) {
       // WHEN 32 atftp clients fetch the file at once
       for (int i = 0; i < clients; i++) {
-        LossyRelay relay = new LossyRelay(server.port(), uplink, LossyRelay.LOSSLESS);
+        LossyRelay relay = new LossyRelay(SERVED.server().port(), uplink, LossyRelay.LOSSLESS);
         relays.add(relay);
-        started.add(ExternalClients.start(atftp(atftp, relay.port(), dir.resolve("congested-" + i + ".bin")), dir));
+        Path dest = SERVED.dir().resolve("congested-" + i + ".bin");
+        started.add(ExternalClients.start(atftp(atftp, relay.port(), dest), SERVED.dir()));
       }
       List<String> failures = new ArrayList<>();
       long slowest = 0;
       for (int i = 0; i < clients; i++) {
         Proc.Result run = started.get(i).finish(Duration.ofSeconds(240));
         slowest = Math.max(slowest, run.elapsed().toMillis());
-        Path dest = dir.resolve("congested-" + i + ".bin");
+        Path dest = SERVED.dir().resolve("congested-" + i + ".bin");
         if (run.exit() != 0) {
           failures.add("client " + i + " exit " + run.exit() + " after " + run.elapsed().toMillis() + " ms: "
               + lastLines(run.output(), 3));
-        } else if (Files.mismatch(source, dest) != -1L) {
+        } else if (Files.mismatch(SERVED.source(), dest) != -1L) {
           failures.add("client " + i + ": copy differs from the source");
         }
       }

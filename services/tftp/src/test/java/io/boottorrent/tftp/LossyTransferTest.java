@@ -4,17 +4,14 @@ import io.boottorrent.testsupport.Proc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.boottorrent.proto.BootEvent;
-import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,40 +32,25 @@ class LossyTransferTest {
   static final int SIZE = 16 * 1024 * 1024;
   static final String FILE = "image-16m.bin";
 
-  @TempDir
-  static Path dir;
-  private Vertx vertx;
-  private TftpServerFixture server;
-  private Path source;
+  // A short base retransmission timeout: on loopback a round trip is well under a millisecond.
+  // With the backoff, 8 retries wait 40 ms x (1+2+4+8+16+32+32+32+32) = 6.3 s, which outlasts
+  // atftp's own timeout (1 s here): after a lost extra ACK atftp ignores repeated windows until
+  // our resends pause longer than its timeout.
+  @RegisterExtension
+  static final ServedFile SERVED = new ServedFile(FILE, SIZE, 5,
+      tftp -> tftp.put("timeoutMs", 40).put("retries", 8));
 
-  @BeforeAll
-  void startServer() throws Exception {
-    vertx = Vertx.vertx();
-    // A short base retransmission timeout: on loopback a round trip is well under a millisecond.
-    // With the backoff, 8 retries wait 40 ms x (1+2+4+8+16+32+32+32+32) = 6.3 s, which outlasts
-    // atftp's own timeout (1 s here): after a lost extra ACK atftp ignores repeated windows until
-    // our resends pause longer than its timeout.
-    server = new TftpServerFixture(vertx, dir.resolve("data"), List.of(),
-        tftp -> tftp.put("timeoutMs", 40).put("retries", 8));
-    source = ExternalClients.randomFile(server.root, FILE, SIZE, 5);
-  }
-
-  @AfterAll
-  void stopServer() throws Exception {
-    server.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get();
-  }
 
   @Test
   void atftpWithWindowsGetsA16MiBFileByteIdenticalThroughFivePercentLoss() throws Exception {
     String atftp = ExternalClients.require(ExternalClients.ATFTP, "atftp");
-    Path dest = dir.resolve("atftp-lossy.bin");
-    try (LossyRelay relay = new LossyRelay(server.port(), LOSS, 20260101L)) {
+    Path dest = SERVED.dir().resolve("atftp-lossy.bin");
+    try (LossyRelay relay = new LossyRelay(SERVED.server().port(), LOSS, 20260101L)) {
       // WHEN atftp fetches through the relay (loss emulated there, 5% each way)
       Proc.Result run = ExternalClients.run(List.of(atftp, "--get", "-r", FILE, "-l", dest.toString(),
           "--option", "blksize 1428", "--option", "windowsize 8", "--tftp-timeout", "1",
           "127.0.0.1", Integer.toString(relay.port())),
-          dir, 240);
+          SERVED.dir(), 240);
       // THEN the copy is byte-identical although packets were really dropped both ways
       assertLossyCopy("atftp blksize 1428 windowsize 8", run, relay, dest);
     }
@@ -79,10 +61,10 @@ class LossyTransferTest {
     Assumptions.assumeTrue(Boolean.getBoolean("tftp.lossBenchmark"),
         "lockstep clients under loss are slow; run with -Dtftp.lossBenchmark=true to measure");
     String curl = ExternalClients.require(ExternalClients.CURL, "curl");
-    Path dest = dir.resolve("curl-lossy.bin");
-    try (LossyRelay relay = new LossyRelay(server.port(), LOSS, 20260102L)) {
+    Path dest = SERVED.dir().resolve("curl-lossy.bin");
+    try (LossyRelay relay = new LossyRelay(SERVED.server().port(), LOSS, 20260102L)) {
       Proc.Result run = ExternalClients.run(List.of(curl, "-s", "-S", "--tftp-blksize", "1468",
-          "tftp://127.0.0.1:" + relay.port() + "/" + FILE, "-o", dest.toString()), dir, 280);
+          "tftp://127.0.0.1:" + relay.port() + "/" + FILE, "-o", dest.toString()), SERVED.dir(), 280);
       assertLossyCopy("curl --tftp-blksize 1468", run, relay, dest);
     }
   }
@@ -92,10 +74,10 @@ class LossyTransferTest {
     Assumptions.assumeTrue(Boolean.getBoolean("tftp.lossBenchmark"),
         "lockstep clients under loss are slow; run with -Dtftp.lossBenchmark=true to measure");
     String tftp = ExternalClients.require(ExternalClients.TFTP_HPA, "tftp-hpa");
-    Path dest = dir.resolve("tftp-hpa-lossy.bin");
-    try (LossyRelay relay = new LossyRelay(server.port(), LOSS, 20260103L)) {
+    Path dest = SERVED.dir().resolve("tftp-hpa-lossy.bin");
+    try (LossyRelay relay = new LossyRelay(SERVED.server().port(), LOSS, 20260103L)) {
       Proc.Result run = ExternalClients.run(List.of(tftp, "-m", "binary", "127.0.0.1",
-          Integer.toString(relay.port()), "-c", "get", FILE, dest.toString()), dir, 280);
+          Integer.toString(relay.port()), "-c", "get", FILE, dest.toString()), SERVED.dir(), 280);
       assertLossyCopy("tftp-hpa", run, relay, dest);
     }
   }
@@ -106,15 +88,15 @@ class LossyTransferTest {
     LOG.info("{} under {}% loss: 16 MiB in {} ms; {}", client, (int) (LOSS * 100), run.elapsed().toMillis(), relay);
     assertThat(run.exit()).as("%s exit code; output:%n%s", client, run.output()).isZero();
     assertThat(Files.size(dest)).isEqualTo(SIZE);
-    assertThat(Files.mismatch(source, dest)).as("%s copy: first differing byte", client).isEqualTo(-1L);
+    assertThat(Files.mismatch(SERVED.source(), dest)).as("%s copy: first differing byte", client).isEqualTo(-1L);
     assertThat(relay.transfersSeen()).isEqualTo(1);
     assertThat(relay.toServerDropped.get()).as("ACKs dropped").isPositive();
     assertThat(relay.toClientDropped.get()).as("DATA dropped").isPositive();
     double rate = (double) (relay.toServerDropped.get() + relay.toClientDropped.get())
         / (relay.toServer.get() + relay.toServerDropped.get() + relay.toClient.get() + relay.toClientDropped.get());
     assertThat(rate).as("overall drop rate").isBetween(0.03, 0.07);
-    BootEvent event = server.events.poll(30, java.util.concurrent.TimeUnit.SECONDS);
+    BootEvent event = SERVED.server().events.poll(30, java.util.concurrent.TimeUnit.SECONDS);
     LOG.info("{}: server event '{}'", client, event == null ? "none yet" : event.getMessage());
-    server.events.clear();
+    SERVED.server().events.clear();
   }
 }

@@ -5,16 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.BootStage;
-import io.vertx.core.Vertx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,34 +28,20 @@ class RealClientsTest {
   static final int SIZE = 16 * 1024 * 1024;
   static final String FILE = "image-16m.bin";
 
-  @TempDir
-  static Path dir;
-  private Vertx vertx;
-  private TftpServerFixture server;
-  private Path source;
+  @RegisterExtension
+  static final ServedFile SERVED = new ServedFile(FILE, SIZE, 16,
+      tftp -> tftp.put("timeoutMs", 1000));
 
-  @BeforeAll
-  void startServer() throws Exception {
-    vertx = Vertx.vertx();
-    server = new TftpServerFixture(vertx, dir.resolve("data"), List.of(), tftp -> tftp.put("timeoutMs", 1000));
-    source = ExternalClients.randomFile(server.root, FILE, SIZE, 16);
-  }
-
-  @AfterAll
-  void stopServer() throws Exception {
-    server.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get();
-  }
 
   @Test
   void tftpHpaFetchesA16MiBFileByteIdenticalInLockstep() throws Exception {
     String tftp = ExternalClients.require(ExternalClients.TFTP_HPA, "tftp-hpa");
     // GIVEN a 16 MiB file in the root
-    Path dest = dir.resolve("tftp-hpa.bin");
+    Path dest = SERVED.dir().resolve("tftp-hpa.bin");
     // WHEN tftp-hpa (no option support: 512-byte blocks, one ACK per block) gets it
     Proc.Result run = ExternalClients.run(
-        List.of(tftp, "-m", "binary", "127.0.0.1", Integer.toString(server.port()), "-c", "get", FILE, dest.toString()),
-        dir, 100);
+        List.of(tftp, "-m", "binary", "127.0.0.1", port(), "-c", "get", FILE, dest.toString()),
+        SERVED.dir(), 100);
     // THEN the copy is byte-identical and the transfer is reported
     assertFetched("tftp-hpa", run, dest);
   }
@@ -66,46 +49,50 @@ class RealClientsTest {
   @Test
   void atftpWithBlksizeAndWindowsizeFetchesA16MiBFileByteIdentical() throws Exception {
     String atftp = ExternalClients.require(ExternalClients.ATFTP, "atftp");
-    Path dest = dir.resolve("atftp-options.bin");
+    Path dest = SERVED.dir().resolve("atftp-options.bin");
     // WHEN atftp asks for 1428-byte blocks in windows of 8 (RFC 2348 + RFC 7440)
     Proc.Result run = ExternalClients.run(List.of(atftp, "--get", "-r", FILE, "-l", dest.toString(),
-        "--option", "blksize 1428", "--option", "windowsize 8", "127.0.0.1", Integer.toString(server.port())), dir, 100);
+        "--option", "blksize 1428", "--option", "windowsize 8", "127.0.0.1", port()), SERVED.dir(), 100);
     assertFetched("atftp blksize 1428 windowsize 8", run, dest);
   }
 
   @Test
   void atftpWithoutOptionsFetchesA16MiBFileByteIdentical() throws Exception {
     String atftp = ExternalClients.require(ExternalClients.ATFTP, "atftp");
-    Path dest = dir.resolve("atftp-plain.bin");
+    Path dest = SERVED.dir().resolve("atftp-plain.bin");
     Proc.Result run = ExternalClients.run(List.of(atftp, "--get", "-r", FILE, "-l", dest.toString(),
-        "127.0.0.1", Integer.toString(server.port())), dir, 100);
+        "127.0.0.1", port()), SERVED.dir(), 100);
     assertFetched("atftp", run, dest);
   }
 
   @Test
   void curlWithDefaultOptionsFetchesA16MiBFileByteIdentical() throws Exception {
     String curl = ExternalClients.require(ExternalClients.CURL, "curl");
-    Path dest = dir.resolve("curl.bin");
+    Path dest = SERVED.dir().resolve("curl.bin");
     Proc.Result run = ExternalClients.run(List.of(curl, "-s", "-S",
-        "tftp://127.0.0.1:" + server.port() + "/" + FILE, "-o", dest.toString()), dir, 100);
+        "tftp://127.0.0.1:" + SERVED.server().port() + "/" + FILE, "-o", dest.toString()), SERVED.dir(), 100);
     assertFetched("curl", run, dest);
   }
 
   @Test
   void curlWithBlksize1468FetchesA16MiBFileByteIdentical() throws Exception {
     String curl = ExternalClients.require(ExternalClients.CURL, "curl");
-    Path dest = dir.resolve("curl-1468.bin");
+    Path dest = SERVED.dir().resolve("curl-1468.bin");
     Proc.Result run = ExternalClients.run(List.of(curl, "-s", "-S", "--tftp-blksize", "1468",
-        "tftp://127.0.0.1:" + server.port() + "/" + FILE, "-o", dest.toString()), dir, 100);
+        "tftp://127.0.0.1:" + SERVED.server().port() + "/" + FILE, "-o", dest.toString()), SERVED.dir(), 100);
     assertFetched("curl --tftp-blksize 1468", run, dest);
+  }
+
+  private static String port() {
+    return Integer.toString(SERVED.server().port());
   }
 
   private void assertFetched(String client, Proc.Result run, Path dest) throws Exception {
     assertThat(run.exit()).as("%s exit code; output:%n%s", client, run.output()).isZero();
     assertThat(dest).exists();
     assertThat(Files.size(dest)).as("%s copy size", client).isEqualTo(SIZE);
-    assertThat(Files.mismatch(source, dest)).as("%s copy: first differing byte", client).isEqualTo(-1L);
-    BootEvent event = server.nextEvent(10);
+    assertThat(Files.mismatch(SERVED.source(), dest)).as("%s copy: first differing byte", client).isEqualTo(-1L);
+    BootEvent event = SERVED.server().nextEvent(10);
     assertThat(event.getStage()).isEqualTo(BootStage.TFTP_TRANSFER);
     assertThat(event.getIp()).isEqualTo("127.0.0.1");
     assertThat(event.getMessage()).startsWith(FILE + " " + SIZE + " bytes in ");

@@ -13,17 +13,15 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class CatalogOptionsTest {
-  private static JsonObject defaults() {
-    return TestConfig.section("catalog");
-  }
-
   @Test
-  void readsTheEmbeddedDefaults() {
-    CatalogOptions options = CatalogOptions.fromSection(defaults());
-    assertThat(options.httpPort()).isEqualTo(8080);
-    assertThat(options.webSeed()).isTrue();
-    assertThat(options.trackers()).isEmpty();
-    assertThat(options.bootRoots(Path.of("/srv/bt"))).containsExactly(Path.of("/srv/bt/client-image"), Path.of("/usr/lib/ipxe"));
+  void bootFilesComeFromTheClientImageFolderThenTheFallbackRoots() {
+    // the defaults: <dataDir>/client-image, then Debian's ipxe package
+    assertThat(CatalogOptions.fromSection(TestConfig.section("catalog")).bootRoots(Path.of("/srv/bt")))
+        .containsExactly(Path.of("/srv/bt/client-image"), Path.of("/usr/lib/ipxe"));
+    JsonObject own = TestConfig.section("catalog").put("clientImageDir", "/opt/client")
+        .put("bootFallbackRoots", new JsonArray().add("/opt/ipxe").add(""));
+    assertThat(CatalogOptions.fromSection(own).bootRoots(Path.of("/srv/bt")))
+        .containsExactly(Path.of("/opt/client"), Path.of("/opt/ipxe"));
   }
 
   @Test
@@ -39,16 +37,16 @@ class CatalogOptionsTest {
 
   @Test
   void badValuesNameTheKeyTheValueAndWhatWasExpected() {
-    assertThatThrownBy(() -> CatalogOptions.fromSection(defaults().put("pieceLength", 3000)))
+    assertThatThrownBy(() -> CatalogOptions.fromSection(TestConfig.section("catalog").put("pieceLength", 3000)))
         .hasMessage("catalog.pieceLength must be 0 (automatic) or a power of two from 16384 to 16777216, got 3000");
-    assertThatThrownBy(() -> CatalogOptions.fromSection(defaults().put("defaultMenuTimeoutSeconds", -5)))
+    assertThatThrownBy(() -> CatalogOptions.fromSection(TestConfig.section("catalog").put("defaultMenuTimeoutSeconds", -5)))
         .isInstanceOf(ConfigException.class)
         .hasMessage("catalog.defaultMenuTimeoutSeconds: expected an integer >= 0, got -5");
-    assertThatThrownBy(() -> CatalogOptions.fromSection(defaults().put("webSeed", "yes")))
+    assertThatThrownBy(() -> CatalogOptions.fromSection(TestConfig.section("catalog").put("webSeed", "yes")))
         .hasMessage("catalog.webSeed: expected true or false, got \"yes\" (a string)");
-    assertThatThrownBy(() -> CatalogOptions.fromSection(defaults().put("importRoots", "/srv")))
+    assertThatThrownBy(() -> CatalogOptions.fromSection(TestConfig.section("catalog").put("importRoots", "/srv")))
         .hasMessage("catalog.importRoots: expected a list, got \"/srv\" (a string)");
-    assertThatThrownBy(() -> CatalogOptions.fromSection(defaults().put("webseed", false)))
+    assertThatThrownBy(() -> CatalogOptions.fromSection(TestConfig.section("catalog").put("webseed", false)))
         .hasMessageStartingWith("catalog.webseed: not a config key; known keys of catalog: httpPort, host");
   }
 }

@@ -133,36 +133,27 @@ public record DhcpServerOptions(
 
   private static Map<String, Ipv4> reservations(ConfigSection s) {
     Map<String, Ipv4> out = new LinkedHashMap<>();
-    JsonObject map = s.map("reservations");
-    for (String key : map.fieldNames()) {
+    s.textMap("reservations", "an IPv4 address").forEach((key, ip) -> {
       String where = s.keyOf("reservations") + "." + key;
       MacAddress mac = MacAddress.tryParse(key).orElseThrow(() -> new ConfigException(where,
           "not a MAC address (in YAML, quote MACs: unquoted 00:11:22:33:44:55 can read as a base-60 number)"));
-      Object ip = map.getValue(key);
-      if (!(ip instanceof String text)) {
-        throw new ConfigException(where, "expected an IPv4 address, got " + ip);
-      }
-      out.put(mac.canonical(), ipv4(where, text));
-    }
+      out.put(mac.canonical(), ipv4(where, ip));
+    });
     return out;
   }
 
+  /** Architecture → boot file; an empty value leaves that architecture without one. */
   private static Map<String, String> bootFiles(ConfigSection s) {
     Map<String, String> out = new LinkedHashMap<>();
-    JsonObject map = s.map("bootFiles");
-    for (String key : map.fieldNames()) {
-      String where = s.keyOf("bootFiles") + "." + key;
+    s.textMap("bootFiles", "a file name or URL").forEach((key, file) -> {
       if (!BOOT_FILE_KEYS.contains(key)) {
-        throw new ConfigException(where, "not a client architecture; known: " + String.join(", ", new TreeSet<>(BOOT_FILE_KEYS)));
+        throw new ConfigException(s.keyOf("bootFiles") + "." + key, "not a client architecture; known: "
+            + String.join(", ", new TreeSet<>(BOOT_FILE_KEYS)));
       }
-      Object value = map.getValue(key);
-      if (value != null && !(value instanceof String)) {
-        throw new ConfigException(where, "expected a file name or URL, got " + value);
+      if (!file.isEmpty()) {
+        out.put(key, file);
       }
-      if (value != null && !((String) value).isBlank()) {
-        out.put(key, ((String) value).trim());
-      }
-    }
+    });
     return out;
   }
 

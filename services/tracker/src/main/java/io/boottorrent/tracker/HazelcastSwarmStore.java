@@ -62,14 +62,14 @@ final class HazelcastSwarmStore implements SwarmStore {
 
   @Override
   public Future<Void> put(InfoHash infoHash, PeerEntry peer) {
-    String key = new PeerId(peer.getPeerId()).hex();
+    String key = new PeerId(peer.getPeerId()).toString();
     return peers(infoHash)
         .compose(map -> fromStage(map.setAsync(key, peer.toByteArray(), ttlSeconds, TimeUnit.SECONDS)));
   }
 
   @Override
   public Future<Void> remove(InfoHash infoHash, PeerId peerId) {
-    return peers(infoHash).compose(map -> fromStage(map.removeAsync(peerId.hex()))).mapEmpty();
+    return peers(infoHash).compose(map -> fromStage(map.removeAsync(peerId.toString()))).mapEmpty();
   }
 
   @Override

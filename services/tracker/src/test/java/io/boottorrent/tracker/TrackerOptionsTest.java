@@ -11,16 +11,16 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class TrackerOptionsTest {
-  private static JsonObject defaults() {
-    return TestConfig.section("tracker");
-  }
-
   @Test
-  void readsTheEmbeddedDefaults() {
-    TrackerOptions options = TrackerOptions.fromSection(defaults());
-    assertThat(options.httpPort()).isEqualTo(6969);
-    assertThat(options.interval()).isEqualTo(30);
-    assertThat(options.defaultNumwant()).isEqualTo(50);
+  void intervalsAndNumwantAreCheckedAgainstEachOther() {
+    // the defaults: announce every 30 s, at least 5 s apart, 50 peers of at most 200
+    assertThat(TrackerOptions.fromSection(TestConfig.section("tracker")))
+        .extracting(TrackerOptions::interval, TrackerOptions::minInterval, TrackerOptions::defaultNumwant)
+        .containsExactly(30, 5, 50);
+    assertThatThrownBy(() -> new TrackerOptions(0, "h", 10, 11, 60, 5, 10))
+        .hasMessage("tracker.minInterval must be 1..interval (10), got 11");
+    assertThatThrownBy(() -> new TrackerOptions(0, "h", 10, 5, 60, 11, 10))
+        .hasMessage("tracker.defaultNumwant must be 0..maxNumwant (10), got 11");
   }
 
   @ParameterizedTest(name = "{0}={1}")
@@ -32,7 +32,7 @@ class TrackerOptionsTest {
       "maxNumwant, -1",
       "defaultNumwant, 201"})
   void refusesOutOfRangeValuesNamingTheKey(String key, int value) {
-    JsonObject json = defaults().put(key, value);
+    JsonObject json = TestConfig.section("tracker").put(key, value);
     assertThatThrownBy(() -> TrackerOptions.fromSection(json))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("tracker." + key)
@@ -41,13 +41,13 @@ class TrackerOptionsTest {
 
   @Test
   void refusesAValueOfTheWrongTypeAMissingKeyAndAnUnknownOne() {
-    assertThatThrownBy(() -> TrackerOptions.fromSection(defaults().put("interval", "soon")))
+    assertThatThrownBy(() -> TrackerOptions.fromSection(TestConfig.section("tracker").put("interval", "soon")))
         .isInstanceOf(ConfigException.class)
         .hasMessage("tracker.interval: expected an integer >= 1, got \"soon\" (a string)");
-    JsonObject missing = defaults();
+    JsonObject missing = TestConfig.section("tracker");
     missing.remove("host");
     assertThatThrownBy(() -> TrackerOptions.fromSection(missing)).hasMessageStartingWith("tracker.host: missing");
-    assertThatThrownBy(() -> TrackerOptions.fromSection(defaults().put("intervall", 10)))
+    assertThatThrownBy(() -> TrackerOptions.fromSection(TestConfig.section("tracker").put("intervall", 10)))
         .hasMessageStartingWith("tracker.intervall: not a config key");
   }
 }

@@ -5,15 +5,8 @@ package io.boottorrent.core.config;
  * writes it, {@code catalog.httpPort}), the value found and what was expected.
  */
 public final class ConfigException extends IllegalArgumentException {
-  private final String key;
-
+  /** {@code key} is dotted, as the operator writes it: {@code dhcp.pools[0].subnet}. */
   public ConfigException(String key, String problem) {
     super(key + ": " + problem);
-    this.key = key;
-  }
-
-  /** The dotted key, e.g. {@code dhcp.pools[0].subnet}. */
-  public String key() {
-    return key;
   }
 }

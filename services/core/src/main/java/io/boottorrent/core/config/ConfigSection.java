@@ -4,9 +4,11 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -59,11 +61,7 @@ public final class ConfigSection {
   // ------------------------------------------------------------------------------------ scalars
 
   public String string(String key) {
-    Object value = value(key);
-    if (!(value instanceof String s)) {
-      throw wrongType(key, value, "a string");
-    }
-    return s.trim();
+    return typed(key, String.class, "a string").trim();
   }
 
   /**
@@ -107,11 +105,7 @@ public final class ConfigSection {
   }
 
   public boolean bool(String key) {
-    Object value = value(key);
-    if (!(value instanceof Boolean b)) {
-      throw wrongType(key, value, "true or false");
-    }
-    return b;
+    return typed(key, Boolean.class, "true or false");
   }
 
   public int integer(String key, int min, int max) {
@@ -181,20 +175,29 @@ public final class ConfigSection {
   }
 
   public JsonArray array(String key) {
-    Object value = value(key);
-    if (!(value instanceof JsonArray a)) {
-      throw wrongType(key, value, "a list");
-    }
-    return a;
+    return typed(key, JsonArray.class, "a list");
   }
 
   /** A mapping with keys of the operator's choice (MAC → address, architecture → file): read as a whole. */
   public JsonObject map(String key) {
-    Object value = value(key);
-    if (!(value instanceof JsonObject o)) {
-      throw wrongType(key, value, "a mapping");
+    return typed(key, JsonObject.class, "a mapping");
+  }
+
+  /**
+   * A mapping of the operator's keys to text values, in the file's order; {@code what} names the
+   * values in the message when one is not text ("an IPv4 address").
+   */
+  public Map<String, String> textMap(String key, String what) {
+    JsonObject map = map(key);
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String entry : map.fieldNames()) {
+      Object value = map.getValue(entry);
+      if (!(value instanceof String text)) {
+        throw new ConfigException(keyOf(key) + "." + entry, "expected " + what + ", got " + describe(value));
+      }
+      out.put(entry, text.trim());
     }
-    return o;
+    return out;
   }
 
   /** A nested section, read key by key like this one. */
@@ -241,6 +244,14 @@ public final class ConfigSection {
           + " was the config merged over them?)");
     }
     return json.getValue(key);
+  }
+
+  private <T> T typed(String key, Class<T> type, String expected) {
+    Object value = value(key);
+    if (!type.isInstance(value)) {
+      throw wrongType(key, value, expected);
+    }
+    return type.cast(value);
   }
 
   private ConfigException wrongType(String key, Object value, String expected) {

@@ -26,13 +26,9 @@ public record PeerId(ByteString value) {
     return value.toByteArray();
   }
 
-  /** 40 lowercase hex digits. */
-  public String hex() {
-    return HexFormat.of().formatHex(value.toByteArray());
-  }
-
+  /** 40 lowercase hex digits (logs, the cluster map's keys). */
   @Override
   public String toString() {
-    return hex();
+    return HexFormat.of().formatHex(value.toByteArray());
   }
 }

@@ -7,6 +7,7 @@ import io.boottorrent.proto.BootEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.BiFunction;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -40,7 +41,6 @@ class LossyTransferTest {
   static final ServedFile SERVED = new ServedFile(FILE, SIZE, 5,
       tftp -> tftp.put("timeoutMs", 40).put("retries", 8));
 
-
   @Test
   void atftpWithWindowsGetsA16MiBFileByteIdenticalThroughFivePercentLoss() throws Exception {
     String atftp = ExternalClients.require(ExternalClients.ATFTP, "atftp");
@@ -58,27 +58,31 @@ class LossyTransferTest {
 
   @Test
   void curlGetsA16MiBFileByteIdenticalThroughFivePercentLoss() throws Exception {
-    Assumptions.assumeTrue(Boolean.getBoolean("tftp.lossBenchmark"),
-        "lockstep clients under loss are slow; run with -Dtftp.lossBenchmark=true to measure");
-    String curl = ExternalClients.require(ExternalClients.CURL, "curl");
-    Path dest = SERVED.dir().resolve("curl-lossy.bin");
-    try (LossyRelay relay = new LossyRelay(SERVED.server().port(), LOSS, 20260102L)) {
-      Proc.Result run = ExternalClients.run(List.of(curl, "-s", "-S", "--tftp-blksize", "1468",
-          "tftp://127.0.0.1:" + relay.port() + "/" + FILE, "-o", dest.toString()), SERVED.dir(), 280);
-      assertLossyCopy("curl --tftp-blksize 1468", run, relay, dest);
-    }
+    String curl = lockstepClient(ExternalClients.CURL, "curl");
+    lossyFetch("curl --tftp-blksize 1468", "curl-lossy.bin", 20260102L, (port, dest) -> List.of(curl, "-s", "-S",
+        "--tftp-blksize", "1468", "tftp://127.0.0.1:" + port + "/" + FILE, "-o", dest.toString()));
   }
 
   @Test
   void tftpHpaGetsA16MiBFileByteIdenticalThroughFivePercentLoss() throws Exception {
+    String tftp = lockstepClient(ExternalClients.TFTP_HPA, "tftp-hpa");
+    lossyFetch("tftp-hpa", "tftp-hpa-lossy.bin", 20260103L, (port, dest) -> List.of(tftp, "-m", "binary",
+        "127.0.0.1", Integer.toString(port), "-c", "get", FILE, dest.toString()));
+  }
+
+  /** A lockstep client (one block per round trip): only with {@code -Dtftp.lossBenchmark=true}, to measure. */
+  private static String lockstepClient(String binary, String debianPackage) {
     Assumptions.assumeTrue(Boolean.getBoolean("tftp.lossBenchmark"),
         "lockstep clients under loss are slow; run with -Dtftp.lossBenchmark=true to measure");
-    String tftp = ExternalClients.require(ExternalClients.TFTP_HPA, "tftp-hpa");
-    Path dest = SERVED.dir().resolve("tftp-hpa-lossy.bin");
-    try (LossyRelay relay = new LossyRelay(SERVED.server().port(), LOSS, 20260103L)) {
-      Proc.Result run = ExternalClients.run(List.of(tftp, "-m", "binary", "127.0.0.1",
-          Integer.toString(relay.port()), "-c", "get", FILE, dest.toString()), SERVED.dir(), 280);
-      assertLossyCopy("tftp-hpa", run, relay, dest);
+    return ExternalClients.require(binary, debianPackage);
+  }
+
+  /** {@code command} (given the relay's port and the copy's path) fetches the file through 5% loss each way. */
+  private void lossyFetch(String label, String destName, long seed, BiFunction<Integer, Path, List<String>> command)
+      throws Exception {
+    Path dest = SERVED.dir().resolve(destName);
+    try (LossyRelay relay = new LossyRelay(SERVED.server().port(), LOSS, seed)) {
+      assertLossyCopy(label, ExternalClients.run(command.apply(relay.port(), dest), SERVED.dir(), 280), relay, dest);
     }
   }
 

@@ -48,21 +48,23 @@ class RealClientsTest {
 
   @Test
   void atftpWithBlksizeAndWindowsizeFetchesA16MiBFileByteIdentical() throws Exception {
-    String atftp = ExternalClients.require(ExternalClients.ATFTP, "atftp");
-    Path dest = SERVED.dir().resolve("atftp-options.bin");
     // WHEN atftp asks for 1428-byte blocks in windows of 8 (RFC 2348 + RFC 7440)
-    Proc.Result run = ExternalClients.run(List.of(atftp, "--get", "-r", FILE, "-l", dest.toString(),
-        "--option", "blksize 1428", "--option", "windowsize 8", "127.0.0.1", port()), SERVED.dir(), 100);
-    assertFetched("atftp blksize 1428 windowsize 8", run, dest);
+    atftp("atftp blksize 1428 windowsize 8", "atftp-options.bin", "--option", "blksize 1428", "--option", "windowsize 8");
   }
 
   @Test
   void atftpWithoutOptionsFetchesA16MiBFileByteIdentical() throws Exception {
+    atftp("atftp", "atftp-plain.bin");
+  }
+
+  /** atftp with {@code options} gets the file into {@code destName}: byte-identical and reported. */
+  private void atftp(String label, String destName, String... options) throws Exception {
     String atftp = ExternalClients.require(ExternalClients.ATFTP, "atftp");
-    Path dest = SERVED.dir().resolve("atftp-plain.bin");
-    Proc.Result run = ExternalClients.run(List.of(atftp, "--get", "-r", FILE, "-l", dest.toString(),
-        "127.0.0.1", port()), SERVED.dir(), 100);
-    assertFetched("atftp", run, dest);
+    Path dest = SERVED.dir().resolve(destName);
+    List<String> command = new java.util.ArrayList<>(List.of(atftp, "--get", "-r", FILE, "-l", dest.toString()));
+    command.addAll(List.of(options));
+    command.addAll(List.of("127.0.0.1", port()));
+    assertFetched(label, ExternalClients.run(command, SERVED.dir(), 100), dest);
   }
 
   @Test

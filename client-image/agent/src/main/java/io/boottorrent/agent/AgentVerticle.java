@@ -58,6 +58,8 @@ public class AgentVerticle extends VerticleBase {
   private EventReporter reporter;
   private BootEvents.Agent events;
   private SwarmSession session;
+  /** The image chosen, once it is: a failure names it. */
+  private String chosen = "";
   private long startedAt;
   /** When the download began: before the session starts, or when the start gate opened. */
   private long downloadStart;
@@ -133,7 +135,7 @@ public class AgentVerticle extends VerticleBase {
     String reason = ar.cause().getMessage() == null ? ar.cause().toString() : ar.cause().getMessage();
     say("boot failed: %s", reason);
     LOG.debug("boot failed", ar.cause());
-    report(events.failed("", reason));
+    report(events.failed(chosen, reason));
     reporter.flush().onComplete(x -> result.tryFail(ar.cause()));
   }
 
@@ -166,6 +168,7 @@ public class AgentVerticle extends VerticleBase {
    * the manifest names: its info-hash is checked before anything is downloaded.
    */
   private Future<Prepared> prepare(Choice choice) {
+    chosen = choice.image();
     Future<ImageManifest> manifest = choice.assignment().getMenuList().stream()
         .filter(m -> m.getName().equals(choice.image()))
         .findFirst()

@@ -49,7 +49,8 @@ class RealClientsTest {
   @Test
   void atftpWithBlksizeAndWindowsizeFetchesA16MiBFileByteIdentical() throws Exception {
     // WHEN atftp asks for 1428-byte blocks in windows of 8 (RFC 2348 + RFC 7440)
-    atftp("atftp blksize 1428 windowsize 8", "atftp-options.bin", "--option", "blksize 1428", "--option", "windowsize 8");
+    atftp("atftp blksize 1428 windowsize 8", "atftp-options.bin",
+        "--option", "blksize 1428", "--option", "windowsize 8");
   }
 
   @Test

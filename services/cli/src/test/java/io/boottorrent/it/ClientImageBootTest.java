@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -109,7 +110,9 @@ class ClientImageBootTest {
       at.put("agent up", stage(serial, "\\] agent \\S+ for " + MAC + ", catalog " + Pattern.quote(CATALOG),
           Duration.ofMinutes(3)));
       at.put("menu", stage(serial, "BootTorrent — choose what to boot", Duration.ofMinutes(2)));
-      at.put("downloaded", stage(serial, "marker downloaded: .* from [1-9]\\d* peers", Duration.ofMinutes(3)));
+      // (the agent prints that line once: one saying "from 0 peers" fails the wait at once)
+      at.put("downloaded", stage(serial, "marker downloaded: .* from [1-9]\\d* peers", Duration.ofMinutes(3),
+          Match.regex("marker downloaded: .* from 0 peers")));
       at.put("verified", stage(serial, "marker verified: SHA-256 of 1 file\\(s\\) match", Duration.ofMinutes(1)));
       at.put("launch", stage(serial, "launching exec: /run/boottorrent/work/marker/marker.sh", Duration.ofMinutes(2)));
       at.put("marker", stage(serial, Pattern.quote(marker[0] + "-" + marker[1]), Duration.ofMinutes(1)));
@@ -140,10 +143,12 @@ class ClientImageBootTest {
 
   /**
    * Seconds since the VM started at which a line matching {@code regex} appeared (searched from the
-   * start); fails on timeout, when QEMU ends first, or when the client image's init gave up.
+   * start); fails on timeout, when QEMU ends first, when the client image's init gave up, or on one
+   * of {@code failures} before it.
    */
-  static double stage(Running serial, String regex, Duration timeout) throws InterruptedException {
-    return serial.await(Match.regex(regex), timeout, INIT_FAILED).seconds();
+  static double stage(Running serial, String regex, Duration timeout, Match... failures) throws InterruptedException {
+    Match[] all = Stream.concat(Stream.of(INIT_FAILED), Stream.of(failures)).toArray(Match[]::new);
+    return serial.await(Match.regex(regex), timeout, all).seconds();
   }
 
   /** Catalog + tracker + seeder + DHCP on the bridge address, a 3 s menu, the client image from {@code out}. */

@@ -2,10 +2,15 @@ package io.boottorrent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
-import static io.boottorrent.it.PxeLab.require;
 
-import io.boottorrent.it.PxeLab.Line;
-import io.boottorrent.it.PxeLab.Running;
+import io.boottorrent.testsupport.Gate;
+import io.boottorrent.testsupport.NetnsLab;
+import io.boottorrent.testsupport.NetnsLab.Ns;
+import io.boottorrent.testsupport.Proc;
+import io.boottorrent.testsupport.Proc.Input;
+import io.boottorrent.testsupport.Proc.Line;
+import io.boottorrent.testsupport.Proc.Match;
+import io.boottorrent.testsupport.Proc.Running;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -13,6 +18,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -21,8 +27,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -34,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 4's end-to-end proof: virtual machines go from power-on to the chosen OS through BootTorrent
- * alone. In a network namespace this test creates, one {@code bin/boottorrent serve} runs every
+ * alone. In a network namespace this test creates ({@link NetnsLab}), one {@code bin/boottorrent serve} runs every
  * service (DHCP, TFTP, catalog with HTTP boot, tracker, seeder) on a bridge; QEMU VMs (TCG, Debian's
  * stock iPXE ROM) on tap devices PXE-boot the client image that {@code make client-image} built
  * (client-image/out), whose agent fetches a kexec image through the swarm, verifies it and kexecs
@@ -56,18 +64,23 @@ class ClientImageE2EIT {
   private static final String CATALOG = "http://" + SERVER + ":" + HTTP_PORT;
   private static final String ROM = "/usr/lib/ipxe/qemu/pxe-virtio.rom";
   private static final String OVMF = "/usr/share/ovmf/OVMF.fd";
+  private static final String BRIDGE = "btbr0";
+  private static final String TAP = "bttap0";
   /** The seeder's upload cap per torrent: slow enough that the VMs' pieces to each other matter. */
   private static final int SEEDER_BYTES_PER_SECOND = 768 * 1024;
   private static final int MENU_SECONDS = 5;
   /** Printed when the boot cannot succeed any more: fail at once instead of waiting for a timeout. */
-  private static final String[] FAILURES = {"could not load the client image", "No bootable device",
-      "Kernel panic", "(http://ipxe.org/", "FAILED:", "boot failed:"};
+  private static final Match[] FAILURES = Stream.of("could not load the client image", "No bootable device",
+      "Kernel panic", "(http://ipxe.org/", "FAILED:", "boot failed:").map(Match::contains).toArray(Match[]::new);
   private static final Pattern UDHCPC_LEASE = Pattern.compile("udhcpc: lease of (10\\.213\\.90\\.\\d+) obtained");
 
   @TempDir
   static Path dir;
 
-  private static PxeLab lab;
+  private static NetnsLab lab;
+  private static Ns ns;
+  private static Path qemu;
+  private static Path curlPath;
   private static Path repo;
   private static Path logs;
   private static Running services;
@@ -77,19 +90,20 @@ class ClientImageE2EIT {
 
   @BeforeAll
   static void servicesOnABridge() throws Exception {
-    require(PxeLab.isRoot(), "the end-to-end test needs root (network namespace, taps, ports 67/69)");
-    require(PxeLab.which("ip").isPresent(), "iproute2 'ip' not installed");
-    require(PxeLab.which("qemu-system-x86_64").isPresent(), "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)");
-    require(PxeLab.which("curl").isPresent(), "curl not installed");
-    require(Files.isRegularFile(Path.of(ROM)), ROM + " missing (apt-get install ipxe-qemu)");
-    require(Initramfs.isStaticElf(Path.of("/bin/busybox")), "/bin/busybox missing or not static (apt-get install busybox-static)");
-    require(Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun missing (no tap devices here)");
-    require(Files.isRegularFile(Path.of(OVMF)), OVMF + " missing (apt-get install ovmf)");
-    require(Files.isRegularFile(Path.of("/usr/lib/ipxe/snponly.efi")), "/usr/lib/ipxe/snponly.efi missing (apt-get install ipxe)");
+    NetnsLab.require("the end-to-end test needs a network namespace, taps and ports 67/69");
+    qemu = Gate.requireCommand("qemu-system-x86_64", "qemu-system-x86");
+    curlPath = Gate.requireCommand("curl", "curl");
+    Gate.require(Files.isRegularFile(Path.of(ROM)), ROM + " missing (apt-get install ipxe-qemu)");
+    Gate.require(Initramfs.isStaticElf(Path.of("/bin/busybox")),
+        "/bin/busybox missing or not static (apt-get install busybox-static)");
+    Gate.require(Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun missing (no tap devices here)");
+    Gate.require(Files.isRegularFile(Path.of(OVMF)), OVMF + " missing (apt-get install ovmf)");
+    Gate.require(Files.isRegularFile(Path.of("/usr/lib/ipxe/snponly.efi")),
+        "/usr/lib/ipxe/snponly.efi missing (apt-get install ipxe)");
     Path basedir = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath();
     repo = findRepo(basedir);
     Path out = repo.resolve("client-image/out");
-    require(Files.isRegularFile(out.resolve("vmlinuz")) && Files.isRegularFile(out.resolve("initrd")),
+    Gate.require(Files.isRegularFile(out.resolve("vmlinuz")) && Files.isRegularFile(out.resolve("initrd")),
         "client image not built: run `make client-image` first (`make test` does, as root)");
     Path jar = repo.resolve("services/cli/target/boottorrent.jar");
     if (!Files.isRegularFile(jar)) {
@@ -108,25 +122,29 @@ class ClientImageE2EIT {
       Files.write(imports.resolve(name + ".initrd"), markerInitrd(marker));
     }
 
-    PxeLab.removeStale();
-    lab = new PxeLab(SERVER + "/24");
-    lab.addTap("bttap1");
-    lab.startRouterAdvertisements(dir, logs);
+    lab = NetnsLab.create("bte2e");
+    ns = lab.namespace("pxe");
+    ns.bridge(BRIDGE, SERVER + "/24");
+    ns.tap(TAP, BRIDGE);
+    ns.tap("bttap1", BRIDGE);
+    // The DHCP server binds 0.0.0.0: its limited broadcasts follow this route, onto the bridge.
+    ns.broadcastRoute(BRIDGE);
+    ns.startRouterAdvertisements(BRIDGE, logs.resolve("ipv6-ra.log"));
 
     // AND every service in one process on the bridge, the client image from client-image/out
-    services = lab.start("services", logs.resolve("services.log"), Map.of(
-            "JAVA_HOME", System.getProperty("java.home"),
-            "BOOTTORRENT_JAVA_OPTS", "-Xmx512m -XX:+UseSerialGC"),
-        repo.resolve("bin/boottorrent").toString(), "serve", "--services", "catalog,tracker,seeder,dhcp,tftp",
-        "--config", writeConfig(out).toString());
-    services.await("BootTorrent running", 120);
+    services = ns.command(repo.resolve("bin/boottorrent").toString(), "serve",
+            "--services", "catalog,tracker,seeder,dhcp,tftp", "--config", writeConfig(out).toString())
+        .name("services").log(logs.resolve("services.log"))
+        .env(Map.of("JAVA_HOME", System.getProperty("java.home"), "BOOTTORRENT_JAVA_OPTS", "-Xmx512m -XX:+UseSerialGC"))
+        .start();
+    services.await("BootTorrent running", Duration.ofSeconds(120));
     for (String name : markers.keySet()) {
-      PxeLab.Result added = PxeLab.exec(120, "ip", "netns", "exec", lab.ns, "env", "JAVA_HOME=" + System.getProperty("java.home"),
-          repo.resolve("bin/boottorrent").toString(), "image", "add", "--catalog", CATALOG, "--name", name,
-          "--kind", "kexec", "--kernel", imports.resolve("vmlinuz").toString(),
-          "--initrd", imports.resolve(name + ".initrd").toString(),
-          "--cmdline", "console=ttyS0,115200 boottorrent.e2e=" + name,
-          "--description", "E2E test image " + name);
+      Proc.Result added = ns.command(repo.resolve("bin/boottorrent").toString(), "image", "add", "--catalog", CATALOG,
+              "--name", name, "--kind", "kexec", "--kernel", imports.resolve("vmlinuz").toString(),
+              "--initrd", imports.resolve(name + ".initrd").toString(),
+              "--cmdline", "console=ttyS0,115200 boottorrent.e2e=" + name,
+              "--description", "E2E test image " + name)
+          .env("JAVA_HOME", System.getProperty("java.home")).exec(Duration.ofSeconds(120));
       assertThat(added.exit()).as("image add %s: %s", name, added.output()).isZero();
     }
     // AND the two BIOS VMs form a group whose rule hands out piece stripes (the UEFI VM is in no group)
@@ -134,12 +152,12 @@ class ClientImageE2EIT {
         .put("rules", new JsonArray().add(new JsonObject().put("group", "pair").put("image", "alpha")
             .put("menuTimeoutSeconds", -1).put("pieceStripes", true)))
         .put("groups", new JsonObject().put("52:54:00:e2:e0:01", "pair").put("52:54:00:e2:e0:02", "pair")).encode();
-    PxeLab.Result put = PxeLab.exec(30, "ip", "netns", "exec", lab.ns, "env", "-u", "LD_PRELOAD", "curl", "-sS", "--fail",
-        "-X", "PUT", "-H", "Content-Type: application/json", "--data", policy, CATALOG + "/api/v1/policy");
+    Proc.Result put = ns.command(curlPath.toString(), "-sS", "--fail", "-X", "PUT", "-H", "Content-Type: application/json",
+        "--data", policy, CATALOG + "/api/v1/policy").exec(Duration.ofSeconds(30));
     assertThat(put.exit()).as("PUT policy: %s", put.output()).isZero();
     // the seeder has both torrents before any VM asks (it follows the catalog's image.added events)
     for (String name : markers.keySet()) {
-      services.await("seeding " + name, t -> t.contains(": seeding " + name + " ("), 60);
+      services.await(": seeding " + name + " (", Duration.ofSeconds(60));
     }
   }
 
@@ -160,7 +178,7 @@ class ClientImageE2EIT {
   @Timeout(value = 10, unit = TimeUnit.MINUTES)
   void twoVmsPxeBootTheClientImageAndKexecTheDefaultImageSharingPieces() throws Exception {
     // WHEN two VMs power on at the same time and nobody touches a key
-    List<Vm> vms = List.of(new Vm("52:54:00:e2:e0:01", PxeLab.TAP, false, false),
+    List<Vm> vms = List.of(new Vm("52:54:00:e2:e0:01", TAP, false, false),
         new Vm("52:54:00:e2:e0:02", "bttap1", false, false));
 
     // THEN each goes PXE → client image → agent → menu → default image over the swarm → kexec → marker
@@ -199,15 +217,15 @@ class ClientImageE2EIT {
   @Timeout(value = 6, unit = TimeUnit.MINUTES)
   void aKeyOnTheSerialConsoleBootsTheChosenNonDefaultImage() throws Exception {
     // GIVEN a UEFI VM (OVMF's own PXE: DHCP, then iPXE's snponly.efi over our TFTP) whose serial console we type on
-    Vm vm = new Vm("52:54:00:e2:e0:03", PxeLab.TAP, true, true);
+    Vm vm = new Vm("52:54:00:e2:e0:03", TAP, true, true);
 
     // WHEN its menu shows (alpha, the default, highlighted) and we press ↓ and Enter
-    Line menu = vm.serial.await("the menu", t -> t.contains("BootTorrent — choose what to boot"), 300, FAILURES);
-    vm.serial.awaitAfter(menu, "alpha highlighted", t -> t.contains("> 1. alpha"), 10, FAILURES);
-    OutputStream keys = vm.serial.process.getOutputStream();
+    Line menu = vm.serial.await(Match.contains("BootTorrent — choose what to boot"), Duration.ofSeconds(300), FAILURES);
+    vm.serial.awaitAfter(menu, Match.contains("> 1. alpha"), Duration.ofSeconds(10), FAILURES);
+    OutputStream keys = vm.serial.input();
     keys.write("\u001b[B".getBytes(StandardCharsets.US_ASCII));
     keys.flush();
-    vm.serial.awaitAfter(menu, "beta highlighted", t -> t.contains("> 2. beta"), 30, FAILURES);
+    vm.serial.awaitAfter(menu, Match.contains("> 2. beta"), Duration.ofSeconds(30), FAILURES);
     keys.write('\r');
     keys.flush();
 
@@ -252,7 +270,7 @@ class ClientImageE2EIT {
     Vm(String mac, String tap, boolean keyboard, boolean uefi) throws IOException {
       this.mac = mac;
       this.uefi = uefi;
-      List<String> command = new ArrayList<>(List.of(PxeLab.which("qemu-system-x86_64").orElseThrow().toString(),
+      List<String> command = new ArrayList<>(List.of(qemu.toString(),
           "-accel", "tcg", "-m", "1024", "-smp", "1", "-nographic", "-no-reboot",
           "-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no"));
       if (uefi) {
@@ -261,8 +279,8 @@ class ClientImageE2EIT {
         command.addAll(List.of("-boot", "n",
             "-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",disable-legacy=on,romfile=" + ROM));
       }
-      this.serial = lab.start("vm-" + mac.substring(12).replace(":", ""),
-          logs.resolve("serial-" + mac.replace(":", "") + ".log"), Map.of(), keyboard, command.toArray(String[]::new));
+      this.serial = ns.command(command).name("vm-" + mac.substring(12).replace(":", ""))
+          .log(logs.resolve("serial-" + mac.replace(":", "") + ".log")).input(keyboard ? Input.PIPE : Input.NULL).start();
     }
 
     /** Waits for every milestone of the boot on the serial console, in order, and the image's marker. */
@@ -300,18 +318,18 @@ class ClientImageE2EIT {
     }
 
     /** The first matching line after the previous milestone: "Linux version" twice means two kernels. */
-    private Line step(String stage, java.util.function.Predicate<String> matches, int seconds) throws InterruptedException {
+    private Line step(String stage, Predicate<String> matches, int seconds) throws InterruptedException {
       Line previous = stages.isEmpty() ? null : new ArrayList<>(stages.values()).get(stages.size() - 1);
-      Line line = serial.awaitAfter(previous, stage, matches, seconds, FAILURES);
+      Line line = serial.awaitAfter(previous, Match.of(stage, matches), Duration.ofSeconds(seconds), FAILURES);
       stages.put(stage, line);
       return line;
     }
 
     /** The marker initrd's {@code poweroff -f} ends QEMU ({@code -no-reboot}) with exit status 0. */
     void assertPoweredOff() throws InterruptedException {
-      assertThat(serial.process.waitFor(60, TimeUnit.SECONDS)).as("%s powered off after the marker\n%s", mac, serial.tail())
+      assertThat(serial.waitFor(Duration.ofSeconds(60))).as("%s powered off after the marker\n%s", mac, tail(serial))
           .isTrue();
-      assertThat(serial.process.exitValue()).as(serial.tail()).isZero();
+      assertThat(serial.process().exitValue()).as(tail(serial)).isZero();
     }
 
     /** Every stage this machine went through is in the catalog's event log, the image and reason as expected. */
@@ -417,13 +435,14 @@ class ClientImageE2EIT {
     return Initramfs.busyboxMarker(marker + " kexec'd image running");
   }
 
-  /** GET from inside the namespace (the catalog listens on the bridge); libjsig would make curl print a warning. */
+  /** GET from inside the namespace (the catalog listens on the bridge); throws with curl's output when it fails. */
   private static JsonObject curl(String url) throws IOException, InterruptedException {
-    PxeLab.Result r = PxeLab.exec(30, "ip", "netns", "exec", lab.ns, "env", "-u", "LD_PRELOAD", "curl", "-sS", "--fail", url);
-    if (r.exit() != 0) {
-      throw new IOException("curl " + url + " exited " + r.exit() + ": " + r.output());
-    }
-    return new JsonObject(r.output());
+    return new JsonObject(ns.command(curlPath.toString(), "-sS", "--fail", url).run(Duration.ofSeconds(30)));
+  }
+
+  /** The last 60 lines, for failure messages (the whole output is in the log). */
+  private static String tail(Running p) {
+    return "--- " + p.name() + " (full log: " + p.log().orElse(null) + ")\n" + p.tail(60);
   }
 
   private static Path findRepo(Path from) {

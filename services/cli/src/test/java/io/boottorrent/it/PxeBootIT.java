@@ -2,13 +2,18 @@ package io.boottorrent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
-import static io.boottorrent.it.PxeLab.require;
 
-import io.boottorrent.it.PxeLab.Line;
-import io.boottorrent.it.PxeLab.Running;
+import io.boottorrent.testsupport.Gate;
+import io.boottorrent.testsupport.NetnsLab;
+import io.boottorrent.testsupport.NetnsLab.Ns;
+import io.boottorrent.testsupport.Proc;
+import io.boottorrent.testsupport.Proc.Line;
+import io.boottorrent.testsupport.Proc.Match;
+import io.boottorrent.testsupport.Proc.Running;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -16,8 +21,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * stock kernel, and the initrd we served prints a marker (with the kernel command line) on the
  * serial console, then powers the VM off.
  *
- * <p>Root only: the test builds a network namespace with a bridge (10.213.60.1/24) and a tap, runs
+ * <p>Root only: the test builds a network namespace ({@link NetnsLab}) with a bridge (10.213.60.1/24) and a tap, runs
  * {@code bin/boottorrent serve --services catalog,dhcp,tftp} (the shaded jar) and QEMU inside it,
  * and deletes it all afterwards. Runs under maven-failsafe (integration-test phase), after the
  * package phase has built {@code services/cli/target/boottorrent.jar}. The kernel comes from
@@ -42,15 +49,20 @@ class PxeBootIT {
   private static final String SERVER = "10.213.60.1";
   private static final int HTTP_PORT = 8880;
   private static final String ROM = "/usr/lib/ipxe/qemu/pxe-virtio.rom";
+  private static final String BRIDGE = "btbr0";
+  private static final String TAP = "bttap0";
   /** Printed by iPXE, SeaBIOS or the kernel when the boot cannot succeed any more: fail at once. */
-  private static final String[] BOOT_FAILURES = {"could not load the client image", "PXE IT: boot failed",
-      "No bootable device", "Kernel panic", "(http://ipxe.org/" /* every iPXE error message ends with its URL */};
+  private static final Match[] BOOT_FAILURES = Stream.of("could not load the client image", "PXE IT: boot failed",
+      "No bootable device", "Kernel panic", "(http://ipxe.org/" /* every iPXE error message ends with its URL */)
+      .map(Match::contains).toArray(Match[]::new);
   private static final Pattern LEASE = Pattern.compile("net0: (10\\.213\\.60\\.\\d+)/255\\.255\\.255\\.0");
 
   @TempDir
   static Path dir;
 
-  private static PxeLab lab;
+  private static NetnsLab lab;
+  private static Ns ns;
+  private static Path qemu;
   private static Path repo;
   private static Path bootDir;
   private static Path logs;
@@ -63,14 +75,12 @@ class PxeBootIT {
 
   @BeforeAll
   static void lab() throws Exception {
-    require(PxeLab.isRoot(), "the PXE boot test needs root (network namespace, tap, ports 67/69); run as root (CI does)");
-    require(PxeLab.which("ip").isPresent(), "iproute2 'ip' not installed");
-    require(PxeLab.which("qemu-system-x86_64").isPresent(),
-        "qemu-system-x86_64 not installed (apt-get install qemu-system-x86; `make test` does it as root)");
-    require(Files.isRegularFile(Path.of(ROM)), ROM + " missing (apt-get install ipxe-qemu)");
-    require(Initramfs.isStaticElf(Path.of("/bin/busybox")),
+    NetnsLab.require("the PXE boot test needs a network namespace, a tap and ports 67/69");
+    qemu = Gate.requireCommand("qemu-system-x86_64", "qemu-system-x86; `make test` does it as root");
+    Gate.require(Files.isRegularFile(Path.of(ROM)), ROM + " missing (apt-get install ipxe-qemu)");
+    Gate.require(Initramfs.isStaticElf(Path.of("/bin/busybox")),
         "/bin/busybox missing or not statically linked (apt-get install busybox-static)");
-    require(Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun missing (no tap devices here)");
+    Gate.require(Files.exists(Path.of("/dev/net/tun")), "/dev/net/tun missing (no tap devices here)");
 
     Path basedir = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath();
     repo = findRepo(basedir);
@@ -85,8 +95,10 @@ class PxeBootIT {
     // and the iPXE script for the TFTP variant — all in one folder: the catalog's client-image
     // folder and the TFTP root.
     bootDir = Files.createDirectories(dir.resolve("boot"));
-    PxeLab.Result fetched = PxeLab.exec(600, repo.resolve("client-image/fetch-kernel.sh").toString(), bootDir.toString());
-    require(fetched.exit() == 0, "client-image/fetch-kernel.sh could not get Debian's kernel "
+    // (its cache folder may be set in the environment, which Proc does not pass on by itself)
+    Proc.Result fetched = Proc.command(repo.resolve("client-image/fetch-kernel.sh").toString(), bootDir.toString())
+        .env("BOOTTORRENT_KERNEL_CACHE", System.getenv("BOOTTORRENT_KERNEL_CACHE")).exec(Duration.ofSeconds(600));
+    Gate.require(fetched.ok(), "client-image/fetch-kernel.sh could not get Debian's kernel "
         + "(network or apt lists missing?):\n" + fetched.output());
     kernelVersion = Files.readString(bootDir.resolve("vmlinuz.version")).trim();
     marker = "BOOTTORRENT-PXE-IT-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
@@ -103,16 +115,20 @@ class PxeBootIT {
         exit 1
         """);
 
-    PxeLab.removeStale();
-    lab = new PxeLab(SERVER + "/24");
+    lab = NetnsLab.create("btpxe");
+    ns = lab.namespace("pxe");
+    ns.bridge(BRIDGE, SERVER + "/24");
+    ns.tap(TAP, BRIDGE);
+    // The DHCP server binds 0.0.0.0: its limited broadcasts follow this route, onto the bridge.
+    ns.broadcastRoute(BRIDGE);
     // Without an IPv6 router advertisement iPXE waits ~13 s for IPv6 autoconfiguration (see ipv6-ra.py).
-    routerAdvertisements = lab.startRouterAdvertisements(dir, logs);
+    routerAdvertisements = ns.startRouterAdvertisements(BRIDGE, logs.resolve("ipv6-ra.log")).isPresent();
   }
 
   @AfterEach
-  void stopServerAndVm() throws InterruptedException {
+  void stopServerAndVm() {
     for (int i = perTest.size() - 1; i >= 0; i--) {
-      perTest.get(i).stop(10);
+      perTest.get(i).stop(Duration.ofSeconds(10));
     }
     perTest.clear();
   }
@@ -137,20 +153,18 @@ class PxeBootIT {
 
     // THEN iPXE gets its address and the script URL (with its own MAC) from our DHCP
     String base = "http://" + SERVER + ":" + HTTP_PORT;
-    Line ipxe = vm.await("iPXE initialising devices", 60, BOOT_FAILURES);
-    Line lease = vm.await("a lease on 10.213.60.0/24", t -> LEASE.matcher(t).find(), 90, BOOT_FAILURES);
+    Line ipxe = vm.await(Match.contains("iPXE initialising devices"), seconds(60), BOOT_FAILURES);
+    Line lease = vm.await(Match.of("a lease on 10.213.60.0/24", t -> LEASE.matcher(t).find()), seconds(90), BOOT_FAILURES);
     String ip = leaseAddress(lease);
-    vm.await("Next server: " + SERVER, 5, BOOT_FAILURES);
-    Line url = vm.await("Filename: " + base + "/boot/ipxe?mac=" + mac, 5, BOOT_FAILURES);
+    vm.await(Match.contains("Next server: " + SERVER), seconds(5), BOOT_FAILURES);
+    Line url = vm.await(Match.contains("Filename: " + base + "/boot/ipxe?mac=" + mac), seconds(5), BOOT_FAILURES);
     // AND runs the script the catalog rendered for this MAC, which loads kernel and initrd over HTTP
-    Line script = vm.await("BootTorrent: loading the client image for " + mac, 20, BOOT_FAILURES);
-    Line kernel = vm.await("vmlinuz... ok", t -> t.contains(base + "/boot/vmlinuz...") && t.strip().endsWith("ok"), 60,
-        BOOT_FAILURES);
-    Line initrd = vm.await("initrd... ok", t -> t.contains(base + "/boot/initrd...") && t.strip().endsWith("ok"), 30,
-        BOOT_FAILURES);
+    Line script = vm.await(Match.contains("BootTorrent: loading the client image for " + mac), seconds(20), BOOT_FAILURES);
+    Line kernel = vm.await(loaded(base + "/boot/vmlinuz"), seconds(60), BOOT_FAILURES);
+    Line initrd = vm.await(loaded(base + "/boot/initrd"), seconds(30), BOOT_FAILURES);
     // AND the kernel we served starts and runs the /init of the initrd we served
-    Line linux = vm.await("Linux version " + kernelVersion, 60, BOOT_FAILURES);
-    Line init = vm.await(marker, 60, BOOT_FAILURES);
+    Line linux = vm.await(Match.contains("Linux version " + kernelVersion), seconds(60), BOOT_FAILURES);
+    Line init = vm.await(Match.contains(marker), seconds(60), BOOT_FAILURES);
     assertThat(init.text()).contains("boottorrent.catalog=" + base, "boottorrent.mac=" + mac, "console=ttyS0");
     assertPoweredOff(vm);
     assertInOrder(ipxe, lease, url, script, kernel, initrd, linux, init);
@@ -175,20 +189,19 @@ class PxeBootIT {
 
     // THEN iPXE gets its address and the TFTP script URL from our DHCP
     String base = "tftp://" + SERVER;
-    Line ipxe = vm.await("iPXE initialising devices", 60, BOOT_FAILURES);
-    Line lease = vm.await("a lease on 10.213.60.0/24", t -> LEASE.matcher(t).find(), 90, BOOT_FAILURES);
+    Line ipxe = vm.await(Match.contains("iPXE initialising devices"), seconds(60), BOOT_FAILURES);
+    Line lease = vm.await(Match.of("a lease on 10.213.60.0/24", t -> LEASE.matcher(t).find()), seconds(90), BOOT_FAILURES);
     String ip = leaseAddress(lease);
-    vm.await("Next server: " + SERVER, 5, BOOT_FAILURES);
-    Line url = vm.await("Filename: " + base + "/boot.ipxe", 5, BOOT_FAILURES);
+    vm.await(Match.contains("Next server: " + SERVER), seconds(5), BOOT_FAILURES);
+    Line url = vm.await(Match.contains("Filename: " + base + "/boot.ipxe"), seconds(5), BOOT_FAILURES);
     // AND runs the script from our TFTP server, which loads kernel and initrd over TFTP from next-server
-    Line script = vm.await("BootTorrent PXE IT: kernel and initrd over TFTP from " + SERVER, 20, BOOT_FAILURES);
-    Line kernel = vm.await("vmlinuz... ok", t -> t.contains(base + "/vmlinuz...") && t.strip().endsWith("ok"), 90,
+    Line script = vm.await(Match.contains("BootTorrent PXE IT: kernel and initrd over TFTP from " + SERVER), seconds(20),
         BOOT_FAILURES);
-    Line initrd = vm.await("initrd... ok", t -> t.contains(base + "/initrd...") && t.strip().endsWith("ok"), 30,
-        BOOT_FAILURES);
+    Line kernel = vm.await(loaded(base + "/vmlinuz"), seconds(90), BOOT_FAILURES);
+    Line initrd = vm.await(loaded(base + "/initrd"), seconds(30), BOOT_FAILURES);
     // AND the kernel we served starts and runs the /init of the initrd we served
-    Line linux = vm.await("Linux version " + kernelVersion, 60, BOOT_FAILURES);
-    Line init = vm.await(marker, 60, BOOT_FAILURES);
+    Line linux = vm.await(Match.contains("Linux version " + kernelVersion), seconds(60), BOOT_FAILURES);
+    Line init = vm.await(Match.contains(marker), seconds(60), BOOT_FAILURES);
     assertThat(init.text()).contains("boottorrent.mac=" + mac, "boottorrent.via=tftp");
     assertPoweredOff(vm);
     assertInOrder(ipxe, lease, url, script, kernel, initrd, linux, init);
@@ -201,7 +214,7 @@ class PxeBootIT {
     long scriptSize = Files.size(bootDir.resolve("boot.ipxe"));
     for (String sent : List.of("sent boot.ipxe " + scriptSize + " bytes", "sent vmlinuz " + kernelSize + " bytes",
         "sent initrd " + initrdSize + " bytes")) {
-      server.await(sent + " … to " + ip, t -> t.contains(sent) && t.contains(" to " + ip), 10);
+      server.await(Match.of(sent + " … to " + ip, t -> t.contains(sent) && t.contains(" to " + ip)), seconds(10));
     }
     report("TFTP", vm, server, dhcp, ip, ipxe, lease, script, initrd, linux, init);
   }
@@ -230,14 +243,15 @@ class PxeBootIT {
       yaml.append("  ipxeScriptUrl: ").append(quote(ipxeScriptUrl)).append('\n');
     }
     Path config = Files.writeString(dir.resolve("boottorrent-" + variant + ".yaml"), yaml);
-    Running server = lab.start(variant + "-server", logs.resolve(variant + "-server.log"), Map.of(
-            "JAVA_HOME", System.getProperty("java.home"),
+    Running server = ns.command(repo.resolve("bin/boottorrent").toString(), "serve", "--services", "catalog,dhcp,tftp",
+            "--config", config.toString())
+        .name(variant + "-server").log(logs.resolve(variant + "-server.log"))
+        .env(Map.of("JAVA_HOME", System.getProperty("java.home"),
             // DEBUG: one line per DHCP packet and TFTP request, what the boot-event checks read
-            "BOOTTORRENT_JAVA_OPTS", "-Xmx256m -XX:+UseSerialGC -DBOOTTORRENT_LOG_LEVEL=DEBUG"),
-        repo.resolve("bin/boottorrent").toString(), "serve", "--services", "catalog,dhcp,tftp",
-        "--config", config.toString());
+            "BOOTTORRENT_JAVA_OPTS", "-Xmx256m -XX:+UseSerialGC -DBOOTTORRENT_LOG_LEVEL=DEBUG"))
+        .start();
     perTest.add(server);
-    server.await("BootTorrent running: catalog, dhcp, tftp", 90);
+    server.await("BootTorrent running: catalog, dhcp, tftp", seconds(90));
     return server;
   }
 
@@ -248,13 +262,23 @@ class PxeBootIT {
    * {@code -nographic}: the serial port on stdout, and SeaBIOS/iPXE text output mirrored onto it.
    */
   private static Running startVm(String variant, String mac) throws IOException {
-    Running vm = lab.start(variant + "-vm", logs.resolve(variant + "-serial.log"), Map.of(),
-        PxeLab.which("qemu-system-x86_64").orElseThrow().toString(),
-        "-accel", "tcg", "-m", "512", "-smp", "1", "-nographic", "-no-reboot", "-boot", "n",
-        "-netdev", "tap,id=n0,ifname=" + PxeLab.TAP + ",script=no,downscript=no",
-        "-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",disable-legacy=on,romfile=" + ROM);
+    Running vm = ns.command(qemu.toString(),
+            "-accel", "tcg", "-m", "512", "-smp", "1", "-nographic", "-no-reboot", "-boot", "n",
+            "-netdev", "tap,id=n0,ifname=" + TAP + ",script=no,downscript=no",
+            "-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",disable-legacy=on,romfile=" + ROM)
+        .name(variant + "-vm").log(logs.resolve(variant + "-serial.log")).start();
     perTest.add(vm);
     return vm;
+  }
+
+  /** iPXE's line for a file it fetched: the URL (without its ?mac= query), "...", and "ok" at the end. */
+  private static Match loaded(String url) {
+    Predicate<String> ok = t -> t.contains(url + "...") && t.strip().endsWith("ok");
+    return Match.of(url.substring(url.lastIndexOf('/') + 1) + "... ok", ok);
+  }
+
+  private static Duration seconds(long seconds) {
+    return Duration.ofSeconds(seconds);
   }
 
   /** An initrd whose /init prints the marker and the kernel command line, then powers off. */
@@ -273,8 +297,13 @@ class PxeBootIT {
 
   /** The init's {@code poweroff -f} ends QEMU ({@code -no-reboot}) with exit status 0. */
   private static void assertPoweredOff(Running vm) throws InterruptedException {
-    assertThat(vm.process.waitFor(30, TimeUnit.SECONDS)).as("VM powered off after the marker\n" + vm.tail()).isTrue();
-    assertThat(vm.process.exitValue()).as(vm.tail()).isZero();
+    assertThat(vm.waitFor(seconds(30))).as("VM powered off after the marker\n" + tail(vm)).isTrue();
+    assertThat(vm.process().exitValue()).as(tail(vm)).isZero();
+  }
+
+  /** The last 60 lines, for failure messages (the whole output is in the log). */
+  private static String tail(Running p) {
+    return "--- " + p.name() + " (full log: " + p.log().orElse(null) + ")\n" + p.tail(60);
   }
 
   private static void assertInOrder(Line... milestones) {
@@ -290,10 +319,10 @@ class PxeBootIT {
    * with boot information is a PXE_OFFER, an ACK with an address a DHCP_LEASE — and the lease journal.
    */
   private static Line[] assertDhcp(Running server, Path data, String mac, String ip) throws Exception {
-    Line offer = server.await("DISCOVER from " + mac + " → OFFER " + ip,
-        t -> t.contains("DHCP DISCOVER from " + mac) && t.contains("OFFER " + ip + " "), 10);
-    Line ack = server.await("REQUEST from " + mac + " → ACK " + ip,
-        t -> t.contains("DHCP REQUEST from " + mac) && t.contains("ACK " + ip + " "), 10);
+    Line offer = server.await(Match.of("DISCOVER from " + mac + " → OFFER " + ip,
+        t -> t.contains("DHCP DISCOVER from " + mac) && t.contains("OFFER " + ip + " ")), seconds(10));
+    Line ack = server.await(Match.of("REQUEST from " + mac + " → ACK " + ip,
+        t -> t.contains("DHCP REQUEST from " + mac) && t.contains("ACK " + ip + " ")), seconds(10));
     assertThat(Files.readAllLines(data.resolve("dhcp/leases"))).as("lease journal <dataDir>/dhcp/leases")
         .anyMatch(l -> l.startsWith(ip + " BOUND " + mac + " "));
     return new Line[] {offer, ack};
@@ -301,7 +330,7 @@ class PxeBootIT {
 
   private static void report(String variant, Running vm, Running server, Line[] dhcp, String ip, Line ipxe,
       Line lease, Line script, Line files, Line linux, Line init) {
-    double serverOffset = (server.startNanos - vm.startNanos) / 1e9; // server lines on the VM's clock
+    double serverOffset = (server.startNanos() - vm.startNanos()) / 1e9; // server lines on the VM's clock
     List<String> stages = new ArrayList<>();
     stages.add(String.format(Locale.ROOT, "iPXE up %.1f s", ipxe.seconds()));
     stages.add(String.format(Locale.ROOT, "first OFFER %.1f s", serverOffset + dhcp[0].seconds()));

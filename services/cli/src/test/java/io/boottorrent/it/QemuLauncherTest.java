@@ -1,10 +1,10 @@
 package io.boottorrent.it;
 
-import static io.boottorrent.it.PxeLab.require;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.boottorrent.agent.AgentResult;
 import io.boottorrent.server.Json;
+import io.boottorrent.testsupport.Gate;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.ImageKind;
 import io.vertx.core.json.JsonObject;
@@ -34,7 +34,7 @@ class QemuLauncherTest {
   @Test
   @Timeout(value = 3, unit = TimeUnit.MINUTES)
   void agentRunsTheDownloadedDiskImageWithQemu() throws Exception {
-    require(PxeLab.which("qemu-system-x86_64").isPresent(), "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)");
+    Gate.requireCommand("qemu-system-x86_64", "qemu-system-x86");
     try (Stack stack = new Stack(dir, 0, false)) {
       // GIVEN a qemu image: the disk, plus arguments that put the serial port into a file
       Path src = Files.createDirectories(dir.resolve("data/import/bootsector"));

@@ -1,10 +1,11 @@
 package io.boottorrent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.boottorrent.agent.Verifier;
+import io.boottorrent.testsupport.Gate;
 import io.boottorrent.testsupport.Ports;
+import io.boottorrent.testsupport.Proc;
 import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.proto.TorrentStatus;
 import java.net.URI;
@@ -14,8 +15,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,8 +33,7 @@ class ThirdPartyClientTest {
   @Test
   @Timeout(value = 3, unit = TimeUnit.MINUTES)
   void aria2AnnouncesToOurTrackerAndDownloadsFromOurSeeder() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/aria2c")),
-        "aria2c not installed (apt-get install aria2; `make test` does it as root) — skipping");
+    Path aria2c = Gate.requireCommand("aria2c", "aria2; `make test` does it as root");
     try (Stack stack = new Stack(dir, 0, false)) {
       // GIVEN an image whose torrent lists only our tracker
       ImageManifest image = stack.addImage("aria", 16L << 20);
@@ -44,19 +44,18 @@ class ThirdPartyClientTest {
           HttpResponse.BodyHandlers.ofByteArray()).body());
       waitUntilSeeding(stack, image.getInfoHash());
 
-      // WHEN aria2c downloads it
+      // WHEN aria2c downloads it (150 s at most: a timeout kills it and fails the test with its output)
       Path out = Files.createDirectories(dir.resolve("aria2"));
-      Process aria = new ProcessBuilder(List.of("aria2c", "--dir=" + out,
+      Proc.Result aria = Proc.command(aria2c.toString(), "--dir=" + out,
           // seed ~1 s: with --seed-time=0 aria2c skips event=completed and only sends stopped
           "--seed-time=0.02",
           "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--disable-ipv6=true",
           "--listen-port=" + Ports.freeTcp(), "--bt-stop-timeout=90", "--summary-interval=0",
-          "--console-log-level=warn", "--check-integrity=true", torrent.toString()))
-          .redirectErrorStream(true).redirectOutput(dir.resolve("aria2.log").toFile()).start();
-      assertThat(aria.waitFor(150, TimeUnit.SECONDS)).as("aria2c finished").isTrue();
+          "--console-log-level=warn", "--check-integrity=true", torrent.toString())
+          .log(dir.resolve("aria2.log")).exec(Duration.ofSeconds(150));
 
       // THEN it completed with the catalog's exact bytes
-      assertThat(aria.exitValue()).as(Files.readString(dir.resolve("aria2.log"))).isZero();
+      assertThat(aria.exit()).as(aria.output()).isZero();
       assertThat(Verifier.verify(image, out.resolve("aria"))).isEmpty();
       // AND our tracker saw it complete, AND our seeder served the bytes
       String scrape = new String(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(

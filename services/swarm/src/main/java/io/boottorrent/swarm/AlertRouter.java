@@ -4,6 +4,7 @@ import io.boottorrent.core.PeerSource;
 import io.boottorrent.swarm.SwarmSession.Torrent;
 import io.vertx.core.Vertx;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.libtorrent4j.AlertListener;
 import org.libtorrent4j.TcpEndpoint;
@@ -25,6 +26,8 @@ import org.libtorrent4j.alerts.TorrentErrorAlert;
 import org.libtorrent4j.alerts.TorrentRemovedAlert;
 import org.libtorrent4j.alerts.TrackerErrorAlert;
 import org.libtorrent4j.alerts.UrlSeedAlert;
+import org.libtorrent4j.swig.peer_info;
+import org.libtorrent4j.swig.peer_info_vector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -202,6 +205,9 @@ final class AlertRouter implements AlertListener {
     }
     t.draining = true;
     try {
+      if (t.blocks.nothingReported()) {
+        topPeer(handle).ifPresent(t.blocks::topPeer);
+      }
       handle.flushCache();
       vertx.setTimer(FINISH_GRACE_MS, id -> complete(t));
     } catch (RuntimeException e) {
@@ -221,6 +227,22 @@ final class AlertRouter implements AlertListener {
     if (t.finished.complete(null)) {
       LOG.info("[{}] {} complete ({} bytes), seeding", name, t.name, t.totalSize);
     }
+  }
+
+  /** The connected peer (or web seed) that delivered the most payload, from libtorrent's peer list. */
+  private static Optional<PeerSource.Peer> topPeer(TorrentHandle handle) {
+    peer_info_vector peers = new peer_info_vector();
+    handle.swig().get_peer_info(peers);
+    PeerSource.Peer best = null;
+    long most = 0;
+    for (int i = 0; i < peers.size(); i++) {
+      peer_info peer = peers.get(i);
+      if (peer.getTotal_download() > most) {
+        most = peer.getTotal_download();
+        best = peerOf(new TcpEndpoint(peer.getIp()));
+      }
+    }
+    return Optional.ofNullable(best);
   }
 
   private Torrent torrentOf(TorrentAlert<?> alert) {

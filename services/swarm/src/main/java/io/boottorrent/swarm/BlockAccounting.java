@@ -37,6 +37,12 @@ final class BlockAccounting {
   private PeerSource lastSource;
   /** No file of the torrent existed when it was added: every piece is downloaded here. Guarded by this. */
   private boolean nothingOnDisk;
+  /**
+   * Who libtorrent says delivered the most payload, taken when the torrent finished: the source of
+   * last resort when not one block was reported (a one-block image whose only alert never came).
+   * Guarded by this.
+   */
+  private PeerSource.Peer topPeer;
 
   BlockAccounting(int pieceLength, int numPieces, long totalSize) {
     this.pieceLength = pieceLength;
@@ -83,6 +89,16 @@ final class BlockAccounting {
     }
   }
 
+  /** Whether no block has been reported at all (so {@link #reconcile} would need {@link #topPeer}). */
+  synchronized boolean nothingReported() {
+    return lastSource == null;
+  }
+
+  /** The endpoint libtorrent's peer list credits with the most payload when the torrent finished. */
+  synchronized void topPeer(PeerSource.Peer endpoint) {
+    topPeer = endpoint;
+  }
+
   /** None of the torrent's files existed when it was added. */
   synchronized void nothingOnDisk() {
     nothingOnDisk = true;
@@ -93,19 +109,25 @@ final class BlockAccounting {
    * CI run: one block of 199 from a lone web seed, still missing after the flush; its write can
    * complete after the torrent is already a seed). At completion every block that was not on
    * disk when the download started and was never reported is counted for the source of the rest
-   * of its piece, or for the last source of the torrent when the piece is that one block, so the
-   * counts add up to what was downloaded. When files existed before (a resumed download), only
-   * pieces with a reported block are completed. Returns the number of blocks counted here.
+   * of its piece, or for the last source of the torrent when the piece is that one block, or — when
+   * not one block was reported — for the peer libtorrent's peer list credits with the most payload
+   * ({@link #topPeer}), so the counts add up to what was downloaded. When files existed before (a
+   * resumed download), only pieces with a reported block are completed. Returns the number of blocks
+   * counted here.
    */
   synchronized int reconcile() {
+    PeerSource lastResort = lastSource;
+    if (lastResort == null && topPeer != null) {
+      lastResort = webSeedByEndpoint.containsKey(topPeer) ? webSeedByEndpoint.get(topPeer) : topPeer;
+    }
     int added = 0;
     for (int piece = 0; piece < numPieces; piece++) {
       PeerSource source = pieceSource[piece];
       if (source == null) {
-        if (!nothingOnDisk || lastSource == null) {
+        if (!nothingOnDisk || lastResort == null) {
           continue;
         }
-        source = lastSource;
+        source = lastResort;
         pieceSource[piece] = source;
       }
       int first = blockIndex(piece, 0);

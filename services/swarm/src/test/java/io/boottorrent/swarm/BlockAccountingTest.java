@@ -81,4 +81,39 @@ class BlockAccountingTest {
 
     assertThat(t.receivedSnapshot()).isEmpty();
   }
+
+  @Test
+  void aDownloadWithoutASingleReportedBlockIsCountedForThePeerLibtorrentCreditsMost() {
+    // GIVEN a one-block image downloaded from nothing, whose only block_finished alert never came
+    BlockAccounting t = new BlockAccounting(BLOCK, 1, 88);
+    t.nothingOnDisk();
+    assertThat(t.nothingReported()).isTrue();
+    // WHEN libtorrent's peer list at completion names the peer that delivered it
+    t.topPeer(P6);
+    // THEN the reconciliation counts the image for that peer
+    assertThat(t.reconcile()).isEqualTo(1);
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(P6, 88L));
+  }
+
+  @Test
+  void aTopPeerThatIsAWebSeedsEndpointIsCountedUnderTheWebSeed() {
+    BlockAccounting t = new BlockAccounting(BLOCK, 1, 88);
+    PeerSource.Peer endpoint = new PeerSource.Peer("127.0.0.1", 8080);
+    PeerSource.WebSeed seed = new PeerSource.WebSeed("http://127.0.0.1:8080/seed/");
+    t.countAsWebSeed(endpoint, seed);
+    t.nothingOnDisk();
+    t.topPeer(endpoint);
+    t.reconcile();
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(seed, 88L));
+  }
+
+  @Test
+  void aReportedBlockWinsOverTheTopPeer() {
+    BlockAccounting t = new BlockAccounting(BLOCK, 2, BLOCK + 88);
+    t.nothingOnDisk();
+    t.received(P2, 0, 0);
+    t.topPeer(P6);
+    t.reconcile();
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(P2, BLOCK + 88L));
+  }
 }

@@ -54,10 +54,16 @@ public final class Libtorrent {
       }
       byte[] bytes = in.readAllBytes();
       String digest = Integer.toHexString(java.util.Arrays.hashCode(bytes)) + "-" + bytes.length;
-      Path dir = Path.of(System.getProperty("java.io.tmpdir"), "boottorrent-native-" + digest);
+      // One folder per user: a copy another user extracted (rw------- in /tmp) cannot be loaded.
+      String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9._-]", "_");
+      Path dir = Path.of(System.getProperty("java.io.tmpdir"), "boottorrent-native-" + user + "-" + digest);
       Path target = dir.resolve("libtorrent4j.so");
-      if (Files.isRegularFile(target) && Files.size(target) == bytes.length) {
+      if (Files.isRegularFile(target) && Files.isReadable(target) && Files.size(target) == bytes.length) {
         return target;
+      }
+      if (Files.exists(dir) && !Files.isWritable(dir)) {
+        dir = Files.createTempDirectory("boottorrent-native-");
+        target = dir.resolve("libtorrent4j.so");
       }
       Files.createDirectories(dir);
       Path tmp = Files.createTempFile(dir, "libtorrent4j", ".tmp");

@@ -6,8 +6,10 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.Shareable;
+import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import java.util.EnumSet;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -56,13 +58,18 @@ public final class Meters {
   /**
    * Vert.x metrics into {@code registry}. Each instance gets a registry name of its own, so that
    * several Vert.x instances in one JVM (tests, the demo) neither share meters nor, when one closes,
-   * unregister another's ({@code BackendRegistries} is keyed by that name, JVM-wide). The default labels
-   * (HTTP method and code, pool type and name, event-bus side) stay: no path, address or remote
-   * endpoint, so the number of series does not grow with traffic.
+   * unregister another's ({@code BackendRegistries} is keyed by that name, JVM-wide). Labels: Vert.x's
+   * defaults (HTTP method and code, pool type and name, event-bus side) and the event-bus address —
+   * our addresses are the fixed set of {@code Addresses}, and Vert.x leaves out its internal ones
+   * (replies, cluster) — never an HTTP path or a remote endpoint, so the number of series does not grow
+   * with traffic.
    */
   static MicrometerMetricsOptions options() {
+    EnumSet<Label> labels = EnumSet.copyOf(MicrometerMetricsOptions.DEFAULT_LABELS);
+    labels.add(Label.EB_ADDRESS);
     return new MicrometerMetricsOptions()
         .setEnabled(true)
+        .setLabels(labels)
         .setRegistryName("boottorrent-" + INSTANCES.incrementAndGet())
         .setJvmMetricsEnabled(true)
         .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true));

@@ -40,9 +40,9 @@ class ClusterTest {
       assertThat(reply.getMessage()).isEqualTo("from second");
       // AND each clustered node counts it in its own Prometheus registry
       assertThat(MetricsEndpointTest.value(Meters.prometheus(first).orElseThrow().scrape(),
-          "vertx_eventbus_sent_total{side=\"remote\"}")).isGreaterThanOrEqualTo(1.0);
+          "vertx_eventbus_sent_total{address=\"test.echo\",side=\"remote\"}")).isGreaterThanOrEqualTo(1.0);
       assertThat(MetricsEndpointTest.value(Meters.prometheus(second).orElseThrow().scrape(),
-          "vertx_eventbus_received_total{side=\"remote\"}")).isGreaterThanOrEqualTo(1.0);
+          "vertx_eventbus_received_total{address=\"test.echo\",side=\"remote\"}")).isGreaterThanOrEqualTo(1.0);
     } finally {
       second.close().await();
       first.close().await();

@@ -68,7 +68,7 @@ class MetricsEndpointTest {
       String text = scraped.body();
       assertThat(text).contains("# TYPE boottorrent_test_things_total counter");
       assertThat(value(text, "boottorrent_test_things_total{kind=\"probe\"}")).isEqualTo(3.0);
-      assertThat(value(text, "vertx_eventbus_processed_total{side=\"local\"}")).isGreaterThanOrEqualTo(4.0);
+      assertThat(value(text, "vertx_eventbus_processed_total{address=\"test.metrics\",side=\"local\"}")).isGreaterThanOrEqualTo(4.0);
       assertThat(text).contains("vertx_http_server_requests_total{code=\"200\",method=\"GET\"}")
           .contains("jvm_memory_used_bytes");
     } finally {

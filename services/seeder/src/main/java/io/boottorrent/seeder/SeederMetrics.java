@@ -62,11 +62,10 @@ final class SeederMetrics {
       long total = torrent.getTotalUploaded();
       Long before = lastUploaded.put(torrent.getInfoHash(), total);
       long delta = before == null || total < before ? total : total - before;
-      if (delta > 0) {
-        Counter.builder("boottorrent.seeder.uploaded").baseUnit("bytes")
-            .description("Payload bytes this seeder uploaded, by image (sampled at each status)")
-            .tag("image", torrent.getName()).register(registry).increment(delta);
-      }
+      // registered at the first status that lists the image, so that its series starts at 0
+      Counter.builder("boottorrent.seeder.uploaded").baseUnit("bytes")
+          .description("Payload bytes this seeder uploaded, by image (sampled at each status)")
+          .tag("image", torrent.getName()).register(registry).increment(delta);
     }
     lastUploaded.keySet().retainAll(present);
   }

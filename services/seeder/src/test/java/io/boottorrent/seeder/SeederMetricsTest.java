@@ -64,6 +64,7 @@ class SeederMetricsTest {
       SeederVerticle first = deploy(vertx, config("first", null));
       first.catalogSynced().await();
       eventually(() -> scraped(vertx, "boottorrent_seeder_torrents") == 1.0);
+      eventually(() -> scraped(vertx, "boottorrent_seeder_uploaded_bytes_total{image=\"metered\"}") == 0.0);
 
       // WHEN a second seeder with its own empty data dir fetches the image from the first
       SeederVerticle second = deploy(vertx, config("second", ownDir));

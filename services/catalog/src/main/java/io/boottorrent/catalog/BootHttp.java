@@ -5,6 +5,9 @@ import io.boottorrent.core.MacAddress;
 import io.boottorrent.core.config.ConfigUrls;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.BootEvent;
+import io.boottorrent.server.Meters;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -24,7 +27,9 @@ import java.util.regex.Pattern;
  *
  * <p>Every script served and every file sent (or failed) is an {@code HTTP_BOOT_FILE} event
  * ({@link BootEvents}) on {@link Addresses#BOOT_EVENT}: the client's address, its MAC when the URL
- * carries {@code ?mac=} (the script's URLs do), and {@code "<file> <bytes> bytes in <ms> ms"}.
+ * carries {@code ?mac=} (the script's URLs do), and {@code "<file> <bytes> bytes in <ms> ms"}. Each is
+ * also counted, with its bytes, in the process's meter registry by kind of file ({@link #bucket}):
+ * {@code boottorrent_http_boot_files_total{file, outcome}}, {@code boottorrent_http_boot_sent_bytes_total{file}}.
  */
 final class BootHttp {
   static final String PATH = "/boot/";
@@ -35,6 +40,7 @@ final class BootHttp {
   private final String extraCmdline;
   private final String publicHost;
   private final BootEvents events = BootEvents.system();
+  private final MeterRegistry meters;
 
   /**
    * @param roots where boot files are looked up, in order: the client image's folder, then fallbacks
@@ -45,6 +51,12 @@ final class BootHttp {
     this.roots = List.copyOf(roots);
     this.extraCmdline = extraCmdline;
     this.publicHost = publicHost;
+    this.meters = Meters.registry(vertx);
+    for (String file : new String[] {SCRIPT, KERNEL, INITRD, OTHER}) {
+      files(file, "sent");
+      files(file, "failed");
+      bytes(file);
+    }
   }
 
   void mount(Router router, java.util.function.IntSupplier port) {
@@ -58,7 +70,8 @@ final class BootHttp {
     find("vmlinuz").compose(kernel -> find("initrd").map(initrd -> kernel != null && initrd != null))
         .onSuccess(ready -> {
           String script = IpxeScript.render(base, ctx.request().getParam("mac"), extraCmdline, ready);
-          ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(script);
+          ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(script)
+              .onComplete(sent -> count(SCRIPT, sent.succeeded(), ctx.response().bytesWritten()));
           publish(events.httpBootScript(ip(ctx), mac(ctx), ready, script.length()));
         })
         .onFailure(ctx::fail);
@@ -80,12 +93,43 @@ final class BootHttp {
               if (ctx.request().method() != HttpMethod.HEAD) {
                 long ms = (System.nanoTime() - started) / 1_000_000;
                 long bytes = ctx.response().bytesWritten();
+                count(bucket(name), sent.succeeded(), bytes);
                 publish(sent.succeeded() ? events.httpBootFileSent(ip(ctx), mac(ctx), name, bytes, ms)
                     : events.httpBootFileFailed(ip(ctx), mac(ctx), name, bytes, sent.cause().getMessage()));
               }
             });
       }
     }).onFailure(ctx::fail);
+  }
+
+  static final String SCRIPT = "script";
+  static final String KERNEL = "kernel";
+  static final String INITRD = "initrd";
+  static final String OTHER = "other";
+
+  /** The kind of boot file, the {@code file} tag: the client image's kernel and initrd, or any other. */
+  static String bucket(String name) {
+    return switch (name) {
+      case "vmlinuz" -> KERNEL;
+      case "initrd" -> INITRD;
+      default -> OTHER;
+    };
+  }
+
+  private void count(String file, boolean sent, long bytes) {
+    files(file, sent ? "sent" : "failed").increment();
+    bytes(file).increment(bytes);
+  }
+
+  private Counter files(String file, String outcome) {
+    return Counter.builder("boottorrent.http.boot.files")
+        .description("HTTP boot answers (the iPXE script, the client kernel and initrd, other boot files), sent or failed midway")
+        .tag("file", file).tag("outcome", outcome).register(meters);
+  }
+
+  private Counter bytes(String file) {
+    return Counter.builder("boottorrent.http.boot.sent").baseUnit("bytes")
+        .description("HTTP boot body bytes written, by kind of file").tag("file", file).register(meters);
   }
 
   private void publish(BootEvent event) {

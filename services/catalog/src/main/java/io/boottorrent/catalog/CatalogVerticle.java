@@ -4,6 +4,7 @@ import com.google.protobuf.Message;
 import io.boottorrent.core.config.ConfigUrls;
 import io.boottorrent.core.config.ProcessOptions;
 import io.boottorrent.server.Json;
+import io.boottorrent.server.Meters;
 import io.boottorrent.server.ProtoHttp;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.AddImageRequest;
@@ -16,6 +17,7 @@ import io.boottorrent.proto.ImageEvent;
 import io.boottorrent.proto.ImageFile;
 import io.boottorrent.proto.ImageList;
 import io.boottorrent.proto.ImageManifest;
+import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -77,6 +79,8 @@ public class CatalogVerticle extends VerticleBase {
 
   private final EventLog events = new EventLog(EventLog.DEFAULT_CAPACITY);
   private final Map<String, LongAdder> webSeedBytes = new ConcurrentHashMap<>();
+  /** The same per image in the process's meter registry ({@code boottorrent_catalog_webseed_bytes_total}). */
+  private final Map<String, Counter> webSeedCounters = new ConcurrentHashMap<>();
   private final CatalogOptions options;
   private final ProcessOptions process;
   private final List<String> announceUrls;
@@ -384,8 +388,17 @@ public class CatalogVerticle extends VerticleBase {
       return;
     }
     response.sendFile(path.get().toString(), range.offset(), range.length())
-        .onSuccess(v -> webSeedBytes.computeIfAbsent(name, k -> new LongAdder()).add(range.length()))
+        .onSuccess(v -> {
+          webSeedBytes.computeIfAbsent(name, k -> new LongAdder()).add(range.length());
+          webSeedCounter(name).increment(range.length());
+        })
         .onFailure(err -> LOG.warn("web seed {}/{} [{}+{}] failed: {}", name, fileName, range.offset(),
             range.length(), err.toString()));
+  }
+
+  private Counter webSeedCounter(String image) {
+    return webSeedCounters.computeIfAbsent(image, name -> Counter.builder("boottorrent.catalog.webseed")
+        .baseUnit("bytes").description("Bytes the BEP 19 web seed served, by image").tag("image", name)
+        .register(Meters.registry(vertx)));
   }
 }

@@ -33,7 +33,8 @@ import org.slf4j.MDC;
  *
  * <p>Malformed or hostile packets are dropped with a DEBUG line; nothing escapes the receive handler.
  * Every lease (ACK with an address) and every PXE offer is published as a {@link BootEvent}
- * ({@code DHCP_LEASE}, {@code PXE_OFFER}) on {@link Addresses#BOOT_EVENT}.
+ * ({@code DHCP_LEASE}, {@code PXE_OFFER}) on {@link Addresses#BOOT_EVENT}. Requests, replies, PXE
+ * offers and drops are counted in the process's meter registry ({@link DhcpMetrics}).
  *
  * <p>Deploy one instance per process: the lease store lives in the verticle. Binding port 67 needs
  * root or CAP_NET_BIND_SERVICE. On a host with several interfaces the broadcast replies leave through
@@ -53,6 +54,7 @@ public final class DhcpVerticle extends VerticleBase {
   private JournalWriter writer;
   private DatagramSocket socket;
   private DatagramSocket proxySocket;
+  private DhcpMetrics metrics;
 
   /**
    * @param config the resolved {@code dhcp} section ({@link DhcpServerOptions#resolve})
@@ -67,6 +69,7 @@ public final class DhcpVerticle extends VerticleBase {
   public Future<?> start() {
     // Idempotent; needed when the Vert.x instance was not made by ServerVertx.start (embedded, tests).
     Codecs.registerAll(vertx.eventBus());
+    metrics = DhcpMetrics.of(vertx);
     journal = LeaseJournal.inDataDir(dataDir);
     return vertx.executeBlocking(journal::load)
         .compose(records -> {
@@ -142,8 +145,10 @@ public final class DhcpVerticle extends VerticleBase {
         request = DhcpCodec.decode(packet.data().getBytes());
       } catch (MalformedPacketException e) {
         LOG.debug("dropped {} bytes from {}: {}", packet.data().length(), sender, e.getMessage());
+        metrics.dropped(DhcpMetrics.MALFORMED);
         return;
       }
+      metrics.received(request.messageType());
       MDC.put("xid", String.format("%08x", request.xid()));
       try {
         handle(on, request, new InetSocketAddress(packet.sender().host(), packet.sender().port()), which);
@@ -152,6 +157,7 @@ public final class DhcpVerticle extends VerticleBase {
       }
     } catch (RuntimeException e) {
       LOG.warn("internal error on a packet from {}; dropped", sender, e);
+      metrics.dropped(DhcpMetrics.INTERNAL_ERROR);
     }
   }
 
@@ -161,6 +167,7 @@ public final class DhcpVerticle extends VerticleBase {
       reply = DhcpServerLogic.replyFor(context, request, from, which);
     } catch (RuntimeException e) {
       LOG.warn("no reply to {} from {}: {}", request.messageType().orElse(null), request.mac(), e.toString(), e);
+      metrics.dropped(DhcpMetrics.INTERNAL_ERROR);
     }
     LOG.debug("{} {} from {} ({}) → {}", which, request.messageType().orElse(null), request.mac(), from,
         reply.map(r -> r.type() + " " + r.message().yiaddr() + " to " + r.destination()).orElse("no reply"));
@@ -168,8 +175,13 @@ public final class DhcpVerticle extends VerticleBase {
     Future<Void> durable = changes.isEmpty() ? Future.succeededFuture() : writer.write(changes);
     Optional<DhcpReply> answer = reply;
     durable
-        .onFailure(e -> LOG.error("lease journal {} not written ({}); reply to {} not sent", journal.file(),
-            e.toString(), request.mac()))
+        .onFailure(e -> {
+          LOG.error("lease journal {} not written ({}); reply to {} not sent", journal.file(), e.toString(),
+              request.mac());
+          if (answer.isPresent()) {
+            metrics.dropped(DhcpMetrics.JOURNAL_ERROR);
+          }
+        })
         .onSuccess(v -> answer.ifPresent(r -> send(on, r, request)));
   }
 
@@ -177,7 +189,10 @@ public final class DhcpVerticle extends VerticleBase {
     InetSocketAddress to = reply.destination();
     on.send(Buffer.buffer(DhcpCodec.encode(reply.message())), to.getPort(), to.getAddress().getHostAddress())
         .onFailure(e -> LOG.debug("could not send {} to {}: {}", reply.type(), to, e.toString()))
-        .onSuccess(v -> publishEvents(reply, request));
+        .onSuccess(v -> {
+          metrics.replied(reply);
+          publishEvents(reply, request);
+        });
   }
 
   private void publishEvents(DhcpReply reply, DhcpMessage request) {

@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Its id is {@code seeder.id} ({@code BOOTTORRENT_SEEDER_ID}), or {@code <hostname>-<random>}.
  * Every {@code seeder.statusIntervalMs} it publishes a {@link SeederStatus} on
- * {@code seeder.status}.
+ * {@code seeder.status}, and adds what each image uploaded since the last one to the process's meter
+ * registry ({@link SeederMetrics}).
  */
 public final class SeederVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(SeederVerticle.class);
@@ -50,7 +51,8 @@ public final class SeederVerticle extends VerticleBase {
   private final SeederOptions options;
   private final Path payload;
   private final boolean ownDataDir;
-  private SwarmSession swarm;
+  private volatile SwarmSession swarm;
+  private SeederMetrics metrics;
   private String seederId;
   private long statusTimer = -1;
   private long retryTimer = -1;
@@ -78,6 +80,10 @@ public final class SeederVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     String configuredId = options.id();
+    metrics = SeederMetrics.of(vertx, () -> {
+      SwarmSession session = swarm;
+      return session == null ? 0 : session.infoHashes().size();
+    });
     return vertx.executeBlocking(() -> configuredId.isBlank() ? defaultId() : configuredId, false)
         .compose(id -> {
           seederId = id;
@@ -106,6 +112,9 @@ public final class SeederVerticle extends VerticleBase {
     vertx.cancelTimer(statusTimer);
     vertx.cancelTimer(retryTimer);
     synced.tryFail("seeder stopped");
+    if (metrics != null) {
+      metrics.close();
+    }
     return swarm == null ? Future.succeededFuture() : swarm.close();
   }
 
@@ -236,7 +245,10 @@ public final class SeederVerticle extends VerticleBase {
 
   private void publishStatus() {
     status()
-        .onSuccess(status -> vertx.eventBus().publish(Addresses.SEEDER_STATUS, status))
+        .onSuccess(status -> {
+          metrics.observe(status.getTorrentsList());
+          vertx.eventBus().publish(Addresses.SEEDER_STATUS, status);
+        })
         .onFailure(err -> {
           if (!stopping) {
             LOG.warn("seeder {}: cannot collect status: {}", seederId, err.getMessage());

@@ -5,7 +5,7 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
+import io.vertx.core.VertxBuilder;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.List;
 
@@ -17,13 +17,13 @@ import java.util.List;
 public final class HazelcastCluster {
   private HazelcastCluster() {}
 
-  /** A clustered Vert.x joined to the members of the {@code cluster} section; no codecs registered yet. */
-  static Future<Vertx> start(ClusterOptions cluster) {
+  /**
+   * A clustered Vert.x from {@code builder} (its options and metrics), joined to the members of the
+   * {@code cluster} section; no codecs registered yet.
+   */
+  static Future<Vertx> start(VertxBuilder builder, ClusterOptions cluster) {
     HazelcastClusterManager manager = new HazelcastClusterManager(config(cluster));
-    return Vertx.builder()
-        .with(new VertxOptions())
-        .withClusterManager(manager)
-        .buildClustered();
+    return builder.withClusterManager(manager).buildClustered();
   }
 
   /** Hazelcast config with TCP join on the configured members; never multicast, never auto-detect. */

@@ -2,6 +2,7 @@ package io.boottorrent.server;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -15,9 +16,13 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The process's own /health (liveness: the event loop answers) and /readiness (every deployed
- * service reported ready) endpoints. Kubernetes probes and `make run` use them.
+ * service reported ready) endpoints, which Kubernetes probes and `make run` use, and /metrics: the
+ * process's meters in the Prometheus text format ({@link Meters}; docs/METRICS.md), when Vert.x runs
+ * with metrics ({@link ServerVertx#start}), else 404.
  */
 public final class HealthServer {
+  /** The Prometheus text exposition format, version 0.0.4. */
+  public static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
   private final Vertx vertx;
   private final Set<String> expected = ConcurrentHashMap.newKeySet();
   private final Set<String> ready = ConcurrentHashMap.newKeySet();
@@ -51,6 +56,11 @@ public final class HealthServer {
     Router router = Router.router(vertx);
     router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(live));
     router.get("/readiness").handler(HealthCheckHandler.createWithHealthChecks(readiness));
+    Meters.prometheus(vertx).ifPresent(registry -> router.get("/metrics").handler(ctx ->
+        // CPU work only, but it grows with the number of series: off the event loop all the same
+        vertx.executeBlocking(registry::scrape, false)
+            .onSuccess(text -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, PROMETHEUS_TEXT).end(text))
+            .onFailure(ctx::fail)));
     return vertx.createHttpServer()
         .requestHandler(router)
         .listen(options.port(), options.host())

@@ -38,6 +38,11 @@ class ClusterTest {
       BootEvent reply = first.eventBus().<BootEvent>request("test.echo", sent).await().body();
       assertThat(reply.getMac()).isEqualTo("02:00:00:00:00:01");
       assertThat(reply.getMessage()).isEqualTo("from second");
+      // AND each clustered node counts it in its own Prometheus registry
+      assertThat(MetricsEndpointTest.value(Meters.prometheus(first).orElseThrow().scrape(),
+          "vertx_eventbus_sent_total{address=\"test.echo\",side=\"remote\"}")).isGreaterThanOrEqualTo(1.0);
+      assertThat(MetricsEndpointTest.value(Meters.prometheus(second).orElseThrow().scrape(),
+          "vertx_eventbus_received_total{address=\"test.echo\",side=\"remote\"}")).isGreaterThanOrEqualTo(1.0);
     } finally {
       second.close().await();
       first.close().await();

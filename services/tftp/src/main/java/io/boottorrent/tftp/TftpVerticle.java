@@ -48,6 +48,8 @@ import org.slf4j.LoggerFactory;
  * <p>Event bus: publishes a {@link BootEvent} (stage {@code TFTP_TRANSFER}) on
  * {@link Addresses#BOOT_EVENT} when a transfer ends or a request is refused; its message is
  * {@code "<file> <bytes> bytes in <ms> ms"} on success, {@code "<file> failed: <reason>"} otherwise.
+ * Transfers, bytes sent and blocks resent are counted in the process's meter registry
+ * ({@link TftpMetrics}).
  */
 public class TftpVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(TftpVerticle.class);
@@ -88,6 +90,7 @@ public class TftpVerticle extends VerticleBase {
   private final Path root;
   private final BootEvents events = BootEvents.system();
   private FileResolver resolver;
+  private TftpMetrics metrics;
   private volatile DatagramSocket socket;
 
   /** Serves {@code options.rootIn(dataDir)} and the fallback roots. */
@@ -99,6 +102,7 @@ public class TftpVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Codecs.registerAll(vertx.eventBus());
+    metrics = TftpMetrics.of(vertx);
     resolver = new FileResolver(root, options.fallbackRoots());
     DatagramSocket s = vertx.createDatagramSocket(new DatagramSocketOptions());
     s.handler(this::onRequest);
@@ -130,6 +134,9 @@ public class TftpVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     // the loops, children of this deployment, were undeployed before: their transfers are over
+    if (metrics != null) {
+      metrics.close();
+    }
     DatagramSocket s = socket;
     return s == null ? Future.succeededFuture() : s.close();
   }
@@ -239,12 +246,14 @@ public class TftpVerticle extends VerticleBase {
           ReadTransfer transfer = ReadTransfer.of(negotiated, blocks.length(), maxRetries, repeatHoldoffMs,
               TftpVerticle::monotonicMillis);
           TransferSession session = new TransferSession(vertx, transferSocket, from, rrq.filename(), transfer,
-              blocks, intervalMs, (done, outcome) -> {
+              blocks, intervalMs, metrics, (done, outcome) -> {
                 loop.ended(done);
+                metrics.ended(outcome);
                 home.runOnContext(v -> ended(key, accepted, outcome));
               });
           accepted.session = session;
           loop.started(session);
+          metrics.started();
           LOG.debug("RRQ {} ({}) from {}: {} bytes from {}, blksize {}, windowsize {}, TID {}", rrq.filename(),
               rrq.mode().wireName(), key, blocks.length(), resolved.file(), negotiated.blksize(),
               negotiated.windowsize(), transferSocket.localAddress().port());
@@ -277,6 +286,7 @@ public class TftpVerticle extends VerticleBase {
 
   private void refused(SocketAddress from, String filename, ErrorCode code, String reason) {
     reply(from, ErrorPacket.of(code, reason));
+    metrics.refused();
     LOG.info("refused {} to {}: {}", filename, from, reason);
     vertx.eventBus().publish(Addresses.BOOT_EVENT, events.tftpFailed(from.host(), filename, reason, 0, 0));
   }

@@ -43,6 +43,7 @@ final class TransferSession {
   private final BlockSource source;
   /** Base retransmission timeout, multiplied by the transfer's backoff factor. */
   private final long timeoutMs;
+  private final TftpMetrics metrics;
   private final BiConsumer<TransferSession, Outcome> onEnd;
   private final long startedNanos = System.nanoTime();
 
@@ -60,7 +61,8 @@ final class TransferSession {
   private Future<Void> lastSend = Future.succeededFuture();
 
   TransferSession(Vertx vertx, DatagramSocket socket, SocketAddress client, String filename,
-      ReadTransfer transfer, BlockSource source, long timeoutMs, BiConsumer<TransferSession, Outcome> onEnd) {
+      ReadTransfer transfer, BlockSource source, long timeoutMs, TftpMetrics metrics,
+      BiConsumer<TransferSession, Outcome> onEnd) {
     this.vertx = vertx;
     this.socket = socket;
     this.client = client;
@@ -68,6 +70,7 @@ final class TransferSession {
     this.transfer = transfer;
     this.source = source;
     this.timeoutMs = timeoutMs;
+    this.metrics = metrics;
     this.onEnd = onEnd;
   }
 
@@ -205,6 +208,7 @@ final class TransferSession {
         .appendUnsignedShort(Opcode.DATA.code())
         .appendUnsignedShort(ReadTransfer.wireBlock(index))
         .appendBuffer(payload);
+    metrics.bytesSent(payload.length());
     lastSend = socket.send(packet, client.port(), client.host())
         .onFailure(e -> LOG.debug("send of block {} to {} failed: {}", index, client, e.getMessage()));
   }

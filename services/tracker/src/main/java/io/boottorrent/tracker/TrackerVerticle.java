@@ -5,6 +5,7 @@ import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.Codecs;
 import io.boottorrent.proto.PeerEntry;
 import io.boottorrent.proto.SwarmStats;
+import io.boottorrent.server.Meters;
 import io.boottorrent.tracker.protocol.AnnounceRequest;
 import io.boottorrent.tracker.protocol.AnnounceRequest.Event;
 import io.boottorrent.tracker.protocol.AnnounceResponse;
@@ -44,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * <p>Swarm state is cluster-wide ({@link HazelcastSwarmStore}) when Vert.x runs clustered over
  * Hazelcast, else in this JVM ({@link InMemorySwarmStore}). Every refusal or internal error becomes a
  * bencoded {@code failure reason} with status 200, which is what BitTorrent clients read and show.
- * Swarm count changes are published as {@link SwarmStats} on {@link Addresses#SWARM_STATS}.
+ * Swarm count changes are published as {@link SwarmStats} on {@link Addresses#SWARM_STATS}; requests,
+ * refusals and swarm sizes are in the process's meter registry ({@link TrackerMetrics}).
  */
 public final class TrackerVerticle extends VerticleBase {
   /** At most one {@link SwarmStats} per swarm per this many milliseconds. */
@@ -57,6 +59,7 @@ public final class TrackerVerticle extends VerticleBase {
   private final TrackerOptions options;
   private SwarmStore store;
   private StatsThrottle stats;
+  private TrackerMetrics metrics;
   private HttpServer server;
 
   /** The answer body of one tracker request; throwing a MalformedRequestException refuses it. */
@@ -84,10 +87,12 @@ public final class TrackerVerticle extends VerticleBase {
     }
     // Idempotent; needed when the Vert.x instance was not made by ServerVertx.start (e.g. embedded, tests).
     Codecs.registerAll(vertx.eventBus());
+    metrics = new TrackerMetrics(Meters.registry(vertx), Duration.ofSeconds(options.peerTtlSeconds()),
+        System::currentTimeMillis);
     stats = new StatsThrottle(vertx, STATS_PERIOD_MS, s -> vertx.eventBus().publish(Addresses.SWARM_STATS, s));
     Router router = Router.router(vertx);
-    router.get("/announce").handler(guarded(this::announce));
-    router.get("/scrape").handler(guarded(this::scrape));
+    router.get("/announce").handler(guarded("announce", this::announce));
+    router.get("/scrape").handler(guarded("scrape", this::scrape));
     // A scrape of many hashes has a long request line; Netty's default limit is 4096 bytes.
     HttpServerOptions serverOptions = new HttpServerOptions().setMaxInitialLineLength(20 * 1024);
     return openStore()
@@ -108,6 +113,9 @@ public final class TrackerVerticle extends VerticleBase {
   public Future<?> stop() {
     if (stats != null) {
       stats.close();
+    }
+    if (metrics != null) {
+      metrics.close();
     }
     return Future.succeededFuture();
   }
@@ -131,8 +139,11 @@ public final class TrackerVerticle extends VerticleBase {
     return Future.succeededFuture(InMemorySwarmStore.shared(vertx, ttl));
   }
 
-  /** Runs {@code handler} so that whatever happens the client gets a bencoded answer with status 200. */
-  private Handler<RoutingContext> guarded(TrackerHandler handler) {
+  /**
+   * Runs {@code handler} so that whatever happens the client gets a bencoded answer with status 200;
+   * a failure answer is counted as a refusal of {@code request}.
+   */
+  private Handler<RoutingContext> guarded(String request, TrackerHandler handler) {
     return ctx -> {
       Future<byte[]> body;
       try {
@@ -140,7 +151,11 @@ public final class TrackerVerticle extends VerticleBase {
       } catch (Exception e) {
         body = Future.failedFuture(e);
       }
-      body.recover(failure -> Future.succeededFuture(failureBody(ctx, failure)))
+      body.recover(failure -> {
+            metrics.refused(request, failure instanceof MalformedRequestException
+                ? TrackerMetrics.MALFORMED : TrackerMetrics.INTERNAL_ERROR);
+            return Future.succeededFuture(failureBody(ctx, failure));
+          })
           .onSuccess(bytes -> ctx.response()
               .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain")
               .end(Buffer.buffer(bytes))
@@ -180,6 +195,7 @@ public final class TrackerVerticle extends VerticleBase {
       default -> store.put(infoHash, self);
     };
     return update.compose(v -> store.snapshot(infoHash)).map(swarm -> {
+      metrics.announced(request.event(), infoHash, swarm);
       stats.offer(SwarmStats.newBuilder()
           .setInfoHash(infoHash.hex())
           .setComplete(swarm.complete())
@@ -207,6 +223,7 @@ public final class TrackerVerticle extends VerticleBase {
         files.put(request.infoHashes().get(i),
             new ScrapeResponse.Stats(swarm.complete(), swarm.downloaded(), swarm.incomplete()));
       }
+      metrics.scraped();
       return new ScrapeResponse(files).encode();
     });
   }

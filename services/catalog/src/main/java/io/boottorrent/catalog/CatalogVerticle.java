@@ -3,6 +3,7 @@ package io.boottorrent.catalog;
 import com.google.protobuf.Message;
 import io.boottorrent.core.config.ConfigUrls;
 import io.boottorrent.core.config.ProcessOptions;
+import io.boottorrent.server.HttpServers;
 import io.boottorrent.server.Json;
 import io.boottorrent.server.Meters;
 import io.boottorrent.server.ProtoHttp;
@@ -27,7 +28,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -109,7 +109,7 @@ public class CatalogVerticle extends VerticleBase {
           // Every boot event on the bus is kept: agents' (posted here), DHCP's and TFTP's alike.
           MessageConsumer<BootEvent> bootEvents = vertx.eventBus().consumer(Addresses.BOOT_EVENT,
               m -> events.add(m.body()));
-          Future<HttpServer> listen = vertx.createHttpServer(new HttpServerOptions())
+          Future<HttpServer> listen = vertx.createHttpServer(HttpServers.options())
               .requestHandler(router())
               .listen(options.httpPort(), options.host())
               .onSuccess(s -> {

@@ -61,7 +61,7 @@ public final class HealthServer {
         vertx.executeBlocking(registry::scrape, false)
             .onSuccess(text -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, PROMETHEUS_TEXT).end(text))
             .onFailure(ctx::fail)));
-    return vertx.createHttpServer()
+    return vertx.createHttpServer(HttpServers.options())
         .requestHandler(router)
         .listen(options.port(), options.host())
         .onSuccess(s -> server = s);

@@ -29,6 +29,8 @@ public final class Gate {
     if (required()) {
       Assertions.fail(MODE_VARIABLE + "=required, but " + reason);
     }
+    // On the console too: Maven's summary counts skipped tests but does not say why.
+    System.out.println("SKIPPED: " + reason);
     Assumptions.assumeTrue(false, "SKIPPED: " + reason);
   }
 

@@ -1,6 +1,7 @@
 package io.boottorrent.tracker;
 
 import io.boottorrent.core.InfoHash;
+import io.boottorrent.server.HttpServers;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.Codecs;
 import io.boottorrent.proto.PeerEntry;
@@ -94,7 +95,7 @@ public final class TrackerVerticle extends VerticleBase {
     router.get("/announce").handler(guarded("announce", this::announce));
     router.get("/scrape").handler(guarded("scrape", this::scrape));
     // A scrape of many hashes has a long request line; Netty's default limit is 4096 bytes.
-    HttpServerOptions serverOptions = new HttpServerOptions().setMaxInitialLineLength(20 * 1024);
+    HttpServerOptions serverOptions = HttpServers.options().setMaxInitialLineLength(20 * 1024);
     return openStore()
         .compose(opened -> {
           store = opened;

@@ -20,7 +20,7 @@ public final class EnvOverrides {
   /** Variables with the prefix that are not config keys: read by bin/boottorrent, logback, the CLI. */
   public static final Set<String> NOT_CONFIG = Set.of(
       "BOOTTORRENT_JAVA_OPTS", "BOOTTORRENT_JAR", "BOOTTORRENT_LOG_LEVEL", "BOOTTORRENT_CATALOG_URL",
-      "BOOTTORRENT_E2E", "BOOTTORRENT_KERNEL_CACHE");
+      "BOOTTORRENT_E2E", "BOOTTORRENT_KERNEL_CACHE", "BOOTTORRENT_TELEMETRY_URL");
 
   private EnvOverrides() {}
 

@@ -53,8 +53,9 @@ import java.util.TreeMap;
  * <ul>
  *   <li>{@code maxMachines} machines (10,000); beyond, the least recently seen is forgotten;
  *   <li>{@code eventsPerMachine} events per machine (200) and {@code logCapacity} in the global ring
- *       (10,000), oldest dropped first; one entry is the serialized event plus ~60 bytes (~200 bytes),
- *       shared by both rings;
+ *       (10,000), oldest dropped first; an entry is the serialized event plus ~60 bytes, shared by both
+ *       rings (measured, TelemetryMeasurementsTest: 10,000 machines x 21 events, their storms included,
+ *       take 64 MiB, ~320 bytes per event kept; the worst case of the defaults, 2,000,000 events, ~600 MiB);
  *   <li>{@code maxStorms} finished storms (100), oldest dropped first, each with its members and at
  *       most {@value Storm#MAX_SAMPLES} P2P samples; running storms are bounded by the machines;
  *   <li>{@value #ORPHAN_CAPACITY} TFTP events waiting to be joined to a machine by their IP;

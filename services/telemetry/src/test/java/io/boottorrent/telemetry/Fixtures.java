@@ -13,6 +13,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /** Shared test fixtures: a clock the test moves, an image, and the events of a boot in their real shapes. */
 final class Fixtures {
@@ -70,15 +71,16 @@ final class Fixtures {
 
   /** The events of one machine, stamped with the model's clock as the services would stamp them. */
   static final class Boot {
-    final TelemetryModel model;
+    final Consumer<BootEvent> sink;
     final TestClock clock;
     final String mac;
     final String ip;
     final BootEvents events;
     final BootEvents.Agent agent;
 
-    Boot(TelemetryModel model, TestClock clock, String mac, String ip, String nodeId) {
-      this.model = model;
+    /** Events go to {@code sink}: a model, or the event bus. */
+    Boot(Consumer<BootEvent> sink, TestClock clock, String mac, String ip, String nodeId) {
+      this.sink = sink;
       this.clock = clock;
       this.mac = mac;
       this.ip = ip;
@@ -92,7 +94,7 @@ final class Fixtures {
     }
 
     Boot send(BootEvent e) {
-      model.bootEvent(e);
+      sink.accept(e);
       return this;
     }
 

@@ -31,7 +31,7 @@ class TelemetryModelTest {
   TelemetryModel model = new TelemetryModel(Fixtures.limits(), clock);
 
   Boot boot(String mac, String ip) {
-    return new Boot(model, clock, mac, ip, "node-" + mac);
+    return new Boot(e -> model.bootEvent(e), clock, mac, ip, "node-" + mac);
   }
 
   MachineView view(String mac) {
@@ -169,13 +169,13 @@ class TelemetryModelTest {
 
     @Test
     void anAgentWithAnotherNodeIdIsANewBootAndTheSameAgentAfterLaunchingIsNot() {
-      new Boot(model, clock, "52:54:00:12:34:56", "", "run-1").at(T0).started().at(T0 + 100).launching()
+      new Boot(e -> model.bootEvent(e), clock, "52:54:00:12:34:56", "", "run-1").at(T0).started().at(T0 + 100).launching()
           .at(T0 + 200).failed("kexec: Operation not permitted");
       MachineView first = view("52:54:00:12:34:56");
       assertThat(first.getBoots()).isEqualTo(1);
       assertThat(first.getFailure()).isEqualTo("kexec: Operation not permitted");
 
-      new Boot(model, clock, "52:54:00:12:34:56", "", "run-2").at(T0 + 5_000).started();
+      new Boot(e -> model.bootEvent(e), clock, "52:54:00:12:34:56", "", "run-2").at(T0 + 5_000).started();
       MachineView second = view("52:54:00:12:34:56");
       assertThat(second.getBoots()).isEqualTo(2);
       assertThat(second.getNodeId()).isEqualTo("run-2");

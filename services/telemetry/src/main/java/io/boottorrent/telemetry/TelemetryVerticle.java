@@ -22,6 +22,7 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
@@ -30,6 +31,7 @@ import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
@@ -322,6 +324,9 @@ public class TelemetryVerticle extends VerticleBase {
 
   Router router() {
     Router router = Router.router(vertx);
+    // Read-only: any page (a dashboard served from another port or host) may read it.
+    router.route(API + "/*").handler(CorsHandler.create().addOrigin("*").allowedMethod(HttpMethod.GET)
+        .allowedHeader("Last-Event-ID").allowedHeader("Accept"));
     router.get(API + "/events").handler(guard(this::events));
     router.get(API + "/events/stream").handler(guard(this::stream));
     router.get(API + "/machines").handler(guard(this::machines));
@@ -505,7 +510,8 @@ public class TelemetryVerticle extends VerticleBase {
     for (String address : BRIDGED) {
       bridge.addOutboundPermitted(new PermittedOptions().setAddress(address));
     }
-    return SockJSHandler.create(vertx, new SockJSHandlerOptions()).bridge(bridge, this::bridgeEvent);
+    return SockJSHandler.create(vertx, new SockJSHandlerOptions().setInsertJSESSIONID(false))
+        .bridge(bridge, this::bridgeEvent);
   }
 
   private void bridgeEvent(BridgeEvent event) {

@@ -524,6 +524,14 @@ class TelemetryVerticleTest {
   }
 
   @Test
+  void anyOriginMayReadTheApiAndTheBridgeSetsNoCookie() {
+    HttpResponse<Buffer> r = await(client.get("/api/v1/storms").putHeader("Origin", "http://dashboard:3000").send());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.getHeader("Access-Control-Allow-Origin")).isEqualTo("*");
+    assertThat(get("/eventbus/info").bodyAsJsonObject().getBoolean("cookie_needed")).isFalse();
+  }
+
+  @Test
   void theJsonOfTheRestViewsIsTheProtobufJsonMapping() throws Exception {
     onTheBus(1).at(T0).started();
     eventually(() -> eventCount() == 1);

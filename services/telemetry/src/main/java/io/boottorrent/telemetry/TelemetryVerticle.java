@@ -533,10 +533,17 @@ public class TelemetryVerticle extends VerticleBase {
     event.complete(true);
   }
 
-  /** Every bridge client gets the same message instance: convert it once. */
+  /**
+   * The JSON a bridge client gets for a bus message; an image event without its .torrent bytes (as
+   * the catalog's listings). Every bridge client gets the same message instance: converted once.
+   */
   private JsonObject bridgedJson(Message message) {
     if (message != lastBridged) {
-      lastBridgedJson = new JsonObject(Json.print(message));
+      Message shown = message;
+      if (message instanceof ImageEvent image && !image.getImage().getTorrent().isEmpty()) {
+        shown = image.toBuilder().setImage(image.getImage().toBuilder().clearTorrent()).build();
+      }
+      lastBridgedJson = new JsonObject(Json.print(shown));
       lastBridged = message;
     }
     return lastBridgedJson;

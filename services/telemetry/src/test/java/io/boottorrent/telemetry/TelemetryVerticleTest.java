@@ -439,6 +439,17 @@ class TelemetryVerticleTest {
     JsonObject status = b.next(f -> "seeder.status".equals(f.getString("address")));
     assertThat(status.getJsonObject("body").getString("seederId")).isEqualTo("seeder-7");
     assertThat(status.getJsonObject("body").getJsonArray("torrents")).hasSize(1);
+    // AND an image event comes without its .torrent bytes
+    b.send(new JsonObject().put("type", "register").put("address", "catalog.image.added"));
+    JsonObject added = null;
+    for (int i = 0; i < 50 && added == null; i++) {
+      vertx.eventBus().publish(Addresses.IMAGE_ADDED, ImageEvent.newBuilder().setType(ImageEvent.Type.ADDED)
+          .setImage(IMAGE.toBuilder().setTorrent(com.google.protobuf.ByteString.copyFromUtf8("d4:infod...ee"))).build());
+      added = b.next(f -> "catalog.image.added".equals(f.getString("address")), 200);
+    }
+    assertThat(added).isNotNull();
+    assertThat(added.getJsonObject("body").getJsonObject("image").getString("name")).isEqualTo("debian");
+    assertThat(added.getJsonObject("body").getJsonObject("image").getString("torrent")).isEmpty();
     b.socket().close();
   }
 

@@ -88,8 +88,10 @@ public final class TelemetryModel {
   /** An event as taken in: its journal record and its log entry (for the live streams). */
   public record Ingested(TelemetryRecord record, LoggedEntry entry) {}
 
-  /** A page of machines: the views and how many matched. */
+  /** TFTP events kept waiting for their IP to be joined to a machine. */
   static final int ORPHAN_CAPACITY = 1024;
+  /** Distinct image names shared between entries; beyond, the table starts again (names stay correct). */
+  static final int MAX_NAMES = 4096;
   static final int MAX_SEEDERS = 64;
 
   private record SeederState(SeederStatus status, long receivedMs, Map<String, Long> uploaded) {}
@@ -743,6 +745,9 @@ public final class TelemetryModel {
   private String intern(String name) {
     if (name.isEmpty()) {
       return "";
+    }
+    if (names.size() >= MAX_NAMES && !names.containsKey(name)) {
+      names.clear();
     }
     String known = names.putIfAbsent(name, name);
     return known == null ? name : known;

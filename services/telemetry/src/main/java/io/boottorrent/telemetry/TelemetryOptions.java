@@ -60,10 +60,4 @@ public record TelemetryOptions(
     return new TelemetryModel.Limits(stallSeconds * 1000L, stormWindowSeconds * 1000L, maxMachines,
         eventsPerMachine, logCapacity, maxStorms);
   }
-
-  /** The same options on another port and host (tests). */
-  public TelemetryOptions withListen(int port, String newHost) {
-    return new TelemetryOptions(port, newHost, stallSeconds, stormWindowSeconds, maxMachines, eventsPerMachine,
-        logCapacity, maxStorms, compactMinBytes, journalSync, sseHeartbeatSeconds, clientQueueBytes);
-  }
 }

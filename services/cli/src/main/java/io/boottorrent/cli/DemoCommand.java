@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
  * storm of local agents (launcher none) that fetch it from each other through the swarm.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = "Start catalog+tracker+seeder, add a demo image and boot-storm it with local agents.")
+    description = "Start catalog+tracker+seeder+telemetry, add a demo image and boot-storm it with local agents.")
 final class DemoCommand implements Callable<Integer> {
   @Option(names = "--dir", defaultValue = "run", description = "Working folder (default: ${DEFAULT-VALUE}).")
   Path dir;

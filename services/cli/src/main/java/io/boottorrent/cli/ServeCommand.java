@@ -21,13 +21,13 @@ import picocli.CommandLine.Option;
 
 /** Deploys any subset of the services into this JVM, standalone or clustered, and runs until stopped. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-    description = "Run BootTorrent services (catalog, tracker, seeder, dhcp, tftp) in this process.")
+    description = "Run BootTorrent services (catalog, tracker, seeder, telemetry, dhcp, tftp) in this process.")
 final class ServeCommand implements Callable<Integer> {
   @Option(names = {"-c", "--config"}, description = "YAML config file, merged over the embedded defaults.")
   Path config;
 
-  @Option(names = {"-s", "--services"}, split = ",", defaultValue = "catalog,tracker,seeder",
-      description = "Services to deploy (default: ${DEFAULT-VALUE}). Known: catalog, tracker, seeder, dhcp, tftp.")
+  @Option(names = {"-s", "--services"}, split = ",", defaultValue = "catalog,tracker,seeder,telemetry",
+      description = "Services to deploy (default: ${DEFAULT-VALUE}). Known: catalog, tracker, seeder, telemetry, dhcp, tftp.")
   List<String> services;
 
   @Option(names = "--cluster", description = "Join the Hazelcast cluster (cluster.* in the config).")
@@ -80,6 +80,10 @@ final class ServeCommand implements Callable<Integer> {
       }
       if (services.contains("tracker")) {
         out.append("  tracker  ").append(ConfigUrls.httpBase(host, port("tracker", "httpPort"))).append("/announce\n");
+      }
+      if (services.contains("telemetry")) {
+        out.append("  telemetry ").append(ConfigUrls.httpBase(host, port("telemetry", "httpPort")))
+            .append("/api/v1/machines\n");
       }
       if (healthPort > 0) {
         out.append("  health   ").append(ConfigUrls.httpBase(host, healthPort)).append("/readiness\n");

@@ -8,6 +8,8 @@ import io.boottorrent.dhcp.DhcpServerOptions;
 import io.boottorrent.dhcp.DhcpVerticle;
 import io.boottorrent.seeder.SeederOptions;
 import io.boottorrent.seeder.SeederVerticle;
+import io.boottorrent.telemetry.TelemetryOptions;
+import io.boottorrent.telemetry.TelemetryVerticle;
 import io.boottorrent.tftp.TftpOptions;
 import io.boottorrent.tftp.TftpVerticle;
 import io.boottorrent.tracker.TrackerOptions;
@@ -28,7 +30,7 @@ import java.util.function.Function;
 public final class Services {
   static final Map<String, Function<JsonObject, Deployable>> ALL = new LinkedHashMap<>();
   /** What `serve` and `demo` deploy when not told otherwise. */
-  static final List<String> DEFAULT = List.of("catalog", "tracker", "seeder");
+  static final List<String> DEFAULT = List.of("catalog", "tracker", "seeder", "telemetry");
 
   static {
     ALL.put("catalog", tree -> new CatalogVerticle(CatalogOptions.fromSection(section(tree, "catalog")),
@@ -36,6 +38,8 @@ public final class Services {
     ALL.put("tracker", tree -> new TrackerVerticle(TrackerOptions.fromSection(section(tree, "tracker"))));
     ALL.put("seeder", tree -> new SeederVerticle(SeederOptions.fromSection(section(tree, "seeder")),
         ProcessOptions.fromTree(tree).dataDir()));
+    ALL.put("telemetry", tree -> new TelemetryVerticle(TelemetryOptions.fromSection(section(tree, "telemetry")),
+        ProcessOptions.fromTree(tree)));
     // Ports 67 and 69 need root (or CAP_NET_BIND_SERVICE), and dhcp needs pools: not deployed by default.
     ALL.put("dhcp", tree -> {
       ProcessOptions process = ProcessOptions.fromTree(tree);

@@ -12,6 +12,7 @@ import io.boottorrent.dhcp.DhcpServerOptions;
 import io.boottorrent.seeder.SeederOptions;
 import io.boottorrent.server.ClusterOptions;
 import io.boottorrent.server.HealthOptions;
+import io.boottorrent.telemetry.TelemetryOptions;
 import io.boottorrent.tftp.TftpOptions;
 import io.boottorrent.tracker.TrackerOptions;
 import io.vertx.core.json.JsonObject;
@@ -41,6 +42,7 @@ class EmbeddedDefaultsTest {
     READERS.put("agent", AgentOptions::fromSection);
     READERS.put("dhcp", DhcpServerOptions::fromSection);
     READERS.put("tftp", TftpOptions::fromSection);
+    READERS.put("telemetry", TelemetryOptions::fromSection);
   }
 
   static Stream<String> sections() {

@@ -32,6 +32,7 @@ public final class TestConfig {
     config.getJsonObject("catalog").put("httpPort", Ports.freeTcp()).put("host", "127.0.0.1");
     config.getJsonObject("tracker").put("httpPort", Ports.freeTcp()).put("host", "127.0.0.1");
     config.getJsonObject("seeder").put("listenPort", Ports.freeTcp()).put("listenHost", "127.0.0.1");
+    config.getJsonObject("telemetry").put("httpPort", Ports.freeTcp()).put("host", "127.0.0.1");
     return config;
   }
 

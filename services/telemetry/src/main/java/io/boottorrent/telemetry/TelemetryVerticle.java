@@ -1,0 +1,551 @@
+package io.boottorrent.telemetry;
+
+import com.google.protobuf.Message;
+import io.boottorrent.core.config.ProcessOptions;
+import io.boottorrent.proto.Addresses;
+import io.boottorrent.proto.BootEvent;
+import io.boottorrent.proto.Codecs;
+import io.boottorrent.proto.ImageEvent;
+import io.boottorrent.proto.ImageList;
+import io.boottorrent.proto.ImageManifest;
+import io.boottorrent.proto.SeederStatus;
+import io.boottorrent.proto.StormView;
+import io.boottorrent.proto.SwarmStats;
+import io.boottorrent.proto.TelemetryRecord;
+import io.boottorrent.server.Json;
+import io.boottorrent.server.ProtoHttp;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.bridge.BridgeEventType;
+import io.vertx.ext.bridge.PermittedOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.CorsHandler;
+import io.vertx.ext.web.handler.sockjs.BridgeEvent;
+import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
+import io.vertx.ext.web.handler.sockjs.SockJSHandler;
+import io.vertx.ext.web.handler.sockjs.SockJSHandlerOptions;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The telemetry service: folds every {@code boot.event}, {@code seeder.status},
+ * {@code tracker.swarm.stats} and {@code catalog.image.added/removed} into a {@link TelemetryModel}
+ * and serves it on {@code telemetry.httpPort} (docs/ARCHITECTURE.md, "Telemetry"):
+ *
+ * <ul>
+ *   <li>{@code GET /api/v1/events}, {@code /api/v1/machines}, {@code /api/v1/machines/{mac}},
+ *       {@code /api/v1/storms}, {@code /api/v1/swarms}: JSON of protobuf messages (binary protobuf with
+ *       {@code Accept: application/x-protobuf}); a bad parameter is a 400 {@code {"error": reason}};
+ *   <li>{@code GET /api/v1/events/stream}: Server-Sent Events, the same filters;
+ *   <li>{@code /eventbus/*}: a SockJS event-bus bridge, outbound only, for the five addresses above.
+ * </ul>
+ *
+ * <p>Every input is journaled ({@link Journal}, {@code <dataDir>/telemetry/journal}) in group commits
+ * on one worker thread, and the journal is replayed at start; nothing blocks the event loop. The
+ * model lives on this verticle's event loop: deploy one instance per data dir.
+ *
+ * <p>The bridge carries the bus's protobuf messages as their JSON: its event handler replaces a
+ * RECEIVE's body (the message object) by its JSON mapping before the bridge encodes the frame, so
+ * bridge clients use the bus's own addresses and no second, JSON-only address is published.
+ */
+public class TelemetryVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(TelemetryVerticle.class);
+
+  public static final String API = "/api/v1";
+  public static final String BRIDGE_PATH = "/eventbus";
+  public static final int DEFAULT_LIMIT = 100;
+  public static final int MAX_MACHINES_PAGE = 1000;
+  /** The addresses bridge clients may register for; none may be sent or published to. */
+  public static final List<String> BRIDGED = List.of(Addresses.BOOT_EVENT, Addresses.SEEDER_STATUS,
+      Addresses.SWARM_STATS, Addresses.IMAGE_ADDED, Addresses.IMAGE_REMOVED);
+  static final String WORKER_POOL = "boottorrent-telemetry-journal";
+  static final long TICK_MS = 1000;
+  static final long IMAGE_LIST_TIMEOUT_MS = 5000;
+  /** After a failed compaction, the next try waits this long (appends go on). */
+  static final long COMPACTION_RETRY_MS = 60_000;
+
+  private static final Set<String> EVENT_PARAMS = Set.of("mac", "image", "stage", "since", "until", "limit");
+  private static final Set<String> MACHINE_PARAMS = Set.of("mac", "image", "stage", "phase", "stalled", "since",
+      "until", "offset", "limit");
+
+  private final TelemetryOptions options;
+  private final ProcessOptions process;
+  private final Clock clock;
+  private final Set<SseClient> sseClients = new LinkedHashSet<>();
+  private final List<Runnable> early = new ArrayList<>();
+  private List<TelemetryRecord> pending = new ArrayList<>();
+  private boolean writing;
+  private boolean stopping;
+  private long noCompactionUntil;
+  private Promise<Void> drained;
+  private TelemetryModel model;
+  private Journal journal;
+  private WorkerExecutor io;
+  private HttpServer server;
+  private long tickTimer = -1;
+  private long heartbeatTimer = -1;
+  private Object lastBridged;
+  private JsonObject lastBridgedJson;
+
+  public TelemetryVerticle(TelemetryOptions options, ProcessOptions process) {
+    this(options, process, Clock.systemUTC());
+  }
+
+  TelemetryVerticle(TelemetryOptions options, ProcessOptions process, Clock clock) {
+    this.options = options;
+    this.process = process;
+    this.clock = clock;
+  }
+
+  /** Where the journal lives: {@code <dataDir>/telemetry}. */
+  public Path dataDir() {
+    return process.dataDir().resolve("telemetry");
+  }
+
+  @Override
+  public Future<?> start() {
+    Codecs.registerAll(vertx.eventBus());
+    io = vertx.createSharedWorkerExecutor(WORKER_POOL, 1, 10, TimeUnit.MINUTES);
+    TelemetryModel fresh = new TelemetryModel(options.limits(), clock);
+    // Subscribed before the replay: what arrives meanwhile waits in `early`, nothing is missed.
+    List<MessageConsumer<?>> consumers = List.of(
+        vertx.eventBus().consumer(Addresses.BOOT_EVENT, m -> onInput(m.body())),
+        vertx.eventBus().consumer(Addresses.SEEDER_STATUS, m -> onInput(m.body())),
+        vertx.eventBus().consumer(Addresses.SWARM_STATS, m -> onInput(m.body())),
+        vertx.eventBus().consumer(Addresses.IMAGE_ADDED, m -> onInput(m.body())),
+        vertx.eventBus().consumer(Addresses.IMAGE_REMOVED, m -> onInput(m.body())));
+    Path dir = dataDir();
+    return Future.all(consumers.stream().map(MessageConsumer::completion).toList())
+        .compose(v -> io.executeBlocking(() -> Journal.open(dir, options.journalSync(), record -> {
+          try {
+            fresh.replay(record);
+          } catch (RuntimeException e) {
+            LOG.warn("telemetry journal: skipping a record that does not apply ({}): {}", record.getKindCase(),
+                e.toString());
+          }
+        })))
+        .compose(opened -> {
+          journal = opened;
+          model = fresh;
+          Journal.Replayed r = opened.replayed();
+          LOG.info("telemetry: replayed {} records ({} bytes) from {}: {} machines, {} events", r.records(),
+              r.bytes(), dir, fresh.machineCount(), fresh.logSize());
+          journalStorms(model.tick());
+          List<Runnable> waiting = List.copyOf(early);
+          early.clear();
+          waiting.forEach(Runnable::run);
+          tickTimer = vertx.setPeriodic(TICK_MS, id -> journalStorms(model.tick()));
+          heartbeatTimer = vertx.setPeriodic(options.sseHeartbeatSeconds() * 1000L, id -> heartbeat());
+          askForImages();
+          return vertx.createHttpServer(new HttpServerOptions())
+              .requestHandler(router())
+              .listen(options.httpPort(), options.host());
+        })
+        .onSuccess(s -> {
+          server = s;
+          LOG.info("telemetry listening on {}:{} (journal {})", options.host(), s.actualPort(), dir);
+        })
+        .recover(failure -> closeJournal().transform(closed -> Future.failedFuture(failure)));
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    vertx.cancelTimer(tickTimer);
+    vertx.cancelTimer(heartbeatTimer);
+    for (SseClient c : List.copyOf(sseClients)) {
+      c.response().end();
+    }
+    sseClients.clear();
+    // Whatever was received is written before the journal closes.
+    drained = Promise.promise();
+    flush();
+    return drained.future().eventually(this::closeJournal);
+  }
+
+  private Future<Void> closeJournal() {
+    Journal j = journal;
+    journal = null;
+    Future<Void> closed = j == null ? Future.succeededFuture() : io.executeBlocking(() -> {
+      j.close();
+      return null;
+    });
+    return closed.eventually(() -> io.close());
+  }
+
+  /** The port the HTTP server listens on; -1 before it does. */
+  public int actualPort() {
+    HttpServer s = server;
+    return s == null ? -1 : s.actualPort();
+  }
+
+  /** How many Server-Sent-Events clients are connected (asked on this verticle's event loop). */
+  Future<Integer> sseClientCount() {
+    Promise<Integer> count = Promise.promise();
+    context.runOnContext(v -> count.complete(sseClients.size()));
+    return count.future();
+  }
+
+  // -------------------------------------------------------------------------------------- inputs
+
+  private void onInput(Object body) {
+    if (model == null) {
+      early.add(() -> onInput(body));
+      return;
+    }
+    if (body instanceof BootEvent event) {
+      TelemetryModel.Ingested in = model.bootEvent(event);
+      journal(in.record());
+      publish(in.entry());
+    } else if (body instanceof SeederStatus status) {
+      journal(model.seederStatus(status));
+    } else if (body instanceof SwarmStats stats) {
+      journal(model.swarmStats(stats));
+    } else if (body instanceof ImageEvent image) {
+      journal(model.image(image));
+    } else {
+      LOG.debug("telemetry: ignoring a {} on the bus", body == null ? "null body" : body.getClass().getName());
+    }
+  }
+
+  /** The catalog's images, once at start (the catalog may be elsewhere, later, or not deployed). */
+  private void askForImages() {
+    vertx.eventBus().<ImageList>request(Addresses.IMAGE_LIST, null,
+            new DeliveryOptions().setSendTimeout(IMAGE_LIST_TIMEOUT_MS))
+        .onSuccess(reply -> {
+          for (ImageManifest m : reply.body().getImagesList()) {
+            journal(model.image(ImageEvent.newBuilder().setType(ImageEvent.Type.ADDED).setImage(m).build()));
+          }
+        })
+        .onFailure(err -> LOG.info("telemetry: no image list from a catalog ({}); images are learnt from"
+            + " catalog.image.added and the seeders", err.getMessage()));
+  }
+
+  private void journalStorms(List<StormView> storms) {
+    for (StormView s : storms) {
+      journal(TelemetryRecord.newBuilder().setReceivedMs(s.getFinishedMs()).setStorm(s).build());
+    }
+  }
+
+  // ------------------------------------------------------------------------------------- journal
+
+  private void journal(TelemetryRecord record) {
+    pending.add(record);
+    if (!writing) {
+      flush();
+    }
+  }
+
+  /**
+   * Group commit: one batch at a time on the journal's worker; what arrives meanwhile is the next
+   * batch. After a batch, the journal is compacted when it outgrew its last snapshot twice (and
+   * {@code compactMinBytes}); the snapshot is taken here, on the event loop, so it holds exactly
+   * what was ingested so far and the records still pending are dropped (the snapshot has them).
+   */
+  private void flush() {
+    Journal j = journal;
+    if (writing) {
+      return; // the running batch's completion calls flush again
+    }
+    if (j == null) {
+      if (drained != null) {
+        drained.tryComplete();
+      }
+      return;
+    }
+    long now = clock.millis();
+    if (!stopping && now >= noCompactionUntil
+        && j.size() > Math.max(options.compactMinBytes(), 2 * j.sizeAfterCompaction())) {
+      List<TelemetryRecord> snapshot = model.snapshot();
+      List<TelemetryRecord> inSnapshot = pending;
+      pending = new ArrayList<>();
+      run(() -> j.compact(snapshot), failed -> {
+        // The journal is as it was: the records the snapshot covered are appended after all.
+        noCompactionUntil = clock.millis() + COMPACTION_RETRY_MS;
+        inSnapshot.addAll(pending);
+        pending = inSnapshot;
+      });
+      return;
+    }
+    if (pending.isEmpty()) {
+      if (drained != null) {
+        drained.tryComplete();
+      }
+      return;
+    }
+    List<TelemetryRecord> batch = pending;
+    pending = new ArrayList<>();
+    run(() -> j.append(batch), failed -> { });
+  }
+
+  @FunctionalInterface
+  private interface IoTask {
+    void run() throws Exception;
+  }
+
+  private void run(IoTask task, Handler<Throwable> onFailure) {
+    writing = true;
+    io.executeBlocking(() -> {
+      task.run();
+      return null;
+    }).onComplete(ar -> {
+      writing = false;
+      if (ar.failed()) {
+        LOG.error("telemetry journal write failed (what it held stays in memory; later records are still written)",
+            ar.cause());
+        onFailure.handle(ar.cause());
+      }
+      flush();
+    });
+  }
+
+  // ------------------------------------------------------------------------------------- routing
+
+  Router router() {
+    Router router = Router.router(vertx);
+    // Read-only: any page (a dashboard served from another port or host) may read it.
+    router.route(API + "/*").handler(CorsHandler.create().addOrigin("*").allowedMethod(HttpMethod.GET)
+        .allowedHeader("Last-Event-ID").allowedHeader("Accept"));
+    router.get(API + "/events").handler(guard(this::events));
+    router.get(API + "/events/stream").handler(guard(this::stream));
+    router.get(API + "/machines").handler(guard(this::machines));
+    router.get(API + "/machines/:mac").handler(guard(this::machine));
+    router.get(API + "/storms").handler(guard(ctx -> {
+      new Params(ctx.queryParams().entries().stream().collect(grouped()), Set.of());
+      ProtoHttp.send(ctx, 200, model.storms());
+    }));
+    router.get(API + "/swarms").handler(guard(ctx -> {
+      new Params(ctx.queryParams().entries().stream().collect(grouped()), Set.of());
+      ProtoHttp.send(ctx, 200, model.swarms());
+    }));
+    router.route(BRIDGE_PATH + "/*").subRouter(bridge());
+    router.route().failureHandler(this::failure);
+    router.errorHandler(404, ctx -> ProtoHttp.error(ctx, 404, "no such resource: " + ctx.request().path()));
+    router.errorHandler(405, ctx -> ProtoHttp.error(ctx, 405,
+        ctx.request().method() + " is not allowed on " + ctx.request().path()));
+    return router;
+  }
+
+  @FunctionalInterface
+  private interface Body {
+    void handle(RoutingContext ctx) throws Exception;
+  }
+
+  private static Handler<RoutingContext> guard(Body body) {
+    return ctx -> {
+      try {
+        body.handle(ctx);
+      } catch (Exception e) {
+        ctx.fail(e);
+      }
+    };
+  }
+
+  private void failure(RoutingContext ctx) {
+    if (ctx.response().headWritten()) {
+      ctx.response().reset();
+      return;
+    }
+    Throwable failure = ctx.failure();
+    if (failure instanceof ProtoHttp.BadRequest e) {
+      ProtoHttp.error(ctx, e.status(), e.getMessage());
+    } else if (failure == null && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
+      ProtoHttp.error(ctx, ctx.statusCode(), "bad request");
+    } else {
+      LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
+      ProtoHttp.error(ctx, 500, failure == null ? "internal error" : "internal error: " + failure);
+    }
+  }
+
+  private static java.util.stream.Collector<Map.Entry<String, String>, ?, Map<String, List<String>>> grouped() {
+    return Collectors.groupingBy(Map.Entry::getKey,
+        Collectors.mapping(Map.Entry::getValue, Collectors.toList()));
+  }
+
+  private static Params params(RoutingContext ctx, Set<String> known) throws ProtoHttp.BadRequest {
+    return new Params(ctx.queryParams().entries().stream().collect(grouped()), known);
+  }
+
+  private static EventQuery eventQuery(Params p) throws ProtoHttp.BadRequest {
+    EventQuery q = new EventQuery(p.machine("mac"), p.text("image"), p.stage("stage"), p.time("since"),
+        p.time("until"));
+    Params.checkRange(q.sinceMs(), q.untilMs());
+    return q;
+  }
+
+  private void events(RoutingContext ctx) throws ProtoHttp.BadRequest {
+    Params p = params(ctx, EVENT_PARAMS);
+    EventQuery q = eventQuery(p);
+    int limit = p.integer("limit", 1, options.logCapacity(), DEFAULT_LIMIT);
+    ProtoHttp.send(ctx, 200, model.events(q, limit));
+  }
+
+  private void machines(RoutingContext ctx) throws ProtoHttp.BadRequest {
+    Params p = params(ctx, MACHINE_PARAMS);
+    MachineQuery q = new MachineQuery(p.machine("mac"), p.text("image"), p.stage("stage"), p.phase("phase"),
+        p.bool("stalled"), p.time("since"), p.time("until"));
+    Params.checkRange(q.sinceMs(), q.untilMs());
+    int offset = p.integer("offset", 0, Integer.MAX_VALUE, 0);
+    int limit = p.integer("limit", 1, MAX_MACHINES_PAGE, DEFAULT_LIMIT);
+    ProtoHttp.send(ctx, 200, model.machines(q, offset, limit));
+  }
+
+  private void machine(RoutingContext ctx) throws ProtoHttp.BadRequest {
+    params(ctx, Set.of());
+    String key = Params.machineKey("mac", ctx.pathParam("mac"));
+    model.machine(key).ifPresentOrElse(detail -> ProtoHttp.send(ctx, 200, detail),
+        () -> ProtoHttp.error(ctx, 404, "no machine " + key + " (never seen, or forgotten: telemetry keeps the "
+            + options.maxMachines() + " most recently seen)"));
+  }
+
+  // ----------------------------------------------------------------------- Server-Sent Events
+
+  /** One SSE client: its filter and its response. */
+  private record SseClient(EventQuery query, HttpServerResponse response) {}
+
+  /**
+   * {@code GET /api/v1/events/stream}: the matching events as they arrive, each as {@code id: <seq>} and
+   * one {@code data: <json>} line; first, with {@code Last-Event-ID} the ring's matching events after
+   * it, or with {@code since} the ring's latest matching ones ({@code limit}, default 100). A comment
+   * line every {@code sseHeartbeatSeconds}. A client that lets {@code clientQueueBytes} pile up is
+   * disconnected.
+   */
+  private void stream(RoutingContext ctx) throws ProtoHttp.BadRequest {
+    Params p = params(ctx, EVENT_PARAMS);
+    EventQuery q = eventQuery(p);
+    int limit = p.integer("limit", 1, options.logCapacity(), DEFAULT_LIMIT);
+    String lastId = ctx.request().getHeader("Last-Event-ID");
+    List<LoggedEntry> backlog = List.of();
+    if (lastId != null && lastId.trim().matches("[0-9]{1,18}")) {
+      backlog = model.after(q, Long.parseLong(lastId.trim()), options.logCapacity());
+    } else if (q.sinceMs() != null) {
+      backlog = model.latest(q, limit);
+    }
+    HttpServerResponse response = ctx.response();
+    response.setChunked(true)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+        .putHeader("X-Accel-Buffering", "no")
+        .setWriteQueueMaxSize(options.clientQueueBytes());
+    SseClient client = new SseClient(q, response);
+    response.write("retry: 2000\n: telemetry events\n\n");
+    for (LoggedEntry e : backlog) {
+      response.write(sse(e));
+    }
+    sseClients.add(client);
+    response.closeHandler(v -> sseClients.remove(client));
+    response.exceptionHandler(err -> sseClients.remove(client));
+  }
+
+  private static String sse(LoggedEntry e) {
+    return "id: " + e.seq() + "\ndata: " + Json.print(e.event()) + "\n\n";
+  }
+
+  private void publish(LoggedEntry entry) {
+    if (sseClients.isEmpty()) {
+      return;
+    }
+    String frame = null;
+    for (SseClient c : List.copyOf(sseClients)) {
+      if (!c.query().matches(entry)) {
+        continue;
+      }
+      if (c.response().writeQueueFull()) {
+        drop(c);
+        continue;
+      }
+      if (frame == null) {
+        frame = sse(entry);
+      }
+      c.response().write(frame);
+    }
+  }
+
+  private void heartbeat() {
+    for (SseClient c : List.copyOf(sseClients)) {
+      if (c.response().writeQueueFull()) {
+        drop(c);
+      } else {
+        c.response().write(": heartbeat\n\n");
+      }
+    }
+  }
+
+  private void drop(SseClient c) {
+    sseClients.remove(c);
+    LOG.warn("telemetry: dropping a Server-Sent-Events client that does not keep up ({} bytes unread)",
+        options.clientQueueBytes());
+    c.response().reset();
+  }
+
+  // ---------------------------------------------------------------------------------- bridge
+
+  /**
+   * The SockJS bridge: clients may register for {@link #BRIDGED} addresses only and may send or
+   * publish to none (no inbound permission: the bridge answers {@code access_denied}).
+   */
+  private Router bridge() {
+    SockJSBridgeOptions bridge = new SockJSBridgeOptions();
+    for (String address : BRIDGED) {
+      bridge.addOutboundPermitted(new PermittedOptions().setAddress(address));
+    }
+    return SockJSHandler.create(vertx, new SockJSHandlerOptions().setInsertJSESSIONID(false))
+        .bridge(bridge, this::bridgeEvent);
+  }
+
+  private void bridgeEvent(BridgeEvent event) {
+    if (event.type() == BridgeEventType.SOCKET_CREATED) {
+      event.socket().setWriteQueueMaxSize(options.clientQueueBytes());
+    } else if (event.type() == BridgeEventType.RECEIVE) {
+      if (event.socket().writeQueueFull()) {
+        LOG.warn("telemetry: closing an event-bus bridge client that does not keep up");
+        event.socket().close();
+        event.complete(false);
+        return;
+      }
+      JsonObject frame = event.getRawMessage();
+      Object body = frame.getValue("body");
+      if (body instanceof Message message) {
+        frame.put("body", bridgedJson(message));
+      }
+    }
+    event.complete(true);
+  }
+
+  /**
+   * The JSON a bridge client gets for a bus message; an image event without its .torrent bytes (as
+   * the catalog's listings). Every bridge client gets the same message instance: converted once.
+   */
+  private JsonObject bridgedJson(Message message) {
+    if (message != lastBridged) {
+      Message shown = message;
+      if (message instanceof ImageEvent image && !image.getImage().getTorrent().isEmpty()) {
+        shown = image.toBuilder().setImage(image.getImage().toBuilder().clearTorrent()).build();
+      }
+      lastBridgedJson = new JsonObject(Json.print(shown));
+      lastBridged = message;
+    }
+    return lastBridgedJson;
+  }
+}

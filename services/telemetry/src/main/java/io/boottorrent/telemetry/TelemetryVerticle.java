@@ -12,6 +12,7 @@ import io.boottorrent.proto.SeederStatus;
 import io.boottorrent.proto.StormView;
 import io.boottorrent.proto.SwarmStats;
 import io.boottorrent.proto.TelemetryRecord;
+import io.boottorrent.server.HttpServers;
 import io.boottorrent.server.Json;
 import io.boottorrent.server.ProtoHttp;
 import io.vertx.core.Future;
@@ -24,7 +25,6 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.BridgeEventType;
@@ -158,7 +158,7 @@ public class TelemetryVerticle extends VerticleBase {
           tickTimer = vertx.setPeriodic(TICK_MS, id -> journalStorms(model.tick()));
           heartbeatTimer = vertx.setPeriodic(options.sseHeartbeatSeconds() * 1000L, id -> heartbeat());
           askForImages();
-          return vertx.createHttpServer(new HttpServerOptions())
+          return vertx.createHttpServer(HttpServers.options())
               .requestHandler(router())
               .listen(options.httpPort(), options.host());
         })

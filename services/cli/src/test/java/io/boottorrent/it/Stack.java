@@ -27,7 +27,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
 
-/** Catalog + tracker + seeder in one standalone Vert.x on loopback, for the integration tests. */
+/** Catalog + tracker + seeder + telemetry in one standalone Vert.x on loopback, for the integration tests. */
 final class Stack implements AutoCloseable {
   final Vertx vertx = Vertx.vertx();
   final JsonObject config;
@@ -40,7 +40,7 @@ final class Stack implements AutoCloseable {
     config = TestConfig.loopback(dir.resolve("data"));
     config.getJsonObject("seeder").put("uploadLimit", seederUploadLimit).put("statusIntervalMs", 500);
     config.getJsonObject("catalog").put("webSeed", webSeed).put("defaultMenuTimeoutSeconds", 1);
-    List<Deployable> services = Services.assemble(config, List.of("catalog", "tracker", "seeder"));
+    List<Deployable> services = Services.assemble(config, List.of("catalog", "tracker", "seeder", "telemetry"));
     services.forEach(service -> vertx.deployVerticle(service).await());
     seeder = (SeederVerticle) services.get(2);
   }
@@ -68,8 +68,13 @@ final class Stack implements AutoCloseable {
     return Json.parse(response.body(), ImageManifest.newBuilder()).build();
   }
 
-  String get(String path) throws IOException, InterruptedException {
-    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(catalogUrl() + path)).build(),
+  String telemetryUrl() {
+    return "http://127.0.0.1:" + config.getJsonObject("telemetry").getInteger("httpPort");
+  }
+
+  /** GET of a telemetry path ({@code /api/v1/events…}, {@code /api/v1/machines…}). */
+  String telemetry(String path) throws IOException, InterruptedException {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(telemetryUrl() + path)).build(),
         HttpResponse.BodyHandlers.ofString()).body();
   }
 

@@ -7,6 +7,7 @@
 #   run,contender,n,stagger_s,t0_ms,server_tx_bytes,server_rx_bytes,webseed_bytes,seeder_payload_bytes,peer_payload_bytes,note
 
 BS_HTTP_PORT=8080      # our catalog (web seed /seed/<image>/<file>)
+BS_TELEMETRY_PORT=8083 # our telemetry (the boot events of every agent); nginx has 8081
 BS_NGINX_PORT=8081
 BS_MCAST_DATA=239.214.0.1
 BS_MCAST_PORTBASE=9000
@@ -83,6 +84,7 @@ catalog:
   importRoots: [$dir/import]
 tracker: {host: 0.0.0.0}
 seeder: {listenHost: 0.0.0.0, listenPort: 6881}
+telemetry: {httpPort: $BS_TELEMETRY_PORT}
 EOF
   ip netns exec "$BS_SRV_NS" env ${BS_SERVER_JAR:+BOOTTORRENT_JAR=$BS_SERVER_JAR} ${BS_SERVER_ENV:-} \
     "$BS_ROOT/bin/boottorrent" serve \
@@ -212,7 +214,7 @@ bs_run_boottorrent() {
   wait "${pids[@]}" 2>/dev/null || true
   local ws
   ws=$(( $(bs_webseed_bytes) - ws0 ))
-  ip netns exec "$BS_SRV_NS" curl -sf "http://127.0.0.1:$BS_HTTP_PORT/api/v1/events?limit=10000" >"$dir/events.json" || true
+  ip netns exec "$BS_SRV_NS" curl -sf "http://127.0.0.1:$BS_TELEMETRY_PORT/api/v1/events?limit=10000" >"$dir/events.json" || true
   local tag=$run-$n
   [[ $contender == boottorrent ]] || tag=$run-$contender-$n
   cp "$dir/events.json" "$BS_OUT/logs/events-$tag.json" 2>/dev/null || true

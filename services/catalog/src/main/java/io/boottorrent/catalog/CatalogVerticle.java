@@ -4,7 +4,6 @@ import com.google.protobuf.Message;
 import io.boottorrent.core.config.ConfigUrls;
 import io.boottorrent.core.config.ProcessOptions;
 import io.boottorrent.server.HttpServers;
-import io.boottorrent.server.Json;
 import io.boottorrent.server.Meters;
 import io.boottorrent.server.ProtoHttp;
 import io.boottorrent.proto.Addresses;
@@ -41,14 +40,14 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The image catalog service: the REST API of docs/ARCHITECTURE.md over an {@link ImageStore}, the
  * BEP 19 web seed ({@code /seed/<image>/<file>} with HTTP Range), boot assignment by
- * {@link BootPolicies}, and boot-event ingest. Configured by {@link CatalogOptions} (its {@code catalog}
+ * {@link BootPolicies}, and the boot-event ingest of agents (agents know only the catalog's URL; the
+ * telemetry service keeps the events). Configured by {@link CatalogOptions} (its {@code catalog}
  * section), the process's data dir and public host, and the announce URLs of the deployment.
  *
  * <p>Event bus: publishes {@link ImageEvent} ADDED (with torrent bytes) on
@@ -65,7 +64,6 @@ public class CatalogVerticle extends VerticleBase {
 
   /** Largest request body (JSON or protobuf) the API accepts. */
   public static final long BODY_LIMIT = 1024 * 1024;
-  public static final int DEFAULT_EVENTS_LIMIT = 100;
   public static final String BITTORRENT = "application/x-bittorrent";
   public static final String API = "/api/v1";
   /**
@@ -77,7 +75,6 @@ public class CatalogVerticle extends VerticleBase {
   public static final int WORKER_POOL_SIZE = 4;
   public static final long MAX_IO_MINUTES = 120;
 
-  private final EventLog events = new EventLog(EventLog.DEFAULT_CAPACITY);
   private final Map<String, LongAdder> webSeedBytes = new ConcurrentHashMap<>();
   /** The same per image in the process's meter registry ({@code boottorrent_catalog_webseed_bytes_total}). */
   private final Map<String, Counter> webSeedCounters = new ConcurrentHashMap<>();
@@ -106,9 +103,6 @@ public class CatalogVerticle extends VerticleBase {
         .compose(opened -> {
           store = opened;
           MessageConsumer<Object> imageList = vertx.eventBus().consumer(Addresses.IMAGE_LIST, this::replyImageList);
-          // Every boot event on the bus is kept: agents' (posted here), DHCP's and TFTP's alike.
-          MessageConsumer<BootEvent> bootEvents = vertx.eventBus().consumer(Addresses.BOOT_EVENT,
-              m -> events.add(m.body()));
           Future<HttpServer> listen = vertx.createHttpServer(HttpServers.options())
               .requestHandler(router())
               .listen(options.httpPort(), options.host())
@@ -117,7 +111,7 @@ public class CatalogVerticle extends VerticleBase {
                 LOG.info("catalog listening on {}:{} (data dir {}, import roots {}, trackers {})", options.host(),
                     s.actualPort(), process.dataDir(), opened.settings().effectiveImportRoots(), announceUrls);
               });
-          return Future.all(imageList.completion(), bootEvents.completion(), listen);
+          return Future.all(imageList.completion(), listen);
         })
         .recover(failure -> closeStore().transform(closed -> Future.failedFuture(failure)));
   }
@@ -170,7 +164,6 @@ public class CatalogVerticle extends VerticleBase {
     router.get(API + "/policy").handler(guard(ctx -> ProtoHttp.send(ctx, 200, store.policy())));
     router.put(API + "/policy").handler(guard(this::putPolicy));
     router.post(API + "/events").handler(guard(this::postEvent));
-    router.get(API + "/events").handler(guard(this::listEvents));
     router.get(API + "/stats").handler(guard(this::stats));
     router.route(HttpMethod.GET, CatalogOptions.SEED_PATH + "*").handler(guard(this::seed));
     router.route(HttpMethod.HEAD, CatalogOptions.SEED_PATH + "*").handler(guard(this::seed));
@@ -305,6 +298,10 @@ public class CatalogVerticle extends VerticleBase {
 
   // -------------------------------------------------------------------------------------- events
 
+  /**
+   * {@code POST /api/v1/events}: an agent's event, checked (MAC, stage) and published on
+   * {@code boot.event}; telemetry records it, the catalog keeps nothing of it.
+   */
   private void postEvent(RoutingContext ctx) throws ProtoHttp.BadRequest {
     BootEvent.Builder event = parse(ctx, BootEvent.newBuilder());
     event.setMac(BootPolicies.machine(event.getMac()).canonical());
@@ -316,26 +313,6 @@ public class CatalogVerticle extends VerticleBase {
     }
     vertx.eventBus().publish(Addresses.BOOT_EVENT, event.build());
     ctx.response().setStatusCode(202).end();
-  }
-
-  private void listEvents(RoutingContext ctx) {
-    String mac = ctx.queryParams().get("mac");
-    String normalized = mac == null || mac.isEmpty() ? null : BootPolicies.machine(mac).canonical();
-    int limit = DEFAULT_EVENTS_LIMIT;
-    String limitParam = ctx.queryParams().get("limit");
-    if (limitParam != null && !limitParam.isEmpty()) {
-      try {
-        limit = Integer.parseInt(limitParam.trim());
-      } catch (NumberFormatException e) {
-        limit = 0;
-      }
-      if (limit < 1) {
-        throw CatalogException.badRequest("limit must be a positive integer, got '" + limitParam + "'");
-      }
-    }
-    List<BootEvent> latest = events.latest(normalized, Math.min(limit, EventLog.DEFAULT_CAPACITY));
-    String body = latest.stream().map(Json::print).collect(Collectors.joining(",", "{\"events\":[", "]}"));
-    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, ProtoHttp.JSON).end(body);
   }
 
   private void stats(RoutingContext ctx) {

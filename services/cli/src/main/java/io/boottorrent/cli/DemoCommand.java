@@ -93,7 +93,6 @@ final class DemoCommand implements Callable<Integer> {
       return 1;
     }
     System.out.println(running.describe());
-    System.out.println("  events   " + catalog + "/api/v1/events?limit=50");
     if (exit) {
       running.vertx().close().await();
       return 0;

@@ -74,22 +74,27 @@ final class ServeCommand implements Callable<Integer> {
       ProcessOptions process = ProcessOptions.fromTree(config);
       String host = process.publicHost();
       StringBuilder out = new StringBuilder("BootTorrent running: " + String.join(", ", services) + "\n");
+      if (services.contains("telemetry")) {
+        String telemetry = ConfigUrls.httpBase(host, port("telemetry", "httpPort"));
+        line(out, "dashboard", telemetry + "/dashboard/");
+        line(out, "events", telemetry + "/api/v1/events/stream");
+      }
       if (services.contains("catalog")) {
-        out.append("  catalog  ").append(ConfigUrls.httpBase(host, port("catalog", "httpPort")))
-            .append("/api/v1/images\n");
+        line(out, "catalog", ConfigUrls.httpBase(host, port("catalog", "httpPort")) + "/api/v1/images");
       }
       if (services.contains("tracker")) {
-        out.append("  tracker  ").append(ConfigUrls.httpBase(host, port("tracker", "httpPort"))).append("/announce\n");
-      }
-      if (services.contains("telemetry")) {
-        out.append("  telemetry ").append(ConfigUrls.httpBase(host, port("telemetry", "httpPort")))
-            .append("/api/v1/machines\n");
+        line(out, "tracker", ConfigUrls.httpBase(host, port("tracker", "httpPort")) + "/announce");
       }
       if (healthPort > 0) {
-        out.append("  health   ").append(ConfigUrls.httpBase(host, healthPort)).append("/readiness\n");
+        line(out, "health", ConfigUrls.httpBase(host, healthPort) + "/readiness");
+        line(out, "metrics", ConfigUrls.httpBase(host, healthPort) + "/metrics");
       }
-      out.append("  data     ").append(process.dataDir());
+      out.append(String.format("  %-10s%s", "data", process.dataDir()));
       return out.toString();
+    }
+
+    private static void line(StringBuilder out, String label, String url) {
+      out.append(String.format("  %-10s%s%n", label, url));
     }
 
     private int port(String section, String key) {

@@ -89,6 +89,7 @@ class CliTest {
     String mac = "02:00:00:00:00:47";
     try {
       String catalogUrl = "http://127.0.0.1:" + config.getJsonObject("catalog").getInteger("httpPort");
+      String telemetryUrl = "http://127.0.0.1:" + config.getJsonObject("telemetry").getInteger("httpPort");
       Path imports = Files.createDirectories(dir.resolve("data/import"));
       byte[] payload = new byte[1 << 20];
       new java.util.Random(5).nextBytes(payload);
@@ -110,9 +111,9 @@ class CliTest {
       // THEN it gets ready (libtorrent session listening) and says that it waits for that file
       eventually(() -> agentOut.toString(StandardCharsets.UTF_8).contains("waiting for start gate " + gate.toAbsolutePath()));
       // AND while the file is missing it has chosen its image but not started the download
-      eventually(() -> stages(catalogUrl, mac).contains("IMAGE_CHOSEN"));
+      eventually(() -> stages(telemetryUrl, mac).contains("IMAGE_CHOSEN"));
       Thread.sleep(1000);
-      assertThat(stages(catalogUrl, mac)).contains("AGENT_STARTED", "IMAGE_CHOSEN").doesNotContain("DOWNLOAD_STARTED");
+      assertThat(stages(telemetryUrl, mac)).contains("AGENT_STARTED", "IMAGE_CHOSEN").doesNotContain("DOWNLOAD_STARTED");
       assertThat(agentOut.toString(StandardCharsets.UTF_8)).doesNotContain("start gate open");
       assertThat(agent).isNotDone();
 
@@ -125,11 +126,11 @@ class CliTest {
       assertThat(agent.get(60, TimeUnit.SECONDS)).isZero();
       assertThat(agentOut.toString(StandardCharsets.UTF_8)).containsSubsequence(
           "waiting for start gate " + gate.toAbsolutePath(), "start gate open", "tool downloaded: ", "tool verified: ");
-      List<JsonObject> events = events(catalogUrl, mac);
+      List<JsonObject> events = events(telemetryUrl, mac);
       long downloadStarted = events.stream().filter(e -> "DOWNLOAD_STARTED".equals(e.getString("stage")))
           .mapToLong(e -> Long.parseLong(String.valueOf(e.getValue("timestampMs")))).findFirst().orElseThrow();
       assertThat(downloadStarted).isGreaterThanOrEqualTo(opened);
-      assertThat(stages(catalogUrl, mac)).contains("VERIFIED").doesNotContain("FAILED");
+      assertThat(stages(telemetryUrl, mac)).contains("VERIFIED").doesNotContain("FAILED");
     } finally {
       System.setOut(stdout);
       running.vertx().close().await();
@@ -161,15 +162,16 @@ class CliTest {
         .hasMessageContaining("unknown service 'dns'").hasMessageContaining("tftp");
   }
 
-  private static List<JsonObject> events(String catalogUrl, String mac) throws Exception {
+  /** The machine's events, from telemetry. */
+  private static List<JsonObject> events(String telemetryUrl, String mac) throws Exception {
     HttpResponse<String> response = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create(catalogUrl + "/api/v1/events?limit=1000&mac=" + mac)).build(),
+        HttpRequest.newBuilder(URI.create(telemetryUrl + "/api/v1/events?limit=1000&mac=" + mac)).build(),
         HttpResponse.BodyHandlers.ofString());
     return new JsonObject(response.body()).getJsonArray("events").stream().map(JsonObject.class::cast).toList();
   }
 
-  private static List<String> stages(String catalogUrl, String mac) throws Exception {
-    return events(catalogUrl, mac).stream().map(e -> e.getString("stage")).toList();
+  private static List<String> stages(String telemetryUrl, String mac) throws Exception {
+    return events(telemetryUrl, mac).stream().map(e -> e.getString("stage")).toList();
   }
 
   /** Polls every 50 ms for up to 30 s. */

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * image from our seeder, verifies it and runs it, and the image prints its marker.
  *
  * <p>Root only. Everything lives in a network namespace this test creates ({@link NetnsLab}): a bridge
- * 10.213.80.1/24, the VM's tap device on it, and our services (catalog, tracker, seeder, DHCP) in a
+ * 10.213.80.1/24, the VM's tap device on it, and our services (catalog, tracker, seeder, telemetry, DHCP) in a
  * child JVM. Namespace, processes and files are removed afterwards, whatever happened. The serial
  * log and the services' log stay in target/client-image-boot/.
  */
@@ -46,6 +46,7 @@ class ClientImageBootTest {
   static final String SERVER = "10.213.80.1";
   static final String MAC = "52:54:00:00:80:01";
   static final String CATALOG = "http://" + SERVER + ":8080";
+  static final String TELEMETRY = "http://" + SERVER + ":8081";
   static final String BRIDGE = "br0";
   static final String TAP = "tap0";
   /** The client image's init printed that it gave up: no later stage can come. */
@@ -82,7 +83,7 @@ class ClientImageBootTest {
       Path config = dir.resolve("boottorrent.yaml");
       Files.writeString(config, servicesConfig(dir.resolve("data"), out).encodePrettily());
       Running services = ns.java("io.boottorrent.cli.Main", "serve",
-          "--services", "catalog,tracker,seeder,dhcp", "--config", config.toString())
+          "--services", "catalog,tracker,seeder,telemetry,dhcp", "--config", config.toString())
           .name("services").log(logs.resolve("services.log")).start();
       services.await("BootTorrent running", Duration.ofSeconds(90));
       Proc.Result added = ns.java("io.boottorrent.cli.Main", "image", "add",
@@ -122,7 +123,7 @@ class ClientImageBootTest {
       assertThat(serial.text()).as("the init never gave up").doesNotContain("FAILED:");
 
       // AND the catalog heard every stage from this machine, the bytes coming from a peer (our seeder)
-      JsonArray events = new JsonObject(ns.java(HttpGet.class.getName(), CATALOG + "/api/v1/events?mac=" + MAC
+      JsonArray events = new JsonObject(ns.java(HttpGet.class.getName(), TELEMETRY + "/api/v1/events?mac=" + MAC
           + "&limit=200").run(Duration.ofSeconds(60)).trim()).getJsonArray("events");
       List<String> stages = new ArrayList<>();
       JsonObject complete = null;

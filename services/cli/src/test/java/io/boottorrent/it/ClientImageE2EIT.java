@@ -51,7 +51,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>The two tests: two VMs at once take the default image after the menu's countdown, and the
  * second receives pieces from the first (the seeder is capped so the swarm matters); then one VM
  * whose menu is driven through its serial console boots the non-default image. Boot events come from
- * the catalog's event log ({@code /api/v1/events}), which keeps every event on the bus.
+ * telemetry's event log ({@code /api/v1/events}), which keeps every event on the bus.
  *
  * <p>Root only, and the client image must be built: otherwise skipped with the reason — or failed,
  * when {@code BOOTTORRENT_E2E=required} (CI sets it, so the test cannot pass by not running).
@@ -62,6 +62,7 @@ class ClientImageE2EIT {
   private static final String SERVER = "10.213.90.1";
   private static final int HTTP_PORT = 8080;
   private static final String CATALOG = "http://" + SERVER + ":" + HTTP_PORT;
+  private static final String TELEMETRY = "http://" + SERVER + ":8081";
   private static final String ROM = "/usr/lib/ipxe/qemu/pxe-virtio.rom";
   private static final String OVMF = "/usr/share/ovmf/OVMF.fd";
   private static final String BRIDGE = "btbr0";
@@ -133,7 +134,7 @@ class ClientImageE2EIT {
 
     // AND every service in one process on the bridge, the client image from client-image/out
     services = ns.command(repo.resolve("bin/boottorrent").toString(), "serve",
-            "--services", "catalog,tracker,seeder,dhcp,tftp", "--config", writeConfig(out).toString())
+            "--services", "catalog,tracker,seeder,telemetry,dhcp,tftp", "--config", writeConfig(out).toString())
         .name("services").log(logs.resolve("services.log"))
         .env(Map.of("JAVA_HOME", System.getProperty("java.home"), "BOOTTORRENT_JAVA_OPTS", "-Xmx512m -XX:+UseSerialGC"))
         .start();
@@ -165,7 +166,7 @@ class ClientImageE2EIT {
   static void tearDown() throws Exception {
     if (lab != null) {
       try {
-        Files.writeString(logs.resolve("events.json"), curl(CATALOG + "/api/v1/events?limit=1000").encodePrettily());
+        Files.writeString(logs.resolve("events.json"), curl(TELEMETRY + "/api/v1/events?limit=1000").encodePrettily());
       } catch (IOException | RuntimeException e) {
         System.err.println("could not save the event log: " + e);
       }
@@ -238,7 +239,7 @@ class ClientImageE2EIT {
     assertThat(vm.last("SEEDING_DONE").getString("message"))
         .endsWith("every connected peer is a seed and the tracker knows no one still downloading");
     // AND our TFTP sent the UEFI firmware iPXE (TFTP_TRANSFER events carry the client's address, no MAC)
-    JsonArray all = curl(CATALOG + "/api/v1/events?limit=1000").getJsonArray("events");
+    JsonArray all = curl(TELEMETRY + "/api/v1/events?limit=1000").getJsonArray("events");
     List<String> tftp = new ArrayList<>();
     for (int i = 0; i < all.size(); i++) {
       JsonObject e = all.getJsonObject(i);
@@ -334,7 +335,7 @@ class ClientImageE2EIT {
 
     /** Every stage this machine went through is in the catalog's event log, the image and reason as expected. */
     void assertEvents(String image, String chosenBecause) throws Exception {
-      events = curl(CATALOG + "/api/v1/events?mac=" + mac + "&limit=1000").getJsonArray("events");
+      events = curl(TELEMETRY + "/api/v1/events?mac=" + mac + "&limit=1000").getJsonArray("events");
       List<String> seen = new ArrayList<>();
       for (int i = 0; i < events.size(); i++) {
         seen.add(events.getJsonObject(i).getString("stage"));

@@ -37,7 +37,7 @@ public final class Services {
         ProcessOptions.fromTree(tree), ServiceLinks.announceUrls(tree)));
     ALL.put("tracker", tree -> new TrackerVerticle(TrackerOptions.fromSection(section(tree, "tracker"))));
     ALL.put("seeder", tree -> new SeederVerticle(SeederOptions.fromSection(section(tree, "seeder")),
-        ProcessOptions.fromTree(tree).dataDir()));
+        ProcessOptions.fromTree(tree)));
     ALL.put("telemetry", tree -> new TelemetryVerticle(TelemetryOptions.fromSection(section(tree, "telemetry")),
         ProcessOptions.fromTree(tree)));
     // Ports 67 and 69 need root (or CAP_NET_BIND_SERVICE), and dhcp needs pools: not deployed by default.

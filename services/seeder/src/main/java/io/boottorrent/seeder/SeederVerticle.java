@@ -1,5 +1,6 @@
 package io.boottorrent.seeder;
 
+import io.boottorrent.core.config.ProcessOptions;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.ImageEvent;
 import io.boottorrent.proto.ImageList;
@@ -16,6 +17,8 @@ import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -49,6 +52,7 @@ public final class SeederVerticle extends VerticleBase {
   static final long CATALOG_REQUEST_TIMEOUT_MS = 10_000;
 
   private final SeederOptions options;
+  private final List<String> addresses;
   private final Path payload;
   private final boolean ownDataDir;
   private volatile SwarmSession swarm;
@@ -66,12 +70,13 @@ public final class SeederVerticle extends VerticleBase {
   private Future<?> queue = Future.succeededFuture();
 
   /**
-   * @param sharedDataDir the process's data dir, where the catalog keeps its payload; the seeder uses
-   *     it unless {@code seeder.dataDir} names its own
+   * @param process the process's data dir (where the catalog keeps its payload; the seeder uses it
+   *     unless {@code seeder.dataDir} names its own) and public host (published as its address)
    */
-  public SeederVerticle(SeederOptions options, Path sharedDataDir) {
+  public SeederVerticle(SeederOptions options, ProcessOptions process) {
     this.options = options;
-    Path shared = sharedDataDir.toAbsolutePath().normalize();
+    this.addresses = addresses(process.publicHost(), options.listenHost());
+    Path shared = process.dataDir();
     Path dataDir = options.dataDir().orElse(shared);
     this.ownDataDir = !dataDir.equals(shared);
     this.payload = dataDir.resolve("payload");
@@ -151,6 +156,7 @@ public final class SeederVerticle extends VerticleBase {
         .setSeederId(seederId)
         .setTimestampMs(System.currentTimeMillis())
         .setListenPort(swarm.listenPort())
+        .addAllAddresses(addresses)
         .addAllTorrents(torrents)
         .build());
   }
@@ -254,6 +260,15 @@ public final class SeederVerticle extends VerticleBase {
             LOG.warn("seeder {}: cannot collect status: {}", seederId, err.getMessage());
           }
         });
+  }
+
+  /** The public host, and the listen address when it is a specific one (not a wildcard). */
+  static List<String> addresses(String publicHost, String listenHost) {
+    Set<String> out = new LinkedHashSet<>(List.of(publicHost));
+    if (!listenHost.equals("0.0.0.0") && !listenHost.equals("::") && !listenHost.equals("[::]")) {
+      out.add(listenHost);
+    }
+    return List.copyOf(out);
   }
 
   /** hostname-xxxxxx: unique per process even when several seeders share a host. Blocking (DNS). */

@@ -3,6 +3,7 @@ package io.boottorrent.seeder;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
+import io.boottorrent.core.config.ProcessOptions;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.ImageEvent;
 import io.boottorrent.proto.ImageFile;
@@ -129,7 +130,7 @@ class SeederMetricsTest {
 
   private static SeederVerticle deploy(Vertx vertx, JsonObject config) {
     SeederVerticle seeder = new SeederVerticle(SeederOptions.fromSection(config.getJsonObject("seeder")),
-        Path.of(config.getString("dataDir")));
+        ProcessOptions.fromTree(config));
     vertx.deployVerticle(seeder).await();
     return seeder;
   }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import io.boottorrent.core.config.ProcessOptions;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.Codecs;
 import io.boottorrent.proto.ImageEvent;
@@ -84,6 +85,7 @@ class SeederVerticleTest {
     assertThat(torrent.getTotalDownloaded()).isZero();
     assertThat(status.getSeederId()).isEqualTo(seeder.seederId()).isNotBlank();
     assertThat(status.getListenPort()).isEqualTo(seeder.listenPort());
+    assertThat(status.getAddressesList()).containsExactly("127.0.0.1");
     // AND publishes the same on seeder.status
     SeederStatus message = eventually(() -> Future.succeededFuture(List.copyOf(published)),
         all -> all.stream().anyMatch(s -> torrent(s, "demo").map(SeederVerticleTest::seeding).orElse(false)))
@@ -114,6 +116,13 @@ class SeederVerticleTest {
     zero.getJsonObject("seeder").put("listenPort", 0).put("maxRequestsPerPeer", 0);
     SeederVerticle plain = deploy(zero);
     assertThat(await(plain.swarm().intSetting(settings_pack.int_types.max_allowed_in_request_queue))).isEqualTo(2000);
+  }
+
+  @Test
+  void aSeederPublishesItsPublicHostAndASpecificListenAddress() {
+    assertThat(SeederVerticle.addresses("10.0.0.1", "0.0.0.0")).containsExactly("10.0.0.1");
+    assertThat(SeederVerticle.addresses("boot.example", "10.0.0.1")).containsExactly("boot.example", "10.0.0.1");
+    assertThat(SeederVerticle.addresses("10.0.0.1", "10.0.0.1")).containsExactly("10.0.0.1");
   }
 
   @Test
@@ -247,7 +256,7 @@ class SeederVerticleTest {
 
   private SeederVerticle deploy(JsonObject config) {
     SeederVerticle seeder = new SeederVerticle(SeederOptions.fromSection(config.getJsonObject("seeder")),
-        Path.of(config.getString("dataDir")));
+        ProcessOptions.fromTree(config));
     await(vertx.deployVerticle(seeder));
     return seeder;
   }

@@ -8,18 +8,19 @@ import java.util.Set;
  * Splits a download's bytes per source ({@code BootEvent.bytes_from_peers}: {@code ip:port} and
  * {@code web:<url>} keys, {@link PeerSource#parseKey}) into seeder, peer and web-seed bytes.
  *
- * <p>The rule: a peer endpoint is a seeder's when its <b>port</b> is the {@code listen_port} of a
- * seeder that has published a {@code SeederStatus}, whatever its IP. {@code SeederStatus} does not
- * say which address the seeder is reached at (a seeder listening on 0.0.0.0 has one per interface,
- * and behind NAT another still), so the IP cannot be checked; an agent listening on a seeder's port
- * would be counted as a seeder (agents listen on a random port by default, {@code agent.listenPort: 0}).
- * TODO(SeederStatus.host): once seeders publish their public host, match ip and port.
+ * <p>The rule: a peer endpoint is a seeder's when it is one of the {@code addresses} a seeder published
+ * in its {@code SeederStatus} (its process's publicHost, its listen address when specific) with that
+ * seeder's {@code listen_port}. A seeder that names no IP literal (no addresses, or a host name the
+ * agents resolved themselves) is matched by its port alone, whatever the IP: an agent listening on
+ * that port would then count as a seeder (agents listen on a random port by default).
  *
- * @param seederPorts the listen ports of the known seeders
+ * @param endpoints the seeders' address and port pairs
+ * @param portsAlone the listen ports of seeders known by port only
  */
-public record SeederEndpoints(Set<Integer> seederPorts) {
+public record SeederEndpoints(Set<PeerSource.Peer> endpoints, Set<Integer> portsAlone) {
   public SeederEndpoints {
-    seederPorts = Set.copyOf(seederPorts);
+    endpoints = Set.copyOf(endpoints);
+    portsAlone = Set.copyOf(portsAlone);
   }
 
   /** Bytes from seeders, from other peers and from web seeds. */
@@ -36,7 +37,7 @@ public record SeederEndpoints(Set<Integer> seederPorts) {
   public static final Split NONE = new Split(0, 0, 0);
 
   public boolean isSeeder(PeerSource source) {
-    return source instanceof PeerSource.Peer peer && seederPorts.contains(peer.port());
+    return source instanceof PeerSource.Peer peer && (endpoints.contains(peer) || portsAlone.contains(peer.port()));
   }
 
   /** A key that does not parse is counted as a peer's (its bytes did arrive from somewhere). */

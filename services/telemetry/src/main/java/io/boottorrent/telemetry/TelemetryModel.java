@@ -3,6 +3,7 @@ package io.boottorrent.telemetry;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.UnsafeByteOperations;
 import io.boottorrent.core.MacAddress;
+import io.boottorrent.core.PeerSource;
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.BootStage;
 import io.boottorrent.proto.EventList;
@@ -469,15 +470,29 @@ public final class TelemetryModel {
     }
   }
 
-  /** The seeders' listen ports, for telling seeder bytes from peer bytes ({@link SeederEndpoints}). */
+  /** The seeders' addresses and listen ports, for telling seeder bytes from peer bytes ({@link SeederEndpoints}). */
   public SeederEndpoints seederEndpoints() {
-    Set<Integer> ports = new LinkedHashSet<>();
+    Set<PeerSource.Peer> endpoints = new LinkedHashSet<>();
+    Set<Integer> portsAlone = new LinkedHashSet<>();
     for (SeederState s : seeders.values()) {
-      if (s.status().getListenPort() > 0) {
-        ports.add(s.status().getListenPort());
+      int port = s.status().getListenPort();
+      if (port <= 0) {
+        continue;
+      }
+      List<PeerSource.Peer> literal = s.status().getAddressesList().stream()
+          .filter(TelemetryModel::isIpLiteral).map(ip -> new PeerSource.Peer(ip, port)).toList();
+      if (literal.isEmpty()) {
+        portsAlone.add(port);
+      } else {
+        endpoints.addAll(literal);
       }
     }
-    return new SeederEndpoints(ports);
+    return new SeederEndpoints(endpoints, portsAlone);
+  }
+
+  /** An IPv4 or IPv6 literal, as libtorrent writes the agents' peers (no name lookups here). */
+  static boolean isIpLiteral(String host) {
+    return host.matches("\\d{1,3}(\\.\\d{1,3}){3}") || (host.contains(":") && host.matches("[0-9A-Fa-f:.]+"));
   }
 
   // ------------------------------------------------------------------------------------ queries

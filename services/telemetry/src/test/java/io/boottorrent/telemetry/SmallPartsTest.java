@@ -1,5 +1,6 @@
 package io.boottorrent.telemetry;
 
+import io.boottorrent.core.PeerSource;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -50,13 +51,21 @@ class SmallPartsTest {
   }
 
   @Test
+  void aSeederIsMatchedByItsAddressAndPortOrByItsPortAloneWhenItNamesNoAddress() {
+    SeederEndpoints seeders = new SeederEndpoints(Set.of(new PeerSource.Peer("10.0.0.1", 6881)), Set.of());
+    SeederEndpoints.Split split = seeders.split(Map.of(
+        "10.0.0.1:6881", 100L, "10.0.0.7:6881", 1L, "10.0.0.1:51413", 20L, "web:http://10.0.0.1:8080/seed/", 3L));
+    assertThat(split).isEqualTo(new SeederEndpoints.Split(100, 21, 3));
+  }
+
+  @Test
   void aPeerOnASeedersPortIsTheSeederAnyIpAndWebSeedsAndMalformedKeysAreNot() {
-    SeederEndpoints seeders = new SeederEndpoints(Set.of(6881));
+    SeederEndpoints seeders = new SeederEndpoints(Set.of(), Set.of(6881));
     SeederEndpoints.Split split = seeders.split(Map.of(
         "10.0.0.1:6881", 100L, "[fd00::1]:6881", 10L, "10.0.0.7:6881", 1L,
         "10.0.0.8:51413", 20L, "web:http://10.0.0.1:8080/seed/", 3L, "garbage", 4L));
     assertThat(split).isEqualTo(new SeederEndpoints.Split(111, 24, 3));
     assertThat(split.total()).isEqualTo(138);
-    assertThat(new SeederEndpoints(Set.of()).split(Map.of("10.0.0.1:6881", 5L)).peers()).isEqualTo(5);
+    assertThat(new SeederEndpoints(Set.of(), Set.of()).split(Map.of("10.0.0.1:6881", 5L)).peers()).isEqualTo(5);
   }
 }

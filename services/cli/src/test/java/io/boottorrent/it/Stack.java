@@ -4,10 +4,13 @@ import io.boottorrent.agent.AgentResult;
 import io.boottorrent.agent.AgentVerticle;
 import io.boottorrent.agent.AgentOptions;
 import io.boottorrent.cli.Services;
+import io.boottorrent.server.ClusterOptions;
+import io.boottorrent.server.HealthOptions;
+import io.boottorrent.server.HealthServer;
 import io.boottorrent.server.Json;
+import io.boottorrent.server.ServerVertx;
 import io.boottorrent.testsupport.TestConfig;
 import io.boottorrent.proto.AddImageRequest;
-import io.boottorrent.proto.Codecs;
 import io.boottorrent.proto.ImageKind;
 import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.seeder.SeederVerticle;
@@ -27,22 +30,35 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
 
-/** Catalog + tracker + seeder + telemetry in one standalone Vert.x on loopback, for the integration tests. */
+/**
+ * Catalog + tracker + seeder + telemetry in one standalone Vert.x on loopback, for the integration
+ * tests: started as `boottorrent serve` starts them (metrics on, a health server with /metrics).
+ */
 final class Stack implements AutoCloseable {
-  final Vertx vertx = Vertx.vertx();
+  final Vertx vertx;
   final JsonObject config;
   final Path dir;
   final SeederVerticle seeder;
+  private final HealthServer health;
 
   Stack(Path dir, long seederUploadLimit, boolean webSeed) {
     this.dir = dir;
-    Codecs.registerAll(vertx.eventBus());
     config = TestConfig.loopback(dir.resolve("data"));
+    vertx = ServerVertx.start(ClusterOptions.fromSection(config.getJsonObject("cluster"))).await();
+    health = new HealthServer(vertx);
+    health.listen(new HealthOptions(0, "127.0.0.1")).await();
     config.getJsonObject("seeder").put("uploadLimit", seederUploadLimit).put("statusIntervalMs", 500);
     config.getJsonObject("catalog").put("webSeed", webSeed).put("defaultMenuTimeoutSeconds", 1);
     List<Deployable> services = Services.assemble(config, List.of("catalog", "tracker", "seeder", "telemetry"));
     services.forEach(service -> vertx.deployVerticle(service).await());
     seeder = (SeederVerticle) services.get(2);
+  }
+
+  /** The process's metrics, as Prometheus scrapes them. */
+  String metrics() throws IOException, InterruptedException {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + health.actualPort() + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
   }
 
   String catalogUrl() {

@@ -12,6 +12,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -75,6 +76,26 @@ class SwarmBootStormTest {
         assertThat(stages).as(mac).contains("AGENT_STARTED", "MENU_SHOWN", "IMAGE_CHOSEN", "DOWNLOAD_STARTED",
             "DOWNLOAD_COMPLETE", "VERIFIED", "SEEDING_DONE", "LAUNCHING");
       }
+
+      // AND the process's metrics moved by what happened (telemetry counts the agents' events)
+      Map<String, Double> m = Prometheus.parse(stack.metrics());
+      String seederEndpoint = "127.0.0.1:" + stack.seeder.listenPort();
+      long fromSeeder = results.stream().flatMap(r -> r.sources().entrySet().stream())
+          .filter(e -> e.getKey().key().equals(seederEndpoint)).mapToLong(Map.Entry::getValue).sum();
+      assertThat(Prometheus.value(m, "boottorrent_boots_total{outcome=\"launched\"}")).isEqualTo(AGENTS);
+      assertThat(Prometheus.value(m, "boottorrent_boot_events_total{stage=\"download_complete\"}")).isEqualTo(AGENTS);
+      assertThat(Prometheus.sum(m, "boottorrent_agent_downloaded_bytes_total")).isEqualTo((double) AGENTS * total);
+      assertThat(Prometheus.value(m, "boottorrent_agent_downloaded_bytes_total{source=\"seeder\"}"))
+          .isEqualTo((double) fromSeeder);
+      assertThat(Prometheus.value(m, "boottorrent_agent_uploaded_bytes_total")).isEqualTo((double) agentsUploaded);
+      assertThat(Prometheus.value(m, "boottorrent_boot_phase_duration_seconds_count{phase=\"download\"}"))
+          .isEqualTo(AGENTS);
+      assertThat(Prometheus.value(m, "boottorrent_tracker_announces_total{event=\"started\"}"))
+          .isGreaterThanOrEqualTo(AGENTS + 1); // every agent, and the seeder
+      assertThat(Prometheus.value(m, "boottorrent_seeder_uploaded_bytes_total{image=\"storm\"}"))
+          .isPositive().isLessThanOrEqualTo((double) seederBytes);
+      assertThat(Prometheus.value(m, "boottorrent_catalog_webseed_bytes_total{image=\"storm\"}")).isZero();
+      assertThat(m.keySet()).anyMatch(k -> k.startsWith("vertx_eventbus_published_total"));
     }
   }
 

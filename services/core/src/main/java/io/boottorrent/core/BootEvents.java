@@ -179,8 +179,8 @@ public final class BootEvents {
     }
 
     public BootEvent seedingDone(long uploaded, String why) {
-      return base(BootStage.SEEDING_DONE).setMessage("uploaded " + uploaded + " bytes to other machines; " + why)
-          .build();
+      return base(BootStage.SEEDING_DONE).setBytesUploaded(uploaded)
+          .setMessage("uploaded " + uploaded + " bytes to other machines; " + why).build();
     }
 
     /** The launcher is about to run: {@code plan} describes the command. */

@@ -7,6 +7,7 @@ import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.Codecs;
 import io.boottorrent.proto.ImageEvent;
 import io.boottorrent.proto.ImageList;
+import io.boottorrent.proto.MachineDetail;
 import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.proto.SeederStatus;
 import io.boottorrent.proto.StormView;
@@ -14,6 +15,7 @@ import io.boottorrent.proto.SwarmStats;
 import io.boottorrent.proto.TelemetryRecord;
 import io.boottorrent.server.HttpServers;
 import io.boottorrent.server.Json;
+import io.boottorrent.server.Meters;
 import io.boottorrent.server.ProtoHttp;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -41,6 +43,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -100,6 +103,7 @@ public class TelemetryVerticle extends VerticleBase {
   private long noCompactionUntil;
   private Promise<Void> drained;
   private TelemetryModel model;
+  private TelemetryMetrics metrics;
   private Journal journal;
   private WorkerExecutor io;
   private HttpServer server;
@@ -148,6 +152,7 @@ public class TelemetryVerticle extends VerticleBase {
         .compose(opened -> {
           journal = opened;
           model = fresh;
+          metrics = new TelemetryMetrics(Meters.registry(vertx), fresh);
           Journal.Replayed r = opened.replayed();
           LOG.info("telemetry: replayed {} records ({} bytes) from {}: {} machines, {} events", r.records(),
               r.bytes(), dir, fresh.machineCount(), fresh.logSize());
@@ -218,6 +223,8 @@ public class TelemetryVerticle extends VerticleBase {
       TelemetryModel.Ingested in = model.bootEvent(event);
       journal(in.record());
       publish(in.entry());
+      metrics.observe(event, event.getMac().isEmpty() ? Optional.empty()
+          : model.machine(event.getMac()).map(MachineDetail::getMachine), model.seederEndpoints());
     } else if (body instanceof SeederStatus status) {
       journal(model.seederStatus(status));
     } else if (body instanceof SwarmStats stats) {

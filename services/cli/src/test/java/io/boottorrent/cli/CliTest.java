@@ -157,6 +157,49 @@ class CliTest {
   }
 
   @Test
+  void eventsTailAndStatusShowWhatTelemetryKnows() throws Exception {
+    // GIVEN the default services (telemetry among them)
+    JsonObject config = TestConfig.loopback(dir.resolve("data"));
+    ServeCommand.Running running = ServeCommand.start(config, Services.DEFAULT);
+    try {
+      String catalog = "http://127.0.0.1:" + config.getJsonObject("catalog").getInteger("httpPort");
+      String telemetry = "--telemetry=http://127.0.0.1:" + config.getJsonObject("telemetry").getInteger("httpPort");
+      String mac = "52:54:00:00:00:77";
+      // WHEN `events tail` follows one machine while its agent reports three events (and another machine one)
+      CompletableFuture<Run> tail = CompletableFuture.supplyAsync(() -> run("events", "tail", telemetry,
+          "--mac", "5254.0000.0077", "--count", "3"));
+      Thread.sleep(1500); // the stream is open
+      post(catalog, "{\"mac\":\"" + mac + "\",\"stage\":\"AGENT_STARTED\",\"message\":\"agent started\"}");
+      post(catalog, "{\"mac\":\"52:54:00:00:00:78\",\"stage\":\"AGENT_STARTED\"}");
+      post(catalog, "{\"mac\":\"" + mac + "\",\"stage\":\"IMAGE_CHOSEN\",\"image\":\"tool\",\"message\":\"default\"}");
+      post(catalog, "{\"mac\":\"" + mac + "\",\"stage\":\"DOWNLOAD_PROGRESS\",\"image\":\"tool\","
+          + "\"bytesDone\":\"512\",\"bytesTotal\":\"1024\",\"peers\":3}");
+      // THEN it prints exactly that machine's three events, one line each, and exits
+      Run tailed = tail.get(30, TimeUnit.SECONDS);
+      assertThat(tailed.code()).as(tailed.err()).isZero();
+      assertThat(tailed.out().lines().toList()).hasSize(3)
+          .allMatch(l -> l.contains(mac))
+          .anyMatch(l -> l.contains("IMAGE_CHOSEN") && l.contains("tool") && l.contains("default"))
+          .anyMatch(l -> l.contains("DOWNLOAD_PROGRESS") && l.contains("50.0%") && l.contains("3 peers"));
+      // AND `status --once` shows both machines, this one downloading at 50%
+      Run status = run("status", telemetry, "--once");
+      assertThat(status.code()).as(status.err()).isZero();
+      assertThat(status.out()).startsWith("2 machine(s): 2 booting, 0 launched, 0 failed, 0 stalled");
+      assertThat(status.out().lines().filter(l -> l.startsWith(mac)).findFirst().orElseThrow())
+          .contains("tool", "DOWNLOAD_PROGRESS", "50%");
+    } finally {
+      running.vertx().close().await();
+    }
+  }
+
+  private static void post(String catalog, String json) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(catalog + "/api/v1/events"))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
+  }
+
+  @Test
   void unknownServiceIsRefusedBeforeAnythingStarts() {
     assertThatThrownBy(() -> ServeCommand.start(BtConfig.defaults(), List.of("catalog", "dns")))
         .hasMessageContaining("unknown service 'dns'").hasMessageContaining("tftp");

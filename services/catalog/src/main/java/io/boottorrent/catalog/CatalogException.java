@@ -1,11 +1,13 @@
 package io.boottorrent.catalog;
 
+import io.boottorrent.server.Rest;
+
 /**
  * A request the catalog refuses, with the HTTP status that says why (the REST layer answers
  * {@code {"error": message, "status": status}}). Thrown only before anything was changed on disk,
  * or after what was changed has been rolled back.
  */
-public final class CatalogException extends RuntimeException {
+public final class CatalogException extends RuntimeException implements Rest.ClientError {
   private final int status;
 
   public CatalogException(int status, String reason) {
@@ -16,6 +18,7 @@ public final class CatalogException extends RuntimeException {
     this.status = status;
   }
 
+  @Override
   public int status() {
     return status;
   }

@@ -6,6 +6,7 @@ import io.boottorrent.core.config.ProcessOptions;
 import io.boottorrent.server.HttpServers;
 import io.boottorrent.server.Meters;
 import io.boottorrent.server.ProtoHttp;
+import io.boottorrent.server.Rest;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.BootAssignment;
@@ -19,7 +20,6 @@ import io.boottorrent.proto.ImageList;
 import io.boottorrent.proto.ImageManifest;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
-import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
@@ -155,65 +155,22 @@ public class CatalogVerticle extends VerticleBase {
   Router router() {
     Router router = Router.router(vertx);
     router.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
-    router.post(API + "/images").handler(guard(this::addImage));
-    router.get(API + "/images").handler(guard(this::listImages));
-    router.get(API + "/images/:name").handler(guard(this::showImage));
-    router.get(API + "/images/:name/torrent").handler(guard(this::torrent));
-    router.delete(API + "/images/:name").handler(guard(this::deleteImage));
-    router.get(API + "/boot/:mac").handler(guard(this::boot));
-    router.get(API + "/policy").handler(guard(ctx -> ProtoHttp.send(ctx, 200, store.policy())));
-    router.put(API + "/policy").handler(guard(this::putPolicy));
-    router.post(API + "/events").handler(guard(this::postEvent));
-    router.get(API + "/stats").handler(guard(this::stats));
-    router.route(HttpMethod.GET, CatalogOptions.SEED_PATH + "*").handler(guard(this::seed));
-    router.route(HttpMethod.HEAD, CatalogOptions.SEED_PATH + "*").handler(guard(this::seed));
+    router.post(API + "/images").handler(Rest.guard(this::addImage));
+    router.get(API + "/images").handler(Rest.guard(this::listImages));
+    router.get(API + "/images/:name").handler(Rest.guard(this::showImage));
+    router.get(API + "/images/:name/torrent").handler(Rest.guard(this::torrent));
+    router.delete(API + "/images/:name").handler(Rest.guard(this::deleteImage));
+    router.get(API + "/boot/:mac").handler(Rest.guard(this::boot));
+    router.get(API + "/policy").handler(Rest.guard(ctx -> ProtoHttp.send(ctx, 200, store.policy())));
+    router.put(API + "/policy").handler(Rest.guard(this::putPolicy));
+    router.post(API + "/events").handler(Rest.guard(this::postEvent));
+    router.get(API + "/stats").handler(Rest.guard(this::stats));
+    router.route(HttpMethod.GET, CatalogOptions.SEED_PATH + "*").handler(Rest.guard(this::seed));
+    router.route(HttpMethod.HEAD, CatalogOptions.SEED_PATH + "*").handler(Rest.guard(this::seed));
     new BootHttp(vertx, options.bootRoots(process.dataDir()), options.clientCmdline(), process.publicHost())
         .mount(router, this::webSeedPort);
-    router.route().failureHandler(this::failure);
-    router.errorHandler(404, ctx -> ProtoHttp.error(ctx, 404, "no such resource: " + ctx.request().path()));
-    router.errorHandler(405, ctx -> ProtoHttp.error(ctx, 405,
-        ctx.request().method() + " is not allowed on " + ctx.request().path()));
+    Rest.errors(router, LOG, BODY_LIMIT);
     return router;
-  }
-
-  /** A handler body that may throw; whatever it throws goes to {@link #failure}. */
-  @FunctionalInterface
-  private interface Body {
-    void handle(RoutingContext ctx) throws Exception;
-  }
-
-  private static Handler<RoutingContext> guard(Body body) {
-    return ctx -> {
-      try {
-        body.handle(ctx);
-      } catch (Exception e) {
-        ctx.fail(e);
-      }
-    };
-  }
-
-  /** Client errors become their 4xx; anything else is a 500 with the reason, and logged. */
-  private void failure(RoutingContext ctx) {
-    if (ctx.response().headWritten()) {
-      LOG.warn("{} {} failed after the response started: {}", ctx.request().method(), ctx.request().path(),
-          String.valueOf(ctx.failure()));
-      ctx.response().reset();
-      return;
-    }
-    Throwable failure = ctx.failure();
-    if (failure instanceof CatalogException e) {
-      ProtoHttp.error(ctx, e.status(), e.getMessage());
-    } else if (failure instanceof ProtoHttp.BadRequest e) {
-      ProtoHttp.error(ctx, e.status(), e.getMessage());
-    } else if (failure == null && ctx.statusCode() == 413) {
-      ProtoHttp.error(ctx, 413, "request body larger than " + BODY_LIMIT + " bytes");
-    } else if (failure == null && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
-      ProtoHttp.error(ctx, ctx.statusCode(), "bad request");
-    } else {
-      LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
-      String reason = failure == null ? "internal error" : "internal error: " + failure;
-      ProtoHttp.error(ctx, 500, reason);
-    }
   }
 
   private static <B extends Message.Builder> B parse(RoutingContext ctx, B builder) throws ProtoHttp.BadRequest {

@@ -3,6 +3,7 @@ package io.boottorrent.catalog;
 import static io.boottorrent.catalog.Fixtures.writeRandom;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.boottorrent.testsupport.Prometheus;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.ImageKind;
 import io.boottorrent.server.ClusterOptions;
@@ -17,13 +18,11 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -123,22 +122,8 @@ class CatalogMetricsTest {
   }
 
   private void assertEventually(Map<String, Double> expected) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    Map<String, Double> seen;
-    while (true) {
-      String text = Meters.prometheus(vertx).orElseThrow().scrape();
-      seen = expected.keySet().stream().collect(Collectors.toMap(k -> k, k -> value(text, k)));
-      if (seen.equals(expected) || System.nanoTime() > deadline) {
-        break;
-      }
-      Thread.sleep(20);
-    }
-    assertThat(seen).isEqualTo(expected);
+    assertThat(Prometheus.await(() -> Meters.prometheus(vertx).orElseThrow().scrape(), expected,
+        Duration.ofSeconds(5))).isEqualTo(expected);
   }
 
-  /** The value of one series as scraped (-1 if absent). */
-  private static double value(String text, String series) {
-    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(text);
-    return m.find() ? Double.parseDouble(m.group(1)) : -1;
-  }
 }

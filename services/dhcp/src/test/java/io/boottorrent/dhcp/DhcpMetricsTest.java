@@ -2,6 +2,7 @@ package io.boottorrent.dhcp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.boottorrent.testsupport.Prometheus;
 import io.boottorrent.dhcp.protocol.ClientArch;
 import io.boottorrent.dhcp.protocol.DhcpCodec;
 import io.boottorrent.dhcp.protocol.DhcpMessage;
@@ -15,6 +16,7 @@ import io.boottorrent.testsupport.TestConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.io.IOException;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -24,8 +26,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -107,13 +107,8 @@ class DhcpMetricsTest {
         Map.entry("boottorrent_dhcp_dropped_total{reason=\"malformed\"}", 3.0),
         Map.entry("boottorrent_dhcp_dropped_total{reason=\"internal_error\"}", 0.0),
         Map.entry("boottorrent_dhcp_dropped_total{reason=\"journal_error\"}", 0.0));
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    Map<String, Double> seen;
-    do {
-      String text = Meters.prometheus(vertx).orElseThrow().scrape();
-      seen = expected.keySet().stream().collect(java.util.stream.Collectors.toMap(k -> k, k -> value(text, k)));
-    } while (!seen.equals(expected) && System.nanoTime() < deadline && sleep());
-    assertThat(seen).isEqualTo(expected);
+    assertThat(Prometheus.await(() -> Meters.prometheus(vertx).orElseThrow().scrape(), expected,
+        Duration.ofSeconds(5))).isEqualTo(expected);
   }
 
   private DhcpMessage exchange(DhcpMessage request, int port) throws IOException, MalformedPacketException {
@@ -132,14 +127,5 @@ class DhcpMetricsTest {
     return DhcpCodec.encode(request.withGiaddr(LOOPBACK).withHops(1));
   }
 
-  /** The value of one series as scraped (-1 if absent). */
-  private static double value(String text, String series) {
-    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(text);
-    return m.find() ? Double.parseDouble(m.group(1)) : -1;
-  }
 
-  private static boolean sleep() throws InterruptedException {
-    Thread.sleep(20);
-    return true;
-  }
 }

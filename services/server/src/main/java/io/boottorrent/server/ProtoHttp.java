@@ -61,7 +61,7 @@ public final class ProtoHttp {
   }
 
   /** A client mistake, to be answered with 400 and its message. */
-  public static final class BadRequest extends Exception {
+  public static final class BadRequest extends Exception implements Rest.ClientError {
     private final int status;
 
     public BadRequest(String reason) {
@@ -73,6 +73,7 @@ public final class ProtoHttp {
       this.status = status;
     }
 
+    @Override
     public int status() {
       return status;
     }

@@ -17,6 +17,7 @@ import io.boottorrent.server.HttpServers;
 import io.boottorrent.server.Json;
 import io.boottorrent.server.Meters;
 import io.boottorrent.server.ProtoHttp;
+import io.boottorrent.server.Rest;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -334,55 +335,21 @@ public class TelemetryVerticle extends VerticleBase {
     // Read-only: any page (a dashboard served from another port or host) may read it.
     router.route(API + "/*").handler(CorsHandler.create().addOrigin("*").allowedMethod(HttpMethod.GET)
         .allowedHeader("Last-Event-ID").allowedHeader("Accept"));
-    router.get(API + "/events").handler(guard(this::events));
-    router.get(API + "/events/stream").handler(guard(this::stream));
-    router.get(API + "/machines").handler(guard(this::machines));
-    router.get(API + "/machines/:mac").handler(guard(this::machine));
-    router.get(API + "/storms").handler(guard(ctx -> {
+    router.get(API + "/events").handler(Rest.guard(this::events));
+    router.get(API + "/events/stream").handler(Rest.guard(this::stream));
+    router.get(API + "/machines").handler(Rest.guard(this::machines));
+    router.get(API + "/machines/:mac").handler(Rest.guard(this::machine));
+    router.get(API + "/storms").handler(Rest.guard(ctx -> {
       new Params(ctx.queryParams().entries().stream().collect(grouped()), Set.of());
       ProtoHttp.send(ctx, 200, model.storms());
     }));
-    router.get(API + "/swarms").handler(guard(ctx -> {
+    router.get(API + "/swarms").handler(Rest.guard(ctx -> {
       new Params(ctx.queryParams().entries().stream().collect(grouped()), Set.of());
       ProtoHttp.send(ctx, 200, model.swarms());
     }));
     router.route(BRIDGE_PATH + "/*").subRouter(bridge());
-    router.route().failureHandler(this::failure);
-    router.errorHandler(404, ctx -> ProtoHttp.error(ctx, 404, "no such resource: " + ctx.request().path()));
-    router.errorHandler(405, ctx -> ProtoHttp.error(ctx, 405,
-        ctx.request().method() + " is not allowed on " + ctx.request().path()));
+    Rest.errors(router, LOG, 0);
     return router;
-  }
-
-  @FunctionalInterface
-  private interface Body {
-    void handle(RoutingContext ctx) throws Exception;
-  }
-
-  private static Handler<RoutingContext> guard(Body body) {
-    return ctx -> {
-      try {
-        body.handle(ctx);
-      } catch (Exception e) {
-        ctx.fail(e);
-      }
-    };
-  }
-
-  private void failure(RoutingContext ctx) {
-    if (ctx.response().headWritten()) {
-      ctx.response().reset();
-      return;
-    }
-    Throwable failure = ctx.failure();
-    if (failure instanceof ProtoHttp.BadRequest e) {
-      ProtoHttp.error(ctx, e.status(), e.getMessage());
-    } else if (failure == null && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
-      ProtoHttp.error(ctx, ctx.statusCode(), "bad request");
-    } else {
-      LOG.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
-      ProtoHttp.error(ctx, 500, failure == null ? "internal error" : "internal error: " + failure);
-    }
   }
 
   private static java.util.stream.Collector<Map.Entry<String, String>, ?, Map<String, List<String>>> grouped() {

@@ -2,6 +2,7 @@ package io.boottorrent.tftp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.boottorrent.testsupport.Prometheus;
 import io.boottorrent.server.ClusterOptions;
 import io.boottorrent.server.Meters;
 import io.boottorrent.server.ServerVertx;
@@ -16,15 +17,13 @@ import io.boottorrent.tftp.protocol.TftpPacket.WriteRequest;
 import io.boottorrent.tftp.protocol.TransferMode;
 import io.boottorrent.tftp.protocol.TransferOptions;
 import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -99,13 +98,8 @@ class TftpMetricsTest {
         "boottorrent_tftp_sent_bytes_total", 3 * 10_000.0 + 2 * 512,
         "boottorrent_tftp_retransmitted_blocks_total", 1.0,
         "boottorrent_tftp_transfers_active", 0.0);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    Map<String, Double> seen;
-    do {
-      String text = Meters.prometheus(vertx).orElseThrow().scrape();
-      seen = expected.keySet().stream().collect(Collectors.toMap(k -> k, k -> value(text, k)));
-    } while (!seen.equals(expected) && System.nanoTime() < deadline && pause());
-    assertThat(seen).isEqualTo(expected);
+    assertThat(Prometheus.await(() -> Meters.prometheus(vertx).orElseThrow().scrape(), expected,
+        Duration.ofSeconds(5))).isEqualTo(expected);
   }
 
   private void put(String name, int size) throws Exception {
@@ -116,17 +110,8 @@ class TftpMetricsTest {
   }
 
   private double scraped(String series) {
-    return value(Meters.prometheus(vertx).orElseThrow().scrape(), series);
+    return Prometheus.value(Prometheus.parse(Meters.prometheus(vertx).orElseThrow().scrape()), series);
   }
 
-  /** The value of one series as scraped (-1 if absent). */
-  private static double value(String text, String series) {
-    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(text);
-    return m.find() ? Double.parseDouble(m.group(1)) : -1;
-  }
 
-  private static boolean pause() throws InterruptedException {
-    Thread.sleep(20);
-    return true;
-  }
 }

@@ -7,6 +7,7 @@ import static io.boottorrent.tracker.protocol.AnnounceQuery.escape;
 import static io.boottorrent.tracker.protocol.AnnounceQuery.id;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.boottorrent.testsupport.Prometheus;
 import io.boottorrent.core.InfoHash;
 import io.boottorrent.proto.PeerEntry;
 import io.boottorrent.server.ClusterOptions;
@@ -23,9 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,7 +37,7 @@ class TrackerMetricsTest {
   @TempDir Path dir;
 
   @Test
-  void announcesByEventScrapesRefusalsAndSwarmSizesAreCounted() {
+  void announcesByEventScrapesRefusalsAndSwarmSizesAreCounted() throws InterruptedException {
     Vertx vertx = await(ServerVertx.start(ClusterOptions.fromSection(TestConfig.section("cluster"))));
     try {
       TrackerVerticle verticle = new TrackerVerticle(
@@ -79,8 +77,7 @@ class TrackerMetricsTest {
           Map.entry("boottorrent_tracker_peers{state=\"seeder\"}", 2.0),
           Map.entry("boottorrent_tracker_peers{state=\"leecher\"}", 2.0),
           Map.entry("boottorrent_tracker_swarms", 2.0));
-      String text = Meters.prometheus(vertx).orElseThrow().scrape();
-      assertThat(expected.keySet().stream().collect(Collectors.toMap(k -> k, k -> value(text, k))))
+      assertThat(Prometheus.await(() -> Meters.prometheus(vertx).orElseThrow().scrape(), expected, Duration.ZERO))
           .isEqualTo(expected);
     } finally {
       await(vertx.close());
@@ -132,9 +129,4 @@ class TrackerMetricsTest {
     return registry.get(name).gauge().value();
   }
 
-  /** The value of one series as scraped (-1 if absent). */
-  private static double value(String text, String series) {
-    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(text);
-    return m.find() ? Double.parseDouble(m.group(1)) : -1;
-  }
 }

@@ -1,0 +1,63 @@
+package io.boottorrent.server;
+
+import io.vertx.core.Handler;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+
+/** The REST plumbing every service's router shares: handlers that may throw, and one way to answer errors. */
+public final class Rest {
+  private Rest() {}
+
+  /** A request the service refuses, with its 4xx status; {@link #errors} answers it. */
+  public interface ClientError {
+    int status();
+
+    String getMessage();
+  }
+
+  /** A handler body that may throw; whatever it throws goes to the router's failure handler. */
+  @FunctionalInterface
+  public interface Body {
+    void handle(RoutingContext ctx) throws Exception;
+  }
+
+  public static Handler<RoutingContext> guard(Body body) {
+    return ctx -> {
+      try {
+        body.handle(ctx);
+      } catch (Exception e) {
+        ctx.fail(e);
+      }
+    };
+  }
+
+  /**
+   * Errors as {@code {"error": reason, "status": code}}: a {@link ClientError} with its status, a
+   * body over {@code bodyLimit} as 413, another 4xx the router raised as "bad request", 404 and 405
+   * naming the path and method; anything else a 500 with the reason, logged to {@code log}. A failure
+   * after the response started resets the connection (the client sees a broken answer, not a wrong one).
+   */
+  public static void errors(Router router, Logger log, long bodyLimit) {
+    router.route().failureHandler(ctx -> {
+      Throwable failure = ctx.failure();
+      if (ctx.response().headWritten()) {
+        log.warn("{} {} failed after the response started: {}", ctx.request().method(), ctx.request().path(),
+            String.valueOf(failure));
+        ctx.response().reset();
+      } else if (failure instanceof ClientError e) {
+        ProtoHttp.error(ctx, e.status(), e.getMessage());
+      } else if (failure == null && ctx.statusCode() == 413) {
+        ProtoHttp.error(ctx, 413, "request body larger than " + bodyLimit + " bytes");
+      } else if (failure == null && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
+        ProtoHttp.error(ctx, ctx.statusCode(), "bad request");
+      } else {
+        log.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
+        ProtoHttp.error(ctx, 500, failure == null ? "internal error" : "internal error: " + failure);
+      }
+    });
+    router.errorHandler(404, ctx -> ProtoHttp.error(ctx, 404, "no such resource: " + ctx.request().path()));
+    router.errorHandler(405, ctx -> ProtoHttp.error(ctx, 405,
+        ctx.request().method() + " is not allowed on " + ctx.request().path()));
+  }
+}

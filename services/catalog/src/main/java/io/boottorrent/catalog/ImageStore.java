@@ -1,6 +1,7 @@
 package io.boottorrent.catalog;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.boottorrent.core.DirectoryLock;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.BootPolicy;
 import io.boottorrent.proto.ImageFile;
@@ -9,8 +10,6 @@ import io.boottorrent.swarm.TorrentFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
@@ -128,8 +127,7 @@ public final class ImageStore implements AutoCloseable {
   private final ConcurrentSkipListMap<String, ImageManifest> images = new ConcurrentSkipListMap<>();
   /** Names whose add is in progress (guarded by {@link #mutation}). */
   private final Set<String> adding = new HashSet<>();
-  private final FileChannel lockChannel;
-  private final FileLock lock;
+  private final DirectoryLock lock;
   private volatile BootPolicy policy;
   private volatile boolean closed;
 
@@ -149,19 +147,8 @@ public final class ImageStore implements AutoCloseable {
     if (settings.importRoots().isEmpty()) {
       Files.createDirectories(settings.effectiveImportRoots().get(0));
     }
-    this.lockChannel = FileChannel.open(catalogDir.resolve(".lock"),
-        StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    FileLock acquired;
-    try {
-      acquired = lockChannel.tryLock();
-    } catch (OverlappingFileLockException inThisJvm) {
-      acquired = null;
-    }
-    if (acquired == null) {
-      lockChannel.close();
-      throw new IllegalStateException("data dir " + dataDir + " is in use by another catalog");
-    }
-    this.lock = acquired;
+    this.lock = DirectoryLock.acquire(catalogDir.resolve(".lock"),
+        "data dir " + dataDir + " is in use by another catalog");
   }
 
   /** Opens (creating if needed) the catalog under {@code settings.dataDir()} and cleans up after crashes. */
@@ -431,11 +418,7 @@ public final class ImageStore implements AutoCloseable {
         return;
       }
       closed = true;
-      try {
-        lock.release();
-      } finally {
-        lockChannel.close();
-      }
+      lock.close();
     }
   }
 

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.boottorrent.core.DirectoryLock;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.BootPolicy;
 import io.boottorrent.proto.BootRule;
@@ -283,7 +284,7 @@ class ImageStoreTest {
     // WHEN another store opens the same data dir
     // THEN it is refused
     assertThatThrownBy(() -> open(settings(List.of(), 0)))
-        .isInstanceOf(IllegalStateException.class)
+        .isInstanceOf(DirectoryLock.InUseException.class)
         .hasMessageContaining("in use");
   }
 

@@ -2,6 +2,7 @@ package io.boottorrent.telemetry;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.boottorrent.core.DirectoryLock;
 import io.boottorrent.proto.TelemetryRecord;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -10,8 +11,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -43,18 +42,15 @@ public final class Journal implements Closeable {
 
   private final Path dir;
   private final boolean sync;
-  private final FileChannel lockChannel;
-  private final FileLock lock;
+  private final DirectoryLock lock;
   private final Replayed replayed;
   private FileChannel channel;
   private volatile long size;
   private volatile long sizeAfterCompaction;
 
-  private Journal(Path dir, boolean sync, FileChannel lockChannel, FileLock lock, Replayed replayed)
-      throws IOException {
+  private Journal(Path dir, boolean sync, DirectoryLock lock, Replayed replayed) throws IOException {
     this.dir = dir;
     this.sync = sync;
-    this.lockChannel = lockChannel;
     this.lock = lock;
     this.replayed = replayed;
     this.channel = openForAppend(dir.resolve(FILE));
@@ -69,25 +65,14 @@ public final class Journal implements Closeable {
    */
   public static Journal open(Path dir, boolean sync, Consumer<TelemetryRecord> replay) throws IOException {
     Files.createDirectories(dir);
-    FileChannel lockChannel = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE,
-        StandardOpenOption.WRITE);
-    FileLock lock;
-    try {
-      lock = lockChannel.tryLock();
-    } catch (OverlappingFileLockException e) {
-      lock = null;
-    }
-    if (lock == null) {
-      lockChannel.close();
-      throw new IOException(dir + " is in use by another telemetry service (its lock file is held)");
-    }
+    DirectoryLock lock = DirectoryLock.acquire(dir.resolve("lock"),
+        dir + " is in use by another telemetry service (its lock file is held)");
     try {
       Files.deleteIfExists(dir.resolve(COMPACTING)); // a compaction that did not finish: the journal is whole
       Replayed replayed = replay(dir.resolve(FILE), replay);
-      return new Journal(dir, sync, lockChannel, lock, replayed);
+      return new Journal(dir, sync, lock, replayed);
     } catch (IOException | RuntimeException e) {
-      lock.release();
-      lockChannel.close();
+      lock.close();
       throw e;
     }
   }
@@ -202,8 +187,7 @@ public final class Journal implements Closeable {
     try {
       channel.close();
     } finally {
-      lock.release();
-      lockChannel.close();
+      lock.close();
     }
   }
 

@@ -121,25 +121,28 @@ final class ImageCommand {
     }
   }
 
-  @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one image's manifest (JSON).")
-  static final class Show extends Remote {
+  /** A command on one image, by its name. */
+  abstract static class OneImage extends Remote {
     @Parameters(index = "0") String name;
 
+    HttpRequest.Builder image() {
+      return HttpRequest.newBuilder(uri("/api/v1/images/" + enc(name)));
+    }
+  }
+
+  @Command(name = "show", mixinStandardHelpOptions = true, description = "Show one image's manifest (JSON).")
+  static final class Show extends OneImage {
     @Override
     public Integer call() throws Exception {
-      return finish(send(HttpRequest.newBuilder(uri("/api/v1/images/" + enc(name))).GET()),
-          body -> System.out.println(new JsonObject(body).encodePrettily()));
+      return finish(send(image().GET()), body -> System.out.println(new JsonObject(body).encodePrettily()));
     }
   }
 
   @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete an image and its files.")
-  static final class Delete extends Remote {
-    @Parameters(index = "0") String name;
-
+  static final class Delete extends OneImage {
     @Override
     public Integer call() throws Exception {
-      return finish(send(HttpRequest.newBuilder(uri("/api/v1/images/" + enc(name))).DELETE()),
-          body -> System.out.println("deleted " + name));
+      return finish(send(image().DELETE()), body -> System.out.println("deleted " + name));
     }
   }
 

@@ -29,6 +29,23 @@ class CliTest {
 
   record Run(int code, String out, String err) {}
 
+  /** The default services, started the way `serve` starts them, on loopback with free ports. */
+  private record Served(ServeCommand.Running running, JsonObject config) implements AutoCloseable {
+    String url(String service) {
+      return "http://127.0.0.1:" + config.getJsonObject(service).getInteger("httpPort");
+    }
+
+    @Override
+    public void close() {
+      running.vertx().close().await();
+    }
+  }
+
+  private Served serve() {
+    JsonObject config = TestConfig.loopback(dir.resolve("data"));
+    return new Served(ServeCommand.start(config, Services.DEFAULT), config);
+  }
+
   static synchronized Run run(String... args) {
     PrintStream out = System.out;
     PrintStream err = System.err;
@@ -47,11 +64,9 @@ class CliTest {
 
   @Test
   void imageCommandsAddListShowAndDeleteThroughTheCatalogApi() throws Exception {
-    // GIVEN catalog + tracker + seeder started the way `serve` starts them
-    JsonObject config = TestConfig.loopback(dir.resolve("data"));
-    ServeCommand.Running running = ServeCommand.start(config, Services.DEFAULT);
-    try {
-      String catalog = "--catalog=http://127.0.0.1:" + config.getJsonObject("catalog").getInteger("httpPort");
+    // GIVEN the default services started the way `serve` starts them
+    try (Served served = serve()) {
+      String catalog = "--catalog=" + served.url("catalog");
       Path imports = Files.createDirectories(dir.resolve("data/import"));
       Files.write(imports.resolve("tool.sh"), "#!/bin/sh\necho hi\n".getBytes(StandardCharsets.US_ASCII));
 
@@ -74,22 +89,18 @@ class CliTest {
 
       assertThat(run("image", "delete", catalog, "tool").code()).isZero();
       assertThat(run("image", "show", catalog, "tool").code()).isEqualTo(2);
-    } finally {
-      running.vertx().close().await();
     }
   }
 
   @Test
   void agentWithAStartGateGetsReadyThenDownloadsOnlyOnceTheFileExists() throws Exception {
-    // GIVEN catalog + tracker + seeder and a 1 MiB exec image
-    JsonObject config = TestConfig.loopback(dir.resolve("data"));
-    ServeCommand.Running running = ServeCommand.start(config, Services.DEFAULT);
+    // GIVEN the default services and a 1 MiB exec image
     PrintStream stdout = System.out;
     ByteArrayOutputStream agentOut = new ByteArrayOutputStream();
     String mac = "02:00:00:00:00:47";
-    try {
-      String catalogUrl = "http://127.0.0.1:" + config.getJsonObject("catalog").getInteger("httpPort");
-      String telemetryUrl = "http://127.0.0.1:" + config.getJsonObject("telemetry").getInteger("httpPort");
+    try (Served served = serve()) {
+      String catalogUrl = served.url("catalog");
+      String telemetryUrl = served.url("telemetry");
       Path imports = Files.createDirectories(dir.resolve("data/import"));
       byte[] payload = new byte[1 << 20];
       new java.util.Random(5).nextBytes(payload);
@@ -133,7 +144,6 @@ class CliTest {
       assertThat(stages(telemetryUrl, mac)).contains("VERIFIED").doesNotContain("FAILED");
     } finally {
       System.setOut(stdout);
-      running.vertx().close().await();
     }
   }
 
@@ -159,11 +169,9 @@ class CliTest {
   @Test
   void eventsTailAndStatusShowWhatTelemetryKnows() throws Exception {
     // GIVEN the default services (telemetry among them)
-    JsonObject config = TestConfig.loopback(dir.resolve("data"));
-    ServeCommand.Running running = ServeCommand.start(config, Services.DEFAULT);
-    try {
-      String catalog = "http://127.0.0.1:" + config.getJsonObject("catalog").getInteger("httpPort");
-      String telemetry = "--telemetry=http://127.0.0.1:" + config.getJsonObject("telemetry").getInteger("httpPort");
+    try (Served served = serve()) {
+      String catalog = served.url("catalog");
+      String telemetry = "--telemetry=" + served.url("telemetry");
       String mac = "52:54:00:00:00:77";
       // WHEN `events tail` follows one machine while its agent reports three events (and another machine one)
       CompletableFuture<Run> tail = CompletableFuture.supplyAsync(() -> run("events", "tail", telemetry,
@@ -187,8 +195,6 @@ class CliTest {
       assertThat(status.out()).startsWith("2 machine(s): 2 booting, 0 launched, 0 failed, 0 stalled");
       assertThat(status.out().lines().filter(l -> l.startsWith(mac)).findFirst().orElseThrow())
           .contains("tool", "DOWNLOAD_PROGRESS", "50%");
-    } finally {
-      running.vertx().close().await();
     }
   }
 

@@ -56,8 +56,7 @@ public record AgentOptions(
    * @throws ConfigException for a missing, unknown, ill-typed or out-of-range key, naming it and the value
    */
   public static AgentOptions fromSection(JsonObject json) {
-    ConfigSection s = ConfigSection.of("agent", json);
-    AgentOptions options = new AgentOptions(
+    return ConfigSection.read("agent", json, s -> new AgentOptions(
         catalogUrl(s),
         s.parsed("mac", MacAddress::parse),
         Path.of(s.nonBlank("workDir")).toAbsolutePath().normalize(),
@@ -78,9 +77,7 @@ public record AgentOptions(
         s.bool("lsd"),
         s.integer("requestQueueSeconds", 0, Integer.MAX_VALUE),
         s.parsed("pieceStripe", PieceStripe::parse),
-        s.string("startGate"));
-    s.done();
-    return options;
+        s.string("startGate")));
   }
 
   /** Whether the qemu launcher uses KVM: {@code auto} asks whether {@code /dev/kvm} exists (a file check: call off the event loop). */

@@ -47,8 +47,7 @@ public record CatalogOptions(
    * @throws IllegalArgumentException for a piece length that is not a power of two of 16 KiB..16 MiB
    */
   public static CatalogOptions fromSection(JsonObject json) {
-    ConfigSection s = ConfigSection.of("catalog", json);
-    CatalogOptions options = new CatalogOptions(
+    return ConfigSection.read("catalog", json, s -> new CatalogOptions(
         s.port("httpPort"),
         s.nonBlank("host"),
         s.paths("importRoots"),
@@ -58,9 +57,7 @@ public record CatalogOptions(
         s.integer("defaultMenuTimeoutSeconds", 0, Integer.MAX_VALUE),
         s.optionalPath("clientImageDir"),
         s.paths("bootFallbackRoots"),
-        s.string("clientCmdline"));
-    s.done();
-    return options;
+        s.string("clientCmdline")));
   }
 
   /** The folders {@code /boot/<file>} is served from, in order. */

@@ -47,14 +47,12 @@ public record DhcpServerOptions(
    * @throws IllegalArgumentException for a pool whose range lies outside its subnet, and the like
    */
   public static DhcpServerOptions fromSection(JsonObject json) {
-    ConfigSection s = ConfigSection.of("dhcp", json);
-    Mode mode = s.enumValue("mode", Mode.class);
-    String server = s.string("serverAddress");
-    DhcpServerOptions options = new DhcpServerOptions(mode,
+    return ConfigSection.read("dhcp", json, s -> new DhcpServerOptions(
+        s.enumValue("mode", Mode.class),
         s.nonBlank("bindHost"),
         s.port("port"),
         s.port("proxyPort"),
-        server.isEmpty() ? Optional.empty() : Optional.of(ipv4(s.keyOf("serverAddress"), server)),
+        optionalIpv4(s, "serverAddress"),
         s.longValue("leaseSeconds", 60, 0xFFFFFFFEL),
         pools(s),
         reservations(s),
@@ -64,9 +62,7 @@ public record DhcpServerOptions(
         s.longValue("offerHoldSeconds", 1, Integer.MAX_VALUE),
         s.longValue("declineHoldSeconds", 1, Integer.MAX_VALUE),
         s.integer("clientPort", 1, 65_535),
-        s.integer("relayPort", 1, 65_535));
-    s.done();
-    return options;
+        s.integer("relayPort", 1, 65_535)));
   }
 
   /**
@@ -101,12 +97,11 @@ public record DhcpServerOptions(
         dns.add(ipv4(p.keyOf("dns"), server));
       }
     }
-    String router = p.has("router") ? p.string("router") : "";
     try {
       Pool pool = Pool.of(p.nonBlank("subnet"),
           ipv4(p.keyOf("rangeStart"), p.nonBlank("rangeStart")),
           ipv4(p.keyOf("rangeEnd"), p.nonBlank("rangeEnd")),
-          router.isEmpty() ? Optional.empty() : Optional.of(ipv4(p.keyOf("router"), router)),
+          p.has("router") ? optionalIpv4(p, "router") : Optional.empty(),
           dns, p.has("domain") ? p.string("domain") : "");
       p.done();
       return pool;
@@ -155,6 +150,12 @@ public record DhcpServerOptions(
       }
     });
     return out;
+  }
+
+  /** An address, or none for an empty value. */
+  private static Optional<Ipv4> optionalIpv4(ConfigSection s, String key) {
+    String text = s.string(key);
+    return text.isEmpty() ? Optional.empty() : Optional.of(ipv4(s.keyOf(key), text));
   }
 
   private static Ipv4 ipv4(String key, String text) {

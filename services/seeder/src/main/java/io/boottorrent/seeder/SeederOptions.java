@@ -29,8 +29,7 @@ public record SeederOptions(
    * @throws io.boottorrent.core.config.ConfigException for a missing, unknown, ill-typed or negative value
    */
   public static SeederOptions fromSection(JsonObject json) {
-    ConfigSection s = ConfigSection.of("seeder", json);
-    SeederOptions options = new SeederOptions(
+    return ConfigSection.read("seeder", json, s -> new SeederOptions(
         s.string("id"),
         s.nonBlank("listenHost"),
         s.port("listenPort"),
@@ -38,9 +37,7 @@ public record SeederOptions(
         s.longValue("uploadLimit", 0, Long.MAX_VALUE),
         s.longValue("statusIntervalMs", 1, Long.MAX_VALUE),
         s.bool("lsd"),
-        s.integer("maxRequestsPerPeer", 0, Integer.MAX_VALUE));
-    s.done();
-    return options;
+        s.integer("maxRequestsPerPeer", 0, Integer.MAX_VALUE)));
   }
 
   /** The same options with another id (the environment or a test names the seeder). */

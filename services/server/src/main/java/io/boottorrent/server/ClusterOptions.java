@@ -15,16 +15,13 @@ public record ClusterOptions(boolean enabled, String host, int port, List<String
   }
 
   public static ClusterOptions fromSection(JsonObject json) {
-    ConfigSection s = ConfigSection.of("cluster", json);
-    ClusterOptions options = new ClusterOptions(
+    return ConfigSection.read("cluster", json, s -> new ClusterOptions(
         s.bool("enabled"),
         s.nonBlank("host"),
         s.port("port"),
         s.strings("members"),
         s.nonBlank("clusterName"),
-        s.string("kubernetesServiceDns"));
-    s.done();
-    return options;
+        s.string("kubernetesServiceDns")));
   }
 
   /** The same options with {@code enabled} set (the {@code --cluster} flag). */

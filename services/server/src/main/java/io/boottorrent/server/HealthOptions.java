@@ -10,10 +10,7 @@ import io.vertx.core.json.JsonObject;
  */
 public record HealthOptions(int port, String host) {
   public static HealthOptions fromSection(JsonObject json) {
-    ConfigSection s = ConfigSection.of("health", json);
-    HealthOptions options = new HealthOptions(s.integer("port", -1, 65_535), s.nonBlank("host"));
-    s.done();
-    return options;
+    return ConfigSection.read("health", json, s -> new HealthOptions(s.integer("port", -1, 65_535), s.nonBlank("host")));
   }
 
   public boolean enabled() {

@@ -37,8 +37,7 @@ public record TelemetryOptions(
    * @throws io.boottorrent.core.config.ConfigException for a missing, unknown, ill-typed or out-of-range key
    */
   public static TelemetryOptions fromSection(JsonObject json) {
-    ConfigSection s = ConfigSection.of("telemetry", json);
-    TelemetryOptions options = new TelemetryOptions(
+    return ConfigSection.read("telemetry", json, s -> new TelemetryOptions(
         s.port("httpPort"),
         s.nonBlank("host"),
         s.integer("stallSeconds", 1, Integer.MAX_VALUE),
@@ -50,9 +49,7 @@ public record TelemetryOptions(
         s.longValue("compactMinBytes", 1, Long.MAX_VALUE),
         s.bool("journalSync"),
         s.integer("sseHeartbeatSeconds", 1, 3600),
-        s.integer("clientQueueBytes", 1024, Integer.MAX_VALUE));
-    s.done();
-    return options;
+        s.integer("clientQueueBytes", 1024, Integer.MAX_VALUE)));
   }
 
   /** The model's caps and windows. */

@@ -50,8 +50,7 @@ public record TftpOptions(
    * @throws IllegalArgumentException for values out of range
    */
   public static TftpOptions fromSection(JsonObject json) {
-    ConfigSection s = ConfigSection.of("tftp", json);
-    TftpOptions options = new TftpOptions(
+    return ConfigSection.read("tftp", json, s -> new TftpOptions(
         s.nonBlank("bindHost"),
         s.port("port"),
         s.optionalPath("root"),
@@ -60,9 +59,7 @@ public record TftpOptions(
         s.integer("retries", 0, Integer.MAX_VALUE),
         s.integer("maxBlksize", TransferOptions.MIN_BLKSIZE, TransferOptions.MAX_BLKSIZE),
         s.integer("maxWindowsize", TransferOptions.MIN_WINDOWSIZE, TransferOptions.MAX_WINDOWSIZE),
-        s.integer("transferLoops", 0, 1024));
-    s.done();
-    return options;
+        s.integer("transferLoops", 0, 1024)));
   }
 
   /** The folder served: {@code tftp.root}, or {@code <dataDir>/tftp} when that is empty. */

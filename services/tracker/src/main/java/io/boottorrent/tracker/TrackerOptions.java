@@ -30,17 +30,14 @@ public record TrackerOptions(
    * @throws IllegalArgumentException for values out of range
    */
   public static TrackerOptions fromSection(JsonObject json) {
-    ConfigSection s = ConfigSection.of("tracker", json);
-    TrackerOptions options = new TrackerOptions(
+    return ConfigSection.read("tracker", json, s -> new TrackerOptions(
         s.port("httpPort"),
         s.nonBlank("host"),
         s.integer("interval", 1, Integer.MAX_VALUE),
         s.integer("minInterval", 1, Integer.MAX_VALUE),
         s.integer("peerTtlSeconds", 1, Integer.MAX_VALUE),
         s.integer("defaultNumwant", 0, Integer.MAX_VALUE),
-        s.integer("maxNumwant", 0, Integer.MAX_VALUE));
-    s.done();
-    return options;
+        s.integer("maxNumwant", 0, Integer.MAX_VALUE)));
   }
 
   private static void require(boolean condition, String message) {

@@ -21,8 +21,8 @@ import java.util.function.Function;
  * {@link #done()} refuses the ones nobody read, which are typos or keys that no longer exist. Each
  * failure is a {@link ConfigException} naming the key, the value and what was expected.
  *
- * <p>An options class reads its section once, at start-up: {@code XOptions.fromSection(json)} wraps
- * the JSON in a {@code ConfigSection}, reads every key and ends with {@link #done()}.
+ * <p>An options class reads its section once, at start-up: {@code XOptions.fromSection(json)} hands
+ * {@link #read} a function that reads every key; {@code read} then calls {@link #done()}.
  */
 public final class ConfigSection {
   private final String name;
@@ -37,6 +37,17 @@ public final class ConfigSection {
   /** {@code name} is the section's dotted path, used in messages: {@code "catalog"}, {@code "dhcp.pools[0]"}. */
   public static ConfigSection of(String name, JsonObject json) {
     return new ConfigSection(name, json);
+  }
+
+  /**
+   * Reads section {@code name} with {@code reader} and then refuses any key it did not read, so no
+   * options class can forget {@link #done()}.
+   */
+  public static <T> T read(String name, JsonObject json, Function<ConfigSection, T> reader) {
+    ConfigSection section = of(name, json);
+    T value = reader.apply(section);
+    section.done();
+    return value;
   }
 
   public String name() {

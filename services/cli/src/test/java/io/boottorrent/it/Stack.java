@@ -68,6 +68,12 @@ final class Stack implements AutoCloseable {
     return Json.parse(response.body(), ImageManifest.newBuilder()).build();
   }
 
+  /** GET of a catalog path ({@code /api/v1/events…}, {@code /api/v1/images…}). */
+  String get(String path) throws IOException, InterruptedException {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(catalogUrl() + path)).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+  }
+
   String telemetryUrl() {
     return "http://127.0.0.1:" + config.getJsonObject("telemetry").getInteger("httpPort");
   }

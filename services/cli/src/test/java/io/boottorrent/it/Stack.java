@@ -24,7 +24,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /** Catalog + tracker + seeder + telemetry in one standalone Vert.x on loopback, for the integration tests. */
@@ -33,6 +35,8 @@ final class Stack implements AutoCloseable {
   final JsonObject config;
   final Path dir;
   final SeederVerticle seeder;
+  /** Deployment ids by service name. */
+  private final Map<String, String> deployments = new LinkedHashMap<>();
 
   Stack(Path dir, long seederUploadLimit, boolean webSeed) {
     this.dir = dir;
@@ -40,8 +44,11 @@ final class Stack implements AutoCloseable {
     config = TestConfig.loopback(dir.resolve("data"));
     config.getJsonObject("seeder").put("uploadLimit", seederUploadLimit).put("statusIntervalMs", 500);
     config.getJsonObject("catalog").put("webSeed", webSeed).put("defaultMenuTimeoutSeconds", 1);
-    List<Deployable> services = Services.assemble(config, List.of("catalog", "tracker", "seeder", "telemetry"));
-    services.forEach(service -> vertx.deployVerticle(service).await());
+    List<String> names = List.of("catalog", "tracker", "seeder", "telemetry");
+    List<Deployable> services = Services.assemble(config, names);
+    for (int i = 0; i < names.size(); i++) {
+      deployments.put(names.get(i), vertx.deployVerticle(services.get(i)).await());
+    }
     seeder = (SeederVerticle) services.get(2);
   }
 
@@ -82,6 +89,16 @@ final class Stack implements AutoCloseable {
   String telemetry(String path) throws IOException, InterruptedException {
     return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(telemetryUrl() + path)).build(),
         HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  /** Undeploys telemetry (its journal written and closed, its port free). */
+  void stopTelemetry() {
+    vertx.undeploy(deployments.remove("telemetry")).await();
+  }
+
+  /** Deploys a new telemetry verticle from the same config: same port, same data dir (its journal replayed). */
+  void startTelemetry() {
+    deployments.put("telemetry", vertx.deployVerticle(Services.assemble(config, List.of("telemetry")).get(0)).await());
   }
 
   /** Deploys one agent (launcher none, no console) and returns its result. */

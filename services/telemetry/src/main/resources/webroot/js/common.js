@@ -222,10 +222,11 @@ export function setConnection(state) {
 }
 
 /**
- * Runs `task` (async) at most once per `gapMs`, never two at once; calls while it runs or waits
- * are folded into one more run.
+ * Runs `task` (async) at most once per `gap` ms (a number, or a function asked each time), never two
+ * at once; calls while it runs or waits are folded into one more run.
  */
-export function coalesced(task, gapMs) {
+export function coalesced(task, gap) {
+  const gapMs = () => (typeof gap === 'function' ? gap() : gap);
   let timer = null;
   let running = false;
   let again = false;
@@ -250,7 +251,7 @@ export function coalesced(task, gapMs) {
     if (running) {
       again = true;
     } else if (timer === null) {
-      timer = setTimeout(run, Math.max(0, last + gapMs - Date.now()));
+      timer = setTimeout(run, Math.max(0, last + gapMs() - Date.now()));
     }
   };
   return kick;

@@ -1,6 +1,6 @@
 // The Live page: every machine's boot as it happens, the current boot storm, the timeline and the
 // P2P share. Updates come from the event stream: each event marks its machine for a refresh
-// (GET /api/v1/machines/{mac}), many at once or an unknown one re-read the list; at most every 400 ms.
+// (GET /api/v1/machines/{mac}), many at once or an unknown one re-read the list; at most every 400 ms (+2 ms per machine shown).
 import {
   bytes, clock, coalesced, duration, esc, legendHtml, liveEvents, machineState, num, percent, phaseOf, rate,
   refreshed, showError, telemetry,
@@ -52,7 +52,7 @@ const refresh = coalesced(async () => {
     // While the stream is down the offline note says so; else the reason is worth showing.
     if (stream.connected()) showError(`telemetry did not answer: ${e.message}`);
   }
-}, 400);
+}, () => 400 + 2 * machines.size); // 1000 machines are ~1.5 MB of JSON: at most every 2.4 s
 
 async function one(mac) {
   try {
@@ -119,6 +119,8 @@ function renderMachines() {
 
   const states = { running: 0, launched: 0, failed: 0, stalled: 0 };
   for (const m of list) states[machineState(m).key] += 1;
+  document.title = `BootTorrent · Live · ${states.launched}/${list.length} launched`
+    + `${states.failed ? `, ${states.failed} failed` : ''}${states.stalled ? `, ${states.stalled} stalled` : ''}`;
   document.getElementById('summary').innerHTML = [
     ['running', 'booting'], ['launched', 'launched'], ['stalled', 'stalled'], ['failed', 'failed'],
   ].map(([k, label]) => `<span class="chip chip-${k}${states[k] ? '' : ' zero'}" data-k="${k}">`

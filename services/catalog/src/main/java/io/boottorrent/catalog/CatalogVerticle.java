@@ -32,6 +32,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -154,6 +155,10 @@ public class CatalogVerticle extends VerticleBase {
 
   Router router() {
     Router router = Router.router(vertx);
+    // The read-only API may be read from any page (the telemetry dashboard, on its own port): CORS for
+    // GET (and its preflight) only; a browser is never allowed to add, delete or change anything.
+    router.route(API + "/*").method(HttpMethod.GET).method(HttpMethod.OPTIONS)
+        .handler(CorsHandler.create().addOrigin("*").allowedMethod(HttpMethod.GET).allowedHeader("Accept"));
     router.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     router.post(API + "/images").handler(Rest.guard(this::addImage));
     router.get(API + "/images").handler(Rest.guard(this::listImages));

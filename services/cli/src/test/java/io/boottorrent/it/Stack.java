@@ -27,7 +27,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -40,6 +42,8 @@ final class Stack implements AutoCloseable {
   final Path dir;
   final SeederVerticle seeder;
   private final HealthServer health;
+  /** Deployment ids by service name. */
+  private final Map<String, String> deployments = new LinkedHashMap<>();
 
   Stack(Path dir, long seederUploadLimit, boolean webSeed) {
     this.dir = dir;
@@ -49,8 +53,11 @@ final class Stack implements AutoCloseable {
     health.listen(new HealthOptions(0, "127.0.0.1")).await();
     config.getJsonObject("seeder").put("uploadLimit", seederUploadLimit).put("statusIntervalMs", 500);
     config.getJsonObject("catalog").put("webSeed", webSeed).put("defaultMenuTimeoutSeconds", 1);
-    List<Deployable> services = Services.assemble(config, List.of("catalog", "tracker", "seeder", "telemetry"));
-    services.forEach(service -> vertx.deployVerticle(service).await());
+    List<String> names = List.of("catalog", "tracker", "seeder", "telemetry");
+    List<Deployable> services = Services.assemble(config, names);
+    for (int i = 0; i < names.size(); i++) {
+      deployments.put(names.get(i), vertx.deployVerticle(services.get(i)).await());
+    }
     seeder = (SeederVerticle) services.get(2);
   }
 
@@ -84,6 +91,12 @@ final class Stack implements AutoCloseable {
     return Json.parse(response.body(), ImageManifest.newBuilder()).build();
   }
 
+  /** GET of a catalog path ({@code /api/v1/events…}, {@code /api/v1/images…}). */
+  String get(String path) throws IOException, InterruptedException {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(catalogUrl() + path)).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+  }
+
   String telemetryUrl() {
     return "http://127.0.0.1:" + config.getJsonObject("telemetry").getInteger("httpPort");
   }
@@ -92,6 +105,16 @@ final class Stack implements AutoCloseable {
   String telemetry(String path) throws IOException, InterruptedException {
     return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(telemetryUrl() + path)).build(),
         HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  /** Undeploys telemetry (its journal written and closed, its port free). */
+  void stopTelemetry() {
+    vertx.undeploy(deployments.remove("telemetry")).await();
+  }
+
+  /** Deploys a new telemetry verticle from the same config: same port, same data dir (its journal replayed). */
+  void startTelemetry() {
+    deployments.put("telemetry", vertx.deployVerticle(Services.assemble(config, List.of("telemetry")).get(0)).await());
   }
 
   /** Deploys one agent (launcher none, no console) and returns its result. */

@@ -35,6 +35,7 @@ import io.vertx.ext.bridge.PermittedOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.CorsHandler;
+import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import io.vertx.ext.web.handler.sockjs.SockJSBridgeOptions;
 import io.vertx.ext.web.handler.sockjs.SockJSHandler;
@@ -62,7 +63,10 @@ import org.slf4j.LoggerFactory;
  *       {@code /api/v1/storms}, {@code /api/v1/swarms}: JSON of protobuf messages (binary protobuf with
  *       {@code Accept: application/x-protobuf}); a bad parameter is a 400 {@code {"error": reason}};
  *   <li>{@code GET /api/v1/events/stream}: Server-Sent Events, the same filters;
- *   <li>{@code /eventbus/*}: a SockJS event-bus bridge, outbound only, for the five addresses above.
+ *   <li>{@code /eventbus/*}: a SockJS event-bus bridge, outbound only, for the five addresses above;
+ *   <li>{@code /dashboard/}: the dashboard, static files from the classpath's {@code webroot/} ({@code /}
+ *       redirects there), and {@code /dashboard/config.json}, {@code {"catalogUrl": …}}, where its
+ *       Images and Policy pages read the catalog's REST API.
  * </ul>
  *
  * <p>Every input is journaled ({@link Journal}, {@code <dataDir>/telemetry/journal}) in group commits
@@ -78,6 +82,9 @@ public class TelemetryVerticle extends VerticleBase {
 
   public static final String API = "/api/v1";
   public static final String BRIDGE_PATH = "/eventbus";
+  public static final String DASHBOARD = "/dashboard";
+  /** The dashboard's files on the classpath. */
+  static final String WEBROOT = "webroot";
   public static final int DEFAULT_LIMIT = 100;
   public static final int MAX_MACHINES_PAGE = 1000;
   /** The addresses bridge clients may register for; none may be sent or published to. */
@@ -96,6 +103,7 @@ public class TelemetryVerticle extends VerticleBase {
   private final TelemetryOptions options;
   private final ProcessOptions process;
   private final Clock clock;
+  private final String catalogUrl;
   private final Set<SseClient> sseClients = new LinkedHashSet<>();
   private final List<Runnable> early = new ArrayList<>();
   private List<TelemetryRecord> pending = new ArrayList<>();
@@ -113,13 +121,24 @@ public class TelemetryVerticle extends VerticleBase {
   private Object lastBridged;
   private JsonObject lastBridgedJson;
 
-  public TelemetryVerticle(TelemetryOptions options, ProcessOptions process) {
-    this(options, process, Clock.systemUTC());
+  /**
+   * @param catalogUrl where browsers reach the catalog's REST API ({@code ServiceLinks.catalogUrl}),
+   *     handed to the dashboard in {@code /dashboard/config.json}; null: none (its Images and Policy
+   *     pages say so)
+   */
+  public TelemetryVerticle(TelemetryOptions options, ProcessOptions process, String catalogUrl) {
+    this(options, process, catalogUrl, Clock.systemUTC());
   }
 
-  TelemetryVerticle(TelemetryOptions options, ProcessOptions process, Clock clock) {
+  /** Without a catalog link: the dashboard's Images and Policy pages say there is none. */
+  public TelemetryVerticle(TelemetryOptions options, ProcessOptions process) {
+    this(options, process, null, Clock.systemUTC());
+  }
+
+  TelemetryVerticle(TelemetryOptions options, ProcessOptions process, String catalogUrl, Clock clock) {
     this.options = options;
     this.process = process;
+    this.catalogUrl = catalogUrl;
     this.clock = clock;
   }
 
@@ -348,8 +367,39 @@ public class TelemetryVerticle extends VerticleBase {
       ProtoHttp.send(ctx, 200, model.swarms());
     }));
     router.route(BRIDGE_PATH + "/*").subRouter(bridge());
+    dashboard(router);
     Rest.errors(router, LOG, 0);
     return router;
+  }
+
+  /**
+   * The dashboard: {@code /} and {@code /dashboard} redirect to {@code /dashboard/}, whose files come
+   * from the classpath's {@code webroot/} (with {@code Cache-Control: no-cache}: a few small files, and
+   * the browser never runs an old page against a new service), and {@code config.json} says where the
+   * catalog is.
+   */
+  private void dashboard(Router router) {
+    // Vert.x matches "/dashboard" on "/dashboard/" too: only the path without its slash is redirected.
+    router.route("/").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> redirect(ctx, DASHBOARD + "/"));
+    router.route(DASHBOARD).method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> {
+      if (ctx.request().path().equals(DASHBOARD)) {
+        redirect(ctx, DASHBOARD + "/");
+      } else {
+        ctx.next();
+      }
+    });
+    router.get(DASHBOARD + "/config.json").handler(ctx -> ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+        .end(new JsonObject().put("catalogUrl", catalogUrl).encode()));
+    router.route(DASHBOARD + "/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> {
+      ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
+      ctx.next();
+    }).handler(StaticHandler.create(WEBROOT).setCachingEnabled(false).setDefaultContentEncoding("UTF-8"));
+  }
+
+  private static void redirect(RoutingContext ctx, String location) {
+    ctx.response().setStatusCode(302).putHeader(HttpHeaders.LOCATION, location).end();
   }
 
   private static java.util.stream.Collector<Map.Entry<String, String>, ?, Map<String, List<String>>> grouped() {

@@ -30,4 +30,13 @@ public final class ServiceLinks {
   public static int bootHttpPort(JsonObject tree) {
     return BtConfig.section(tree, "catalog").port("httpPort");
   }
+
+  /**
+   * Where a browser reaches the catalog's REST API, {@code http://<publicHost>:<catalog.httpPort>}:
+   * the telemetry dashboard's Images and Policy pages read it (its {@code /dashboard/config.json}).
+   */
+  public static String catalogUrl(JsonObject tree) {
+    ProcessOptions process = ProcessOptions.fromTree(tree);
+    return ConfigUrls.httpBase(process.publicHost(), BtConfig.section(tree, "catalog").port("httpPort"));
+  }
 }

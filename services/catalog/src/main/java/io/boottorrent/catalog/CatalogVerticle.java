@@ -7,6 +7,7 @@ import io.boottorrent.server.HttpServers;
 import io.boottorrent.server.Meters;
 import io.boottorrent.server.ProtoHttp;
 import io.boottorrent.server.Rest;
+import io.boottorrent.server.Workers;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.BootAssignment;
@@ -123,12 +124,7 @@ public class CatalogVerticle extends VerticleBase {
   }
 
   private Future<Void> closeStore() {
-    ImageStore s = store;
-    Future<Void> closed = s == null ? Future.succeededFuture() : io.executeBlocking(() -> {
-      s.close();
-      return null;
-    });
-    return closed.eventually(() -> io.close());
+    return Workers.closeOn(io, store);
   }
 
   /** The port the HTTP server listens on; -1 before it does. */

@@ -18,6 +18,7 @@ import io.boottorrent.server.Json;
 import io.boottorrent.server.Meters;
 import io.boottorrent.server.ProtoHttp;
 import io.boottorrent.server.Rest;
+import io.boottorrent.server.Workers;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -212,11 +213,7 @@ public class TelemetryVerticle extends VerticleBase {
   private Future<Void> closeJournal() {
     Journal j = journal;
     journal = null;
-    Future<Void> closed = j == null ? Future.succeededFuture() : io.executeBlocking(() -> {
-      j.close();
-      return null;
-    });
-    return closed.eventually(() -> io.close());
+    return Workers.closeOn(io, j);
   }
 
   /** The port the HTTP server listens on; -1 before it does. */

@@ -50,6 +50,33 @@ export async function catalog(path) {
   return getJson(catalogUrl.replace(/\/+$/, '') + '/api/v1/' + path);
 }
 
+// ------------------------------------------------------------------------------- header
+
+/**
+ * Every page's header, written here once: the brand, the page links (the body's `data-page` marks
+ * the current one), when the page was last updated, and the live stream's badge on the pages that
+ * follow it (Live, Machine) or where the data came from (Images, Policy).
+ */
+function renderHeader() {
+  const header = document.querySelector('header.top');
+  if (!header) return;
+  const page = document.body.dataset.page;
+  const streams = page === 'live' || page === 'machine';
+  header.innerHTML = `
+    <a class="brand" href="./"><img src="favicon.svg" alt="" width="22" height="22">BootTorrent</a>
+    <nav>
+      <a href="./" data-page="live">Live</a>
+      <a href="images.html" data-page="images">Images</a>
+      <a href="policy.html" data-page="policy">Policy</a>
+    </nav>
+    <span class="spacer"></span>
+    <span id="updated" class="muted"></span>
+    ${streams ? '<span id="conn" class="conn" data-state="connecting">connecting…</span>'
+      : '<span id="source" class="muted"></span>'}`;
+  header.querySelector(`nav a[data-page="${page}"]`)?.setAttribute('aria-current', 'page');
+}
+renderHeader();
+
 // ------------------------------------------------------------------------------- formats
 
 /** An int64 of protobuf JSON (a string) or a number, as a Number (0 when absent). */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.boottorrent.testsupport.Ports;
 import io.boottorrent.testsupport.Proc;
+import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -11,47 +12,61 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * "Subscribe to boot events on the event bus" from another JVM: `boottorrent serve --cluster` in one
- * process, and in a second one `boottorrent events tail --cluster`, a Vert.x node that joins the same
- * Hazelcast cluster (TCP members on 127.0.0.1, never multicast) and consumes {@code boot.event}.
+ * "Subscribe to boot events on the event bus" from other JVMs: the catalog alone in one process
+ * ({@code boottorrent serve --services catalog --cluster}), telemetry alone in a second, and in a third
+ * {@code boottorrent events tail --cluster}, a Vert.x node that joins the same Hazelcast cluster (TCP
+ * members on 127.0.0.1, never multicast) and consumes {@code boot.event}.
  */
 class ClusterSubscriptionTest {
+  private static final String MAC = "52:54:00:00:00:42";
+
   @TempDir Path dir;
 
-  private Path config(String name, int hazelcastPort, int otherPort, String cluster, int catalogPort, int telemetryPort)
-      throws Exception {
+  /** One member's config; every member lists all three Hazelcast ports. */
+  private Path config(String name, int hazelcastPort, List<Integer> members, String cluster, int catalogPort,
+      int telemetryPort) throws Exception {
+    String memberList = members.stream().map(p -> "\"127.0.0.1:" + p + "\"").collect(Collectors.joining(", "));
     return Files.writeString(dir.resolve(name + ".yaml"), """
         dataDir: "%s"
         publicHost: 127.0.0.1
         health: {port: -1}
-        cluster: {enabled: true, host: 127.0.0.1, port: %d, members: ["127.0.0.1:%d", "127.0.0.1:%d"], clusterName: %s}
+        cluster: {enabled: true, host: 127.0.0.1, port: %d, members: [%s], clusterName: %s}
         catalog: {host: 127.0.0.1, httpPort: %d}
         telemetry: {host: 127.0.0.1, httpPort: %d}
-        """.formatted(dir.resolve(name), hazelcastPort, hazelcastPort, otherPort, cluster, catalogPort, telemetryPort));
+        """.formatted(dir.resolve(name), hazelcastPort, memberList, cluster, catalogPort, telemetryPort));
+  }
+
+  private Proc.Running serve(String services, Path config) throws Exception {
+    return Proc.java("io.boottorrent.cli.Main", "serve", "--cluster", "--services", services,
+        "--config", config.toString()).name(services).log(dir.resolve(services + ".log")).start();
   }
 
   @Test
-  @Timeout(value = 180, unit = TimeUnit.SECONDS)
-  void aNodeInAnotherJvmGetsTheBootEventsOfTheClusteredBus() throws Exception {
-    int a = Ports.freeTcp();
-    int b = Ports.freeTcp();
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
+  void nodesInOtherJvmsGetTheBootEventsOfTheClusteredBus() throws Exception {
+    List<Integer> members = List.of(Ports.freeTcp(), Ports.freeTcp(), Ports.freeTcp());
     int catalogPort = Ports.freeTcp();
-    String cluster = "subscribe-" + a;
-    // GIVEN the catalog and telemetry in one clustered JVM
-    try (Proc.Running services = Proc.java("io.boottorrent.cli.Main", "serve", "--cluster", "--services",
-            "catalog,telemetry", "--config", config("services", a, b, cluster, catalogPort, Ports.freeTcp()).toString())
-            .name("services").log(dir.resolve("services.log")).start();
+    int telemetryPort = Ports.freeTcp();
+    String cluster = "subscribe-" + members.get(0);
+    // GIVEN the catalog in one clustered JVM and telemetry alone in another
+    try (Proc.Running catalog = serve("catalog",
+            config("catalog", members.get(0), members, cluster, catalogPort, telemetryPort));
+        Proc.Running telemetry = serve("telemetry",
+            config("telemetry", members.get(1), members, cluster, catalogPort, telemetryPort));
         Proc.Running subscriber = Proc.java("io.boottorrent.cli.Main", "events", "tail", "--cluster", "--count", "2",
-            "--config", config("subscriber", b, a, cluster, 0, 0).toString())
+            "--config", config("subscriber", members.get(2), members, cluster, 0, 0).toString())
             .name("subscriber").log(dir.resolve("subscriber.log")).start()) {
-      services.await("BootTorrent running", Duration.ofSeconds(120));
-      // AND a subscriber in another JVM that joined the cluster
+      catalog.await("BootTorrent running", Duration.ofSeconds(120));
+      telemetry.await("BootTorrent running", Duration.ofSeconds(120));
+      // AND a subscriber in a third JVM that joined the cluster
       subscriber.await("subscribed to boot.event in cluster " + cluster, Duration.ofSeconds(120));
       // WHEN an agent reports two events to the catalog
       HttpClient http = HttpClient.newHttpClient();
@@ -59,14 +74,36 @@ class ClusterSubscriptionTest {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(
             URI.create("http://127.0.0.1:" + catalogPort + "/api/v1/events"))
             .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
-                "{\"mac\":\"52:54:00:00:00:42\",\"stage\":\"" + stage + "\",\"message\":\"from the agent\"}"))
+                "{\"mac\":\"" + MAC + "\",\"stage\":\"" + stage + "\",\"message\":\"from the agent\"}"))
             .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
       }
-      // THEN the other JVM printed both, in order, and exited after them
+      // THEN the subscriber printed both, in order, and exited after them
       Proc.Result done = subscriber.finish(Duration.ofSeconds(60));
       assertThat(done.exit()).as(done.output()).isZero();
-      assertThat(done.output()).containsSubsequence("52:54:00:00:00:42  AGENT_STARTED", "52:54:00:00:00:42  FAILED");
+      assertThat(done.output()).containsSubsequence(MAC + "  AGENT_STARTED", MAC + "  FAILED");
+      // AND telemetry, in its own process, knows the machine failed after both events
+      JsonObject machine = awaitFailedMachine(http, "http://127.0.0.1:" + telemetryPort + "/api/v1/machines/" + MAC);
+      assertThat(machine.getJsonArray("events").size()).as(machine.encode()).isEqualTo(2);
+      assertThat(machine.getJsonObject("machine").getString("failure")).isEqualTo("from the agent");
     }
+  }
+
+  private static JsonObject awaitFailedMachine(HttpClient http, String url) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      last = r.statusCode() + " " + r.body();
+      if (r.statusCode() == 200) {
+        JsonObject body = new JsonObject(r.body());
+        if (body.getJsonObject("machine", new JsonObject()).getBoolean("failed", false)) {
+          return body;
+        }
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("telemetry never showed " + url + " as failed; last answer: " + last);
   }
 }

@@ -1,6 +1,9 @@
 package io.boottorrent.catalog;
 
-import io.boottorrent.core.config.ConfigSection;
+import io.boottorrent.core.config.ConfigRecords;
+import io.boottorrent.core.config.Max;
+import io.boottorrent.core.config.NonBlank;
+import io.boottorrent.core.config.Port;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,12 +23,12 @@ import java.util.Optional;
  * @param clientCmdline appended to the client kernel's command line
  */
 public record CatalogOptions(
-    int httpPort,
-    String host,
+    @Port int httpPort,
+    @NonBlank String host,
     List<Path> importRoots,
     List<String> trackers,
     boolean webSeed,
-    int pieceLength,
+    @Max(ImageStore.MAX_PIECE_LENGTH) int pieceLength,
     int defaultMenuTimeoutSeconds,
     Optional<Path> clientImageDir,
     List<Path> bootFallbackRoots,
@@ -47,17 +50,7 @@ public record CatalogOptions(
    * @throws IllegalArgumentException for a piece length that is not a power of two of 16 KiB..16 MiB
    */
   public static CatalogOptions fromSection(JsonObject json) {
-    return ConfigSection.read("catalog", json, s -> new CatalogOptions(
-        s.port("httpPort"),
-        s.nonBlank("host"),
-        s.paths("importRoots"),
-        s.strings("trackers"),
-        s.bool("webSeed"),
-        s.integer("pieceLength", 0, ImageStore.MAX_PIECE_LENGTH),
-        s.integer("defaultMenuTimeoutSeconds", 0, Integer.MAX_VALUE),
-        s.optionalPath("clientImageDir"),
-        s.paths("bootFallbackRoots"),
-        s.string("clientCmdline")));
+    return ConfigRecords.read("catalog", json, CatalogOptions.class);
   }
 
   /** The folders {@code /boot/<file>} is served from, in order. */

@@ -1,6 +1,9 @@
 package io.boottorrent.seeder;
 
-import io.boottorrent.core.config.ConfigSection;
+import io.boottorrent.core.config.ConfigRecords;
+import io.boottorrent.core.config.Min;
+import io.boottorrent.core.config.NonBlank;
+import io.boottorrent.core.config.Port;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -17,11 +20,11 @@ import java.util.Optional;
  */
 public record SeederOptions(
     String id,
-    String listenHost,
-    int listenPort,
+    @NonBlank String listenHost,
+    @Port int listenPort,
     Optional<Path> dataDir,
     long uploadLimit,
-    long statusIntervalMs,
+    @Min(1) long statusIntervalMs,
     boolean lsd,
     int maxRequestsPerPeer) {
 
@@ -29,15 +32,7 @@ public record SeederOptions(
    * @throws io.boottorrent.core.config.ConfigException for a missing, unknown, ill-typed or negative value
    */
   public static SeederOptions fromSection(JsonObject json) {
-    return ConfigSection.read("seeder", json, s -> new SeederOptions(
-        s.string("id"),
-        s.nonBlank("listenHost"),
-        s.port("listenPort"),
-        s.optionalPath("dataDir"),
-        s.longValue("uploadLimit", 0, Long.MAX_VALUE),
-        s.longValue("statusIntervalMs", 1, Long.MAX_VALUE),
-        s.bool("lsd"),
-        s.integer("maxRequestsPerPeer", 0, Integer.MAX_VALUE)));
+    return ConfigRecords.read("seeder", json, SeederOptions.class);
   }
 
   /** The same options with another id (the environment or a test names the seeder). */

@@ -1,6 +1,9 @@
 package io.boottorrent.server;
 
-import io.boottorrent.core.config.ConfigSection;
+import io.boottorrent.core.config.ConfigRecords;
+import io.boottorrent.core.config.Max;
+import io.boottorrent.core.config.Min;
+import io.boottorrent.core.config.NonBlank;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -8,9 +11,11 @@ import io.vertx.core.json.JsonObject;
  *
  * @param port -1 disables the endpoint, 0 picks a free port
  */
-public record HealthOptions(int port, String host) {
+public record HealthOptions(
+    @Min(-1) @Max(65_535) int port,
+    @NonBlank String host) {
   public static HealthOptions fromSection(JsonObject json) {
-    return ConfigSection.read("health", json, s -> new HealthOptions(s.integer("port", -1, 65_535), s.nonBlank("host")));
+    return ConfigRecords.read("health", json, HealthOptions.class);
   }
 
   public boolean enabled() {

@@ -1,6 +1,10 @@
 package io.boottorrent.telemetry;
 
-import io.boottorrent.core.config.ConfigSection;
+import io.boottorrent.core.config.ConfigRecords;
+import io.boottorrent.core.config.Max;
+import io.boottorrent.core.config.Min;
+import io.boottorrent.core.config.NonBlank;
+import io.boottorrent.core.config.Port;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -20,36 +24,24 @@ import io.vertx.core.json.JsonObject;
  * @param clientQueueBytes an SSE or bridge client with this many bytes queued unread is dropped
  */
 public record TelemetryOptions(
-    int httpPort,
-    String host,
-    int stallSeconds,
-    int stormWindowSeconds,
-    int maxMachines,
-    int eventsPerMachine,
-    int logCapacity,
+    @Port int httpPort,
+    @NonBlank String host,
+    @Min(1) int stallSeconds,
+    @Min(1) int stormWindowSeconds,
+    @Min(1) int maxMachines,
+    @Min(1) int eventsPerMachine,
+    @Min(1) int logCapacity,
     int maxStorms,
-    long compactMinBytes,
+    @Min(1) long compactMinBytes,
     boolean journalSync,
-    int sseHeartbeatSeconds,
-    int clientQueueBytes) {
+    @Min(1) @Max(3600) int sseHeartbeatSeconds,
+    @Min(1024) int clientQueueBytes) {
 
   /**
    * @throws io.boottorrent.core.config.ConfigException for a missing, unknown, ill-typed or out-of-range key
    */
   public static TelemetryOptions fromSection(JsonObject json) {
-    return ConfigSection.read("telemetry", json, s -> new TelemetryOptions(
-        s.port("httpPort"),
-        s.nonBlank("host"),
-        s.integer("stallSeconds", 1, Integer.MAX_VALUE),
-        s.integer("stormWindowSeconds", 1, Integer.MAX_VALUE),
-        s.integer("maxMachines", 1, Integer.MAX_VALUE),
-        s.integer("eventsPerMachine", 1, Integer.MAX_VALUE),
-        s.integer("logCapacity", 1, Integer.MAX_VALUE),
-        s.integer("maxStorms", 0, Integer.MAX_VALUE),
-        s.longValue("compactMinBytes", 1, Long.MAX_VALUE),
-        s.bool("journalSync"),
-        s.integer("sseHeartbeatSeconds", 1, 3600),
-        s.integer("clientQueueBytes", 1024, Integer.MAX_VALUE)));
+    return ConfigRecords.read("telemetry", json, TelemetryOptions.class);
   }
 
   /** The model's caps and windows. */

@@ -1,6 +1,10 @@
 package io.boottorrent.tftp;
 
-import io.boottorrent.core.config.ConfigSection;
+import io.boottorrent.core.config.ConfigRecords;
+import io.boottorrent.core.config.Max;
+import io.boottorrent.core.config.Min;
+import io.boottorrent.core.config.NonBlank;
+import io.boottorrent.core.config.Port;
 import io.boottorrent.tftp.protocol.OptionNegotiation;
 import io.boottorrent.tftp.protocol.TransferOptions;
 import io.vertx.core.json.JsonObject;
@@ -23,15 +27,15 @@ import java.util.Optional;
  *     one per core ({@link #effectiveTransferLoops()})
  */
 public record TftpOptions(
-    String bindHost,
-    int port,
+    @NonBlank String bindHost,
+    @Port int port,
     Optional<Path> root,
     List<Path> fallbackRoots,
-    int timeoutMs,
+    @Min(1) int timeoutMs,
     int retries,
-    int maxBlksize,
-    int maxWindowsize,
-    int transferLoops) {
+    @Min(TransferOptions.MIN_BLKSIZE) @Max(TransferOptions.MAX_BLKSIZE) int maxBlksize,
+    @Min(TransferOptions.MIN_WINDOWSIZE) @Max(TransferOptions.MAX_WINDOWSIZE) int maxWindowsize,
+    @Max(1024) int transferLoops) {
   /** Subfolder of {@code dataDir} served when {@code tftp.root} is empty. */
   public static final String DATA_DIR_SUBFOLDER = "tftp";
 
@@ -50,16 +54,7 @@ public record TftpOptions(
    * @throws IllegalArgumentException for values out of range
    */
   public static TftpOptions fromSection(JsonObject json) {
-    return ConfigSection.read("tftp", json, s -> new TftpOptions(
-        s.nonBlank("bindHost"),
-        s.port("port"),
-        s.optionalPath("root"),
-        s.paths("fallbackRoots"),
-        s.integer("timeoutMs", 1, Integer.MAX_VALUE),
-        s.integer("retries", 0, Integer.MAX_VALUE),
-        s.integer("maxBlksize", TransferOptions.MIN_BLKSIZE, TransferOptions.MAX_BLKSIZE),
-        s.integer("maxWindowsize", TransferOptions.MIN_WINDOWSIZE, TransferOptions.MAX_WINDOWSIZE),
-        s.integer("transferLoops", 0, 1024)));
+    return ConfigRecords.read("tftp", json, TftpOptions.class);
   }
 
   /** The folder served: {@code tftp.root}, or {@code <dataDir>/tftp} when that is empty. */

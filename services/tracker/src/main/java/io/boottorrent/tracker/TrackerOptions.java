@@ -1,6 +1,9 @@
 package io.boottorrent.tracker;
 
-import io.boottorrent.core.config.ConfigSection;
+import io.boottorrent.core.config.ConfigRecords;
+import io.boottorrent.core.config.Min;
+import io.boottorrent.core.config.NonBlank;
+import io.boottorrent.core.config.Port;
 import io.vertx.core.json.JsonObject;
 
 /**
@@ -11,7 +14,13 @@ import io.vertx.core.json.JsonObject;
  * @param peerTtlSeconds how long a peer that stopped announcing stays listed
  */
 public record TrackerOptions(
-    int httpPort, String host, int interval, int minInterval, int peerTtlSeconds, int defaultNumwant, int maxNumwant) {
+    @Port int httpPort,
+    @NonBlank String host,
+    @Min(1) int interval,
+    @Min(1) int minInterval,
+    @Min(1) int peerTtlSeconds,
+    int defaultNumwant,
+    int maxNumwant) {
 
   public TrackerOptions {
     require(httpPort >= 0 && httpPort <= 65535, "tracker.httpPort must be 0..65535, got " + httpPort);
@@ -30,14 +39,7 @@ public record TrackerOptions(
    * @throws IllegalArgumentException for values out of range
    */
   public static TrackerOptions fromSection(JsonObject json) {
-    return ConfigSection.read("tracker", json, s -> new TrackerOptions(
-        s.port("httpPort"),
-        s.nonBlank("host"),
-        s.integer("interval", 1, Integer.MAX_VALUE),
-        s.integer("minInterval", 1, Integer.MAX_VALUE),
-        s.integer("peerTtlSeconds", 1, Integer.MAX_VALUE),
-        s.integer("defaultNumwant", 0, Integer.MAX_VALUE),
-        s.integer("maxNumwant", 0, Integer.MAX_VALUE)));
+    return ConfigRecords.read("tracker", json, TrackerOptions.class);
   }
 
   private static void require(boolean condition, String message) {

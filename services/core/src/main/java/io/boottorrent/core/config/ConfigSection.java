@@ -21,8 +21,9 @@ import java.util.function.Function;
  * {@link #done()} refuses the ones nobody read, which are typos or keys that no longer exist. Each
  * failure is a {@link ConfigException} naming the key, the value and what was expected.
  *
- * <p>An options class reads its section once, at start-up: {@code XOptions.fromSection(json)} hands
- * {@link #read} a function that reads every key; {@code read} then calls {@link #done()}.
+ * <p>An options class reads its section once, at start-up: {@code XOptions.fromSection(json)} is
+ * {@link ConfigRecords#read} for a record of plain keys, or hands {@link #read} a function that reads
+ * every key; either way {@link #done()} ends the reading.
  */
 public final class ConfigSection {
   private final String name;

@@ -24,6 +24,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpHeaders;
@@ -117,6 +118,8 @@ public class TelemetryVerticle extends VerticleBase {
   private Journal journal;
   private WorkerExecutor io;
   private HttpServer server;
+  /** The dashboard's HTML pages by file name ({@link DashboardPages}). */
+  private Map<String, Buffer> pages = Map.of();
   private long tickTimer = -1;
   private long heartbeatTimer = -1;
   private Object lastBridged;
@@ -184,6 +187,10 @@ public class TelemetryVerticle extends VerticleBase {
           tickTimer = vertx.setPeriodic(TICK_MS, id -> journalStorms(model.tick()));
           heartbeatTimer = vertx.setPeriodic(options.sseHeartbeatSeconds() * 1000L, id -> heartbeat());
           askForImages();
+          return io.executeBlocking(DashboardPages::load);
+        })
+        .compose(loaded -> {
+          pages = loaded;
           return vertx.createHttpServer(HttpServers.options())
               .requestHandler(router())
               .listen(options.httpPort(), options.host());
@@ -370,10 +377,10 @@ public class TelemetryVerticle extends VerticleBase {
   }
 
   /**
-   * The dashboard: {@code /} and {@code /dashboard} redirect to {@code /dashboard/}, whose files come
-   * from the classpath's {@code webroot/} (with {@code Cache-Control: no-cache}: a few small files, and
-   * the browser never runs an old page against a new service), and {@code config.json} says where the
-   * catalog is.
+   * The dashboard: {@code /} and {@code /dashboard} redirect to {@code /dashboard/}; its pages are
+   * {@link DashboardPages}, its scripts, styles and icon come from the classpath's {@code webroot/}
+   * (all with {@code Cache-Control: no-cache}: a few small files, and the browser never runs an old
+   * page against a new service), and {@code config.json} says where the catalog is.
    */
   private void dashboard(Router router) {
     // Vert.x matches "/dashboard" on "/dashboard/" too: only the path without its slash is redirected.
@@ -389,10 +396,22 @@ public class TelemetryVerticle extends VerticleBase {
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         .end(new JsonObject().put("catalogUrl", catalogUrl).encode()));
+    router.route(DASHBOARD + "/").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> page(ctx, "index.html"));
+    for (DashboardPages.Page page : DashboardPages.PAGES) {
+      router.route(DASHBOARD + "/" + page.file()).method(HttpMethod.GET).method(HttpMethod.HEAD)
+          .handler(ctx -> page(ctx, page.file()));
+    }
     router.route(DASHBOARD + "/*").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> {
       ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
       ctx.next();
     }).handler(StaticHandler.create(WEBROOT).setCachingEnabled(false).setDefaultContentEncoding("UTF-8"));
+  }
+
+  private void page(RoutingContext ctx, String file) {
+    ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/html; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+        .end(pages.get(file));
   }
 
   private static void redirect(RoutingContext ctx, String location) {

@@ -18,6 +18,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -30,8 +31,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The dashboard as files: {@code /} and {@code /dashboard} lead to {@code /dashboard/}, every file of
- * {@code webroot/} is served with its content type, every local file a page or module names exists,
+ * The dashboard as files: {@code /} and {@code /dashboard} lead to {@code /dashboard/}, every page is
+ * the one shell around its own body, every file of {@code webroot/} is served with its content type,
+ * every local file a page, style or module names exists,
  * none is fetched from another host (it works offline), and {@code config.json} names the catalog.
  * What the pages show is DashboardBrowserTest's (cli), in a real browser.
  */
@@ -97,19 +99,40 @@ class DashboardFilesTest {
     }
     HttpResponse<Buffer> index = get("/dashboard/");
     assertThat(index.statusCode()).isEqualTo(200);
-    assertThat(index.getHeader("Content-Type")).startsWith("text/html");
-    assertThat(index.bodyAsString()).contains("<script type=\"module\" src=\"js/live.js\"></script>");
+    assertThat(index.bodyAsString()).isEqualTo(get("/dashboard/index.html").bodyAsString());
 
-    // AND every file of webroot/ comes with its type and no-cache; what each names is there, and local
+    // AND every page is the shell around its own body: its title, its script, its body, nothing left
+    // of the template; the shell and the bodies are not files of their own
     Path root = webroot();
+    Map<String, String> documents = new LinkedHashMap<>();
+    for (DashboardPages.Page page : DashboardPages.PAGES) {
+      HttpResponse<Buffer> r = get("/dashboard/" + page.file());
+      assertThat(r.statusCode()).as(page.file()).isEqualTo(200);
+      assertThat(r.getHeader("Content-Type")).as(page.file()).isEqualTo("text/html; charset=utf-8");
+      assertThat(r.getHeader("Cache-Control")).as(page.file()).isEqualTo("no-cache");
+      String html = r.bodyAsString();
+      String body = Files.readString(root.resolveSibling("dashboard").resolve(page.id() + ".html"));
+      assertThat(html).as(page.file())
+          .startsWith("<!doctype html>")
+          .contains("<title>BootTorrent · " + page.title() + "</title>",
+              "<script type=\"module\" src=\"js/" + page.id() + ".js\"></script>",
+              "<body data-page=\"" + page.id() + "\">", body)
+          .doesNotContain("{{")
+          .endsWith("</html>\n");
+      documents.put(page.file(), html);
+    }
+    assertThat(get("/dashboard/shell.html").statusCode()).isEqualTo(404);
+    assertThat(get("/dashboard/live.html").statusCode()).isEqualTo(404);
+
+    // AND every file of webroot/ comes with its type and no-cache; what each page, script or style
+    // names is there, and local
     List<Path> files;
     try (Stream<Path> walk = Files.walk(root)) {
       files = walk.filter(Files::isRegularFile).sorted().toList();
     }
     assertThat(files.stream().map(f -> root.relativize(f).toString().replace('\\', '/')))
-        .contains("index.html", "machine.html", "images.html", "policy.html", "css/dashboard.css", "js/common.js",
-            "js/charts.js", "js/live.js", "js/machine.js", "js/images.js", "js/policy.js", "favicon.svg");
-    List<String> checked = new ArrayList<>();
+        .containsExactlyInAnyOrder("css/dashboard.css", "js/common.js", "js/charts.js", "js/live.js",
+            "js/machine.js", "js/images.js", "js/policy.js", "favicon.svg");
     for (Path file : files) {
       String relative = root.relativize(file).toString().replace('\\', '/');
       String name = file.getFileName().toString();
@@ -120,7 +143,10 @@ class DashboardFilesTest {
       assertThat(r.getHeader("Content-Type")).as(relative).startsWith(type);
       assertThat(r.getHeader("Cache-Control")).as(relative).isEqualTo("no-cache");
       assertThat(r.body().getBytes()).as(relative).isEqualTo(Files.readAllBytes(file));
-      String text = Files.readString(file);
+      documents.put(relative, Files.readString(file));
+    }
+    List<String> checked = new ArrayList<>();
+    documents.forEach((relative, text) -> {
       Matcher m = REFERENCE.matcher(text);
       while (m.find()) {
         String ref = Stream.of(m.group(1), m.group(2), m.group(3)).filter(g -> g != null).findFirst().orElseThrow();
@@ -129,13 +155,16 @@ class DashboardFilesTest {
         }
         assertThat(ref).as(relative + " names " + ref + ": no other host (the dashboard works offline)")
             .doesNotContain("//");
-        // An import is relative to its module; a link a script writes into a page, to the page (webroot/).
-        Path base = name.endsWith(".js") && m.group(3) == null ? root : file.getParent();
-        Path target = ref.equals("./") ? root.resolve("index.html") : base.resolve(ref).normalize();
-        assertThat(target).as(relative + " names " + ref).exists();
+        // An import or a CSS url() is relative to its file; a link a page has or a script writes into
+        // a page, to the page (/dashboard/, whose files are webroot/'s).
+        boolean relativeToItsFile = m.group(3) != null || relative.endsWith(".css");
+        Path base = relativeToItsFile ? root.resolve(relative).getParent() : root;
+        Path target = base.resolve(ref).normalize();
+        boolean page = DashboardPages.PAGES.stream().anyMatch(p -> ref.equals(p.file()) || ref.equals("./"));
+        assertThat(page || Files.exists(target)).as(relative + " names " + ref).isTrue();
         checked.add(relative + " -> " + ref);
       }
-    }
+    });
     assertThat(checked).as("references followed").hasSizeGreaterThan(20);
 
     // AND config.json says where the catalog is; an unknown file is a 404

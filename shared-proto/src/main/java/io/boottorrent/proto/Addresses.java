@@ -13,6 +13,8 @@ public final class Addresses {
   public static final String IMAGE_REMOVED = "catalog.image.removed";
   /** request (empty body) → reply {@link ImageList} with .torrent bytes, for seeders starting up. */
   public static final String IMAGE_LIST = "catalog.image.list";
+  /** request (empty body) → reply {@link BootPolicy}: the catalog's boot policy, for any member. */
+  public static final String POLICY = "catalog.policy";
   /** publish {@link BootEvent}: every stage of every boot, from agents (via HTTP) and services. */
   public static final String BOOT_EVENT = "boot.event";
   /** publish {@link SeederStatus} from each seeder instance, every few seconds. */

@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  * <p>Event bus: publishes {@link ImageEvent} ADDED (with torrent bytes) on
  * {@link Addresses#IMAGE_ADDED} and REMOVED on {@link Addresses#IMAGE_REMOVED}, republishes every
  * ingested {@link BootEvent} on {@link Addresses#BOOT_EVENT}, and answers {@link Addresses#IMAGE_LIST}
- * requests with an {@link ImageList} with torrent bytes.
+ * requests with an {@link ImageList} with torrent bytes and {@link Addresses#POLICY} requests with the
+ * {@link BootPolicy}: image metadata and policy are reachable from every member of the cluster.
  *
  * <p>Deploy one instance per data dir: the store locks it, so a second instance fails to start.
  * Disk work (adds, deletes, policy writes, start-up recovery) runs on worker threads; the event
@@ -105,6 +106,7 @@ public class CatalogVerticle extends VerticleBase {
         .compose(opened -> {
           store = opened;
           MessageConsumer<Object> imageList = vertx.eventBus().consumer(Addresses.IMAGE_LIST, this::replyImageList);
+          MessageConsumer<Object> policy = vertx.eventBus().consumer(Addresses.POLICY, m -> m.reply(store.policy()));
           Future<HttpServer> listen = vertx.createHttpServer(HttpServers.options())
               .requestHandler(router())
               .listen(options.httpPort(), options.host())
@@ -113,7 +115,7 @@ public class CatalogVerticle extends VerticleBase {
                 LOG.info("catalog listening on {}:{} (data dir {}, import roots {}, trackers {})", options.host(),
                     s.actualPort(), process.dataDir(), opened.settings().effectiveImportRoots(), announceUrls);
               });
-          return Future.all(imageList.completion(), listen);
+          return Future.all(imageList.completion(), policy.completion(), listen);
         })
         .recover(failure -> closeStore().transform(closed -> Future.failedFuture(failure)));
   }

@@ -19,8 +19,12 @@ public final class ServerVertx {
 
   public static Future<Vertx> start(ClusterOptions cluster) {
     Meters.ProcessRegistry registry = Meters.newRegistry();
+    VertxOptions options = new VertxOptions().setMetricsOptions(Meters.options());
+    if (cluster.enabled()) {
+      options.setEventBusOptions(HazelcastCluster.eventBusOptions(cluster));
+    }
     VertxBuilder builder = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(Meters.options()))
+        .with(options)
         .withMetrics(new MicrometerMetricsFactory(registry));
     Future<Vertx> started = cluster.enabled()
         ? HazelcastCluster.start(builder, cluster)

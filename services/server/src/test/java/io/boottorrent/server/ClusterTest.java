@@ -10,7 +10,13 @@ import io.boottorrent.testsupport.TestConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.http.ClientAuth;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -75,5 +81,41 @@ class ClusterTest {
         .hasMessageStartingWith("cluster.members: expected a list");
     assertThatThrownBy(() -> ClusterOptions.fromSection(TestConfig.section("cluster").put("multicast", true)))
         .hasMessageStartingWith("cluster.multicast: not a config key");
+    assertThatThrownBy(() -> ClusterOptions.fromSection(TestConfig.section("cluster").put("secret", "hunter2")))
+        .hasMessage("cluster.secret: expected at least 16 characters, got 7");
+    assertThatThrownBy(() -> ClusterOptions.fromSection(TestConfig.section("cluster").put("tlsCert", "/etc/bt/member.pem")))
+        .hasMessage("cluster.tlsCert, cluster.tlsKey and cluster.tlsCa go together: cluster.tlsCa, cluster.tlsKey not set");
+    assertThatThrownBy(() -> ClusterOptions.fromSection(TestConfig.section("cluster").put("eventBusPort", 70000)))
+        .hasMessageStartingWith("cluster.eventBusPort: expected");
+  }
+
+  @Test
+  void theSecretTagsTheClusterNameAndNeverShowsItself() {
+    ClusterOptions open = ClusterOptions.fromSection(TestConfig.section("cluster"));
+    ClusterOptions closed = ClusterOptions.fromSection(TestConfig.section("cluster").put("secret", "correct horse battery"));
+    ClusterOptions other = ClusterOptions.fromSection(TestConfig.section("cluster").put("secret", "correct horse battery!"));
+    assertThat(HazelcastCluster.memberClusterName(open)).isEqualTo("boottorrent");
+    assertThat(HazelcastCluster.memberClusterName(closed)).matches("boottorrent-[0-9a-f]{32}")
+        .isEqualTo(HazelcastCluster.memberClusterName(closed))
+        .isNotEqualTo(HazelcastCluster.memberClusterName(other))
+        .doesNotContain("horse");
+    assertThat(HazelcastCluster.config(closed).getClusterName()).isEqualTo(HazelcastCluster.memberClusterName(closed));
+    assertThat(closed.toString()).contains("secret=set").doesNotContain("horse");
+  }
+
+  @Test
+  void eventBusTlsNeedsReadableFilesAndAsksForTheClientsCertificate(@TempDir Path dir) throws Exception {
+    JsonObject section = TestConfig.section("cluster").put("tlsCert", dir.resolve("member.pem").toString())
+        .put("tlsKey", dir.resolve("member.key").toString()).put("tlsCa", dir.resolve("ca.pem").toString());
+    assertThatThrownBy(() -> HazelcastCluster.eventBusOptions(ClusterOptions.fromSection(section)))
+        .hasMessage("cluster.tlsCert: cannot read " + dir.resolve("member.pem"));
+    for (String file : List.of("member.pem", "member.key", "ca.pem")) {
+      Files.writeString(dir.resolve(file), "(PEM)");
+    }
+    EventBusOptions bus = HazelcastCluster.eventBusOptions(ClusterOptions.fromSection(section.put("eventBusPort", 4711)));
+    assertThat(bus.isSsl()).isTrue();
+    assertThat(bus.getClientAuth()).isEqualTo(ClientAuth.REQUIRED);
+    assertThat(bus.getPort()).isEqualTo(4711);
+    assertThat(HazelcastCluster.eventBusOptions(ClusterOptions.fromSection(TestConfig.section("cluster"))).isSsl()).isFalse();
   }
 }

@@ -41,8 +41,11 @@ run: build
 
 # Installs missing Debian packages (as root: apt-get update once, then install); never fails the
 # build when not root — the tests that need a package skip with a message saying which.
+# kubectl (KustomizeTest renders k8s/) counts as there whatever installed it; else Debian's
+# kubernetes-client (whose kubectl must embed kustomize v5+, or KustomizeTest skips saying so).
 deps:
-	@missing=$$(for p in $(TEST_PACKAGES) $(CLIENT_IMAGE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(TEST_PACKAGES) $(CLIENT_IMAGE_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done; \
+	  command -v kubectl >/dev/null 2>&1 || echo kubernetes-client); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing: $$missing"; \

@@ -14,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -56,8 +57,13 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   static JsonObject loadConfig(Path file, Path dataDir, boolean cluster) {
-    JsonObject cfg = BtConfig.load(file, System.getenv());
-    for (String unknown : EnvOverrides.unknown(cfg, System.getenv())) {
+    return loadConfig(file, dataDir, cluster, System.getenv());
+  }
+
+  /** The config tree of `serve` with these options in environment {@code env} (a container's, in KustomizeTest). */
+  static JsonObject loadConfig(Path file, Path dataDir, boolean cluster, Map<String, String> env) {
+    JsonObject cfg = BtConfig.load(file, env);
+    for (String unknown : EnvOverrides.unknown(cfg, env)) {
       System.err.println("warning: environment variable " + unknown + " matches no config key; ignored");
     }
     if (dataDir != null) {

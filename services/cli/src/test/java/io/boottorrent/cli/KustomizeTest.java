@@ -89,13 +89,6 @@ class KustomizeTest {
   /** Stand-ins for what the kubelet fills into fieldRef variables. */
   private static final String POD_IP = "10.244.1.7";
   private static final String NODE_IP = "192.0.2.21";
-  /**
-   * BOOTTORRENT_* variables the pods already set for a config key another branch adds: not yet in the
-   * embedded defaults, `serve` warns and ignores them meanwhile. Once the key exists they are checked
-   * like any other.
-   */
-  private static final Map<String, String> PENDING_KEYS = Map.of(
-      "BOOTTORRENT_CLUSTER_SECRET", "cluster.secret (issue 11: the cluster's shared key)");
   /** Per service: the section and key of the port it listens on, and the containerPort name that must carry it. */
   private static final Map<String, String[]> LISTEN_PORTS = Map.of(
       "catalog", new String[] {"catalog", "httpPort", "catalog"},
@@ -390,7 +383,6 @@ class KustomizeTest {
         JsonObject cfg = effectiveConfig(r, w, c, tmp);
         Map<String, String> env = environment(r, w, c);
         List<String> unknown = new ArrayList<>(EnvOverrides.unknown(cfg, env));
-        unknown.removeAll(PENDING_KEYS.keySet());
         assertThat(unknown).as(who + ": variables that match no config key").isEmpty();
         Services.assemble(cfg, serve.services); // throws on a bad or unknown key of these services
         HealthOptions health = HealthOptions.fromSection(cfg.getJsonObject("health"));

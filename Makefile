@@ -14,7 +14,7 @@ AGENT_SOURCES := $(call sources,pom.xml shared-proto services/core services/swar
 # What the client image is made of: `make test` rebuilds it only when one of these changed.
 CLIENT_IMAGE_SOURCES := $(filter-out %/src/test/%,$(AGENT_SOURCES)) $(shell find client-image/rootfs client-image/build.sh client-image/fetch-kernel.sh client-image/modules.txt -type f 2>/dev/null)
 
-.PHONY: all build run test deps clean help bench bench-pxe bench-storm client-image
+.PHONY: all build run test deps clean help bench bench-pxe bench-storm bench-scale client-image
 
 all: build
 
@@ -25,6 +25,7 @@ help:
 	@echo "make client-image  the netbootable client: client-image/out/{vmlinuz,initrd} (QEMU=1 adds QEMU)"
 	@echo "make clean  remove build output and the demo's run/ folder"
 	@echo "make bench  (root) boot storm: BootTorrent vs HTTP, TFTP, multicast and the lower bound (docs/BENCHMARKS.md)"
+	@echo "make bench-scale  scale-out: storms across seven service JVMs, seeders added mid-storm (ARGS=\"--runs 1\")"
 	@echo "make bench-pxe  (root) DHCP/TFTP vs dnsmasq/tftpd-hpa: table + results/pxe-<time>/ (ARGS=\"--only tftp\")"
 
 build: $(JAR)
@@ -80,6 +81,11 @@ bench: bench-storm
 
 bench-storm: build
 	bench/boot-storm.sh $(ARGS)
+
+# Scale-out (issue 11): seven service JVMs, 16 agents, storms with 1 and 3 seeders and seeders added
+# mid-storm, 64 MiB image, 3 runs (~15 min); ratios per run (docs/ARCHITECTURE.md "Cluster").
+bench-scale: build
+	bench/scale-out.sh $(ARGS)
 
 # Side-by-side PXE benchmarks (issue 3): our DHCP/TFTP vs dnsmasq and tftpd-hpa. Root; not part of `make test`.
 bench-pxe: build

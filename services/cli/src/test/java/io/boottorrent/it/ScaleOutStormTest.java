@@ -381,7 +381,8 @@ class ScaleOutStormTest {
   }
 
   private void awaitSeeding(String seederId, String image) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    // a seeder may have to fetch the image first, at a share of the capped uploads: 2 s per MiB
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60 + 2 * (IMAGE_BYTES >> 20));
     while (System.nanoTime() < deadline) {
       SeederStatus status = seeders.get(seederId);
       if (status != null && status.getTorrentsList().stream()

@@ -9,12 +9,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,44 +28,24 @@ class ClusterSubscriptionTest {
 
   @TempDir Path dir;
 
-  /** One member's config; every member lists all three Hazelcast ports. */
-  private Path config(String name, int hazelcastPort, List<Integer> members, String cluster, int catalogPort,
-      int telemetryPort) throws Exception {
-    String memberList = members.stream().map(p -> "\"127.0.0.1:" + p + "\"").collect(Collectors.joining(", "));
-    return Files.writeString(dir.resolve(name + ".yaml"), """
-        dataDir: "%s"
-        publicHost: 127.0.0.1
-        health: {port: -1}
-        cluster: {enabled: true, host: 127.0.0.1, port: %d, members: [%s], clusterName: %s}
-        catalog: {host: 127.0.0.1, httpPort: %d}
-        telemetry: {host: 127.0.0.1, httpPort: %d}
-        """.formatted(dir.resolve(name), hazelcastPort, memberList, cluster, catalogPort, telemetryPort));
-  }
-
-  private Proc.Running serve(String services, Path config) throws Exception {
-    return Proc.java("io.boottorrent.cli.Main", "serve", "--cluster", "--services", services,
-        "--config", config.toString()).name(services).log(dir.resolve(services + ".log")).start();
-  }
-
   @Test
   @Timeout(value = 240, unit = TimeUnit.SECONDS)
   void nodesInOtherJvmsGetTheBootEventsOfTheClusteredBus() throws Exception {
-    List<Integer> members = List.of(Ports.freeTcp(), Ports.freeTcp(), Ports.freeTcp());
     int catalogPort = Ports.freeTcp();
     int telemetryPort = Ports.freeTcp();
-    String cluster = "subscribe-" + members.get(0);
-    // GIVEN the catalog in one clustered JVM and telemetry alone in another
-    try (Proc.Running catalog = serve("catalog",
-            config("catalog", members.get(0), members, cluster, catalogPort, telemetryPort));
-        Proc.Running telemetry = serve("telemetry",
-            config("telemetry", members.get(1), members, cluster, catalogPort, telemetryPort));
-        Proc.Running subscriber = Proc.java("io.boottorrent.cli.Main", "events", "tail", "--cluster", "--count", "2",
-            "--config", config("subscriber", members.get(2), members, cluster, 0, 0).toString())
-            .name("subscriber").log(dir.resolve("subscriber.log")).start()) {
-      catalog.await("BootTorrent running", Duration.ofSeconds(120));
-      telemetry.await("BootTorrent running", Duration.ofSeconds(120));
+    ClusterLab lab = new ClusterLab(dir, Path.of("target", "cluster-lab", "subscription"),
+        List.of("catalog", "telemetry", "subscriber"));
+    lab.shared.put("catalog", new JsonObject().put("host", "127.0.0.1").put("httpPort", catalogPort))
+        .put("telemetry", new JsonObject().put("host", "127.0.0.1").put("httpPort", telemetryPort));
+    try (lab) {
+      // GIVEN the catalog in one clustered JVM and telemetry alone in another
+      Proc.Running catalog = lab.serve("catalog", "catalog", new JsonObject());
+      Proc.Running telemetry = lab.serve("telemetry", "telemetry", new JsonObject());
+      Proc.Running subscriber = lab.start("subscriber", new JsonObject(), "events", "tail", "--cluster", "--count", "2");
+      ClusterLab.awaitRunning(catalog);
+      ClusterLab.awaitRunning(telemetry);
       // AND a subscriber in a third JVM that joined the cluster
-      subscriber.await("subscribed to boot.event in cluster " + cluster, Duration.ofSeconds(120));
+      subscriber.await("subscribed to boot.event in cluster " + lab.clusterName, Duration.ofSeconds(120));
       // WHEN an agent reports two events to the catalog
       HttpClient http = HttpClient.newHttpClient();
       for (String stage : new String[] {"AGENT_STARTED", "FAILED"}) {

@@ -2,6 +2,7 @@ package io.boottorrent.dhcp;
 
 import io.boottorrent.dhcp.protocol.ClientArch;
 import io.boottorrent.dhcp.protocol.Ipv4;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -11,6 +12,7 @@ import java.util.Optional;
  * server address and the boot URLs resolved ({@link DhcpServerOptions#resolve}).
  *
  * @param serverAddress our address as clients see it: server identifier (option 54) and next-server
+ * @param poolShare the addresses of every pool this server hands out ({@link PoolShare#WHOLE} alone)
  * @param ipxeScriptUrl the boot file given to iPXE, placeholders already replaced
  * @param httpBootBaseUrl prefix for relative {@code bootFiles} entries given to UEFI HTTP-boot clients
  * @param clientPort where replies to clients go (68; another value only for tests)
@@ -18,8 +20,9 @@ import java.util.Optional;
  */
 public record DhcpConfig(
     Mode mode, String bindHost, int port, int proxyPort, Ipv4 serverAddress, long leaseSeconds,
-    List<Pool> pools, Map<String, Ipv4> reservations, Map<String, String> bootFiles, String ipxeScriptUrl,
-    String httpBootBaseUrl, long offerHoldSeconds, long declineHoldSeconds, int clientPort, int relayPort) {
+    List<Pool> pools, PoolShare poolShare, Map<String, Ipv4> reservations, Map<String, String> bootFiles,
+    String ipxeScriptUrl, String httpBootBaseUrl, long offerHoldSeconds, long declineHoldSeconds, int clientPort,
+    int relayPort) {
 
   /** full: hand out addresses; proxy: boot information only, to PXE clients (ports 67 + 4011). */
   public enum Mode { FULL, PROXY }
@@ -35,6 +38,7 @@ public record DhcpConfig(
     require(bindHost != null && !bindHost.isBlank(), "dhcp.bindHost must not be empty");
     require(!serverAddress.isZero(), "dhcp.serverAddress must not be 0.0.0.0");
     pools = List.copyOf(pools);
+    poolShare = poolShare == null ? PoolShare.WHOLE : poolShare;
     reservations = Map.copyOf(reservations);
     bootFiles = Map.copyOf(bootFiles);
     if (mode == Mode.FULL) {
@@ -44,7 +48,24 @@ public record DhcpConfig(
         require(pools.stream().anyMatch(p -> p.contains(r.getValue())),
             "dhcp.reservations: " + r.getKey() + " -> " + r.getValue() + " is in no pool's subnet");
       }
+      if (!poolShare.isWhole()) {
+        for (Pool pool : pools) {
+          List<Ipv4> excluded = new ArrayList<>(reservations.values());
+          excluded.add(serverAddress);
+          pool.router().ifPresent(excluded::add);
+          excluded.addAll(pool.dns());
+          require(poolShare.dynamicSizeOf(pool, excluded) > 0, "dhcp.poolShare: \"" + poolShare + "\" leaves pool "
+              + pool + " without an address to hand out (this server's share: the addresses whose value modulo "
+              + poolShare.count() + " is " + poolShare.index() + ", not counting its own address, the router, DNS"
+              + " servers and reservations); widen the range or use fewer shares");
+        }
+      }
     }
+  }
+
+  /** Whether {@code address} is in {@code pool}'s range but another server's share: not ours to answer for. */
+  public boolean inPeersShare(Pool pool, Ipv4 address) {
+    return pool.inRange(address) && !poolShare.owns(address);
   }
 
   /** The pool for clients that are not relayed: the one whose subnet holds our address, else the first. */

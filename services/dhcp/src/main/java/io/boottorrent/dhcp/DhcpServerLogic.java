@@ -26,6 +26,11 @@ import org.slf4j.LoggerFactory;
  * RELEASE frees it; INFORM → ACK without an address. Clients relayed by an agent get the pool whose
  * subnet holds {@code giaddr}; others the pool of our own subnet ({@link DhcpConfig#directPool}).
  *
+ * <p>Several servers on one segment ({@code dhcp.poolShare} "i/n"): each hands out only its share of
+ * every range ({@link PoolShare}), answers a SELECTING REQUEST only when it names this server, and
+ * stays silent to an INIT-REBOOT/RENEWING/REBINDING client whose address is in another server's share.
+ * Reservations are answered by every server: the same address for the same MAC.
+ *
  * <p>PXE: clients with vendor class "PXEClient" get next-server/file (+ options 66/67, 60 and 43
  * "no boot server discovery, use the boot file"); "HTTPClient" or an HTTP-boot architecture get a
  * URL; iPXE (user class "iPXE" or option 175) gets the boot script URL instead of iPXE again.
@@ -99,8 +104,10 @@ public final class DhcpServerLogic {
     if (serverId.isPresent()) {
       // SELECTING (RFC 2131 §4.3.2): the client answers one server's offer.
       if (!serverId.get().equals(ctx.config().serverAddress())) {
+        // It took another server's offer: ours is free again, and so is an address it had from us
+        // before (a client has one address; with several servers it may move to another's share).
         ctx.leases().leaseOf(mac)
-            .filter(l -> l.state() == State.OFFERED)
+            .filter(l -> l.state() == State.OFFERED || l.state() == State.BOUND)
             .ifPresent(l -> ctx.leases().release(mac, l.ip(), ctx.nowMs()));
         return Optional.empty();
       }
@@ -122,6 +129,9 @@ public final class DhcpServerLogic {
       if (!pool.get().contains(requested.get())) {
         return Optional.of(nak(ctx, request, "requested address is not on this network"));
       }
+      if (peersAddress(ctx, pool.get(), requested.get(), mac)) {
+        return Optional.empty();
+      }
       return Optional.of(ackOrNak(ctx, request, pool.get(), requested.get()));
     }
     if (!request.ciaddr().isZero()) {
@@ -129,6 +139,9 @@ public final class DhcpServerLogic {
       Optional<Pool> pool = ctx.config().poolContaining(request.ciaddr());
       if (pool.isEmpty()) {
         return Optional.empty(); // not one of our networks: another server's client
+      }
+      if (peersAddress(ctx, pool.get(), request.ciaddr(), mac)) {
+        return Optional.empty();
       }
       return Optional.of(ackOrNak(ctx, request, pool.get(), request.ciaddr()));
     }
@@ -289,6 +302,22 @@ public final class DhcpServerLogic {
     return leases.findFree(pool.rangeStart(), pool.rangeEnd(), ip -> allocatable(ctx, pool, ip, mac), now);
   }
 
+  /**
+   * An INIT-REBOOT, RENEWING or REBINDING client's address that another server of the segment hands
+   * out ({@code dhcp.poolShare}), and not the client's reservation (which every server answers): that
+   * server has the record of the client, we have none, so we remain silent (RFC 2131 §4.3.2) — neither
+   * a NAK that would knock a client off the address its server just confirmed, nor an ACK for an
+   * address whose lease we do not know. Addresses outside every range are still ours to NAK.
+   */
+  private static boolean peersAddress(ServerContext ctx, Pool pool, Ipv4 ip, String mac) {
+    if (!ctx.config().inPeersShare(pool, ip) || ip.equals(ctx.config().reservations().get(mac))) {
+      return false;
+    }
+    LOG.debug("REQUEST from {} for {}: another server's share ({} is ours), not answered", mac, ip,
+        ctx.config().poolShare());
+    return true;
+  }
+
   /** {@code mac} may have {@code ip} now: its reservation, or a free/own dynamic address of {@code pool}. */
   private static boolean assignable(ServerContext ctx, Pool pool, Ipv4 ip, String mac) {
     if (!ctx.leases().isAvailable(ip, mac, ctx.nowMs())) {
@@ -297,9 +326,13 @@ public final class DhcpServerLogic {
     return ip.equals(ctx.config().reservations().get(mac)) && pool.contains(ip) || allocatable(ctx, pool, ip, mac);
   }
 
-  /** In the dynamic range, and none of: our address, the router, another client's reservation. */
+  /**
+   * In the dynamic range and our share of it ({@code dhcp.poolShare}), and none of: our address, the
+   * router, another client's reservation.
+   */
   private static boolean allocatable(ServerContext ctx, Pool pool, Ipv4 ip, String mac) {
     return pool.inRange(ip)
+        && ctx.config().poolShare().owns(ip)
         && !ip.equals(ctx.config().serverAddress())
         && !pool.router().map(ip::equals).orElse(false)
         && !pool.dns().contains(ip)

@@ -23,14 +23,17 @@ import java.util.TreeSet;
  * and HTTP-boot URLs).
  *
  * @param serverAddress our address as clients see it; empty: the process's {@code publicHost}
+ * @param poolShare {@code "<index>/<count>"}: this server's share of every pool, when several serve one
+ *     segment; empty: the whole pool
  * @param ipxeScriptUrl template with {@code {serverAddress}} and {@code {httpPort}} ({@code ${net0/mac}}
  *     is left to iPXE)
  * @param httpBootBaseUrl template, likewise; prefix of relative boot files for UEFI HTTP boot
  */
 public record DhcpServerOptions(
     Mode mode, String bindHost, int port, int proxyPort, Optional<Ipv4> serverAddress, long leaseSeconds,
-    List<Pool> pools, Map<String, Ipv4> reservations, Map<String, String> bootFiles, String ipxeScriptUrl,
-    String httpBootBaseUrl, long offerHoldSeconds, long declineHoldSeconds, int clientPort, int relayPort) {
+    List<Pool> pools, PoolShare poolShare, Map<String, Ipv4> reservations, Map<String, String> bootFiles,
+    String ipxeScriptUrl, String httpBootBaseUrl, long offerHoldSeconds, long declineHoldSeconds, int clientPort,
+    int relayPort) {
 
   /** The {@code dhcp.bootFiles} keys, one per client architecture we answer. */
   public static final Set<String> BOOT_FILE_KEYS = Set.of(
@@ -55,6 +58,7 @@ public record DhcpServerOptions(
         optionalIpv4(s, "serverAddress"),
         s.longValue("leaseSeconds", 60, 0xFFFFFFFEL),
         pools(s),
+        s.parsed("poolShare", PoolShare::parse).orElse(PoolShare.WHOLE),
         reservations(s),
         bootFiles(s),
         s.nonBlank("ipxeScriptUrl"),
@@ -75,8 +79,8 @@ public record DhcpServerOptions(
    */
   public DhcpConfig resolve(String publicHost, int bootHttpPort) {
     Ipv4 address = serverAddress.orElseGet(() -> ipv4("dhcp.serverAddress (empty, so publicHost)", publicHost));
-    return new DhcpConfig(mode, bindHost, port, proxyPort, address, leaseSeconds, pools, reservations, bootFiles,
-        expand(ipxeScriptUrl, address, bootHttpPort), expand(httpBootBaseUrl, address, bootHttpPort),
+    return new DhcpConfig(mode, bindHost, port, proxyPort, address, leaseSeconds, pools, poolShare, reservations,
+        bootFiles, expand(ipxeScriptUrl, address, bootHttpPort), expand(httpBootBaseUrl, address, bootHttpPort),
         offerHoldSeconds, declineHoldSeconds, clientPort, relayPort);
   }
 

@@ -84,9 +84,10 @@ public final class DhcpVerticle extends VerticleBase {
         })
         .onSuccess(bound -> {
           proxySocket = bound;
-          LOG.info("dhcp ({} mode) on {}:{}{}, server address {}, {} pool(s), {} held lease(s) from {}",
+          LOG.info("dhcp ({} mode) on {}:{}{}, server address {}, {} pool(s){}, {} held lease(s) from {}",
               options.mode().name().toLowerCase(), options.bindHost(), actualPort(),
               bound == null ? "" : " and :" + actualProxyPort(), options.serverAddress(), options.pools().size(),
+              options.poolShare().isWhole() ? "" : " (share " + options.poolShare() + " of each)",
               context.leases().held(System.currentTimeMillis()).size(), journal.file());
         });
   }

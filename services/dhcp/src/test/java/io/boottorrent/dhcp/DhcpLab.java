@@ -45,11 +45,24 @@ final class DhcpLab implements AutoCloseable {
    * the test.
    */
   Proc.Running startServer(JsonObject config, Path dir) throws IOException, InterruptedException {
-    Path file = Files.writeString(dir.resolve("dhcp.json"), config.encodePrettily());
-    Proc.Running running = server.java(NetnsServerMain.class.getName(), file.toString()).name("dhcp-server")
-        .log(dir.resolve("dhcp-server.log")).input(Proc.Input.PIPE).start();
-    running.await(Match.prefix("READY"), Duration.ofSeconds(60));
-    return running;
+    return awaitReady(launchServer(server, "dhcp-server", config, dir));
+  }
+
+  /**
+   * Starts our server ({@link NetnsServerMain}) in {@code ns} with {@code config} ({@code <dir>/<name>.json},
+   * log {@code <dir>/<name>.log}) without waiting: several servers start side by side, then
+   * {@link #awaitReady} each.
+   */
+  static Proc.Running launchServer(NetnsLab.Ns ns, String name, JsonObject config, Path dir) throws IOException {
+    Path file = Files.writeString(dir.resolve(name + ".json"), config.encodePrettily());
+    return ns.java(NetnsServerMain.class.getName(), file.toString()).name(name)
+        .log(dir.resolve(name + ".log")).input(Proc.Input.PIPE).start();
+  }
+
+  /** Waits until a server of {@link #launchServer} listens. */
+  static Proc.Running awaitReady(Proc.Running server) throws InterruptedException {
+    server.await(Match.prefix("READY"), Duration.ofSeconds(60));
+    return server;
   }
 
   @Override

@@ -16,6 +16,7 @@ import io.boottorrent.dhcp.protocol.OptionCode;
 import io.vertx.core.json.JsonObject;
 import java.net.InetSocketAddress;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -482,6 +483,183 @@ class DhcpServerLogicTest {
       assertThat(offer.boot()).isEmpty();
       assertThat(offer.message().file()).isEmpty();
       assertThat(offer.message().options().has(OptionCode.VENDOR_CLASS)).isFalse();
+    }
+  }
+
+  @Nested
+  @DisplayName("two servers on one segment (dhcp.poolShare)")
+  class TwoServers {
+    private final Ipv4 serverB = Ipv4.parse("10.213.0.2");
+    /** Server A, share 0/2 (even addresses), 10.213.0.1; server B, share 1/2 (odd), 10.213.0.2. */
+    private ServerContext a;
+    private ServerContext b;
+
+    @BeforeEach
+    void twoServers() {
+      a = context(share(Clients.config(), "0/2"));
+      JsonObject configB = share(Clients.config(), "1/2");
+      configB.getJsonObject("dhcp").put("serverAddress", serverB.toString());
+      b = context(configB);
+    }
+
+    private JsonObject share(JsonObject config, String share) {
+      config.getJsonObject("dhcp").put("poolShare", share);
+      return config;
+    }
+
+    private Optional<DhcpReply> to(ServerContext server, DhcpMessage request) {
+      return DhcpServerLogic.replyFor(server, request, UNCONFIGURED);
+    }
+
+    /** A whole DORA with one server; returns the bound address, or empty when it has none left. */
+    private Optional<Ipv4> doraWith(ServerContext server, int client) {
+      Optional<DhcpReply> offer = to(server, Clients.discover(client));
+      if (offer.isEmpty()) {
+        return Optional.empty();
+      }
+      DhcpReply ack = to(server, Clients.select(client, offer.get().message().yiaddr(),
+          server.config().serverAddress())).orElseThrow();
+      assertThat(ack.type()).isEqualTo(MessageType.ACK);
+      return Optional.of(ack.message().yiaddr());
+    }
+
+    @Test
+    void bothServersTogetherHandOutEveryAddressOfThePoolOnceAndNeverTheSameOne() {
+      // GIVEN servers A (0/2) and B (1/2) with the same pool 10.213.0.100-109
+      // WHEN clients take addresses from each until neither has any left
+      Set<Ipv4> fromA = new HashSet<>();
+      Set<Ipv4> fromB = new HashSet<>();
+      for (int client = 1; client <= 20; client++) {
+        doraWith(a, client).ifPresent(fromA::add);
+        doraWith(b, 100 + client).ifPresent(fromB::add);
+      }
+
+      // THEN A gave the even addresses, B the odd ones: disjoint, and together the whole range
+      assertThat(fromA).extracting(Ipv4::toString)
+          .containsExactlyInAnyOrder("10.213.0.100", "10.213.0.102", "10.213.0.104", "10.213.0.106", "10.213.0.108");
+      assertThat(fromB).extracting(Ipv4::toString)
+          .containsExactlyInAnyOrder("10.213.0.101", "10.213.0.103", "10.213.0.105", "10.213.0.107", "10.213.0.109");
+      assertThat(to(a, Clients.discover(50))).as("A's share is exhausted, B's addresses are not A's").isEmpty();
+    }
+
+    @Test
+    void aBroadcastDiscoverGetsTwoDifferentOffersAndTheServerNotChosenFreesItsOwn() {
+      // GIVEN a client whose broadcast DISCOVER both servers hear
+      DhcpReply offerA = to(a, Clients.discover(1)).orElseThrow();
+      DhcpReply offerB = to(b, Clients.discover(1)).orElseThrow();
+      assertThat(offerA.message().yiaddr()).isNotEqualTo(offerB.message().yiaddr());
+
+      // WHEN it broadcasts its REQUEST for A's offer, naming A (SELECTING)
+      DhcpMessage select = Clients.select(1, offerA.message().yiaddr(), SERVER);
+      Optional<DhcpReply> ackA = to(a, select);
+      Optional<DhcpReply> fromB = to(b, select);
+
+      // THEN A acknowledges, B stays silent and its offered address is free again
+      assertThat(ackA).map(DhcpReply::type).contains(MessageType.ACK);
+      assertThat(fromB).isEmpty();
+      assertThat(b.leases().byIp(offerB.message().yiaddr())).map(Lease::state).contains(State.RELEASED);
+    }
+
+    @Test
+    void aClientThatMovesToTheOtherServerFreesTheAddressItWasBoundToHere() {
+      // GIVEN a client bound by A
+      Ipv4 fromA = doraWith(a, 1).orElseThrow();
+
+      // WHEN it reboots and takes B's offer this time
+      DhcpReply offerB = to(b, Clients.discover(1)).orElseThrow();
+      Optional<DhcpReply> silence = to(a, Clients.select(1, offerB.message().yiaddr(), serverB));
+
+      // THEN A has freed its old address instead of holding it for the rest of the lease
+      assertThat(silence).isEmpty();
+      assertThat(a.leases().byIp(fromA)).map(Lease::state).contains(State.RELEASED);
+    }
+
+    @Test
+    void initRebootForAnAddressOfTheOtherServersShareGetsNoAnswerNotANak_rfc2131_4_3_2() {
+      // GIVEN a client bound by B, and that A knows from an older lease at another address
+      Ipv4 older = doraWith(a, 1).orElseThrow();
+      Ipv4 fromB = Ipv4.parse("10.213.0.105");
+
+      // WHEN it reboots and asks to keep B's address (INIT-REBOOT, broadcast)
+      DhcpMessage initReboot = Clients.initReboot(1, fromB);
+      Optional<DhcpReply> fromA = to(a, initReboot);
+      Optional<DhcpReply> byB = to(b, initReboot);
+
+      // THEN A has no record of it there and remains silent, B (which has none either after a restart) confirms it
+      assertThat(fromA).isEmpty();
+      assertThat(a.leases().byIp(older)).map(Lease::state).contains(State.BOUND);
+      assertThat(byB).map(DhcpReply::type).contains(MessageType.ACK);
+    }
+
+    @Test
+    void rebindingWithTheOtherServersAddressGetsNoAnswerWhileAnAddressOfOurShareIsConfirmed() {
+      // GIVEN clients whose leases come from B (odd) and from A (even), rebinding by broadcast after T2
+      // WHEN A hears both
+      Optional<DhcpReply> peers = to(a, Clients.renew(1, Ipv4.parse("10.213.0.103")));
+      Optional<DhcpReply> ours = to(a, Clients.renew(2, Ipv4.parse("10.213.0.104")));
+
+      // THEN only its own address is confirmed; the other is left to B, and A records nothing for it
+      assertThat(peers).isEmpty();
+      assertThat(a.leases().byIp(Ipv4.parse("10.213.0.103"))).isEmpty();
+      assertThat(ours).map(DhcpReply::type).contains(MessageType.ACK);
+    }
+
+    @Test
+    void addressesOutsideEveryRangeAreStillNakedByBothServers() {
+      for (ServerContext server : List.of(a, b)) {
+        // GIVEN either server; WHEN a client asks for an address outside the range, or outside every subnet
+        DhcpReply outsideRange = to(server, Clients.initReboot(1, Ipv4.parse("10.213.0.201"))).orElseThrow();
+        DhcpReply otherNetwork = to(server, Clients.initReboot(1, Ipv4.parse("192.168.1.51"))).orElseThrow();
+
+        // THEN both are NAKed
+        assertThat(outsideRange.type()).isEqualTo(MessageType.NAK);
+        assertThat(otherNetwork.type()).isEqualTo(MessageType.NAK);
+      }
+    }
+
+    @Test
+    void selectingThisServerWithAnAddressOfTheOtherShareIsNakedAndADiscoverAskingForOneIsOfferedOurs() {
+      // GIVEN a client that names A but asks for an odd address (B's share), without an offer from A
+      DhcpReply nak = to(a, Clients.select(1, Ipv4.parse("10.213.0.101"), SERVER)).orElseThrow();
+
+      // THEN A refuses it: the client named A, so A has the say
+      assertThat(nak.type()).isEqualTo(MessageType.NAK);
+
+      // WHEN a client discovers asking for B's address (option 50)
+      DhcpReply offer = to(a, Clients.discover(2, Clients.base(MessageType.DISCOVER)
+          .requestedIp(Ipv4.parse("10.213.0.101")))).orElseThrow();
+
+      // THEN A offers one of its own
+      assertThat(offer.message().yiaddr().unsigned() % 2).isZero();
+    }
+
+    @Test
+    void aReservedMacGetsItsAddressFromBothServersWhicheverShareItIsIn() {
+      // GIVEN a reservation inside the range, in A's share (even), on both servers
+      JsonObject configA = share(Clients.config(), "0/2");
+      configA.getJsonObject("dhcp").getJsonObject("reservations").put("02:00:00:00:99:02", "10.213.0.104");
+      JsonObject configB = share(Clients.config(), "1/2");
+      configB.getJsonObject("dhcp").put("serverAddress", serverB.toString());
+      configB.getJsonObject("dhcp").getJsonObject("reservations").put("02:00:00:00:99:02", "10.213.0.104");
+      a = context(configA);
+      b = context(configB);
+      int reserved = 0x9902;
+
+      // WHEN the reserved machine discovers, takes B's offer, and later reboots asking for it again
+      DhcpReply offerA = to(a, Clients.discover(reserved)).orElseThrow();
+      DhcpReply offerB = to(b, Clients.discover(reserved)).orElseThrow();
+      DhcpReply ackB = to(b, Clients.select(reserved, offerB.message().yiaddr(), serverB)).orElseThrow();
+      DhcpReply rebootA = to(a, Clients.initReboot(reserved, Ipv4.parse("10.213.0.104"))).orElseThrow();
+
+      // THEN both offer and confirm the same address, so it boots if either server is up
+      assertThat(offerA.message().yiaddr()).isEqualTo(Ipv4.parse("10.213.0.104"));
+      assertThat(offerB.message().yiaddr()).isEqualTo(Ipv4.parse("10.213.0.104"));
+      assertThat(ackB.type()).isEqualTo(MessageType.ACK);
+      assertThat(rebootA.type()).isEqualTo(MessageType.ACK);
+      // and neither gives it to anybody else
+      assertThat(to(b, Clients.initReboot(3, Ipv4.parse("10.213.0.104")))).as("B: A's share").isEmpty();
+      assertThat(to(a, Clients.initReboot(3, Ipv4.parse("10.213.0.104")))).map(DhcpReply::type)
+          .contains(MessageType.NAK);
     }
   }
 

@@ -9,6 +9,8 @@ import io.boottorrent.dhcp.protocol.Ipv4;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class DhcpServerOptionsTest {
   @Test
@@ -109,5 +111,56 @@ class DhcpServerOptionsTest {
     assertThat(config.pools().get(0).dns()).containsExactly(Ipv4.parse("10.213.0.2"), Ipv4.parse("10.213.0.3"));
     assertThat(config.directPool()).contains(config.pools().get(0));
     assertThat(config.poolContaining(Ipv4.parse("10.213.5.77"))).contains(config.pools().get(1));
+  }
+  @Test
+  void poolShareIsTheWholePoolByDefaultAndIndexOfCountWhenGiven() {
+    // GIVEN the defaults, then a share
+    assertThat(Clients.resolved(Clients.config()).poolShare()).isEqualTo(PoolShare.WHOLE);
+    JsonObject root = Clients.config();
+    root.getJsonObject("dhcp").put("poolShare", "1/2");
+
+    // WHEN resolved / THEN that share
+    assertThat(Clients.resolved(root).poolShare()).isEqualTo(new PoolShare(1, 2));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"3/2", "x", "0/0"})
+  void badPoolShareIsAStartErrorNamingTheKeyTheValueAndWhatWasExpected(String share) {
+    // GIVEN a share that is not <index>/<count> with index < count
+    JsonObject root = Clients.config();
+    root.getJsonObject("dhcp").put("poolShare", share);
+
+    // WHEN read / THEN refused, naming key, value and the expected form
+    assertThatThrownBy(() -> Clients.resolved(root))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("dhcp.poolShare: expected \"<index>/<count>\" with 0 <= index < count (e.g. \"0/2\" and \"1/2\""
+            + " for two servers; empty: the whole pool), got \"" + share + "\"");
+  }
+
+  @Test
+  void poolShareThatLeavesAPoolWithoutAnAddressIsAStartError() {
+    // GIVEN a pool of one (even) address and the odd share
+    JsonObject root = Clients.config();
+    DhcpServerLogicTest.withRange(root, "10.213.0.100", "10.213.0.100");
+    root.getJsonObject("dhcp").put("poolShare", "1/2");
+
+    // WHEN resolved / THEN refused, naming the key, the value and the pool
+    assertThatThrownBy(() -> Clients.resolved(root))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("dhcp.poolShare: \"1/2\" leaves pool 10.213.0.0/24 10.213.0.100-10.213.0.100 without"
+            + " an address to hand out");
+    // and the even share of it is fine
+    root.getJsonObject("dhcp").put("poolShare", "0/2");
+    assertThat(Clients.resolved(root).poolShare()).hasToString("0/2");
+  }
+
+  @Test
+  void poolShareWhoseOnlyAddressesAreTheRouterOrAReservationIsAlsoRefused() {
+    // GIVEN a range .1-.2 whose odd address is the router: share 1/2 has nothing for dynamic clients
+    JsonObject root = Clients.config();
+    DhcpServerLogicTest.withRange(root, "10.213.0.1", "10.213.0.2");
+    root.getJsonObject("dhcp").put("serverAddress", "10.213.0.254").put("poolShare", "1/2");
+
+    assertThatThrownBy(() -> Clients.resolved(root)).hasMessageStartingWith("dhcp.poolShare: \"1/2\" leaves pool");
   }
 }

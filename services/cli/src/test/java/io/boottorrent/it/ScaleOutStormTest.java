@@ -71,6 +71,12 @@ class ScaleOutStormTest {
   static final int AGENTS = 16;
   /** {@code make bench-scale} runs longer storms (-Dscaleout.imageMiB=64): seeders started mid-storm then matter. */
   static final long IMAGE_BYTES = Long.getLong("scaleout.imageMiB", 16) << 20;
+  /**
+   * Whether torrents carry the catalog's web seed (the default config does; agents use it only when
+   * peers are slow, a seeder always): {@code make bench-scale ARGS=--web-seed} measures seeders that
+   * fetch from the catalog's uncapped HTTP server as well as from the swarm.
+   */
+  static final boolean WEB_SEED = Boolean.getBoolean("scaleout.webSeed");
   /** When the mid-storm seeders start, after the gate. */
   static final long SEEDER_DELAY_MS = Long.getLong("scaleout.seederDelayMs", 3000);
   static final long AGENT_UPLOAD = 512 << 10;
@@ -99,7 +105,7 @@ class ScaleOutStormTest {
     catalogUrl = "http://127.0.0.1:" + catalogPort;
     telemetryUrl = "http://127.0.0.1:" + telemetryPort;
     lab.shared
-        .put("catalog", new JsonObject().put("host", "127.0.0.1").put("httpPort", catalogPort).put("webSeed", false)
+        .put("catalog", new JsonObject().put("host", "127.0.0.1").put("httpPort", catalogPort).put("webSeed", WEB_SEED)
             .put("trackers", new JsonArray().add(announceUrl(0)).add(announceUrl(1))))
         .put("telemetry", new JsonObject().put("host", "127.0.0.1").put("httpPort", telemetryPort))
         .put("seeder", new JsonObject().put("listenHost", "127.0.0.1").put("listenPort", 0)
@@ -318,8 +324,10 @@ class ScaleOutStormTest {
     }
 
     void print(String what) {
-      System.out.printf(Locale.ROOT, "storm (%s): %d agents, download median %.1f s, last %.1f s%n", what,
-          results.size(), medianMillis() / 1000.0, lastMillis() / 1000.0);
+      long webSeed = results.stream().mapToLong(AgentResult::bytesFromWebSeed).sum();
+      System.out.printf(Locale.ROOT, "storm (%s): %d agents, download median %.1f s, last %.1f s, "
+          + "%.1f MiB of it from the web seed%n", what, results.size(), medianMillis() / 1000.0, lastMillis() / 1000.0,
+          webSeed / 1048576.0);
     }
   }
 

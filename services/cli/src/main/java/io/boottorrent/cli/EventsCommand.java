@@ -73,7 +73,16 @@ final class EventsCommand {
         System.err.println("error: " + e.getMessage());
         return 2;
       }
-      return cluster ? fromCluster(wanted) : fromStream(wanted);
+      if (!cluster) {
+        return fromStream(wanted);
+      }
+      try {
+        return fromCluster(wanted);
+      } catch (IllegalArgumentException e) {
+        // a bad cluster section (short secret, unreadable TLS file): the key, not a stack trace
+        System.err.println("error: " + e.getMessage());
+        return 2;
+      }
     }
 
     private Predicate<BootEvent> filter() {

@@ -17,6 +17,9 @@
 #   JAVA_HOME         the JDK whose jlink and jmods build the runtime (default: the one javac is from)
 #   SOURCE_DATE_EPOCH timestamps inside the initrd (default: the last commit's time)
 #   KERNEL_PACKAGE, BOOTTORRENT_KERNEL_CACHE: passed on to fetch-kernel.sh
+#   TRUSTED_KEYS=FILE a PEM file of public keys (`boottorrent keys show --pem`) baked in as
+#                     /etc/boottorrent/trusted-keys.pem: the agent then launches only images signed by
+#                     one of them, whatever the kernel command line says
 set -euo pipefail
 umask 022
 export LC_ALL=C
@@ -258,6 +261,13 @@ if [ "$qemu" = 1 ]; then
     /usr/lib/ipxe/qemu/efi-e1000.rom /usr/lib/ipxe/qemu/efi-virtio.rom; do
     install -D -m 0644 "$(readlink -f "$f")" "$root$f"
   done
+fi
+
+if [ -n "${TRUSTED_KEYS:-}" ]; then
+  step "trusted keys ($TRUSTED_KEYS)"
+  grep -q -- '-----BEGIN PUBLIC KEY-----' "$TRUSTED_KEYS" 2>/dev/null \
+    || die "TRUSTED_KEYS=$TRUSTED_KEYS is not a PEM file of public keys (boottorrent keys show --pem)"
+  install -m 0644 "$TRUSTED_KEYS" "$root/etc/boottorrent/trusted-keys.pem"
 fi
 
 # --- version, timestamps, archive ------------------------------------------------------------------------------

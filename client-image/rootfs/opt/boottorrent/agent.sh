@@ -19,6 +19,11 @@ set -- agent --catalog "$CATALOG" --mac "$MAC" --work-dir "$WORK"
 [ -n "$IMAGE" ] && set -- "$@" --image "$IMAGE"
 [ -n "$SEED" ] && set -- "$@" --seed-seconds "$SEED"
 [ -n "${STRIPE:-}" ] && set -- "$@" --piece-stripe "$STRIPE"
+# Keys pinned on the command line and keys baked into the image are both trusted; with either, the
+# agent launches only signed images.
+trusted=${KEYS:-}
+[ -f /etc/boottorrent/trusted-keys.pem ] && trusted=${trusted:+$trusted,}/etc/boottorrent/trusted-keys.pem
+[ -n "$trusted" ] && set -- "$@" --trusted-keys "$trusted"
 
 # libjsig: JVM signal chaining, or libtorrent's signal handlers crash the JVM mid-transfer.
 # UTF-8: the menu draws arrows and dashes; there is no locale in the image. SerialGC: one small heap.

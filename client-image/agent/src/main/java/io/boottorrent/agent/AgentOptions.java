@@ -4,6 +4,7 @@ import io.boottorrent.agent.launch.Launchers;
 import io.boottorrent.core.MacAddress;
 import io.boottorrent.core.config.ConfigException;
 import io.boottorrent.core.config.ConfigSection;
+import io.boottorrent.core.trust.TrustedKeys;
 import io.boottorrent.swarm.PieceStripe;
 import io.vertx.core.json.JsonObject;
 import java.net.NetworkInterface;
@@ -22,6 +23,7 @@ import java.util.Optional;
  * @param mac this machine's identity; empty: the MAC of the first interface that is up ({@link #firstMac})
  * @param pieceStripe the stripe to ask for first ({@code "<index>/<count>"}); empty or {@code off}:
  *     rarest first
+ * @param trustedKeys the keys image manifests must be signed by; none: signatures are not checked
  */
 public record AgentOptions(
     String catalogUrl,
@@ -44,7 +46,8 @@ public record AgentOptions(
     boolean lsd,
     int requestQueueSeconds,
     Optional<PieceStripe> pieceStripe,
-    String startGate) {
+    String startGate,
+    TrustedKeys trustedKeys) {
 
   /** The qemu launcher's accelerator: KVM when /dev/kvm exists ({@code auto}), or as configured. */
   public enum QemuAccel { AUTO, KVM, TCG }
@@ -77,7 +80,8 @@ public record AgentOptions(
         s.bool("lsd"),
         s.integer("requestQueueSeconds", 0, Integer.MAX_VALUE),
         s.parsed("pieceStripe", PieceStripe::parse),
-        s.string("startGate")));
+        s.string("startGate"),
+        trustedKeys(s)));
   }
 
   /** Whether the qemu launcher uses KVM: {@code auto} asks whether {@code /dev/kvm} exists (a file check: call off the event loop). */
@@ -111,6 +115,14 @@ public record AgentOptions(
       throw new ConfigException(s.keyOf("catalogUrl"), "expected http://host:port, got \"" + url + "\"");
     }
     return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+
+  private static TrustedKeys trustedKeys(ConfigSection s) {
+    try {
+      return TrustedKeys.parse(s.string("trustedKeys"));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(s.keyOf("trustedKeys"), e.getMessage());
+    }
   }
 
   private static String launcher(ConfigSection s) {

@@ -6,8 +6,12 @@ import io.boottorrent.core.BootEvents;
 import io.boottorrent.core.InfoHash;
 import io.boottorrent.core.MacAddress;
 import io.boottorrent.core.PeerSource;
+import io.boottorrent.core.trust.ImageTrust;
+import io.boottorrent.core.trust.TrustException;
+import io.boottorrent.core.trust.TrustedKeys;
 import io.boottorrent.proto.BootAssignment;
 import io.boottorrent.proto.BootEvent;
+import io.boottorrent.proto.BootTicket;
 import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.proto.TorrentStatus;
 import io.boottorrent.swarm.PieceStripe;
@@ -31,8 +35,10 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li>{@link #assignment}: ask the catalog what this machine boots ({@code GET /api/v1/boot/{mac}});
+ *       with trusted keys configured, with a fresh nonce whose signed boot ticket must check out;
  *   <li>{@link #choose}: the configured image, the remote assignment, or the console menu;
- *   <li>{@link #prepare}: the chosen image's manifest (the assignment carries it) and its .torrent,
+ *   <li>{@link #prepare}: the chosen image's manifest (the assignment carries it) — with trusted keys,
+ *       its signed copy, which must be the one the ticket names ({@link ImageTrust}) — and its .torrent,
  *       whose info-hash must be the manifest's;
  *   <li>{@link #download}: through the swarm, the web seed only as a fallback ({@link WebSeedFallback});
  *   <li>{@link #verify}: SHA-256 of every file against the manifest;
@@ -53,6 +59,10 @@ public class AgentVerticle extends VerticleBase {
   private final PrintStream out;
   private final Promise<AgentResult> result = Promise.promise();
   private final String nodeId = UUID.randomUUID().toString();
+  /** Sent with the assignment request: the signed ticket must echo it (no replayed answers). */
+  private final String nonce = newNonce();
+  /** The verified boot ticket; null while signatures are not checked. */
+  private BootTicket ticket;
   private MacAddress mac;
   private CatalogClient catalog;
   private EventReporter reporter;
@@ -142,7 +152,25 @@ public class AgentVerticle extends VerticleBase {
   // ------------------------------------------------------------------------------------ stages
 
   private Future<BootAssignment> assignment() {
-    return catalog.assignment(mac.canonical());
+    TrustedKeys trusted = options.trustedKeys();
+    if (trusted.isEmpty()) {
+      say("warning: no trusted keys (agent.trustedKeys, boottorrent.keys=): image signatures are not checked");
+      return catalog.assignment(mac.canonical());
+    }
+    return catalog.assignment(mac.canonical(), nonce, options.image()).compose(assignment -> {
+      try {
+        ticket = ImageTrust.checkTicket(assignment.hasTicket() ? Optional.of(assignment.getTicket()) : Optional.empty(),
+            mac.canonical(), nonce, trusted);
+      } catch (TrustException e) {
+        return Future.failedFuture(refusal(e));
+      }
+      return Future.succeededFuture(assignment);
+    });
+  }
+
+  /** A trust failure as the boot's failure reason: it says that nothing will be launched. */
+  private static IllegalStateException refusal(TrustException e) {
+    return new IllegalStateException("refusing to boot: " + e.getMessage());
   }
 
   private Future<Choice> choose(BootAssignment assignment) {
@@ -175,9 +203,26 @@ public class AgentVerticle extends VerticleBase {
         .map(Future::succeededFuture)
         .orElseGet(() -> catalog.image(choice.image()));
     PieceStripe stripe = stripeFor(options, choice.assignment());
-    return manifest.compose(image -> catalog.torrent(image.getName())
+    return manifest.compose(this::trusted).compose(image -> catalog.torrent(image.getName())
         .compose(torrent -> vertx.executeBlocking(() -> checkInfoHash(image, torrent)))
         .map(torrent -> new Prepared(image, torrent, stripe)));
+  }
+
+  /**
+   * With trusted keys: the manifest's signed copy, if it checks out against the ticket (everything
+   * after this uses that copy only). Without: the manifest as sent.
+   */
+  private Future<ImageManifest> trusted(ImageManifest sent) {
+    if (ticket == null) {
+      return Future.succeededFuture(sent);
+    }
+    try {
+      ImageManifest signed = ImageTrust.checkManifest(sent, ticket, options.trustedKeys());
+      say("%s: manifest version %d signed by a trusted key", signed.getName(), signed.getVersion());
+      return Future.succeededFuture(signed);
+    } catch (TrustException e) {
+      return Future.failedFuture(refusal(e));
+    }
   }
 
   /** The torrent's bytes if their info-hash is the manifest's. Loads libtorrent: call on a worker. */
@@ -402,6 +447,12 @@ public class AgentVerticle extends VerticleBase {
     long swarm = sources.values().stream().mapToLong(Long::longValue).sum() - web;
     return mib(swarm) + " from " + sources.keySet().stream().filter(k -> !k.isWebSeed()).count()
         + " peers, " + mib(web) + " from web seeds";
+  }
+
+  private static String newNonce() {
+    byte[] bytes = new byte[16];
+    new java.security.SecureRandom().nextBytes(bytes);
+    return java.util.HexFormat.of().formatHex(bytes);
   }
 
   static String mib(long bytes) {

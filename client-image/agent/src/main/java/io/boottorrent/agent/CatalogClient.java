@@ -38,6 +38,15 @@ public final class CatalogClient {
     return retrying(() -> get("/api/v1/boot/" + enc(mac)).map(b -> parse(b, BootAssignment.parser())), 10);
   }
 
+  /**
+   * The assignment with a boot ticket signed over {@code nonce}, naming also {@code image} (an image
+   * configured on this machine, possibly outside its menu; empty: none).
+   */
+  public Future<BootAssignment> assignment(String mac, String nonce, String image) {
+    String query = "?nonce=" + enc(nonce) + (image.isEmpty() ? "" : "&image=" + enc(image));
+    return retrying(() -> get("/api/v1/boot/" + enc(mac) + query).map(b -> parse(b, BootAssignment.parser())), 10);
+  }
+
   public Future<ImageManifest> image(String name) {
     return retrying(() -> get("/api/v1/images/" + enc(name)).map(b -> parse(b, ImageManifest.parser())), 5);
   }

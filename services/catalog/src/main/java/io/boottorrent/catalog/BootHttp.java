@@ -37,16 +37,18 @@ final class BootHttp {
 
   private final Vertx vertx;
   private final List<Path> roots;
-  private final String extraCmdline;
+  private final java.util.function.Supplier<String> extraCmdline;
   private final String publicHost;
   private final BootEvents events = BootEvents.system();
   private final MeterRegistry meters;
 
   /**
    * @param roots where boot files are looked up, in order: the client image's folder, then fallbacks
+   * @param extraCmdline appended to the client kernel's command line, asked at each script (the pinned
+   *     key fingerprints change when keys rotate)
    * @param publicHost the catalog's address as machines reach it, for the script's URLs
    */
-  BootHttp(Vertx vertx, List<Path> roots, String extraCmdline, String publicHost) {
+  BootHttp(Vertx vertx, List<Path> roots, java.util.function.Supplier<String> extraCmdline, String publicHost) {
     this.vertx = vertx;
     this.roots = List.copyOf(roots);
     this.extraCmdline = extraCmdline;
@@ -69,7 +71,7 @@ final class BootHttp {
     String base = ConfigUrls.httpBase(publicHost, port);
     find("vmlinuz").compose(kernel -> find("initrd").map(initrd -> kernel != null && initrd != null))
         .onSuccess(ready -> {
-          String script = IpxeScript.render(base, ctx.request().getParam("mac"), extraCmdline, ready);
+          String script = IpxeScript.render(base, ctx.request().getParam("mac"), extraCmdline.get(), ready);
           ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(script)
               .onComplete(sent -> count(SCRIPT, sent.succeeded(), ctx.response().bytesWritten()));
           publish(events.httpBootScript(ip(ctx), mac(ctx), ready, script.length()));

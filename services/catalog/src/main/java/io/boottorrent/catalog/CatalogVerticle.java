@@ -3,13 +3,10 @@ package io.boottorrent.catalog;
 import com.google.protobuf.Message;
 import io.boottorrent.core.config.ConfigUrls;
 import io.boottorrent.core.config.ProcessOptions;
-import io.boottorrent.server.HttpServers;
-import io.boottorrent.server.Meters;
-import io.boottorrent.server.ProtoHttp;
-import io.boottorrent.server.Rest;
-import io.boottorrent.server.Workers;
-import io.boottorrent.proto.Addresses;
+import io.boottorrent.core.trust.Ed25519;
+import io.boottorrent.core.trust.ImageTrust;
 import io.boottorrent.proto.AddImageRequest;
+import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.BootAssignment;
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.BootPolicy;
@@ -19,6 +16,11 @@ import io.boottorrent.proto.ImageEvent;
 import io.boottorrent.proto.ImageFile;
 import io.boottorrent.proto.ImageList;
 import io.boottorrent.proto.ImageManifest;
+import io.boottorrent.server.HttpServers;
+import io.boottorrent.server.Meters;
+import io.boottorrent.server.ProtoHttp;
+import io.boottorrent.server.Rest;
+import io.boottorrent.server.Workers;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -35,6 +37,9 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -77,6 +82,9 @@ public class CatalogVerticle extends VerticleBase {
   public static final String WORKER_POOL = "boottorrent-catalog-io";
   public static final int WORKER_POOL_SIZE = 4;
   public static final long MAX_IO_MINUTES = 120;
+  static final long KEY_EXPIRY_CHECK_MS = 3_600_000;
+  /** What {@code ?nonce=} on a boot request may be: what the agent sends is 32 hex digits. */
+  static final java.util.regex.Pattern NONCE = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{16,128}");
 
   private final Map<String, LongAdder> webSeedBytes = new ConcurrentHashMap<>();
   /** The same per image in the process's meter registry ({@code boottorrent_catalog_webseed_bytes_total}). */
@@ -86,6 +94,11 @@ public class CatalogVerticle extends VerticleBase {
   private final List<String> announceUrls;
   private WorkerExecutor io;
   private volatile ImageStore store;
+  /** The key ring when catalog.signing is on, else null. */
+  private volatile SigningKeys keys;
+  /** Signed manifests as served, by image name; an entry holds for one version and one set of signing keys. */
+  private final Map<String, ImageManifest> signedManifests = new ConcurrentHashMap<>();
+  private long keyExpiryTimer = -1;
   private volatile HttpServer server;
 
   /**
@@ -105,6 +118,20 @@ public class CatalogVerticle extends VerticleBase {
     return io.executeBlocking(() -> ImageStore.open(storeSettings()))
         .compose(opened -> {
           store = opened;
+          return !options.signing() ? Future.succeededFuture(opened)
+              : io.executeBlocking(() -> SigningKeys.open(SigningKeys.fileIn(process.dataDir()), Clock.systemUTC()))
+                  .map(ring -> {
+                    keys = ring;
+                    LOG.info("signing manifests and boot tickets with key(s) {}", ring.signingFingerprints());
+                    // Erases the private half of rotated-out keys once their overlap is over.
+                    keyExpiryTimer = vertx.setPeriodic(KEY_EXPIRY_CHECK_MS, id -> io.executeBlocking(() -> {
+                      ring.expire();
+                      return null;
+                    }, false));
+                    return opened;
+                  });
+        })
+        .compose(opened -> {
           MessageConsumer<Object> imageList = vertx.eventBus().consumer(Addresses.IMAGE_LIST, this::replyImageList);
           MessageConsumer<Object> policy = vertx.eventBus().consumer(Addresses.POLICY, m -> m.reply(store.policy()));
           Future<HttpServer> listen = vertx.createHttpServer(HttpServers.options())
@@ -122,6 +149,7 @@ public class CatalogVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(keyExpiryTimer);
     return closeStore();
   }
 
@@ -168,9 +196,11 @@ public class CatalogVerticle extends VerticleBase {
     router.put(API + "/policy").handler(Rest.guard(this::putPolicy));
     router.post(API + "/events").handler(Rest.guard(this::postEvent));
     router.get(API + "/stats").handler(Rest.guard(this::stats));
+    router.get(API + "/keys").handler(Rest.guard(this::showKeys));
+    router.post(API + "/keys/rotate").handler(Rest.guard(this::rotateKeys));
     router.route(HttpMethod.GET, CatalogOptions.SEED_PATH + "*").handler(Rest.guard(this::seed));
     router.route(HttpMethod.HEAD, CatalogOptions.SEED_PATH + "*").handler(Rest.guard(this::seed));
-    new BootHttp(vertx, options.bootRoots(process.dataDir()), options.clientCmdline(), process.publicHost())
+    new BootHttp(vertx, options.bootRoots(process.dataDir()), this::clientCmdline, process.publicHost())
         .mount(router, this::webSeedPort);
     Rest.errors(router, LOG, BODY_LIMIT);
     return router;
@@ -193,7 +223,7 @@ public class CatalogVerticle extends VerticleBase {
           vertx.eventBus().publish(Addresses.IMAGE_ADDED,
               ImageEvent.newBuilder().setType(ImageEvent.Type.ADDED).setImage(manifest).build());
           ctx.response().putHeader(HttpHeaders.LOCATION, API + "/images/" + manifest.getName());
-          ProtoHttp.send(ctx, 201, withoutTorrent(manifest));
+          ProtoHttp.send(ctx, 201, served(manifest));
         })
         .onFailure(ctx::fail);
   }
@@ -201,13 +231,13 @@ public class CatalogVerticle extends VerticleBase {
   private void listImages(RoutingContext ctx) {
     ImageList.Builder list = ImageList.newBuilder();
     for (ImageManifest m : store.list()) {
-      list.addImages(withoutTorrent(m));
+      list.addImages(served(m));
     }
     ProtoHttp.send(ctx, 200, list.build());
   }
 
   private void showImage(RoutingContext ctx) {
-    ProtoHttp.send(ctx, 200, withoutTorrent(image(ctx)));
+    ProtoHttp.send(ctx, 200, served(image(ctx)));
   }
 
   private void torrent(RoutingContext ctx) {
@@ -242,11 +272,97 @@ public class CatalogVerticle extends VerticleBase {
     return m.getTorrent().isEmpty() ? m : m.toBuilder().clearTorrent().build();
   }
 
+  // ------------------------------------------------------------------------------------ signing
+
+  /** catalog.clientCmdline, and with catalog.pinKeysOnCmdline the fingerprints of the keys that sign now. */
+  String clientCmdline() {
+    SigningKeys ring = keys;
+    String extra = options.clientCmdline().trim();
+    if (ring == null || !options.pinKeysOnCmdline()) {
+      return extra;
+    }
+    return (extra + " boottorrent.keys=" + String.join(",", ring.signingFingerprints())).trim();
+  }
+
+  /**
+   * The manifest as the API serves it: without torrent bytes, and signed by the keys that sign now
+   * when catalog.signing is on. Signatures are made once per image version and key set (an Ed25519
+   * signature costs well under a millisecond; the cache keeps storms from paying it per request).
+   */
+  ImageManifest served(ImageManifest m) {
+    SigningKeys ring = keys;
+    ImageManifest plain = withoutTorrent(m);
+    if (ring == null) {
+      return plain;
+    }
+    List<String> signers = ring.signingFingerprints();
+    ImageManifest cached = signedManifests.get(m.getName());
+    if (cached != null && cached.getVersion() == m.getVersion() && signedBy(cached).equals(signers)) {
+      return cached;
+    }
+    ImageManifest signed = ImageTrust.sign(plain, ring.signing());
+    signedManifests.put(m.getName(), signed);
+    return signed;
+  }
+
+  private static List<String> signedBy(ImageManifest m) {
+    return m.getSigned().getSignaturesList().stream()
+        .map(s -> Ed25519.fingerprint(s.getPublicKey().toByteArray()))
+        .toList();
+  }
+
+  /** {@code GET /api/v1/keys}: the public keys, which sign now, and when the retired ones stop. */
+  private void showKeys(RoutingContext ctx) {
+    SigningKeys ring = keys;
+    if (ring == null) {
+      throw CatalogException.notFound("catalog.signing is off: this catalog signs nothing");
+    }
+    ProtoHttp.send(ctx, 200, ring.publicView());
+  }
+
+  /** {@code POST /api/v1/keys/rotate}: a new active key; the previous one signs beside it for catalog.keyOverlapDays. */
+  private void rotateKeys(RoutingContext ctx) {
+    SigningKeys ring = keys;
+    if (ring == null) {
+      throw CatalogException.notFound("catalog.signing is off: there are no keys to rotate");
+    }
+    io.executeBlocking(() -> ring.rotate(Duration.ofDays(options.keyOverlapDays())), false)
+        .onSuccess(fresh -> {
+          signedManifests.clear();
+          ProtoHttp.send(ctx, 200, ring.publicView());
+        })
+        .onFailure(ctx::fail);
+  }
+
   // ------------------------------------------------------------------------------ boot and policy
 
+  /**
+   * {@code GET /api/v1/boot/{mac}[?nonce=N[&image=NAME]]}: the machine's assignment, its menu's
+   * manifests signed. With a nonce (and signing on) also a boot ticket signed over that nonce, naming
+   * the current manifest of every menu image and of {@code image} (an image configured on the machine
+   * and outside its menu), so that the agent can tell a replayed older manifest.
+   */
   private void boot(RoutingContext ctx) {
-    BootAssignment assignment = BootPolicies.assign(store.policy(), ctx.pathParam("mac"), store.list());
-    ProtoHttp.send(ctx, 200, assignment);
+    List<ImageManifest> images = store.list().stream().map(this::served).toList();
+    BootAssignment assignment = BootPolicies.assign(store.policy(), ctx.pathParam("mac"), images);
+    String nonce = ctx.request().getParam("nonce");
+    SigningKeys ring = keys;
+    if (nonce == null || ring == null) {
+      ProtoHttp.send(ctx, 200, assignment);
+      return;
+    }
+    if (!NONCE.matcher(nonce).matches()) {
+      throw CatalogException.badRequest("nonce must be 16-128 characters of A-Z a-z 0-9 _ -");
+    }
+    List<ImageManifest> named = new ArrayList<>(assignment.getMenuList());
+    String extra = ctx.request().getParam("image");
+    if (extra != null && assignment.getMenuList().stream().noneMatch(m -> m.getName().equals(extra))) {
+      store.get(extra).map(this::served).ifPresent(named::add);
+    }
+    vertx.executeBlocking(() -> ImageTrust.ticket(assignment.getMac(), nonce, System.currentTimeMillis(), named,
+            ring.signing()), false)
+        .onSuccess(ticket -> ProtoHttp.send(ctx, 200, assignment.toBuilder().setTicket(ticket).build()))
+        .onFailure(ctx::fail);
   }
 
   private void putPolicy(RoutingContext ctx) throws ProtoHttp.BadRequest {

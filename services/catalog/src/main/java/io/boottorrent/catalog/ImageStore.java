@@ -130,6 +130,8 @@ public final class ImageStore implements AutoCloseable {
   private final DirectoryLock lock;
   private volatile BootPolicy policy;
   private volatile boolean closed;
+  /** The highest manifest version handed out or loaded (guarded by {@link #mutation}). */
+  private long lastVersion;
 
   private ImageStore(Settings settings, TorrentMaker torrentMaker, Clock clock) throws IOException {
     this.settings = settings;
@@ -176,7 +178,10 @@ public final class ImageStore implements AutoCloseable {
     }
     try (DirectoryStream<Path> manifests = Files.newDirectoryStream(imagesDir, "*" + MANIFEST_SUFFIX)) {
       for (Path file : manifests) {
-        loadManifest(file).ifPresent(m -> images.put(m.getName(), m));
+        loadManifest(file).ifPresent(m -> {
+          images.put(m.getName(), m);
+          lastVersion = Math.max(lastVersion, m.getVersion());
+        });
       }
     }
     try (DirectoryStream<Path> payloads = Files.newDirectoryStream(payloadDir)) {
@@ -221,7 +226,8 @@ public final class ImageStore implements AutoCloseable {
         LOG.warn("ignoring {}: it describes image '{}'", file, m.getName());
         return Optional.empty();
       }
-      return Optional.of(m);
+      // Manifests from before versions existed: their creation time orders them as well.
+      return Optional.of(m.getVersion() > 0 ? m : m.toBuilder().setVersion(m.getCreatedAtMs()).build());
     } catch (InvalidProtocolBufferException e) {
       LOG.warn("ignoring unreadable manifest {}: {}", file, e.getMessage());
       return Optional.empty();
@@ -321,7 +327,7 @@ public final class ImageStore implements AutoCloseable {
       if (torrent.totalSize() != total) {
         throw new IOException("torrent covers " + torrent.totalSize() + " bytes, staged " + total);
       }
-      ImageManifest manifest = ImageManifest.newBuilder()
+      ImageManifest.Builder built = ImageManifest.newBuilder()
           .setName(name)
           .setKind(request.getKind())
           .addAllFiles(files)
@@ -334,10 +340,13 @@ public final class ImageStore implements AutoCloseable {
           .setDescription(request.getDescription())
           .setTorrent(com.google.protobuf.ByteString.copyFrom(torrent.torrent()))
           .addAllTrackers(settings.trackers())
-          .addAllWebSeeds(webSeeds)
-          .build();
+          .addAllWebSeeds(webSeeds);
+      ImageManifest manifest;
       synchronized (mutation) {
         ensureOpen();
+        // Versions only grow: a manifest signed for an earlier add of this name is told apart (replay).
+        lastVersion = Math.max(lastVersion + 1, built.getCreatedAtMs());
+        manifest = built.setVersion(lastVersion).build();
         if (Files.exists(payload, LinkOption.NOFOLLOW_LINKS)) {
           LOG.warn("replacing payload folder without a manifest: {}", payload);
           deleteRecursively(payload);

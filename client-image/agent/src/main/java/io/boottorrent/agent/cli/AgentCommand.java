@@ -35,6 +35,9 @@ public final class AgentCommand implements Callable<Integer> {
   @Option(names = "--start-gate", paramLabel = "FILE",
       description = "Start barrier: get ready, then start downloading only once FILE exists (agent.startGate)")
   Path startGate;
+  @Option(names = "--trusted-keys", paramLabel = "KEYS",
+      description = "Refuse images not signed by these keys: comma-separated fingerprints and/or PEM files "
+          + "(agent.trustedKeys)") String trustedKeys;
 
   @Override
   public Integer call() {
@@ -55,6 +58,7 @@ public final class AgentCommand implements Callable<Integer> {
     if (nonInteractive) agent.put("interactive", false);
     if (pieceStripe != null) agent.put("pieceStripe", pieceStripe);
     if (startGate != null) agent.put("startGate", startGate.toAbsolutePath().toString());
+    if (trustedKeys != null) agent.put("trustedKeys", trustedKeys);
     AgentOptions options;
     try {
       options = AgentOptions.fromSection(agent);

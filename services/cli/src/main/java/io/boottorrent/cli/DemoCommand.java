@@ -70,6 +70,11 @@ final class DemoCommand implements Callable<Integer> {
       deleteRecursively(root.resolve("agents"));
       System.out.printf("%nboot storm: %d agents fetch '%s' (seeder capped at %s)%n%n", agents, image,
           seederUploadMib == 0 ? "no limit" : seederUploadMib + " MiB/s");
+      // As a client image with boottorrent.keys= from the catalog's iPXE script: signed images only.
+      String trusted = signingKeys(root.resolve("data"));
+      if (!trusted.isEmpty()) {
+        System.out.printf("agents launch only images signed by %s%n%n", trusted);
+      }
       long start = System.currentTimeMillis();
       List<Future<AgentResult>> results = new ArrayList<>();
       for (int i = 1; i <= agents; i++) {
@@ -78,7 +83,7 @@ final class DemoCommand implements Callable<Integer> {
             .put("catalogUrl", catalog).put("mac", String.format("02:00:00:00:00:%02x", i))
             .put("workDir", root.resolve("agents/agent-" + i).toString())
             .put("launcher", "none").put("interactive", false).put("listenHost", "127.0.0.1")
-            .put("seedSeconds", 20).put("progressIntervalMs", 2000);
+            .put("seedSeconds", 20).put("progressIntervalMs", 2000).put("trustedKeys", trusted);
         AgentVerticle agent = new AgentVerticle(AgentOptions.fromSection(agentCfg.getJsonObject("agent")), null,
             quietUnless(i == 1));
         results.add(running.vertx().deployVerticle(agent).compose(id -> agent.result()));
@@ -100,6 +105,19 @@ final class DemoCommand implements Callable<Integer> {
     System.out.println("\nservices keep running; add images with `bin/boottorrent image add ...`; Ctrl-C to stop");
     Thread.currentThread().join();
     return 0;
+  }
+
+  /** Fingerprints of the keys the catalog signs with now, comma-separated; empty with catalog.signing off. */
+  static String signingKeys(Path dataDir) throws java.io.IOException {
+    Path file = io.boottorrent.catalog.SigningKeys.fileIn(dataDir);
+    if (!Files.exists(file)) {
+      return "";
+    }
+    long now = System.currentTimeMillis();
+    return String.join(",", io.boottorrent.proto.KeyRing.parseFrom(Files.readAllBytes(file)).getKeysList().stream()
+        .filter(k -> k.getRetiredAtMs() == 0 || k.getSignsUntilMs() > now)
+        .map(io.boottorrent.proto.KeyEntry::getFingerprint)
+        .toList());
   }
 
   /** Only the first agent prints its progress; the others would interleave unreadably. */

@@ -148,6 +148,34 @@ class CliTest {
   }
 
   @Test
+  void keysGenerateShowAndRotateManageTheCatalogsSigningKeys() throws Exception {
+    // GIVEN a key ring generated before the first start
+    Path data = dir.resolve("data");
+    Run generated = run("keys", "generate", "--data-dir", data.toString());
+    assertThat(generated.code()).as(generated.err()).isZero();
+    String fingerprint = generated.out().lines().filter(l -> l.contains("active")).findFirst().orElseThrow()
+        .substring(0, 64);
+    assertThat(run("keys", "generate", "--data-dir", data.toString()).err()).contains("exists already");
+    try (Served served = serve()) {
+      String catalog = "--catalog=" + served.url("catalog");
+      // WHEN the catalog started on it THEN it signs with that key
+      Run show = run("keys", "show", catalog);
+      assertThat(show.code()).as(show.err()).isZero();
+      assertThat(show.out()).startsWith(fingerprint + "  active");
+      Run pem = run("keys", "show", catalog, "--pem");
+      assertThat(io.boottorrent.core.trust.TrustedKeys.parse(Files.writeString(dir.resolve("k.pem"), pem.out()).toString())
+          .fingerprints()).containsExactly(fingerprint);
+      // AND a rotation keeps the old key signing for the overlap
+      Run rotate = run("keys", "rotate", catalog);
+      assertThat(rotate.code()).as(rotate.err()).isZero();
+      assertThat(rotate.out()).contains(fingerprint + "  retired, signs until ");
+      assertThat(run("keys", "show", catalog, "--pem").out()).containsOnlyOnce(pem.out().strip().lines().skip(1)
+          .findFirst().orElseThrow());
+    }
+    assertThat(run("keys", "show", "--data-dir", data.toString()).out().lines()).hasSize(2);
+  }
+
+  @Test
   void unreachableCatalogSaysSo() {
     Run r = run("image", "list", "--catalog=http://127.0.0.1:" + Ports.freeTcp());
     assertThat(r.code()).isNotZero();

@@ -306,6 +306,8 @@ class ClientImageE2EIT {
       step("agent start", "starting the agent for " + mac, 60);
       step("agent up", t -> t.contains("] agent ") && t.contains(" for " + mac + ", catalog " + CATALOG), 180);
       step("menu", "BootTorrent — choose what to boot", 120);
+      // the iPXE script pinned the catalog's key (boottorrent.keys=): the agent checks the signed manifest
+      step("signed", t -> t.contains(image + ": manifest version ") && t.contains("signed by a trusted key"), 300);
       step("downloaded", t -> t.contains(image + " downloaded: "), 240);
       step("verified", image + " verified: SHA-256 of 2 file(s) match", 60);
       step("kexec", "launching kexec", 120);

@@ -166,6 +166,8 @@ class PxeBootIT {
     Line linux = vm.await(Match.contains("Linux version " + kernelVersion), seconds(60), BOOT_FAILURES);
     Line init = vm.await(Match.contains(marker), seconds(60), BOOT_FAILURES);
     assertThat(init.text()).contains("boottorrent.catalog=" + base, "boottorrent.mac=" + mac, "console=ttyS0");
+    // the catalog pins its signing key on the client's command line (catalog.pinKeysOnCmdline)
+    assertThat(init.text()).containsPattern("boottorrent\\.keys=[0-9a-f]{64}");
     assertPoweredOff(vm);
     assertInOrder(ipxe, lease, url, script, kernel, initrd, linux, init);
 

@@ -25,6 +25,7 @@ import java.util.Optional;
  * @param signing sign manifests and boot tickets with the key ring ({@link SigningKeys})
  * @param keyOverlapDays how long a rotated-out key goes on signing beside the new one
  * @param pinKeysOnCmdline put {@code boottorrent.keys=<fingerprints>} into the iPXE script's command line
+ * @param maxImages … {@code diskQuotaBytes}: {@link ImageStore.Limits}, enforced whatever the caller's token
  */
 public record CatalogOptions(
     @Port int httpPort,
@@ -39,7 +40,13 @@ public record CatalogOptions(
     String clientCmdline,
     boolean signing,
     @Min(0) int keyOverlapDays,
-    boolean pinKeysOnCmdline) {
+    boolean pinKeysOnCmdline,
+    @Min(1) int maxImages,
+    @Min(0) int maxDescriptionLength,
+    @Min(0) int maxCmdlineLength,
+    @Min(0) int maxArgs,
+    @Min(0) int maxArgLength,
+    @Min(0) long diskQuotaBytes) {
   /** Path prefix of the BEP 19 web seed. */
   public static final String SEED_PATH = "/seed/";
 
@@ -58,6 +65,11 @@ public record CatalogOptions(
    */
   public static CatalogOptions fromSection(JsonObject json) {
     return ConfigRecords.read("catalog", json, CatalogOptions.class);
+  }
+
+  public ImageStore.Limits limits() {
+    return new ImageStore.Limits(maxImages, maxDescriptionLength, maxCmdlineLength, maxArgs, maxArgLength,
+        diskQuotaBytes);
   }
 
   /** The folders {@code /boot/<file>} is served from, in order. */

@@ -174,7 +174,7 @@ public class CatalogVerticle extends VerticleBase {
         () -> options.webSeed()
             ? List.of(ConfigUrls.httpBase(process.publicHost(), webSeedPort()) + CatalogOptions.SEED_PATH)
             : List.of(),
-        options.pieceLength(), options.defaultMenuTimeoutSeconds());
+        options.pieceLength(), options.defaultMenuTimeoutSeconds(), options.limits());
   }
 
   // ------------------------------------------------------------------------------------- routing

@@ -25,9 +25,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -86,6 +88,7 @@ public final class ImageStore implements AutoCloseable {
    * @param trackers announce URLs put into new torrents
    * @param webSeeds BEP 19 URLs put into new torrents; asked at each add (the port may be known late)
    * @param pieceLength piece length when a request gives none; 0: chosen from the size
+   * @param limits what an add may ask for, whoever asks
    */
   public record Settings(
       Path dataDir,
@@ -93,8 +96,15 @@ public final class ImageStore implements AutoCloseable {
       List<String> trackers,
       Supplier<List<String>> webSeeds,
       int pieceLength,
-      int defaultMenuTimeoutSeconds) {
+      int defaultMenuTimeoutSeconds,
+      Limits limits) {
+    public Settings(Path dataDir, List<Path> importRoots, List<String> trackers, Supplier<List<String>> webSeeds,
+        int pieceLength, int defaultMenuTimeoutSeconds) {
+      this(dataDir, importRoots, trackers, webSeeds, pieceLength, defaultMenuTimeoutSeconds, Limits.NONE);
+    }
+
     public Settings {
+      Objects.requireNonNull(limits, "limits");
       dataDir = dataDir.toAbsolutePath().normalize();
       importRoots = List.copyOf(importRoots);
       trackers = List.copyOf(trackers);
@@ -116,6 +126,20 @@ public final class ImageStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Limits every add is held to, even with an operator's token: the sizes of what goes into a manifest
+   * (and so onto every booting machine's console and command line), how many images, and how many bytes
+   * of distinct content the store may hold. Each names its config key in the error.
+   *
+   * @param diskQuotaBytes distinct content (a file imported twice counts once); 0: no quota
+   */
+  public record Limits(int maxImages, int maxDescriptionLength, int maxCmdlineLength, int maxArgs,
+      int maxArgLength, long diskQuotaBytes) {
+    /** No limits: for stores whose limits do not matter (the defaults are in boottorrent-defaults.yaml). */
+    public static final Limits NONE = new Limits(Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE,
+        Integer.MAX_VALUE, Integer.MAX_VALUE, 0);
+  }
+
   private final Settings settings;
   private final TorrentMaker torrentMaker;
   private final Clock clock;
@@ -123,6 +147,8 @@ public final class ImageStore implements AutoCloseable {
   private final Path policyFile;
   private final Path payloadDir;
   private final Path tmpDir;
+  /** Content-addressed: {@code blobs/<sha256>} is a hard link of every payload file with that content. */
+  private final Path blobsDir;
   private final Object mutation = new Object();
   private final ConcurrentSkipListMap<String, ImageManifest> images = new ConcurrentSkipListMap<>();
   /** Names whose add is in progress (guarded by {@link #mutation}). */
@@ -143,7 +169,9 @@ public final class ImageStore implements AutoCloseable {
     this.policyFile = catalogDir.resolve("policy.pb");
     this.payloadDir = dataDir.resolve("payload");
     this.tmpDir = dataDir.resolve("tmp");
+    this.blobsDir = dataDir.resolve("blobs");
     Files.createDirectories(imagesDir);
+    Files.createDirectories(blobsDir);
     Files.createDirectories(payloadDir);
     Files.createDirectories(tmpDir);
     if (settings.importRoots().isEmpty()) {
@@ -192,6 +220,7 @@ public final class ImageStore implements AutoCloseable {
         }
       }
     }
+    collectBlobs();
     for (ImageManifest m : images.values()) {
       for (ImageFile f : m.getFilesList()) {
         Path p = payloadDir.resolve(m.getName()).resolve(f.getPath());
@@ -274,11 +303,16 @@ public final class ImageStore implements AutoCloseable {
    */
   public ImageManifest add(AddImageRequest request) throws IOException {
     List<Source> plan = plan(request);
+    checkLimits(request, settings.limits());
     String name = request.getName();
     synchronized (mutation) {
       ensureOpen();
       if (images.containsKey(name)) {
         throw CatalogException.conflict("an image named '" + name + "' exists already");
+      }
+      if (images.size() + adding.size() >= settings.limits().maxImages()) {
+        throw CatalogException.conflict("the catalog holds " + images.size() + " image(s) (and " + adding.size()
+            + " being added); its limit is " + settings.limits().maxImages() + " (catalog.maxImages)");
       }
       if (!adding.add(name)) {
         throw CatalogException.conflict("an image named '" + name + "' is being added");
@@ -344,6 +378,10 @@ public final class ImageStore implements AutoCloseable {
       ImageManifest manifest;
       synchronized (mutation) {
         ensureOpen();
+        checkQuota(files);
+        for (ImageFile f : files) {
+          shareContent(root.resolve(f.getPath()), f.getSha256());
+        }
         // Versions only grow: a manifest signed for an earlier add of this name is told apart (replay).
         lastVersion = Math.max(lastVersion + 1, built.getCreatedAtMs());
         manifest = built.setVersion(lastVersion).build();
@@ -390,6 +428,7 @@ public final class ImageStore implements AutoCloseable {
       fsyncDirectory(imagesDir);
       try {
         deleteRecursively(payloadDir.resolve(name));
+        collectBlobs();
       } catch (IOException e) {
         LOG.warn("image {} deleted, but its payload could not be removed (next start-up retries): {}",
             name, e.toString());
@@ -575,6 +614,94 @@ public final class ImageStore implements AutoCloseable {
   private CatalogException outside(String field, String value) {
     return CatalogException.forbidden(field + ": '" + value + "' is not inside an import root "
         + settings.effectiveImportRoots());
+  }
+
+  /** Field sizes, whoever asks: they end up on every booting machine's console and command line. */
+  private static void checkLimits(AddImageRequest r, Limits limits) {
+    checkLength("description", r.getDescription(), limits.maxDescriptionLength(), "catalog.maxDescriptionLength");
+    checkLength("cmdline", r.getCmdline(), limits.maxCmdlineLength(), "catalog.maxCmdlineLength");
+    if (r.getArgsCount() > limits.maxArgs()) {
+      throw CatalogException.unprocessable(r.getArgsCount() + " args; the limit is " + limits.maxArgs()
+          + " (catalog.maxArgs)");
+    }
+    for (int i = 0; i < r.getArgsCount(); i++) {
+      checkLength("args[" + i + "]", r.getArgs(i), limits.maxArgLength(), "catalog.maxArgLength");
+    }
+  }
+
+  private static void checkLength(String field, String value, int max, String key) {
+    if (value.length() > max) {
+      throw CatalogException.unprocessable(field + " is " + value.length() + " characters; the limit is " + max
+          + " (" + key + ")");
+    }
+  }
+
+  /** Bytes of distinct content (by SHA-256) the images hold: what catalog.diskQuotaBytes limits. */
+  public long storedBytes() {
+    Map<String, Long> distinct = new HashMap<>();
+    for (ImageManifest m : images.values()) {
+      for (ImageFile f : m.getFilesList()) {
+        distinct.put(f.getSha256(), f.getSize());
+      }
+    }
+    return distinct.values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  /** Refuses an add whose new content would take the store past its quota (caller holds the lock). */
+  private void checkQuota(List<ImageFile> files) {
+    long quota = settings.limits().diskQuotaBytes();
+    if (quota <= 0) {
+      return;
+    }
+    Set<String> known = new HashSet<>();
+    images.values().forEach(m -> m.getFilesList().forEach(f -> known.add(f.getSha256())));
+    long fresh = 0;
+    for (ImageFile f : files) {
+      if (known.add(f.getSha256())) {
+        fresh += f.getSize();
+      }
+    }
+    long used = storedBytes();
+    if (used + fresh > quota) {
+      throw new CatalogException(413, "adding " + fresh + " new bytes would store " + (used + fresh)
+          + " bytes; the quota is " + quota + " (catalog.diskQuotaBytes)");
+    }
+  }
+
+  /**
+   * Makes {@code staged} and {@code blobs/<sha256>} one file: a hard link to the existing blob when
+   * that content is stored already (the staged copy is dropped), else the blob becomes a second name of
+   * the staged file. Where hard links are not supported, the copy stays (correct, only not shared).
+   */
+  private void shareContent(Path staged, String sha256) throws IOException {
+    Path blob = blobsDir.resolve(sha256);
+    try {
+      if (Files.exists(blob, LinkOption.NOFOLLOW_LINKS) && Files.size(blob) == Files.size(staged)) {
+        Path replaced = staged.resolveSibling(staged.getFileName() + ".dup");
+        Files.move(staged, replaced);
+        Files.createLink(staged, blob);
+        Files.delete(replaced);
+      } else {
+        Files.deleteIfExists(blob);
+        Files.createLink(blob, staged);
+      }
+    } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+      LOG.debug("cannot share {} with {}: {}", staged, blob, e.toString());
+    }
+  }
+
+  /** Removes blobs no payload file links to any more (their only name is the blob's). */
+  private void collectBlobs() throws IOException {
+    try (DirectoryStream<Path> blobs = Files.newDirectoryStream(blobsDir)) {
+      for (Path blob : blobs) {
+        Object links = Files.getAttribute(blob, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
+        if (links instanceof Integer n && n <= 1) {
+          Files.delete(blob);
+        }
+      }
+    } catch (UnsupportedOperationException | IllegalArgumentException e) {
+      LOG.debug("no link counts here, blobs stay: {}", e.toString());
+    }
   }
 
   // --------------------------------------------------------------------------------------- files

@@ -97,6 +97,67 @@ class ImageStoreTest {
   // ------------------------------------------------------------------------------------ adding
 
   @Test
+  void theSameFileImportedTwiceIsStoredOnceAndItsBlobGoesWithTheLastImage() throws Exception {
+    store.add(kexec("a").build());
+    store.add(kexec("b").build());
+    Path ka = data.resolve("payload/a/vmlinuz");
+    Path kb = data.resolve("payload/b/vmlinuz");
+    // one inode: the payload files and the blob are names of the same bytes
+    assertThat(Files.isSameFile(ka, kb)).isTrue();
+    assertThat(Files.isSameFile(ka, data.resolve("blobs").resolve(sha256(kernel)))).isTrue();
+    assertThat(Files.getAttribute(ka, "unix:nlink")).isEqualTo(3);
+    assertThat(store.storedBytes()).isEqualTo(kernel.length + initrd.length);
+
+    store.delete("a");
+    assertThat(Files.readAllBytes(kb)).isEqualTo(kernel);
+    store.delete("b");
+    assertThat(tree(data.resolve("blobs"))).as("blobs nobody links to").isEmpty();
+  }
+
+  @Test
+  void limitsHoldForAnyCallerAndNameTheirConfigKey() throws Exception {
+    store.close();
+    store = open(new ImageStore.Settings(data, List.of(), List.of(TRACKER), () -> List.of(WEB_SEED), 0, 10,
+        new ImageStore.Limits(1, 10, 20, 2, 5, kernel.length + initrd.length + 10)));
+    assertThatThrownBy(() -> store.add(kexec("x").setDescription("d".repeat(11)).build()))
+        .isInstanceOf(CatalogException.class)
+        .hasMessage("description is 11 characters; the limit is 10 (catalog.maxDescriptionLength)");
+    assertThatThrownBy(() -> store.add(kexec("x").setCmdline("c".repeat(21)).build()))
+        .hasMessage("cmdline is 21 characters; the limit is 20 (catalog.maxCmdlineLength)");
+    AddImageRequest.Builder exec = AddImageRequest.newBuilder().setName("x").setKind(ImageKind.EXEC)
+        .setBinary(imports.resolve("vmlinuz-6.1").toString());
+    assertThatThrownBy(() -> store.add(exec.clone().addArgs("a").addArgs("b").addArgs("c").build()))
+        .hasMessage("3 args; the limit is 2 (catalog.maxArgs)");
+    assertThatThrownBy(() -> store.add(exec.clone().addArgs("123456").build()))
+        .hasMessage("args[0] is 6 characters; the limit is 5 (catalog.maxArgLength)");
+    assertOnDiskExactly();
+
+    store.add(kexec("first").build());
+    assertThatThrownBy(() -> store.add(kexec("second").build()))
+        .isInstanceOf(CatalogException.class)
+        .hasMessage("the catalog holds 1 image(s) (and 0 being added); its limit is 1 (catalog.maxImages)");
+    assertOnDiskExactly("first");
+  }
+
+  @Test
+  void anAddPastTheDiskQuotaIsRefusedButTheSameContentAgainCostsNothing() throws Exception {
+    store.close();
+    long quota = kernel.length + initrd.length + 100;
+    store = open(new ImageStore.Settings(data, List.of(), List.of(TRACKER), () -> List.of(WEB_SEED), 0, 10,
+        new ImageStore.Limits(10, 100, 100, 10, 100, quota)));
+    store.add(kexec("a").build());
+    // the same files again: nothing new to store, within the quota
+    store.add(kexec("b").build());
+    byte[] other = writeRandom(imports.resolve("other"), 1000, 9);
+    assertThatThrownBy(() -> store.add(kexec("c").setInitrd(imports.resolve("other").toString()).build()))
+        .isInstanceOf(CatalogException.class)
+        .satisfies(e -> assertThat(((CatalogException) e).status()).isEqualTo(413))
+        .hasMessage("adding " + other.length + " new bytes would store " + (kernel.length + initrd.length + other.length)
+            + " bytes; the quota is " + quota + " (catalog.diskQuotaBytes)");
+    assertOnDiskExactly("a", "b");
+  }
+
+  @Test
   void addingAKexecImageCopiesHashesAndBuildsItsTorrent() throws Exception {
     // GIVEN a kernel and an initrd in the import folder
     // WHEN the image is added

@@ -62,19 +62,27 @@ final class BootHttp {
   }
 
   void mount(Router router, java.util.function.IntSupplier port) {
-    router.get(PATH + "ipxe").handler(ctx -> script(ctx, port.getAsInt()));
+    router.get(PATH + "ipxe").handler(ctx -> script(ctx, port.getAsInt(), "ipxe script", IpxeScript::render));
+    router.get(PATH + "grub.cfg").handler(ctx -> script(ctx, port.getAsInt(), "grub config", GrubScript::render));
     router.get(PATH + ":file").handler(this::file);
     router.head(PATH + ":file").handler(this::file);
   }
 
-  private void script(RoutingContext ctx, int port) {
+  /** How a boot script is written: catalog URL, MAC, extra command line, whether the client image exists. */
+  @FunctionalInterface
+  interface Renderer {
+    String render(String baseUrl, String mac, String extraCmdline, boolean clientImageReady);
+  }
+
+  /** The iPXE script or the GRUB config for the machine of {@code ?mac=}. */
+  private void script(RoutingContext ctx, int port, String what, Renderer renderer) {
     String base = ConfigUrls.httpBase(publicHost, port);
     find("vmlinuz").compose(kernel -> find("initrd").map(initrd -> kernel != null && initrd != null))
         .onSuccess(ready -> {
-          String script = IpxeScript.render(base, ctx.request().getParam("mac"), extraCmdline.get(), ready);
+          String script = renderer.render(base, ctx.request().getParam("mac"), extraCmdline.get(), ready);
           ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(script)
               .onComplete(sent -> count(SCRIPT, sent.succeeded(), ctx.response().bytesWritten()));
-          publish(events.httpBootScript(ip(ctx), mac(ctx), ready, script.length()));
+          publish(events.httpBootScript(what, ip(ctx), mac(ctx), ready, script.length()));
         })
         .onFailure(ctx::fail);
   }

@@ -80,7 +80,12 @@ public final class BootEvents {
 
   /** The iPXE script served to a machine ({@code ready} false: the client image is missing on the server). */
   public BootEvent httpBootScript(String ip, Optional<MacAddress> mac, boolean ready, long bytes) {
-    return httpBoot(ip, mac, "ipxe script" + (ready ? "" : " (client image missing)"), bytes);
+    return httpBootScript("ipxe script", ip, mac, ready, bytes);
+  }
+
+  /** A boot script ({@code "ipxe script"}, {@code "grub config"}) served to a machine. */
+  public BootEvent httpBootScript(String what, String ip, Optional<MacAddress> mac, boolean ready, long bytes) {
+    return httpBoot(ip, mac, what + (ready ? "" : " (client image missing)"), bytes);
   }
 
   /** A boot file sent over HTTP: {@code "<file> <bytes> bytes in <ms> ms"}. */

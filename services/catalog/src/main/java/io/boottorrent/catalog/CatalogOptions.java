@@ -2,6 +2,7 @@ package io.boottorrent.catalog;
 
 import io.boottorrent.core.config.ConfigRecords;
 import io.boottorrent.core.config.Max;
+import io.boottorrent.core.config.Min;
 import io.boottorrent.core.config.NonBlank;
 import io.boottorrent.core.config.Port;
 import io.vertx.core.json.JsonObject;
@@ -21,6 +22,9 @@ import java.util.Optional;
  *     {@code <dataDir>/client-image}
  * @param bootFallbackRoots other boot files ({@code snponly.efi}, …) are also looked up here
  * @param clientCmdline appended to the client kernel's command line
+ * @param eventRatePerSource boot events per second one source address may post, on average
+ * @param eventBurstPerSource ... and at once
+ * @param eventMacBindingSeconds how long a MAC's events are taken only from the address that sent its last ones
  */
 public record CatalogOptions(
     @Port int httpPort,
@@ -32,7 +36,10 @@ public record CatalogOptions(
     int defaultMenuTimeoutSeconds,
     Optional<Path> clientImageDir,
     List<Path> bootFallbackRoots,
-    String clientCmdline) {
+    String clientCmdline,
+    @Min(1) int eventRatePerSource,
+    @Min(1) int eventBurstPerSource,
+    int eventMacBindingSeconds) {
   /** Path prefix of the BEP 19 web seed. */
   public static final String SEED_PATH = "/seed/";
 

@@ -27,4 +27,9 @@ public final class TestTokens {
   public static String bearer(Path dataDir) {
     return "Bearer " + admin(dataDir);
   }
+
+  /** {@code Authorization: Bearer <admin token>}, as curl's {@code -H} takes it. */
+  public static String authorizationHeader(Path dataDir) {
+    return "Authorization: " + bearer(dataDir);
+  }
 }

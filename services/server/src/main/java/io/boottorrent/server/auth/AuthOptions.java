@@ -7,8 +7,8 @@ import io.vertx.core.json.JsonObject;
  * The {@code auth} section of the config (defaults in {@code boottorrent-defaults.yaml}), shared by
  * every service that serves an API: the process assembly reads it once and hands it to each.
  *
- * @param openReads true: the reads beyond what booting machines need (the image list, the policy,
- *     stats; telemetry's API and dashboard) need no token; false: they need a {@code viewer} token.
+ * @param openReads true: the reads beyond what booting machines need (the catalog's image list,
+ *     policy and stats) need no token; false: they need a {@code viewer} token.
  *     Writes always need a token, and what booting machines read is always open.
  */
 public record AuthOptions(boolean openReads) {

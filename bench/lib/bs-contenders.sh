@@ -97,7 +97,7 @@ EOF
     sleep 0.5
   done
   ip netns exec "$BS_SRV_NS" "$BS_ROOT/bin/boottorrent" image add --catalog "http://127.0.0.1:$BS_HTTP_PORT" \
-    --name "$BS_IMAGE_NAME" --kind qemu --disk "$dir/import/disk.img" \
+    --token-file "$dir/data/catalog/admin.token" --name "$BS_IMAGE_NAME" --kind qemu --disk "$dir/import/disk.img" \
     ${BS_PIECE_LENGTH:+--piece-length $BS_PIECE_LENGTH} --description "boot-storm benchmark image" \
     >>"$BS_OUT/logs/bt-server-$BS_RUN_TAG.log" 2>&1
   # the seeder has the torrent once the catalog published it; give libtorrent's check a moment

@@ -26,6 +26,9 @@ import java.util.Optional;
  * @param keyOverlapDays how long a rotated-out key goes on signing beside the new one
  * @param pinKeysOnCmdline put {@code boottorrent.keys=<fingerprints>} into the iPXE script's command line
  * @param maxImages … {@code diskQuotaBytes}: {@link ImageStore.Limits}, enforced whatever the caller's token
+ * @param eventRatePerSource boot events per second one source address may post, on average
+ * @param eventBurstPerSource ... and at once
+ * @param eventMacBindingSeconds how long a MAC's events are taken only from the address that sent its last ones
  */
 public record CatalogOptions(
     @Port int httpPort,
@@ -46,7 +49,10 @@ public record CatalogOptions(
     @Min(0) int maxCmdlineLength,
     @Min(0) int maxArgs,
     @Min(0) int maxArgLength,
-    @Min(0) long diskQuotaBytes) {
+    @Min(0) long diskQuotaBytes,
+    @Min(1) int eventRatePerSource,
+    @Min(1) int eventBurstPerSource,
+    int eventMacBindingSeconds) {
   /** Path prefix of the BEP 19 web seed. */
   public static final String SEED_PATH = "/seed/";
 

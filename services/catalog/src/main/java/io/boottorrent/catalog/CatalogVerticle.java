@@ -1,6 +1,7 @@
 package io.boottorrent.catalog;
 
 import com.google.protobuf.Message;
+import io.boottorrent.core.MacAddress;
 import io.boottorrent.core.config.ConfigUrls;
 import io.boottorrent.core.config.ProcessOptions;
 import io.boottorrent.core.trust.Ed25519;
@@ -12,15 +13,24 @@ import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.BootPolicy;
 import io.boottorrent.proto.BootStage;
 import io.boottorrent.proto.Codecs;
+import io.boottorrent.proto.CreateTokenRequest;
+import io.boottorrent.proto.CreatedToken;
 import io.boottorrent.proto.ImageEvent;
 import io.boottorrent.proto.ImageFile;
 import io.boottorrent.proto.ImageList;
 import io.boottorrent.proto.ImageManifest;
+import io.boottorrent.proto.Role;
+import io.boottorrent.proto.TokenList;
 import io.boottorrent.server.HttpServers;
 import io.boottorrent.server.Meters;
 import io.boottorrent.server.ProtoHttp;
 import io.boottorrent.server.Rest;
 import io.boottorrent.server.Workers;
+import io.boottorrent.server.auth.AuthOptions;
+import io.boottorrent.server.auth.BearerAuth;
+import io.boottorrent.server.auth.Roles;
+import io.boottorrent.server.auth.TokenStore;
+import io.boottorrent.server.auth.TokenVerifier;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -63,6 +73,13 @@ import org.slf4j.LoggerFactory;
  * requests with an {@link ImageList} with torrent bytes and {@link Addresses#POLICY} requests with the
  * {@link BootPolicy}: image metadata and policy are reachable from every member of the cluster.
  *
+ * <p>Writes need a bearer token ({@link BearerAuth}, tokens in {@code <dataDir>/catalog/tokens.pb}):
+ * images and the policy {@code operator}, tokens ({@code /api/v1/tokens}) {@code admin}; what booting
+ * machines read and the event ingest stay open, the other reads follow {@code auth.openReads}
+ * (docs/SECURITY.md "Authentication"). The first start on a data dir without a token store writes an
+ * admin token to {@code <dataDir>/catalog/admin.token} (mode 0600) and logs where, never the token.
+ * Boot events pass {@link EventIngest} (rate per source, one source per MAC).
+ *
  * <p>Deploy one instance per data dir: the store locks it, so a second instance fails to start.
  * Disk work (adds, deletes, policy writes, start-up recovery) runs on worker threads; the event
  * loop only reads the store's in-memory state.
@@ -92,6 +109,8 @@ public class CatalogVerticle extends VerticleBase {
   private final CatalogOptions options;
   private final ProcessOptions process;
   private final List<String> announceUrls;
+  private final AuthOptions auth;
+  private final EventIngest ingest;
   private WorkerExecutor io;
   private volatile ImageStore store;
   /** The key ring when catalog.signing is on, else null. */
@@ -99,16 +118,25 @@ public class CatalogVerticle extends VerticleBase {
   /** Signed manifests as served, by image name; an entry holds for one version and one set of signing keys. */
   private final Map<String, ImageManifest> signedManifests = new ConcurrentHashMap<>();
   private long keyExpiryTimer = -1;
+  private volatile TokenStore tokens;
   private volatile HttpServer server;
 
   /**
    * @param announceUrls the tracker URLs new torrents name ({@code ServiceLinks.announceUrls}: the
    *     configured ones, else this deployment's tracker)
    */
-  public CatalogVerticle(CatalogOptions options, ProcessOptions process, List<String> announceUrls) {
+  public CatalogVerticle(CatalogOptions options, ProcessOptions process, List<String> announceUrls,
+      AuthOptions auth) {
     this.options = options;
     this.process = process;
     this.announceUrls = List.copyOf(announceUrls);
+    this.auth = auth;
+    this.ingest = EventIngest.of(options);
+  }
+
+  /** Where the catalog's token store (and the first admin token) live: {@code <dataDir>/catalog}. */
+  public static Path tokenDir(Path dataDir) {
+    return dataDir.resolve("catalog");
   }
 
   @Override
@@ -131,7 +159,11 @@ public class CatalogVerticle extends VerticleBase {
                     return opened;
                   });
         })
-        .compose(opened -> {
+        .compose(opened -> io.executeBlocking(this::openTokens))
+        .compose(openedTokens -> {
+          tokens = openedTokens;
+          ImageStore opened = store;
+          MessageConsumer<BootEvent> leases = vertx.eventBus().consumer(Addresses.BOOT_EVENT, m -> learnLease(m.body()));
           MessageConsumer<Object> imageList = vertx.eventBus().consumer(Addresses.IMAGE_LIST, this::replyImageList);
           MessageConsumer<Object> policy = vertx.eventBus().consumer(Addresses.POLICY, m -> m.reply(store.policy()));
           Future<HttpServer> listen = vertx.createHttpServer(HttpServers.options())
@@ -142,7 +174,7 @@ public class CatalogVerticle extends VerticleBase {
                 LOG.info("catalog listening on {}:{} (data dir {}, import roots {}, trackers {})", options.host(),
                     s.actualPort(), process.dataDir(), opened.settings().effectiveImportRoots(), announceUrls);
               });
-          return Future.all(imageList.completion(), policy.completion(), listen);
+          return Future.all(List.of(imageList.completion(), policy.completion(), leases.completion(), listen));
         })
         .recover(failure -> closeStore().transform(closed -> Future.failedFuture(failure)));
   }
@@ -154,7 +186,27 @@ public class CatalogVerticle extends VerticleBase {
   }
 
   private Future<Void> closeStore() {
-    return Workers.closeOn(io, store);
+    ImageStore images = store;
+    TokenStore t = tokens;
+    return Workers.closeOn(io, () -> {
+      try (ImageStore i = images; TokenStore k = t) {
+        // both closed, tokens first
+      }
+    });
+  }
+
+  /** On a worker: the token store, and on its first start the admin token's file. */
+  private TokenStore openTokens() throws java.io.IOException {
+    TokenStore opened = TokenStore.open(tokenDir(process.dataDir()));
+    try {
+      opened.bootstrap().ifPresent(file -> LOG.info("no token store yet: created admin token '{}' in {} "
+          + "(readable by this user only; use it with `boottorrent tokens create`, then delete the file)",
+          TokenStore.BOOTSTRAP_NAME, file));
+      return opened;
+    } catch (java.io.IOException | RuntimeException e) {
+      opened.close();
+      throw e;
+    }
   }
 
   /** The port the HTTP server listens on; -1 before it does. */
@@ -181,23 +233,31 @@ public class CatalogVerticle extends VerticleBase {
 
   Router router() {
     Router router = Router.router(vertx);
+    BearerAuth bearer = new BearerAuth(TokenVerifier.of(tokens), auth);
     // The read-only API may be read from any page (the telemetry dashboard, on its own port): CORS for
     // GET (and its preflight) only; a browser is never allowed to add, delete or change anything.
     router.route(API + "/*").method(HttpMethod.GET).method(HttpMethod.OPTIONS)
-        .handler(CorsHandler.create().addOrigin("*").allowedMethod(HttpMethod.GET).allowedHeader("Accept"));
+        .handler(CorsHandler.create().addOrigin("*").allowedMethod(HttpMethod.GET).allowedHeader("Accept")
+            .allowedHeader("Authorization"));
     router.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
-    router.post(API + "/images").handler(Rest.guard(this::addImage));
-    router.get(API + "/images").handler(Rest.guard(this::listImages));
+    // writes: a token with a role
+    bearer.require(router.post(API + "/images"), Role.OPERATOR).handler(Rest.guard(this::addImage));
+    bearer.require(router.delete(API + "/images/:name"), Role.OPERATOR).handler(Rest.guard(this::deleteImage));
+    bearer.require(router.put(API + "/policy"), Role.OPERATOR).handler(Rest.guard(this::putPolicy));
+    bearer.require(router.post(API + "/tokens"), Role.ADMIN).handler(Rest.guard(this::createToken));
+    bearer.require(router.get(API + "/tokens"), Role.ADMIN).handler(Rest.guard(this::listTokens));
+    bearer.require(router.delete(API + "/tokens/:id"), Role.ADMIN).handler(Rest.guard(this::revokeToken));
+    // what booting machines need: open to the boot network (agents and firmware have no token)
     router.get(API + "/images/:name").handler(Rest.guard(this::showImage));
     router.get(API + "/images/:name/torrent").handler(Rest.guard(this::torrent));
-    router.delete(API + "/images/:name").handler(Rest.guard(this::deleteImage));
     router.get(API + "/boot/:mac").handler(Rest.guard(this::boot));
-    router.get(API + "/policy").handler(Rest.guard(ctx -> ProtoHttp.send(ctx, 200, store.policy())));
-    router.put(API + "/policy").handler(Rest.guard(this::putPolicy));
     router.post(API + "/events").handler(Rest.guard(this::postEvent));
-    router.get(API + "/stats").handler(Rest.guard(this::stats));
+    // other reads: open or viewer, as auth.openReads says
+    bearer.read(router.get(API + "/images")).handler(Rest.guard(this::listImages));
+    bearer.read(router.get(API + "/policy")).handler(Rest.guard(ctx -> ProtoHttp.send(ctx, 200, store.policy())));
+    bearer.read(router.get(API + "/stats")).handler(Rest.guard(this::stats));
     router.get(API + "/keys").handler(Rest.guard(this::showKeys));
-    router.post(API + "/keys/rotate").handler(Rest.guard(this::rotateKeys));
+    bearer.require(router.post(API + "/keys/rotate"), Role.ADMIN).handler(Rest.guard(this::rotateKeys));
     router.route(HttpMethod.GET, CatalogOptions.SEED_PATH + "*").handler(Rest.guard(this::seed));
     router.route(HttpMethod.HEAD, CatalogOptions.SEED_PATH + "*").handler(Rest.guard(this::seed));
     new BootHttp(vertx, options.bootRoots(process.dataDir()), this::clientCmdline, process.publicHost())
@@ -372,6 +432,46 @@ public class CatalogVerticle extends VerticleBase {
         .onFailure(ctx::fail);
   }
 
+  // -------------------------------------------------------------------------------------- tokens
+
+  private void createToken(RoutingContext ctx) throws ProtoHttp.BadRequest {
+    CreateTokenRequest request = parse(ctx, CreateTokenRequest.newBuilder()).build();
+    String by = BearerAuth.token(ctx).getId();
+    io.executeBlocking(() -> {
+      try {
+        return tokens.create(request.getName(), request.getRole());
+      } catch (IllegalArgumentException e) {
+        throw CatalogException.badRequest(e.getMessage());
+      }
+    }, false)
+        .onSuccess(created -> {
+          LOG.info("token {} '{}' ({}) created by token {}", created.token().getId(), created.token().getName(),
+              Roles.name(created.token().getRole()), by);
+          ctx.response().putHeader(HttpHeaders.CACHE_CONTROL, "no-store");
+          ProtoHttp.send(ctx, 201, CreatedToken.newBuilder().setToken(created.token()).setSecret(created.secret()).build());
+        })
+        .onFailure(ctx::fail);
+  }
+
+  private void listTokens(RoutingContext ctx) {
+    ProtoHttp.send(ctx, 200, TokenList.newBuilder().addAllTokens(tokens.list()).build());
+  }
+
+  private void revokeToken(RoutingContext ctx) {
+    String id = ctx.pathParam("id");
+    String by = BearerAuth.token(ctx).getId();
+    io.executeBlocking(() -> tokens.revoke(id), false)
+        .onSuccess(revoked -> {
+          if (revoked.isEmpty()) {
+            ctx.fail(CatalogException.notFound("no token with id '" + id + "'"));
+            return;
+          }
+          LOG.info("token {} '{}' revoked by token {}", id, revoked.get().getName(), by);
+          ctx.response().setStatusCode(204).end();
+        })
+        .onFailure(ctx::fail);
+  }
+
   // -------------------------------------------------------------------------------------- events
 
   /**
@@ -384,11 +484,28 @@ public class CatalogVerticle extends VerticleBase {
     if (event.getStage() == BootStage.BOOT_STAGE_UNSPECIFIED) {
       throw CatalogException.badRequest("stage is required");
     }
+    String source = ctx.request().remoteAddress().hostAddress();
+    try {
+      ingest.admit(event, source, System.currentTimeMillis(), System.nanoTime());
+    } catch (CatalogException e) {
+      if (e.status() == 429) {
+        ctx.response().putHeader("Retry-After", Long.toString(ingest.retryAfterSeconds(source)));
+      }
+      throw e;
+    }
     if (event.getTimestampMs() == 0) {
       event.setTimestampMs(System.currentTimeMillis());
     }
     vertx.eventBus().publish(Addresses.BOOT_EVENT, event.build());
     ctx.response().setStatusCode(202).end();
+  }
+
+  /** A DHCP lease from our DHCP server (over the bus): that MAC's events come from that address now. */
+  private void learnLease(BootEvent event) {
+    if (event.getStage() == BootStage.DHCP_LEASE && !event.getIp().isEmpty()) {
+      MacAddress.tryParse(event.getMac()).ifPresent(mac -> ingest.leased(mac.canonical(), event.getIp(),
+          System.currentTimeMillis()));
+    }
   }
 
   private void stats(RoutingContext ctx) {

@@ -11,6 +11,7 @@ import io.boottorrent.server.Json;
 import io.boottorrent.server.Meters;
 import io.boottorrent.server.ServerVertx;
 import io.boottorrent.testsupport.TestConfig;
+import io.boottorrent.testsupport.TestTokens;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -105,6 +106,7 @@ class CatalogMetricsTest {
     AddImageRequest request = AddImageRequest.newBuilder().setName("seeded").setKind(ImageKind.KEXEC)
         .setKernel(imports.resolve("vmlinuz").toString()).setInitrd(imports.resolve("initrd").toString()).build();
     HttpResponse<Buffer> added = client.post("/api/v1/images").putHeader("Content-Type", "application/json")
+        .putHeader("Authorization", TestTokens.bearer(dir.resolve("data")))
         .sendBuffer(Buffer.buffer(Json.print(request))).await();
     assertThat(added.statusCode()).as(added.bodyAsString()).isEqualTo(201);
 

@@ -15,6 +15,7 @@ import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.proto.KeyRing;
 import io.boottorrent.server.Json;
 import io.boottorrent.testsupport.TestConfig;
+import io.boottorrent.testsupport.TestTokens;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -64,6 +65,7 @@ class CatalogSigningTest {
     AddImageRequest request = AddImageRequest.newBuilder().setName(name).setKind(ImageKind.KEXEC)
         .setKernel(dir.resolve("import/vmlinuz").toString()).setCmdline(cmdline).build();
     HttpResponse<Buffer> r = await(client.post("/api/v1/images").putHeader("Content-Type", "application/json")
+        .putHeader("Authorization", TestTokens.bearer(dir))
         .sendBuffer(Buffer.buffer(Json.print(request))));
     assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(201);
     return parse(r, ImageManifest.newBuilder());
@@ -115,6 +117,7 @@ class CatalogSigningTest {
     add("a", "x");
     add("b", "y");
     HttpResponse<Buffer> put = await(client.put("/api/v1/policy").putHeader("Content-Type", "application/json")
+        .putHeader("Authorization", TestTokens.bearer(dir))
         .sendBuffer(Buffer.buffer("{\"defaultImage\":\"a\",\"rules\":[{\"mac\":\"" + MAC + "\",\"image\":\"a\","
             + "\"menu\":[\"a\"]}]}")));
     assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(200);
@@ -127,7 +130,7 @@ class CatalogSigningTest {
   @Test
   void aReAddedImageGetsAHigherVersionSoItsOldSignedManifestIsAReplay() throws Exception {
     ImageManifest first = add("debian", "old");
-    assertThat(await(client.delete("/api/v1/images/debian").send()).statusCode()).isEqualTo(204);
+    assertThat(await(client.delete("/api/v1/images/debian").putHeader("Authorization", TestTokens.bearer(dir)).send()).statusCode()).isEqualTo(204);
     ImageManifest second = add("debian", "new");
     assertThat(second.getVersion()).isGreaterThan(first.getVersion());
     TrustedKeys trusted = TrustedKeys.of(Set.of(keys().getKeys(0).getFingerprint()));
@@ -146,7 +149,10 @@ class CatalogSigningTest {
     assertThat(script).contains("client image is not built");
     assertThat(verticle.clientCmdline()).endsWith(" boottorrent.keys=" + old);
 
-    HttpResponse<Buffer> rotated = await(client.post("/api/v1/keys/rotate").send());
+    // rotating needs an admin token
+    assertThat(await(client.post("/api/v1/keys/rotate").send()).statusCode()).isEqualTo(401);
+    HttpResponse<Buffer> rotated = await(client.post("/api/v1/keys/rotate")
+        .putHeader("Authorization", TestTokens.bearer(dir)).send());
     assertThat(rotated.statusCode()).as(rotated.bodyAsString()).isEqualTo(200);
     KeyRing ring = keys();
     String fresh = ring.getKeysList().stream().filter(k -> k.getRetiredAtMs() == 0).findFirst().orElseThrow()

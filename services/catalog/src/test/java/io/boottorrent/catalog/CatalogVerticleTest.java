@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.boottorrent.server.Json;
 import io.boottorrent.testsupport.Ports;
 import io.boottorrent.testsupport.TestConfig;
+import io.boottorrent.testsupport.TestTokens;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.BootAssignment;
@@ -61,6 +62,8 @@ class CatalogVerticleTest {
   Path imports;
   byte[] kernel;
   byte[] initrd;
+  /** {@code Bearer <the admin token the first start wrote>}: sent with every write. */
+  String bearer;
 
   @BeforeEach
   void deploy(Vertx vertx) {
@@ -72,6 +75,7 @@ class CatalogVerticleTest {
     initrd = writeRandom(imports.resolve("initrd.img"), 500 * 1024 + 3, 2);
     verticle = Fixtures.catalog(config);
     await(vertx.deployVerticle(verticle));
+    bearer = TestTokens.bearer(dir);
     client = WebClient.create(vertx, new WebClientOptions()
         .setDefaultHost("127.0.0.1").setDefaultPort(verticle.actualPort()));
   }
@@ -92,7 +96,7 @@ class CatalogVerticleTest {
   }
 
   HttpResponse<Buffer> postJson(String path, com.google.protobuf.Message body) {
-    return await(client.post(path).putHeader("Content-Type", "application/json")
+    return await(client.post(path).putHeader("Content-Type", "application/json").putHeader("Authorization", bearer)
         .sendBuffer(Buffer.buffer(Json.print(body))));
   }
 
@@ -151,7 +155,7 @@ class CatalogVerticleTest {
   @Test
   void anAgentCanAddAndReadInBinaryProtobuf() throws Exception {
     // WHEN the request and the answer are binary protobuf
-    HttpResponse<Buffer> r = await(client.post("/api/v1/images")
+    HttpResponse<Buffer> r = await(client.post("/api/v1/images").putHeader("Authorization", bearer)
         .putHeader("Content-Type", PROTOBUF).putHeader("Accept", PROTOBUF)
         .sendBuffer(Buffer.buffer(kexec("binary").build().toByteArray())));
     // THEN the manifest comes back in binary
@@ -183,7 +187,7 @@ class CatalogVerticleTest {
 
     // WHEN one is deleted
     Future<ImageEvent> removed = nextOn(Addresses.IMAGE_REMOVED);
-    HttpResponse<Buffer> delete = await(client.delete("/api/v1/images/alpha").send());
+    HttpResponse<Buffer> delete = await(client.delete("/api/v1/images/alpha").putHeader("Authorization", bearer).send());
     // THEN 204, a REMOVED event, and it is gone
     assertThat(delete.statusCode()).isEqualTo(204);
     ImageEvent event = await(removed);
@@ -287,7 +291,7 @@ class CatalogVerticleTest {
     // GIVEN an image named "existing"
     addOverRest("existing");
     // WHEN the faulty request is made
-    HttpRequest<Buffer> request = client.request(method, path);
+    HttpRequest<Buffer> request = client.request(method, path).putHeader("Authorization", bearer);
     HttpResponse<Buffer> r;
     if (body == null) {
       r = await(request.send());
@@ -335,7 +339,7 @@ class CatalogVerticleTest {
             .setMenuTimeoutSeconds(-1))
         .putGroups("AABBCCDDEE02", "lab")
         .build();
-    HttpResponse<Buffer> put = await(client.put("/api/v1/policy").putHeader("Content-Type", "application/json")
+    HttpResponse<Buffer> put = await(client.put("/api/v1/policy").putHeader("Authorization", bearer).putHeader("Content-Type", "application/json")
         .sendBuffer(Buffer.buffer(Json.print(requested))));
     // THEN the stored policy comes back normalised, and GET returns it (JSON and protobuf alike)
     assertThat(put.statusCode()).as(put.bodyAsString()).isEqualTo(200);
@@ -362,7 +366,7 @@ class CatalogVerticleTest {
     addOverRest("beta");
     BootPolicy policy = BootPolicy.newBuilder().setDefaultImage("alpha").setMenuTimeoutSeconds(9)
         .addRules(BootRule.newBuilder().setMac(MAC).setImage("beta").setMenuTimeoutSeconds(3)).build();
-    HttpResponse<Buffer> put = await(client.put("/api/v1/policy").putHeader("Content-Type", PROTOBUF)
+    HttpResponse<Buffer> put = await(client.put("/api/v1/policy").putHeader("Authorization", bearer).putHeader("Content-Type", PROTOBUF)
         .sendBuffer(Buffer.buffer(policy.toByteArray())));
     assertThat(put.statusCode()).isEqualTo(200);
     // WHEN that machine's agent asks in protobuf, spelling its MAC with dashes

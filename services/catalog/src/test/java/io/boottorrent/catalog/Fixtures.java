@@ -2,6 +2,7 @@ package io.boottorrent.catalog;
 
 import io.boottorrent.core.config.ProcessOptions;
 import io.boottorrent.core.config.ServiceLinks;
+import io.boottorrent.server.auth.AuthOptions;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,7 +22,8 @@ final class Fixtures {
   /** A catalog for a whole config tree, wired as the process assembly wires it. */
   static CatalogVerticle catalog(JsonObject tree) {
     return new CatalogVerticle(CatalogOptions.fromSection(tree.getJsonObject("catalog")),
-        ProcessOptions.fromTree(tree), ServiceLinks.announceUrls(tree));
+        ProcessOptions.fromTree(tree), ServiceLinks.announceUrls(tree),
+        AuthOptions.fromSection(tree.getJsonObject("auth")));
   }
 
   /** Writes {@code size} pseudo-random bytes (reproducible from {@code seed}) and returns them. */

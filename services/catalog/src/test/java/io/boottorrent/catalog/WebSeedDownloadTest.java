@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.boottorrent.server.Json;
 import io.boottorrent.testsupport.Ports;
 import io.boottorrent.testsupport.TestConfig;
+import io.boottorrent.testsupport.TestTokens;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.Codecs;
 import io.boottorrent.proto.ImageKind;
@@ -56,7 +57,8 @@ class WebSeedDownloadTest {
         .setKernel(imports.resolve("vmlinuz").toString()).setInitrd(imports.resolve("initrd").toString())
         .setPieceLength(32 * 1024).build();
     HttpResponse<Buffer> added = client.post(catalog.actualPort(), "127.0.0.1", "/api/v1/images")
-        .putHeader("Content-Type", "application/json").sendBuffer(Buffer.buffer(Json.print(request)))
+        .putHeader("Content-Type", "application/json").putHeader("Authorization", TestTokens.bearer(dir.resolve("catalog")))
+        .sendBuffer(Buffer.buffer(Json.print(request)))
         .await(30, TimeUnit.SECONDS);
     assertThat(added.statusCode()).as(added.bodyAsString()).isEqualTo(201);
     ImageManifest manifest = Json.parse(added.bodyAsString(), ImageManifest.newBuilder()).build();

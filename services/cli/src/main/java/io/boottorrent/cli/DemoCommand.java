@@ -5,7 +5,9 @@ import io.boottorrent.agent.AgentVerticle;
 import io.boottorrent.agent.AgentOptions;
 import io.boottorrent.server.Json;
 import io.boottorrent.proto.Addresses;
+import io.boottorrent.catalog.CatalogVerticle;
 import io.boottorrent.proto.AddImageRequest;
+import io.boottorrent.server.auth.TokenStore;
 import io.boottorrent.proto.ImageKind;
 import io.boottorrent.proto.SeederStatus;
 import io.boottorrent.proto.TorrentStatus;
@@ -64,6 +66,8 @@ final class DemoCommand implements Callable<Integer> {
     running.vertx().eventBus().<SeederStatus>consumer(Addresses.SEEDER_STATUS,
         m -> m.body().getTorrentsList().forEach(t -> seeded.put(t.getName(), t)));
     System.out.println(running.describe());
+    System.out.println("admin token (writes: image add/delete, policy, tokens): in " + adminTokenFile(root)
+        + ", readable by you only; `export BOOTTORRENT_TOKEN_FILE=" + adminTokenFile(root) + "` for bin/boottorrent");
     String catalog = "http://127.0.0.1:" + cfg.getJsonObject("catalog").getInteger("httpPort");
     try {
       String image = ensureDemoImage(root, catalog);
@@ -102,7 +106,9 @@ final class DemoCommand implements Callable<Integer> {
       running.vertx().close().await();
       return 0;
     }
-    System.out.println("\nservices keep running; add images with `bin/boottorrent image add ...`; Ctrl-C to stop");
+    System.out.println("\nservices keep running; Ctrl-C to stop. Writes need a token: the admin token is in "
+        + adminTokenFile(root) + " (readable by you only), so\n  export BOOTTORRENT_TOKEN_FILE=" + adminTokenFile(root)
+        + "\n  bin/boottorrent image add ...   bin/boottorrent tokens create --name ci --role operator");
     Thread.currentThread().join();
     return 0;
   }
@@ -139,14 +145,26 @@ final class DemoCommand implements Callable<Integer> {
     AddImageRequest request = AddImageRequest.newBuilder().setName(name).setKind(ImageKind.KEXEC)
         .setKernel(src.resolve("vmlinuz").toString()).setInitrd(src.resolve("initrd").toString())
         .setCmdline("console=ttyS0 boottorrent.demo=1").setDescription("generated demo image").build();
+    Path tokenFile = adminTokenFile(root);
+    if (!Files.isReadable(tokenFile)) {
+      throw new IllegalStateException("adding the demo image needs the admin token, and " + tokenFile + " is gone; "
+          + "stop the demo and run `bin/boottorrent tokens create --data-dir " + root.resolve("data")
+          + " --name demo --role operator > " + tokenFile + "`, or delete " + root + " to start afresh");
+    }
     HttpResponse<String> added = http.send(HttpRequest.newBuilder(URI.create(catalog + "/api/v1/images"))
         .header("Content-Type", "application/json")
+        .header("Authorization", "Bearer " + Files.readString(tokenFile).trim())
         .POST(HttpRequest.BodyPublishers.ofString(Json.print(request))).build(), HttpResponse.BodyHandlers.ofString());
     if (added.statusCode() != 201) {
       throw new IllegalStateException("catalog refused the demo image: HTTP " + added.statusCode() + " " + added.body());
     }
     System.out.println("added " + ImageCommand.summary(ImageCommand.parse(added.body())));
     return name;
+  }
+
+  /** Where the catalog left its first admin token: {@code <dir>/data/catalog/admin.token}. */
+  static Path adminTokenFile(Path root) {
+    return CatalogVerticle.tokenDir(root.resolve("data")).resolve(TokenStore.ADMIN_TOKEN_FILE);
   }
 
   private static void writeRandom(Path file, long size, long seed) throws IOException {

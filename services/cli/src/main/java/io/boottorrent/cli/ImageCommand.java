@@ -33,9 +33,29 @@ final class ImageCommand {
         description = "Catalog URL (default: ${DEFAULT-VALUE}).")
     String catalog;
 
+    @Option(names = "--token-file", paramLabel = "FILE",
+        description = "File holding the bearer token (else $BOOTTORRENT_TOKEN, else the file $BOOTTORRENT_TOKEN_FILE names).")
+    Path tokenFile;
+
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private java.util.Optional<TokenSource.Found> token;
+
+    /** The token the command sends, looked up once; reads send it too when there is one (auth.openReads false). */
+    java.util.Optional<TokenSource.Found> token() {
+      if (token == null) {
+        try {
+          token = TokenSource.find(tokenFile, System.getenv());
+        } catch (IllegalArgumentException e) {
+          throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+        }
+      }
+      return token;
+    }
+
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
     HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+      token().ifPresent(t -> request.header("Authorization", "Bearer " + t.secret()));
       try {
         return http.send(request.header("Accept", "application/json").timeout(Duration.ofMinutes(30)).build(),
             HttpResponse.BodyHandlers.ofString());
@@ -61,6 +81,11 @@ final class ImageCommand {
         // keep the raw body
       }
       System.err.println("error: " + reason + " (HTTP " + response.statusCode() + ")");
+      if (response.statusCode() == 401) {
+        System.err.println(token().map(t -> "the catalog refused the token from " + t.from()
+            + " (unknown or revoked?)").orElse("no token found: looked at " + TokenSource.WHERE
+            + " (the first admin token is in <dataDir>/catalog/admin.token on the catalog's machine)"));
+      }
       return response.statusCode() / 100 == 4 ? 2 : 1;
     }
 

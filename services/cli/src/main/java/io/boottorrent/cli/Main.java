@@ -7,8 +7,8 @@ import picocli.CommandLine.Command;
 /** {@code boottorrent}: one command for every BootTorrent process and for operators. */
 @Command(name = "boottorrent", mixinStandardHelpOptions = true, version = "BootTorrent 0.1.0",
     description = "Peer-to-peer network boot: PXE front door, image catalog, BitTorrent swarm delivery.",
-    subcommands = {ServeCommand.class, ImageCommand.class, AgentCommand.class, DemoCommand.class,
-        EventsCommand.class, StatusCommand.class, KeysCommand.class})
+    subcommands = {ServeCommand.class, ImageCommand.class, TokensCommand.class, KeysCommand.class,
+        AgentCommand.class, DemoCommand.class, EventsCommand.class, StatusCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

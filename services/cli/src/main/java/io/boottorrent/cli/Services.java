@@ -2,6 +2,7 @@ package io.boottorrent.cli;
 
 import io.boottorrent.catalog.CatalogOptions;
 import io.boottorrent.catalog.CatalogVerticle;
+import io.boottorrent.server.auth.AuthOptions;
 import io.boottorrent.core.config.ProcessOptions;
 import io.boottorrent.core.config.ServiceLinks;
 import io.boottorrent.dhcp.DhcpServerOptions;
@@ -34,7 +35,7 @@ public final class Services {
 
   static {
     ALL.put("catalog", tree -> new CatalogVerticle(CatalogOptions.fromSection(section(tree, "catalog")),
-        ProcessOptions.fromTree(tree), ServiceLinks.announceUrls(tree)));
+        ProcessOptions.fromTree(tree), ServiceLinks.announceUrls(tree), AuthOptions.fromSection(section(tree, "auth"))));
     ALL.put("tracker", tree -> new TrackerVerticle(TrackerOptions.fromSection(section(tree, "tracker"))));
     ALL.put("seeder", tree -> new SeederVerticle(SeederOptions.fromSection(section(tree, "seeder")),
         ProcessOptions.fromTree(tree)));

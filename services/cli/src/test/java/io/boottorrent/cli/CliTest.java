@@ -41,9 +41,17 @@ class CliTest {
     }
   }
 
+  private JsonObject lastConfig;
+
   private Served serve() {
     JsonObject config = TestConfig.loopback(dir.resolve("data"));
+    lastConfig = config;
     return new Served(ServeCommand.start(config, Services.DEFAULT), config);
+  }
+
+  /** The admin token file the catalog of {@link #serve} wrote at its first start. */
+  private Path adminToken() {
+    return DemoCommand.adminTokenFile(dir);
   }
 
   static synchronized Run run(String... args) {
@@ -67,11 +75,12 @@ class CliTest {
     // GIVEN the default services started the way `serve` starts them
     try (Served served = serve()) {
       String catalog = "--catalog=" + served.url("catalog");
+      String token = "--token-file=" + adminToken();
       Path imports = Files.createDirectories(dir.resolve("data/import"));
       Files.write(imports.resolve("tool.sh"), "#!/bin/sh\necho hi\n".getBytes(StandardCharsets.US_ASCII));
 
       // WHEN an exec image is added THEN the summary names it and its torrent
-      Run add = run("image", "add", catalog, "--name", "tool", "--kind", "exec",
+      Run add = run("image", "add", catalog, token, "--name", "tool", "--kind", "exec",
           "--binary", imports.resolve("tool.sh").toString(), "--arg", "-v");
       assertThat(add.code()).as(add.err()).isZero();
       assertThat(add.out()).startsWith("tool (exec): 18 bytes in 1 file(s)").contains("info-hash ");
@@ -82,12 +91,12 @@ class CliTest {
       assertThat(new JsonObject(show.out()).getJsonArray("args").getString(0)).isEqualTo("-v");
 
       // AND a duplicate is refused with the catalog's reason and a usage-error exit code
-      Run duplicate = run("image", "add", catalog, "--name", "tool", "--kind", "exec",
+      Run duplicate = run("image", "add", catalog, token, "--name", "tool", "--kind", "exec",
           "--binary", imports.resolve("tool.sh").toString());
       assertThat(duplicate.code()).isEqualTo(2);
       assertThat(duplicate.err()).contains("error: ").contains("tool").contains("HTTP 409");
 
-      assertThat(run("image", "delete", catalog, "tool").code()).isZero();
+      assertThat(run("image", "delete", catalog, token, "tool").code()).isZero();
       assertThat(run("image", "show", catalog, "tool").code()).isEqualTo(2);
     }
   }
@@ -105,7 +114,7 @@ class CliTest {
       byte[] payload = new byte[1 << 20];
       new java.util.Random(5).nextBytes(payload);
       Files.write(imports.resolve("tool.bin"), payload);
-      Run add = run("image", "add", "--catalog=" + catalogUrl, "--name", "tool", "--kind", "exec",
+      Run add = run("image", "add", "--catalog=" + catalogUrl, "--token-file=" + adminToken(), "--name", "tool", "--kind", "exec",
           "--binary", imports.resolve("tool.bin").toString());
       assertThat(add.code()).as(add.err()).isZero();
       Path agentConfig = dir.resolve("agent.yaml");
@@ -166,13 +175,66 @@ class CliTest {
       assertThat(io.boottorrent.core.trust.TrustedKeys.parse(Files.writeString(dir.resolve("k.pem"), pem.out()).toString())
           .fingerprints()).containsExactly(fingerprint);
       // AND a rotation keeps the old key signing for the overlap
-      Run rotate = run("keys", "rotate", catalog);
+      Run rotate = run("keys", "rotate", catalog, "--token-file=" + adminToken());
       assertThat(rotate.code()).as(rotate.err()).isZero();
       assertThat(rotate.out()).contains(fingerprint + "  retired, signs until ");
       assertThat(run("keys", "show", catalog, "--pem").out()).containsOnlyOnce(pem.out().strip().lines().skip(1)
           .findFirst().orElseThrow());
     }
     assertThat(run("keys", "show", "--data-dir", data.toString()).out().lines()).hasSize(2);
+  }
+
+  @Test
+  void tokensAreCreatedUsedListedAndRevokedAndAMissingTokenSaysWhereItWasLookedFor() throws Exception {
+    Path imports = Files.createDirectories(dir.resolve("data/import"));
+    Files.write(imports.resolve("tool.sh"), "#!/bin/sh\n".getBytes(StandardCharsets.US_ASCII));
+    Path ciFile = dir.resolve("ci.token");
+    try (Served served = serve()) {
+      String catalog = "--catalog=" + served.url("catalog");
+      // WHEN a write is made without a token THEN 401, and the CLI says where it looked
+      Run anonymous = run("image", "add", catalog, "--name", "tool", "--kind", "exec",
+          "--binary", imports.resolve("tool.sh").toString());
+      assertThat(anonymous.code()).isEqualTo(2);
+      assertThat(anonymous.err()).contains("HTTP 401").contains("needs a bearer token with role operator")
+          .contains("no token found: looked at --token-file, $BOOTTORRENT_TOKEN, $BOOTTORRENT_TOKEN_FILE");
+      // WHEN the admin creates an operator token THEN only its secret goes to stdout
+      Run created = run("tokens", "create", catalog, "--token-file=" + adminToken(), "--name", "ci", "--role", "Operator");
+      assertThat(created.code()).as(created.err()).isZero();
+      assertThat(created.out().trim()).startsWith("btk_").doesNotContain(" ");
+      assertThat(created.err()).contains("'ci' (operator)").doesNotContain(created.out().trim());
+      Files.writeString(ciFile, created.out());
+      // AND it adds images; a viewer-only role name that does not exist is refused by the CLI
+      assertThat(run("image", "add", catalog, "--token-file=" + ciFile, "--name", "tool", "--kind", "exec",
+          "--binary", imports.resolve("tool.sh").toString()).code()).isZero();
+      assertThat(run("tokens", "create", catalog, "--token-file=" + adminToken(), "--name", "x", "--role", "root")
+          .err()).contains("unknown role 'root'");
+      // AND the list names both tokens, without secrets; an operator may not list
+      Run list = run("tokens", "list", catalog, "--token-file=" + adminToken());
+      assertThat(list.out()).contains("bootstrap-admin").containsPattern("[0-9a-f]{12} +operator .* ci")
+          .doesNotContain(created.out().trim()).doesNotContain(Files.readString(adminToken()).trim());
+      assertThat(run("tokens", "list", catalog, "--token-file=" + ciFile).err()).contains("HTTP 403");
+      // WHEN it is revoked THEN it is refused, and the CLI names the token's source
+      String id = list.out().lines().filter(l -> l.endsWith(" ci")).findFirst().orElseThrow().split(" +")[0];
+      assertThat(run("tokens", "revoke", catalog, "--token-file=" + adminToken(), id).out()).contains("revoked " + id);
+      Run revoked = run("image", "delete", catalog, "--token-file=" + ciFile, "tool");
+      assertThat(revoked.err()).contains("HTTP 401").contains("the catalog refused the token from --token-file " + ciFile);
+      // AND the offline path refuses to touch the store of a running catalog
+      Run busy = run("tokens", "create", "--data-dir", dir.resolve("data").toString(), "--name", "lost", "--role", "admin");
+      assertThat(busy.code()).isEqualTo(1);
+      assertThat(busy.err()).contains("in use").contains("stop it first");
+    }
+    // WHEN the catalog is stopped THEN a lost admin token can be replaced offline, and works once it is back
+    Run offline = run("tokens", "create", "--data-dir", dir.resolve("data").toString(), "--name", "lost", "--role", "admin");
+    assertThat(offline.code()).as(offline.err()).isZero();
+    Path lost = dir.resolve("lost.token");
+    Files.writeString(lost, offline.out());
+    try (Served served = new Served(ServeCommand.start(lastConfig, Services.DEFAULT), lastConfig)) {
+      assertThat(run("tokens", "list", "--catalog=" + served.url("catalog"), "--token-file=" + lost).out())
+          .contains("lost");
+    }
+    Run missing = run("image", "list", "--token-file=" + dir.resolve("nope"));
+    assertThat(missing.code()).isEqualTo(2);
+    assertThat(missing.err()).contains("--token-file: cannot read " + dir.resolve("nope"));
   }
 
   @Test

@@ -87,7 +87,8 @@ class ClientImageBootTest {
           .name("services").log(logs.resolve("services.log")).start();
       services.await("BootTorrent running", Duration.ofSeconds(90));
       Proc.Result added = ns.java("io.boottorrent.cli.Main", "image", "add",
-          "--name", "marker", "--kind", "exec", "--binary", binary.toString(), "--catalog", CATALOG)
+          "--name", "marker", "--kind", "exec", "--binary", binary.toString(), "--catalog", CATALOG,
+          "--token-file", dir.resolve("data/catalog/admin.token").toString())
           .exec(Duration.ofSeconds(90));
       assertThat(added.exit()).as("image add: %s", added.output()).isZero();
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.boottorrent.testsupport.Gate;
+import io.boottorrent.testsupport.TestTokens;
 import io.boottorrent.testsupport.NetnsLab;
 import io.boottorrent.testsupport.NetnsLab.Ns;
 import io.boottorrent.testsupport.Proc;
@@ -141,7 +142,7 @@ class ClientImageE2EIT {
     services.await("BootTorrent running", Duration.ofSeconds(120));
     for (String name : markers.keySet()) {
       Proc.Result added = ns.command(repo.resolve("bin/boottorrent").toString(), "image", "add", "--catalog", CATALOG,
-              "--name", name, "--kind", "kexec", "--kernel", imports.resolve("vmlinuz").toString(),
+              "--token-file", dir.resolve("data/catalog/admin.token").toString(), "--name", name, "--kind", "kexec", "--kernel", imports.resolve("vmlinuz").toString(),
               "--initrd", imports.resolve(name + ".initrd").toString(),
               "--cmdline", "console=ttyS0,115200 boottorrent.e2e=" + name,
               "--description", "E2E test image " + name)
@@ -154,6 +155,7 @@ class ClientImageE2EIT {
             .put("menuTimeoutSeconds", -1).put("pieceStripes", true)))
         .put("groups", new JsonObject().put("52:54:00:e2:e0:01", "pair").put("52:54:00:e2:e0:02", "pair")).encode();
     Proc.Result put = ns.command(curlPath.toString(), "-sS", "--fail", "-X", "PUT", "-H", "Content-Type: application/json",
+        "-H", TestTokens.authorizationHeader(dir.resolve("data")),
         "--data", policy, CATALOG + "/api/v1/policy").exec(Duration.ofSeconds(30));
     assertThat(put.exit()).as("PUT policy: %s", put.output()).isZero();
     // the seeder has both torrents before any VM asks (it follows the catalog's image.added events)

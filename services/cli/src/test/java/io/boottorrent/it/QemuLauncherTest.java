@@ -45,7 +45,7 @@ class QemuLauncherTest {
           .addArgs("-serial").addArgs("file:" + serial).addArgs("-no-reboot").build();
       HttpResponse<String> added = HttpClient.newHttpClient().send(
           HttpRequest.newBuilder(URI.create(stack.catalogUrl() + "/api/v1/images"))
-              .header("Content-Type", "application/json")
+              .header("Content-Type", "application/json").header("Authorization", stack.bearer())
               .POST(HttpRequest.BodyPublishers.ofString(Json.print(request))).build(),
           HttpResponse.BodyHandlers.ofString());
       assertThat(added.statusCode()).as(added.body()).isEqualTo(201);

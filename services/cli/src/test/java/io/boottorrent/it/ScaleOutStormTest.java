@@ -14,6 +14,7 @@ import io.boottorrent.proto.SeederStatus;
 import io.boottorrent.proto.TorrentStatus;
 import io.boottorrent.server.Json;
 import io.boottorrent.testsupport.Ports;
+import io.boottorrent.testsupport.TestTokens;
 import io.boottorrent.testsupport.Proc;
 import io.boottorrent.testsupport.TestConfig;
 import io.boottorrent.tracker.protocol.BBytes;
@@ -237,7 +238,7 @@ class ScaleOutStormTest {
     String policy = new JsonObject().put("defaultImage", "storm-1").put("menuTimeoutSeconds", 7)
         .put("groups", new JsonObject().put("02:00:00:00:01:01", "rack-1")).encode();
     HttpResponse<String> put = http.send(HttpRequest.newBuilder(URI.create(catalogUrl + "/api/v1/policy"))
-        .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(policy)).build(),
+        .header("Content-Type", "application/json").header("Authorization", TestTokens.bearer(dir.resolve("catalog"))).PUT(HttpRequest.BodyPublishers.ofString(policy)).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
     List<String> images = imageNamesOverTheBus();
@@ -369,7 +370,7 @@ class ScaleOutStormTest {
     String request = new JsonObject().put("name", name).put("kind", "KEXEC")
         .put("kernel", src.resolve("vmlinuz").toString()).put("initrd", src.resolve("initrd").toString()).encode();
     HttpResponse<String> added = http.send(HttpRequest.newBuilder(URI.create(catalogUrl + "/api/v1/images"))
-        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(request)).build(),
+        .header("Content-Type", "application/json").header("Authorization", TestTokens.bearer(dir.resolve("catalog"))).POST(HttpRequest.BodyPublishers.ofString(request)).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(added.statusCode()).as(added.body()).isEqualTo(201);
     return Json.parse(added.body(), ImageManifest.newBuilder()).build();

@@ -231,7 +231,7 @@ class SignedBootTest {
         .orElseThrow();
     // ... which the operator then replaced
     HttpResponse<Buffer> deleted = WebClient.create(stack.vertx).deleteAbs(stack.catalogUrl() + "/api/v1/images/signed")
-        .send().await();
+        .putHeader("Authorization", stack.bearer()).send().await();
     assertThat(deleted.statusCode()).isEqualTo(204);
     image = stack.addImage("signed", 1 << 20);
     assertThat(image.getVersion()).isGreaterThan(old.getVersion());

@@ -10,6 +10,7 @@ import io.boottorrent.server.HealthServer;
 import io.boottorrent.server.Json;
 import io.boottorrent.server.ServerVertx;
 import io.boottorrent.testsupport.TestConfig;
+import io.boottorrent.testsupport.TestTokens;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.ImageKind;
 import io.boottorrent.proto.ImageManifest;
@@ -68,6 +69,11 @@ final class Stack implements AutoCloseable {
         HttpResponse.BodyHandlers.ofString()).body();
   }
 
+  /** {@code Bearer <the admin token the catalog wrote at its first start>}, for writes. */
+  String bearer() {
+    return TestTokens.bearer(dir.resolve("data"));
+  }
+
   String catalogUrl() {
     return "http://127.0.0.1:" + config.getJsonObject("catalog").getInteger("httpPort");
   }
@@ -82,7 +88,7 @@ final class Stack implements AutoCloseable {
         .setCmdline("console=ttyS0").build();
     HttpResponse<String> response = HttpClient.newHttpClient().send(
         HttpRequest.newBuilder(URI.create(catalogUrl() + "/api/v1/images"))
-            .header("Content-Type", "application/json")
+            .header("Content-Type", "application/json").header("Authorization", bearer())
             .POST(HttpRequest.BodyPublishers.ofString(Json.print(request))).build(),
         HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 201) {

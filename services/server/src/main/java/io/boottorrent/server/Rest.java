@@ -3,6 +3,7 @@ package io.boottorrent.server;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.HttpException;
 import org.slf4j.Logger;
 
 /** The REST plumbing every service's router shares: handlers that may throw, and one way to answer errors. */
@@ -14,6 +15,11 @@ public final class Rest {
     int status();
 
     String getMessage();
+
+    /** Headers the answer carries (a 401's {@code WWW-Authenticate}). */
+    default java.util.Map<String, String> headers() {
+      return java.util.Map.of();
+    }
   }
 
   /** A handler body that may throw; whatever it throws goes to the router's failure handler. */
@@ -41,11 +47,15 @@ public final class Rest {
   public static void errors(Router router, Logger log, long bodyLimit) {
     router.route().failureHandler(ctx -> {
       Throwable failure = ctx.failure();
+      if (failure instanceof HttpException wrapped && wrapped.getCause() instanceof ClientError) {
+        failure = wrapped.getCause(); // vertx-web's authentication handlers wrap what the provider failed with
+      }
       if (ctx.response().headWritten()) {
         log.warn("{} {} failed after the response started: {}", ctx.request().method(), ctx.request().path(),
             String.valueOf(failure));
         ctx.response().reset();
       } else if (failure instanceof ClientError e) {
+        e.headers().forEach(ctx.response()::putHeader);
         ProtoHttp.error(ctx, e.status(), e.getMessage());
       } else if (failure == null && ctx.statusCode() == 413) {
         ProtoHttp.error(ctx, 413, "request body larger than " + bodyLimit + " bytes");

@@ -1,0 +1,98 @@
+package io.boottorrent.catalog;
+
+import io.boottorrent.proto.BootEvent;
+import io.boottorrent.proto.BootStage;
+import io.boottorrent.server.RateLimiter;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the catalog lets in at {@code POST /api/v1/events}, where anyone on the boot network may post.
+ * Telemetry files each event under its MAC, learns the machine's IP from its {@code ip} (and joins
+ * TFTP events, which have no MAC, to a machine by that IP), and a new {@code AGENT_STARTED} starts a new
+ * boot of that machine; so, unchecked, any host could rewrite another machine's history: end its boot
+ * ("rebooted"), mark it failed, claim its IP (its TFTP events then go to another MAC), fake DHCP leases,
+ * or flood the bounded rings until real machines are forgotten. Hence, per event:
+ *
+ * <ol>
+ *   <li>a token bucket per source address ({@code catalog.eventRatePerSource}/{@code eventBurstPerSource}): 429;
+ *   <li>only the agent's stages: DHCP, PXE, TFTP and HTTP-boot events come from our own services over
+ *       the event bus, never over HTTP (403);
+ *   <li>one source per MAC: the address its last DHCP lease from our DHCP server gave it
+ *       ({@link #leased}), else the first address to post for it; another one is refused (403) until
+ *       that one has been silent for {@code catalog.eventMacBindingSeconds} (a machine that got a new
+ *       address, a replaced machine);
+ *   <li>the {@code ip} an event claims is replaced by the address it came from: the catalog vouches
+ *       only for what it saw.
+ * </ol>
+ *
+ * Without our DHCP server (proxy mode, another DHCP server), the first poster of a MAC holds it: a
+ * host could claim a MAC before its machine boots and keep that machine's events out (not rewrite
+ * them) while it keeps posting. Pure; used on the catalog's event loop only.
+ */
+final class EventIngest {
+  /** MACs whose source is remembered, the least recently seen forgotten first. */
+  static final int MAX_MACS = 100_000;
+  static final int MAX_SOURCES = 65_536;
+  static final Set<BootStage> SERVICE_STAGES =
+      EnumSet.of(BootStage.DHCP_LEASE, BootStage.PXE_OFFER, BootStage.TFTP_TRANSFER, BootStage.HTTP_BOOT_FILE);
+
+  private record Owner(String source, long lastMs, boolean leased) {}
+
+  private final RateLimiter<String> limiter;
+  private final long bindingMs;
+  private final Map<String, Owner> owners = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Owner> eldest) {
+      return size() > MAX_MACS;
+    }
+  };
+
+  EventIngest(int ratePerSource, int burstPerSource, int macBindingSeconds) {
+    this.limiter = new RateLimiter<>(ratePerSource, burstPerSource, MAX_SOURCES);
+    this.bindingMs = macBindingSeconds * 1000L;
+  }
+
+  static EventIngest of(CatalogOptions options) {
+    return new EventIngest(options.eventRatePerSource(), options.eventBurstPerSource(),
+        options.eventMacBindingSeconds());
+  }
+
+  /**
+   * Checks {@code event} (its MAC already canonical) from {@code source} and stamps its {@code ip}.
+   *
+   * @throws CatalogException 429 (rate; {@link #retryAfterSeconds}) or 403 (stage, foreign MAC)
+   */
+  void admit(BootEvent.Builder event, String source, long nowMs, long nowNanos) {
+    if (!limiter.tryAcquire(source, nowNanos)) {
+      throw new CatalogException(429, "too many boot events from " + source + " (catalog.eventRatePerSource "
+          + "and eventBurstPerSource); retry in " + limiter.retryAfterSeconds(source) + " s");
+    }
+    if (SERVICE_STAGES.contains(event.getStage())) {
+      throw CatalogException.forbidden(event.getStage() + " events come from the DHCP, TFTP and catalog "
+          + "services over the event bus, not over HTTP");
+    }
+    String mac = event.getMac();
+    Owner owner = owners.get(mac);
+    if (owner != null && !owner.source().equals(source) && nowMs - owner.lastMs() < bindingMs) {
+      throw CatalogException.forbidden("events for " + mac + " come from " + owner.source()
+          + (owner.leased() ? " (its DHCP lease)" : "") + ", not " + source + ", until that address has "
+          + "sent nothing for catalog.eventMacBindingSeconds (" + bindingMs / 1000 + " s)");
+    }
+    owners.put(mac, new Owner(source, nowMs, owner != null && owner.leased() && owner.source().equals(source)));
+    if (!event.getIp().isEmpty() && !event.getIp().equals(source)) {
+      event.setIp(source);
+    }
+  }
+
+  /** Our DHCP server leased {@code ip} to {@code mac}: from now on its events come from there. */
+  void leased(String mac, String ip, long nowMs) {
+    owners.put(mac, new Owner(ip, nowMs, true));
+  }
+
+  long retryAfterSeconds(String source) {
+    return limiter.retryAfterSeconds(source);
+  }
+}

@@ -1,0 +1,63 @@
+package io.boottorrent.server;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A token bucket per key (a client's address): each holds up to {@code burst} tokens and refills at
+ * {@code perSecond}; a request takes one or is refused. At most {@code maxKeys} buckets are kept, the
+ * least recently used dropped first (a dropped key starts again with a full bucket, which is what a
+ * key idle long enough to be dropped would have anyway). Time comes from the caller (nanoseconds,
+ * {@link System#nanoTime}), so tests need no clock.
+ */
+public final class RateLimiter<K> {
+  private final double perNano;
+  private final double burst;
+  private final Map<K, Bucket> buckets;
+
+  private static final class Bucket {
+    double tokens;
+    long lastNanos;
+
+    Bucket(double tokens, long lastNanos) {
+      this.tokens = tokens;
+      this.lastNanos = lastNanos;
+    }
+  }
+
+  /** @throws IllegalArgumentException for a rate or burst below 1 */
+  public RateLimiter(double perSecond, int burst, int maxKeys) {
+    if (perSecond <= 0 || burst < 1 || maxKeys < 1) {
+      throw new IllegalArgumentException("rate " + perSecond + "/s, burst " + burst + ", keys " + maxKeys
+          + ": each must be at least 1");
+    }
+    this.perNano = perSecond / 1e9;
+    this.burst = burst;
+    this.buckets = new LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<K, Bucket> eldest) {
+        return size() > maxKeys;
+      }
+    };
+  }
+
+  /** Takes a token from {@code key}'s bucket; false when it is empty. */
+  public synchronized boolean tryAcquire(K key, long nowNanos) {
+    Bucket b = buckets.computeIfAbsent(key, k -> new Bucket(burst, nowNanos));
+    long elapsed = Math.max(0, nowNanos - b.lastNanos);
+    b.tokens = Math.min(burst, b.tokens + elapsed * perNano);
+    b.lastNanos = Math.max(b.lastNanos, nowNanos);
+    if (b.tokens < 1) {
+      return false;
+    }
+    b.tokens -= 1;
+    return true;
+  }
+
+  /** Seconds until {@code key} has a token again (at least 1, for a Retry-After header). */
+  public synchronized long retryAfterSeconds(K key) {
+    Bucket b = buckets.get(key);
+    double missing = b == null ? 0 : Math.max(0, 1 - b.tokens);
+    return Math.max(1, (long) Math.ceil(missing / perNano / 1e9));
+  }
+}

@@ -336,17 +336,20 @@ public class AgentVerticle extends VerticleBase {
       return Future.failedFuture(e);
     }
     // Whether KVM exists is a file check: done on a worker, like the launch itself.
-    return vertx.executeBlocking(() -> Launchers.plan(launcher, image, done.dir(), options.qemuUsesKvm()))
+    return vertx.executeBlocking(() -> Launchers.plan(launcher, image, done.dir(), options.qemuUsesKvm(),
+            Launchers.lockdown()))
         .compose(plan -> {
           say("launching %s", plan.describe());
           report(events.launching(image.getName(), launcher, plan.describe()));
           // kexec replaces this kernel: every event must be out before the launcher runs.
-          return reporter.flush().compose(v -> vertx.executeBlocking(() -> ProcessLauncher.run(plan), false));
-        })
-        .compose(code -> code != 0
-            ? Future.failedFuture(launcher + " exited with " + code)
-            : Future.succeededFuture(new AgentResult(image.getName(), done.infoHash(), done.dir(),
-                image.getTotalSize(), done.sources(), seeded.uploaded(), done.millis(), launcher, code)));
+          return reporter.flush()
+              .compose(v -> vertx.executeBlocking(() -> ProcessLauncher.run(plan), false))
+              .compose(code -> code != 0
+                  ? Future.failedFuture(launcher + " exited with " + code
+                      + (plan.failureHint().isEmpty() ? "" : ": " + plan.failureHint()))
+                  : Future.succeededFuture(new AgentResult(image.getName(), done.infoHash(), done.dir(),
+                      image.getTotalSize(), done.sources(), seeded.uploaded(), done.millis(), launcher, code)));
+        });
   }
 
   // ----------------------------------------------------------------------------------- helpers

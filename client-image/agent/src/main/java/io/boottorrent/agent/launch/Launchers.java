@@ -40,21 +40,55 @@ public final class Launchers {
   }
 
   public static LaunchPlan plan(String launcher, ImageManifest image, Path imageDir, boolean kvm) {
+    return plan(launcher, image, imageDir, kvm, Optional.empty());
+  }
+
+  /**
+   * @param lockdown the running kernel's lockdown mode ({@link #lockdown()}; Secure Boot turns it on):
+   *     kexec then loads through kexec_file_load ({@code kexec -s}), which checks the new kernel's signature
+   */
+  public static LaunchPlan plan(String launcher, ImageManifest image, Path imageDir, boolean kvm,
+      Optional<String> lockdown) {
     return switch (launcher) {
       case NONE -> new LaunchPlan(NONE, List.of());
-      case KEXEC -> kexec(image, imageDir);
+      case KEXEC -> kexec(image, imageDir, lockdown);
       case QEMU -> qemu(image, imageDir, kvm);
       case EXEC -> exec(image, imageDir);
       default -> throw new IllegalArgumentException("unknown launcher " + launcher);
     };
   }
 
-  static LaunchPlan kexec(ImageManifest image, Path dir) {
+  static LaunchPlan kexec(ImageManifest image, Path dir, Optional<String> lockdown) {
     Path kernel = file(image, dir, "kernel").orElseThrow(() -> missing(image, "kernel"));
-    List<String> load = new ArrayList<>(List.of("kexec", "--load", kernel.toString()));
+    List<String> load = new ArrayList<>(List.of("kexec", "--load"));
+    // Under lockdown the kexec_load syscall is refused outright; kexec_file_load (-s) is allowed and
+    // loads only a kernel whose signature this kernel's keyrings (built-in, UEFI db, MOK) accept.
+    lockdown.ifPresent(mode -> load.add("--kexec-file-syscall"));
+    load.add(kernel.toString());
     file(image, dir, "initrd").ifPresent(initrd -> load.add("--initrd=" + initrd));
     load.add("--command-line=" + image.getCmdline());
-    return new LaunchPlan(KEXEC, List.of(load, List.of("kexec", "--exec")));
+    String hint = lockdown.map(mode -> "this kernel is locked down (" + mode + ", Secure Boot), so kexec loads only a "
+        + "kernel signed by a key it trusts (Debian's, or one in the firmware's db or MOK): is "
+        + kernel.getFileName() + " of image " + image.getName() + " signed? (sbverify --list)").orElse("");
+    return new LaunchPlan(KEXEC, List.of(load, List.of("kexec", "--exec")), hint);
+  }
+
+  /** Where the kernel says whether it is locked down: {@code none [integrity] confidentiality}. */
+  static final Path LOCKDOWN = Path.of("/sys/kernel/security/lockdown");
+
+  /** The running kernel's lockdown mode, if it is locked down; empty when not or unknown. Reads a file. */
+  public static Optional<String> lockdown() {
+    try {
+      return parseLockdown(java.nio.file.Files.readString(LOCKDOWN));
+    } catch (java.io.IOException | SecurityException e) {
+      return Optional.empty(); // no securityfs: no lockdown to know of
+    }
+  }
+
+  /** The bracketed (active) mode of a lockdown file's text unless it is {@code none}. */
+  static Optional<String> parseLockdown(String text) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\[(\\w+)]").matcher(text);
+    return m.find() && !m.group(1).equals("none") ? Optional.of(m.group(1)) : Optional.empty();
   }
 
   static LaunchPlan qemu(ImageManifest image, Path dir, boolean kvm) {

@@ -46,6 +46,26 @@ class LaunchersTest {
   }
 
   @Test
+  void underLockdownKexecLoadsThroughTheSignatureCheckingSyscallAndSaysWhatAFailureMeans() {
+    LaunchPlan plan = Launchers.plan("kexec", kexec(true), DIR, false, java.util.Optional.of("integrity"));
+    assertThat(plan.commands()).containsExactly(
+        List.of("kexec", "--load", "--kexec-file-syscall", "/run/bt/demo/vmlinuz", "--initrd=/run/bt/demo/initrd",
+            "--command-line=console=ttyS0 quiet"),
+        List.of("kexec", "--exec"));
+    assertThat(plan.failureHint()).startsWith("this kernel is locked down (integrity, Secure Boot), so kexec loads "
+        + "only a kernel signed by a key it trusts").contains("is vmlinuz of image demo signed?");
+    assertThat(Launchers.plan("kexec", kexec(true), DIR, false).failureHint()).isEmpty();
+  }
+
+  @Test
+  void theLockdownModeIsTheBracketedOneUnlessNone() {
+    assertThat(Launchers.parseLockdown("[none] integrity confidentiality\n")).isEmpty();
+    assertThat(Launchers.parseLockdown("none [integrity] confidentiality\n")).contains("integrity");
+    assertThat(Launchers.parseLockdown("none integrity [confidentiality]\n")).contains("confidentiality");
+    assertThat(Launchers.parseLockdown("")).isEmpty();
+  }
+
+  @Test
   void kexecWithoutInitrdLeavesTheOptionOut() {
     assertThat(Launchers.plan("kexec", kexec(false), DIR, false).commands().get(0))
         .noneMatch(arg -> arg.startsWith("--initrd"));

@@ -48,11 +48,7 @@ class Aria2cInteropTest {
   @Timeout(value = 50, unit = TimeUnit.SECONDS)
   void anAria2cLeecherDownloadsFromAnAria2cSeederFoundThroughOurTracker(Vertx vertx) throws Exception {
     String aria2c = Gate.requireCommand("aria2c", "aria2").toString();
-    // GIVEN our tracker and a single-file torrent of 200 KiB announcing to it
-    JsonObject config = TestConfig.loopback(dir);
-    TrackerVerticle verticle = new TrackerVerticle(TrackerOptions.fromSection(config.getJsonObject("tracker")));
-    await(vertx.deployVerticle(verticle));
-    TrackerHttp tracker = new TrackerHttp(vertx, verticle.actualPort());
+    // GIVEN a single-file torrent of 200 KiB, a catalog image, and our tracker that torrent announces to
     byte[] payload = new byte[200 * 1024];
     new Random(7).nextBytes(payload);
     Path seedDir = Files.createDirectories(dir.resolve("seed"));
@@ -64,6 +60,12 @@ class Aria2cInteropTest {
         .put("pieces", pieceHashes(payload))
         .build());
     byte[] infoHash = MessageDigest.getInstance("SHA-1").digest(info);
+    FakeCatalog.serving(vertx, infoHash);
+    JsonObject config = TestConfig.loopback(dir);
+    TrackerVerticle verticle = new TrackerVerticle(TrackerOptions.fromSection(config.getJsonObject("tracker")));
+    await(vertx.deployVerticle(verticle));
+    await(verticle.catalogHeard());
+    TrackerHttp tracker = new TrackerHttp(vertx, verticle.actualPort());
     Path torrent = dir.resolve("payload.torrent");
     Files.write(torrent, torrentFile("http://127.0.0.1:" + verticle.actualPort() + "/announce", info));
     String scrape = "info_hash=" + escape(infoHash);

@@ -6,7 +6,6 @@ import com.hazelcast.map.EntryProcessor;
 import com.hazelcast.map.IMap;
 import io.boottorrent.proto.PeerEntry;
 import io.boottorrent.core.InfoHash;
-import io.boottorrent.tracker.protocol.PeerId;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -25,12 +24,14 @@ import org.slf4j.LoggerFactory;
  * Swarm state shared by every tracker of the Hazelcast cluster, so that any tracker instance behind
  * the announce URL answers with the whole swarm.
  *
- * <p>Key design: one IMap per swarm, {@code boottorrent.tracker.peers.<info-hash hex>}, keyed by peer
- * id hex, value the {@link PeerEntry} bytes with a per-entry TTL of the peer TTL. An announce then
- * reads exactly its own swarm ({@code values()} of one map) instead of filtering one big map of all
- * swarms with a predicate, which would visit every partition and every swarm's entries; and expiry is
- * Hazelcast's own per-entry TTL, with no sweeper. The price is one map per torrent ever announced,
- * which is fine for a boot system's tens to hundreds of images. Completed counts live in one more map,
+ * <p>Key design: one IMap per swarm, {@code boottorrent.tracker.peers.<info-hash hex>}, keyed by {@link
+ * PeerKey} ({@code <peer id hex>@<address>}: one client re-using another's peer id from elsewhere
+ * gets an entry of its own instead of overwriting the other's), value the {@link PeerEntry} bytes
+ * with a per-entry TTL of the peer TTL. An announce then reads exactly its own swarm ({@code
+ * values()} of one map) instead of filtering one big map of all swarms with a predicate, which would
+ * visit every partition and every swarm's entries; and expiry is Hazelcast's own per-entry TTL, with
+ * no sweeper. The price is one map per catalog image ever announced (only those are tracked), which
+ * is fine for a boot system's tens to hundreds of images. Completed counts live in one more map,
  * {@code boottorrent.tracker.completed} (info-hash hex → count), incremented atomically by an entry
  * processor on the owning member.
  *
@@ -62,14 +63,29 @@ final class HazelcastSwarmStore implements SwarmStore {
 
   @Override
   public Future<Void> put(InfoHash infoHash, PeerEntry peer) {
-    String key = new PeerId(peer.getPeerId()).toString();
+    String key = PeerKey.of(peer).toString();
     return peers(infoHash)
         .compose(map -> fromStage(map.setAsync(key, peer.toByteArray(), ttlSeconds, TimeUnit.SECONDS)));
   }
 
   @Override
-  public Future<Void> remove(InfoHash infoHash, PeerId peerId) {
-    return peers(infoHash).compose(map -> fromStage(map.removeAsync(peerId.toString()))).mapEmpty();
+  public Future<Void> remove(InfoHash infoHash, PeerKey peer) {
+    return peers(infoHash).compose(map -> fromStage(map.removeAsync(peer.toString()))).mapEmpty();
+  }
+
+  /**
+   * Empties the swarm's map (on a worker: {@code clear} has no async form) rather than destroying it:
+   * every tracker of the cluster holds a proxy of it, and a destroyed map's proxies are not to be
+   * used again. Every tracker gets the catalog's removal, so this runs once per tracker; it is idempotent.
+   */
+  @Override
+  public Future<Void> drop(InfoHash infoHash) {
+    Future<Void> peers = peers(infoHash).compose(map -> vertx.executeBlocking(() -> {
+      map.clear();
+      return null;
+    }, false));
+    Future<Long> count = fromStage(completed.removeAsync(infoHash.hex()));
+    return Future.all(peers, count).mapEmpty();
   }
 
   @Override

@@ -2,7 +2,6 @@ package io.boottorrent.tracker;
 
 import io.boottorrent.proto.PeerEntry;
 import io.boottorrent.core.InfoHash;
-import io.boottorrent.tracker.protocol.PeerId;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.Shareable;
@@ -27,7 +26,7 @@ final class InMemorySwarmStore implements SwarmStore, Shareable {
   private long lastSweep;
 
   private static final class Swarm {
-    final Map<PeerId, Listed> peers = new HashMap<>();
+    final Map<PeerKey, Listed> peers = new HashMap<>();
     long downloaded;
   }
 
@@ -50,15 +49,15 @@ final class InMemorySwarmStore implements SwarmStore, Shareable {
     long now = clock.getAsLong();
     sweepIfDue(now);
     swarms.computeIfAbsent(infoHash, h -> new Swarm())
-        .peers.put(new PeerId(peer.getPeerId()), new Listed(peer, now + ttlMillis));
+        .peers.put(PeerKey.of(peer), new Listed(peer, now + ttlMillis));
     return Future.succeededFuture();
   }
 
   @Override
-  public synchronized Future<Void> remove(InfoHash infoHash, PeerId peerId) {
+  public synchronized Future<Void> remove(InfoHash infoHash, PeerKey peer) {
     Swarm swarm = swarms.get(infoHash);
     if (swarm != null) {
-      swarm.peers.remove(peerId);
+      swarm.peers.remove(peer);
       dropIfUnused(infoHash, swarm);
     }
     return Future.succeededFuture();
@@ -67,6 +66,12 @@ final class InMemorySwarmStore implements SwarmStore, Shareable {
   @Override
   public synchronized Future<Void> recordCompleted(InfoHash infoHash) {
     swarms.computeIfAbsent(infoHash, h -> new Swarm()).downloaded++;
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public synchronized Future<Void> drop(InfoHash infoHash) {
+    swarms.remove(infoHash);
     return Future.succeededFuture();
   }
 

@@ -25,6 +25,8 @@ import java.util.function.LongSupplier;
 final class TrackerMetrics {
   static final String MALFORMED = "malformed";
   static final String INTERNAL_ERROR = "internal_error";
+  static final String NOT_IN_CATALOG = "not_in_catalog";
+  static final String CATALOG_NOT_HEARD = "catalog_not_heard";
 
   private final MeterRegistry registry;
   private final Map<Event, Counter> announces = new EnumMap<>(Event.class);
@@ -48,7 +50,7 @@ final class TrackerMetrics {
     }
     scrapes = Counter.builder("boottorrent.tracker.scrapes").description("Scrapes answered").register(registry);
     for (String request : new String[] {"announce", "scrape"}) {
-      for (String reason : new String[] {MALFORMED, INTERNAL_ERROR}) {
+      for (String reason : new String[] {MALFORMED, INTERNAL_ERROR, NOT_IN_CATALOG, CATALOG_NOT_HEARD}) {
         refusal(request, reason);
       }
     }
@@ -72,11 +74,19 @@ final class TrackerMetrics {
     }
   }
 
+  /** A swarm dropped because its image left the catalog: no longer in the gauges. */
+  void dropped(InfoHash infoHash) {
+    swarms.remove(infoHash);
+  }
+
   void scraped() {
     scrapes.increment();
   }
 
-  /** A request answered with a bencoded failure: {@link #MALFORMED} or {@link #INTERNAL_ERROR}. */
+  /**
+   * A request answered with a bencoded failure: {@link #MALFORMED}, {@link #INTERNAL_ERROR},
+   * {@link #NOT_IN_CATALOG} or {@link #CATALOG_NOT_HEARD}.
+   */
   void refused(String request, String reason) {
     refusal(request, reason).increment();
   }

@@ -4,7 +4,9 @@ import io.boottorrent.core.config.ConfigRecords;
 import io.boottorrent.core.config.Min;
 import io.boottorrent.core.config.NonBlank;
 import io.boottorrent.core.config.Port;
+import io.boottorrent.tracker.protocol.TrustedProxies;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 
 /**
  * The {@code tracker} section of the config; its defaults are in {@code boottorrent-defaults.yaml}.
@@ -12,6 +14,9 @@ import io.vertx.core.json.JsonObject;
  * @param interval seconds between regular announces we ask clients for
  * @param minInterval seconds clients must wait at least between announces
  * @param peerTtlSeconds how long a peer that stopped announcing stays listed
+ * @param trustedProxies addresses or CIDR blocks whose requests may name the peer's address
+ *     ({@code X-Forwarded-For}, else {@code ip=}); from any other source the source address is the
+ *     peer's ({@link TrustedProxies})
  */
 public record TrackerOptions(
     @Port int httpPort,
@@ -20,7 +25,10 @@ public record TrackerOptions(
     @Min(1) int minInterval,
     @Min(1) int peerTtlSeconds,
     int defaultNumwant,
-    int maxNumwant) {
+    int maxNumwant,
+    List<String> trustedProxies) {
+
+  private static final String TRUSTED_PROXIES_KEY = "tracker.trustedProxies";
 
   public TrackerOptions {
     require(httpPort >= 0 && httpPort <= 65535, "tracker.httpPort must be 0..65535, got " + httpPort);
@@ -32,6 +40,13 @@ public record TrackerOptions(
     require(maxNumwant >= 0, "tracker.maxNumwant must not be negative, got " + maxNumwant);
     require(defaultNumwant >= 0 && defaultNumwant <= maxNumwant,
         "tracker.defaultNumwant must be 0..maxNumwant (" + maxNumwant + "), got " + defaultNumwant);
+    trustedProxies = List.copyOf(trustedProxies);
+    TrustedProxies.parse(TRUSTED_PROXIES_KEY, trustedProxies); // fails naming the entry
+  }
+
+  /** {@link #trustedProxies} parsed. */
+  public TrustedProxies proxies() {
+    return TrustedProxies.parse(TRUSTED_PROXIES_KEY, trustedProxies);
   }
 
   /**

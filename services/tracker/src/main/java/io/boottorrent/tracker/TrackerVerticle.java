@@ -4,6 +4,9 @@ import io.boottorrent.core.InfoHash;
 import io.boottorrent.server.HttpServers;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.Codecs;
+import io.boottorrent.proto.ImageEvent;
+import io.boottorrent.proto.ImageList;
+import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.proto.PeerEntry;
 import io.boottorrent.proto.SwarmStats;
 import io.boottorrent.server.Meters;
@@ -17,10 +20,15 @@ import io.boottorrent.tracker.protocol.Peer;
 import io.boottorrent.tracker.protocol.PeerId;
 import io.boottorrent.tracker.protocol.ScrapeRequest;
 import io.boottorrent.tracker.protocol.ScrapeResponse;
+import io.boottorrent.tracker.protocol.TrustedProxies;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -30,10 +38,12 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Random;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,25 +58,48 @@ import org.slf4j.LoggerFactory;
  * bencoded {@code failure reason} with status 200, which is what BitTorrent clients read and show.
  * Swarm count changes are published as {@link SwarmStats} on {@link Addresses#SWARM_STATS}; requests,
  * refusals and swarm sizes are in the process's meter registry ({@link TrackerMetrics}).
+ *
+ * <p>Only the catalog's images are tracked ({@link CatalogImages}). The tracker learns them the way a
+ * seeder does: it follows {@code catalog.image.added}/{@code removed} and asks {@code
+ * catalog.image.list}, again with backoff until a catalog answers (it may start later, or in another
+ * process of the cluster). Announces and scrapes of any other info-hash are refused naming the hash;
+ * before the first list has arrived every announce is refused with "tracker has not yet heard from
+ * the catalog" and a retry interval of {@code tracker.minInterval}, never tracked on trust. A
+ * removed image's swarm is dropped.
+ *
+ * <p>A peer is listed under the address it announced from ({@link TrustedProxies}: {@code ip=} and
+ * {@code X-Forwarded-For} count only from {@code tracker.trustedProxies}) and keyed by that address
+ * and its peer id ({@link PeerKey}), so a client re-using another's peer id from elsewhere only ever
+ * adds or stops an entry of its own.
  */
 public final class TrackerVerticle extends VerticleBase {
   /** At most one {@link SwarmStats} per swarm per this many milliseconds. */
   static final long STATS_PERIOD_MS = 1000;
+  static final long CATALOG_RETRY_FIRST_MS = 250;
+  static final long CATALOG_RETRY_MAX_MS = 10_000;
+  static final long CATALOG_REQUEST_TIMEOUT_MS = 10_000;
   private static final String INTERNAL_ERROR = "internal tracker error";
+  private static final String X_FORWARDED_FOR = "X-Forwarded-For";
   private static final Logger LOG = LoggerFactory.getLogger(TrackerVerticle.class);
 
   private final Random random = new Random();
   private final SwarmStore givenStore;
   private final TrackerOptions options;
+  private final TrustedProxies proxies;
+  /** Event-loop confined, like everything the handlers touch. */
+  private final CatalogImages catalog = new CatalogImages();
+  private final Promise<Void> catalogHeard = Promise.promise();
+  private long retryTimer = -1;
+  private boolean stopping;
   private SwarmStore store;
   private StatsThrottle stats;
   private TrackerMetrics metrics;
   private HttpServer server;
 
-  /** The answer body of one tracker request; throwing a MalformedRequestException refuses it. */
+  /** The answer body of one tracker request; throwing a Malformed- or RefusedRequestException refuses it. */
   @FunctionalInterface
   private interface TrackerHandler {
-    Future<byte[]> handle(RoutingContext ctx) throws MalformedRequestException;
+    Future<byte[]> handle(RoutingContext ctx) throws MalformedRequestException, RefusedRequestException;
   }
 
   /** Keeps swarms cluster-wide when Vert.x is clustered over Hazelcast, else in this JVM. */
@@ -77,6 +110,7 @@ public final class TrackerVerticle extends VerticleBase {
   /** With {@code store} instead of the one chosen from how Vert.x runs (tests of failure handling). */
   TrackerVerticle(TrackerOptions options, SwarmStore store) {
     this.options = options;
+    this.proxies = options.proxies();
     this.givenStore = store;
   }
 
@@ -99,19 +133,28 @@ public final class TrackerVerticle extends VerticleBase {
     return openStore()
         .compose(opened -> {
           store = opened;
-          return vertx.createHttpServer(serverOptions)
-              .requestHandler(router)
-              .listen(options.httpPort(), options.host());
+          // Follow the catalog's events before asking for its list, so that nothing falls in between.
+          MessageConsumer<ImageEvent> added = vertx.eventBus().consumer(Addresses.IMAGE_ADDED, this::onImageAdded);
+          MessageConsumer<ImageEvent> removed =
+              vertx.eventBus().consumer(Addresses.IMAGE_REMOVED, this::onImageRemoved);
+          return Future.all(added.completion(), removed.completion());
         })
+        .compose(consuming -> vertx.createHttpServer(serverOptions)
+            .requestHandler(router)
+            .listen(options.httpPort(), options.host()))
         .onSuccess(listening -> {
           server = listening;
           LOG.info("tracker on {}:{}, swarms in {}, {}", options.host(), listening.actualPort(),
               store.getClass().getName(), options);
+          requestCatalog(CATALOG_RETRY_FIRST_MS);
         });
   }
 
   @Override
   public Future<?> stop() {
+    stopping = true;
+    vertx.cancelTimer(retryTimer);
+    catalogHeard.tryFail("tracker stopped");
     if (stats != null) {
       stats.close();
     }
@@ -124,6 +167,14 @@ public final class TrackerVerticle extends VerticleBase {
   /** The port the HTTP server is bound to (useful with {@code httpPort: 0}); -1 before start. */
   public int actualPort() {
     return server == null ? -1 : server.actualPort();
+  }
+
+  /**
+   * Completes once the catalog's image list has arrived; until then every announce is refused with
+   * "tracker has not yet heard from the catalog".
+   */
+  public Future<Void> catalogHeard() {
+    return catalogHeard.future();
   }
 
   private Future<SwarmStore> openStore() {
@@ -153,8 +204,8 @@ public final class TrackerVerticle extends VerticleBase {
         body = Future.failedFuture(e);
       }
       body.recover(failure -> {
-            metrics.refused(request, failure instanceof MalformedRequestException
-                ? TrackerMetrics.MALFORMED : TrackerMetrics.INTERNAL_ERROR);
+            metrics.refused(request, failure instanceof RefusedRequestException refused ? refused.metricReason()
+                : failure instanceof MalformedRequestException ? TrackerMetrics.MALFORMED : TrackerMetrics.INTERNAL_ERROR);
             return Future.succeededFuture(failureBody(ctx, failure));
           })
           .onSuccess(bytes -> ctx.response()
@@ -169,16 +220,27 @@ public final class TrackerVerticle extends VerticleBase {
       LOG.debug("refused {} from {}: {}", ctx.request().path(), ctx.request().remoteAddress(), refused.getMessage());
       return new FailureResponse(refused.getMessage()).encode();
     }
+    if (failure instanceof RefusedRequestException refused) {
+      LOG.debug("refused {} from {}: {}", ctx.request().path(), ctx.request().remoteAddress(), refused.getMessage());
+      return new FailureResponse(refused.getMessage(), refused.retryInterval()).encode();
+    }
     LOG.warn("{} from {} failed", ctx.request().path(), ctx.request().remoteAddress(), failure);
     return new FailureResponse(INTERNAL_ERROR).encode();
   }
 
-  private Future<byte[]> announce(RoutingContext ctx) throws MalformedRequestException {
+  private Future<byte[]> announce(RoutingContext ctx) throws MalformedRequestException, RefusedRequestException {
     AnnounceRequest request =
         AnnounceRequest.parse(ctx.request().query(), options.defaultNumwant(), options.maxNumwant());
-    // The ip parameter wins over the socket address: a seeder or agent behind NAT announces the
-    // address its peers can reach. Only literals are accepted, so this never triggers a DNS lookup.
-    InetAddress address = request.ip().orElseGet(() -> remoteAddress(ctx));
+    InfoHash infoHash = request.infoHash();
+    requireTracked(infoHash);
+    // The address the request came from, unless a trusted proxy vouches for another: a client's own
+    // ip= or X-Forwarded-For would let it list a victim's address, or itself under the victim's.
+    InetAddress source = remoteAddress(ctx);
+    InetAddress address = proxies.clientAddress(source, request.ip(), ctx.request().headers().getAll(X_FORWARDED_FOR));
+    if (request.ip().isPresent() && !request.ip().get().equals(address)) {
+      LOG.debug("announce {} from {}: ip={} ignored, listed as {}", infoHash, source,
+          request.ip().get().getHostAddress(), address.getHostAddress());
+    }
     PeerEntry self = PeerEntry.newBuilder()
         .setPeerId(request.peerId().value())
         .setIp(address.getHostAddress())
@@ -189,9 +251,9 @@ public final class TrackerVerticle extends VerticleBase {
         .setDownloaded(request.downloaded())
         .setLeft(request.left())
         .build();
-    InfoHash infoHash = request.infoHash();
     Future<Void> update = switch (request.event()) {
-      case STOPPED -> store.remove(infoHash, request.peerId());
+      // Only the entry of this peer id at this address: a stop sent from elsewhere unlists nobody.
+      case STOPPED -> store.remove(infoHash, PeerKey.of(request.peerId(), address));
       case COMPLETED -> store.put(infoHash, self).compose(v -> store.recordCompleted(infoHash));
       default -> store.put(infoHash, self);
     };
@@ -214,20 +276,106 @@ public final class TrackerVerticle extends VerticleBase {
     });
   }
 
-  private Future<byte[]> scrape(RoutingContext ctx) throws MalformedRequestException {
+  /**
+   * BEP 48 has no per-file failure: hashes that are not catalog images are left out of {@code files};
+   * when none of the requested hashes is one, the whole scrape is refused naming the first.
+   */
+  private Future<byte[]> scrape(RoutingContext ctx) throws MalformedRequestException, RefusedRequestException {
     ScrapeRequest request = ScrapeRequest.parse(ctx.request().query());
-    List<Future<SwarmSnapshot>> snapshots = request.infoHashes().stream().map(store::snapshot).toList();
+    List<InfoHash> tracked = new ArrayList<>();
+    for (InfoHash infoHash : request.infoHashes()) {
+      if (catalog.verdict(infoHash) == CatalogImages.Verdict.TRACKED) {
+        tracked.add(infoHash);
+      }
+    }
+    if (tracked.isEmpty()) {
+      requireTracked(request.infoHashes().get(0));
+    }
+    List<Future<SwarmSnapshot>> snapshots = tracked.stream().map(store::snapshot).toList();
     return Future.all(snapshots).map(all -> {
       Map<InfoHash, ScrapeResponse.Stats> files = new LinkedHashMap<>();
       for (int i = 0; i < snapshots.size(); i++) {
         SwarmSnapshot swarm = snapshots.get(i).result();
-        files.put(request.infoHashes().get(i),
-            new ScrapeResponse.Stats(swarm.complete(), swarm.downloaded(), swarm.incomplete()));
+        files.put(tracked.get(i), new ScrapeResponse.Stats(swarm.complete(), swarm.downloaded(), swarm.incomplete()));
       }
       metrics.scraped();
       return new ScrapeResponse(files).encode();
     });
   }
+
+  /** @throws RefusedRequestException unless {@code infoHash} is a catalog image's */
+  private void requireTracked(InfoHash infoHash) throws RefusedRequestException {
+    switch (catalog.verdict(infoHash)) {
+      case TRACKED -> { }
+      case NOT_IN_CATALOG -> throw new RefusedRequestException(
+          "info_hash " + infoHash.hex() + " is not a catalog image", TrackerMetrics.NOT_IN_CATALOG, OptionalInt.empty());
+      case CATALOG_NOT_HEARD -> throw new RefusedRequestException(
+          "tracker has not yet heard from the catalog; retry in " + options.minInterval() + " s",
+          TrackerMetrics.CATALOG_NOT_HEARD, OptionalInt.of(options.minInterval()));
+      default -> throw new IllegalStateException();
+    }
+  }
+
+  // ------------------------------------------------------------------ catalog
+
+  private void requestCatalog(long backoffMs) {
+    if (stopping) {
+      return;
+    }
+    vertx.eventBus().<ImageList>request(Addresses.IMAGE_LIST, null,
+            new DeliveryOptions().setSendTimeout(CATALOG_REQUEST_TIMEOUT_MS))
+        .onSuccess(reply -> {
+          Map<String, InfoHash> images = new LinkedHashMap<>();
+          for (ImageManifest image : reply.body().getImagesList()) {
+            infoHash(image).ifPresent(hash -> images.put(image.getName(), hash));
+          }
+          catalog.list(images);
+          LOG.info("tracker: catalog lists {} image(s); tracking {} swarm(s), refusing every other info-hash",
+              images.size(), catalog.size());
+          catalogHeard.tryComplete();
+        })
+        .onFailure(err -> {
+          if (stopping) {
+            return;
+          }
+          LOG.info("tracker: no catalog answer yet ({}), refusing announces; asking again in {} ms",
+              err.getMessage(), backoffMs);
+          retryTimer = vertx.setTimer(backoffMs, id -> requestCatalog(Math.min(CATALOG_RETRY_MAX_MS, backoffMs * 2)));
+        });
+  }
+
+  private void onImageAdded(Message<ImageEvent> message) {
+    ImageManifest image = message.body().getImage();
+    infoHash(image).ifPresent(hash -> {
+      LOG.info("tracker: tracking catalog image {} ({})", image.getName(), hash);
+      catalog.added(image.getName(), hash).ifPresent(this::dropSwarm);
+    });
+  }
+
+  private void onImageRemoved(Message<ImageEvent> message) {
+    ImageManifest image = message.body().getImage();
+    Optional<InfoHash> hash = image.getInfoHash().isEmpty() ? Optional.empty() : infoHash(image);
+    catalog.removed(image.getName(), hash).ifPresent(this::dropSwarm);
+  }
+
+  private void dropSwarm(InfoHash infoHash) {
+    metrics.dropped(infoHash);
+    store.drop(infoHash)
+        .onSuccess(v -> LOG.info("tracker: {} left the catalog, its swarm is dropped", infoHash))
+        .onFailure(err -> LOG.warn("tracker: could not drop the swarm of {}: {}", infoHash, err.getMessage()));
+  }
+
+  /** The image's info-hash; a malformed one (another version's catalog?) is logged and skipped. */
+  private static Optional<InfoHash> infoHash(ImageManifest image) {
+    try {
+      return Optional.of(InfoHash.fromHex(image.getInfoHash()));
+    } catch (IllegalArgumentException e) {
+      LOG.warn("tracker: catalog image {} has no usable info-hash: {}", image.getName(), e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
 
   private static InetAddress remoteAddress(RoutingContext ctx) {
     String host = ctx.request().remoteAddress().hostAddress();

@@ -10,6 +10,8 @@ import io.boottorrent.testsupport.Gate;
 import io.boottorrent.testsupport.Ports;
 import io.boottorrent.testsupport.Proc;
 import io.boottorrent.testsupport.TestConfig;
+import io.boottorrent.core.InfoHash;
+import io.boottorrent.tracker.protocol.AnnounceQuery;
 import io.boottorrent.tracker.protocol.BDict;
 import io.boottorrent.tracker.protocol.Bencode;
 import io.vertx.core.Vertx;
@@ -48,11 +50,7 @@ class Aria2cInteropTest {
   @Timeout(value = 50, unit = TimeUnit.SECONDS)
   void anAria2cLeecherDownloadsFromAnAria2cSeederFoundThroughOurTracker(Vertx vertx) throws Exception {
     String aria2c = Gate.requireCommand("aria2c", "aria2").toString();
-    // GIVEN our tracker and a single-file torrent of 200 KiB announcing to it
-    JsonObject config = TestConfig.loopback(dir);
-    TrackerVerticle verticle = new TrackerVerticle(TrackerOptions.fromSection(config.getJsonObject("tracker")));
-    await(vertx.deployVerticle(verticle));
-    TrackerHttp tracker = new TrackerHttp(vertx, verticle.actualPort());
+    // GIVEN a single-file torrent of 200 KiB, a catalog image, and our tracker that torrent announces to
     byte[] payload = new byte[200 * 1024];
     new Random(7).nextBytes(payload);
     Path seedDir = Files.createDirectories(dir.resolve("seed"));
@@ -64,6 +62,12 @@ class Aria2cInteropTest {
         .put("pieces", pieceHashes(payload))
         .build());
     byte[] infoHash = MessageDigest.getInstance("SHA-1").digest(info);
+    FakeCatalog.serving(vertx, infoHash);
+    JsonObject config = TestConfig.loopback(dir);
+    TrackerVerticle verticle = new TrackerVerticle(TrackerOptions.fromSection(config.getJsonObject("tracker")));
+    await(vertx.deployVerticle(verticle));
+    await(verticle.catalogHeard());
+    TrackerHttp tracker = new TrackerHttp(vertx, verticle.actualPort());
     Path torrent = dir.resolve("payload.torrent");
     Files.write(torrent, torrentFile("http://127.0.0.1:" + verticle.actualPort() + "/announce", info));
     String scrape = "info_hash=" + escape(infoHash);
@@ -90,6 +94,49 @@ class Aria2cInteropTest {
       assertThat(integer(file, "downloaded")).isEqualTo(1);
       assertThat(integer(file, "complete")).as("only the seeder is left").isEqualTo(1);
       assertThat(integer(file, "incomplete")).isZero();
+    } finally {
+      processes.forEach(p -> p.stop(Duration.ofSeconds(2)));
+    }
+  }
+
+  @Test
+  @Timeout(value = 40, unit = TimeUnit.SECONDS)
+  void anAria2cAnnouncingATorrentThatIsNoCatalogImageIsToldSoAndNotListed(Vertx vertx) throws Exception {
+    String aria2c = Gate.requireCommand("aria2c", "aria2").toString();
+    // GIVEN our tracker, whose catalog has one image, and a torrent that is not it
+    byte[] payload = new byte[50 * 1024];
+    new Random(8).nextBytes(payload);
+    byte[] info = Bencode.encode(BDict.builder()
+        .put("length", payload.length)
+        .put("name", "stranger.bin")
+        .put("piece length", PIECE)
+        .put("pieces", pieceHashes(payload))
+        .build());
+    byte[] infoHash = MessageDigest.getInstance("SHA-1").digest(info);
+    FakeCatalog.serving(vertx, AnnounceQuery.id(1));
+    TrackerVerticle verticle = new TrackerVerticle(TrackerOptions.fromSection(
+        TestConfig.loopback(dir).getJsonObject("tracker")));
+    await(vertx.deployVerticle(verticle));
+    await(verticle.catalogHeard());
+    Path torrent = dir.resolve("stranger.torrent");
+    Files.write(torrent, torrentFile("http://127.0.0.1:" + verticle.actualPort() + "/announce", info));
+    Path seedDir = Files.createDirectories(dir.resolve("stranger"));
+    Files.write(seedDir.resolve("stranger.bin"), payload);
+    Path log = dir.resolve("stranger-aria2c.log");
+
+    try {
+      // WHEN aria2c seeds it (giving up after 3 s without a peer)
+      Proc.Result result = start(aria2c, "stranger", seedDir, torrent, "--seed-ratio=0.0", "--check-integrity=true",
+          "--bt-stop-timeout=3", "--seed-time=0.05", "--log=" + log, "--log-level=info")
+          .finish(Duration.ofSeconds(30));
+
+      // THEN aria2c got our bencoded failure reason, and the tracker holds no swarm for it
+      assertThat(Files.readString(log)).as("aria2c's log; output:%n%s", result.output())
+          .contains("Tracker returned failure reason: info_hash " + new InfoHash(infoHash).hex()
+              + " is not a catalog image");
+      TrackerHttp tracker = new TrackerHttp(vertx, verticle.actualPort());
+      assertThat(TrackerHttp.text(tracker.scrape("info_hash=" + escape(infoHash)), "failure reason"))
+          .endsWith("is not a catalog image");
     } finally {
       processes.forEach(p -> p.stop(Duration.ofSeconds(2)));
     }

@@ -42,13 +42,17 @@ class ClusteredTrackerTest {
 
   @TempDir Path dir;
   private final List<Vertx> nodes = new ArrayList<>();
+  private FakeCatalog catalog;
 
   @AfterEach
   void leaveCluster() {
     nodes.forEach(vertx -> await(vertx.close()));
   }
 
-  /** Starts a clustered node with the given Hazelcast port and a tracker on it. */
+  /**
+   * Starts a clustered node with the given Hazelcast port and a tracker on it; the first node also
+   * plays the catalog (of HASH), which the second node's tracker hears over the cluster.
+   */
   private TrackerHttp startNode(int hazelcastPort, JsonArray members, String clusterName) {
     JsonObject config = TestConfig.loopback(dir);
     config.getJsonObject("cluster")
@@ -60,8 +64,12 @@ class ClusteredTrackerTest {
     config.getJsonObject("tracker").put("peerTtlSeconds", TTL_SECONDS);
     Vertx vertx = await(ServerVertx.start(ClusterOptions.fromSection(config.getJsonObject("cluster"))));
     nodes.add(vertx);
+    if (nodes.size() == 1) {
+      catalog = FakeCatalog.serving(vertx, HASH);
+    }
     TrackerVerticle tracker = new TrackerVerticle(TrackerOptions.fromSection(config.getJsonObject("tracker")));
     await(vertx.deployVerticle(tracker));
+    await(tracker.catalogHeard());
     return new TrackerHttp(vertx, tracker.actualPort());
   }
 
@@ -101,7 +109,17 @@ class ClusteredTrackerTest {
     assertThat(fromA).isNotNull();
     assertThat(fromA.getInfoHash()).isEqualTo(new InfoHash(HASH).hex());
 
-    // WHEN both stay silent past the TTL THEN the Hazelcast per-entry TTL empties the swarm on A too
+    // WHEN a client on 127.0.0.3 re-uses the seed's peer id at B, then stops it there
+    TrackerHttp hijacker = b.from("127.0.0.3");
+    hijacker.announce(AnnounceQuery.of(HASH, id(10), 6666).event("started").build());
+    assertThat(compactPeers(a.from("127.0.0.9").announce(AnnounceQuery.of(HASH, id(12), 6882).build())))
+        .containsExactlyInAnyOrder("127.0.0.1:7000", "127.0.0.3:6666", "127.0.0.1:6881");
+    hijacker.announce(AnnounceQuery.of(HASH, id(10), 7000).event("stopped").build());
+    // THEN the cluster-wide map, keyed by peer id and address, still lists the seed for A
+    assertThat(compactPeers(a.from("127.0.0.9").announce(AnnounceQuery.of(HASH, id(12), 6882).build())))
+        .containsExactlyInAnyOrder("127.0.0.1:7000", "127.0.0.1:6881");
+
+    // WHEN all stay silent past the TTL THEN the Hazelcast per-entry TTL empties the swarm on A too
     long deadline = System.currentTimeMillis() + 15_000;
     BDict file;
     do {
@@ -111,5 +129,18 @@ class ClusteredTrackerTest {
     assertThat(integer(file, "complete")).isZero();
     assertThat(integer(file, "incomplete")).isZero();
     assertThat(integer(file, "downloaded")).isEqualTo(1);
+
+    // WHEN the catalog removes the image and adds it again THEN its swarm was dropped cluster-wide,
+    // the completed count with it
+    catalog.remove("image-0");
+    catalog.add("image-0", HASH);
+    deadline = System.currentTimeMillis() + 10_000;
+    BDict scrape;
+    do {
+      Thread.sleep(100);
+      scrape = b.scrape("info_hash=" + escape(HASH));
+    } while ((scrape.get("files").isEmpty() || integer(scrapeFile(scrape, HASH), "downloaded") > 0)
+        && System.currentTimeMillis() < deadline);
+    assertThat(integer(scrapeFile(scrape, HASH), "downloaded")).isZero();
   }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.boottorrent.proto.PeerEntry;
 import io.boottorrent.tracker.protocol.AnnounceQuery;
 import io.boottorrent.core.InfoHash;
+import io.boottorrent.tracker.protocol.IpAddresses;
 import io.boottorrent.tracker.protocol.PeerId;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,8 +24,9 @@ class InMemorySwarmStoreTest {
     return store.snapshot(hash).result();
   }
 
-  private static PeerId idOf(PeerEntry peer) {
-    return new PeerId(peer.getPeerId().toByteArray());
+  /** Peer {@code n}'s peer id, announced from {@code ip}. */
+  private static PeerEntry peerAt(int n, String ip) {
+    return peer(n, false).toBuilder().setIp(ip).build();
   }
 
   @Test
@@ -69,9 +71,41 @@ class InMemorySwarmStoreTest {
   @Test
   void removesAStoppedPeerAndIgnoresUnknownOnes() {
     store.put(SWARM, peer(1, false));
-    store.remove(SWARM, idOf(peer(1, false)));
-    store.remove(OTHER, idOf(peer(9, false)));
+    store.remove(SWARM, PeerKey.of(peer(1, false)));
+    store.remove(OTHER, PeerKey.of(peer(9, false)));
     assertThat(snapshot(SWARM).peers()).isEmpty();
+  }
+
+  @Test
+  void keepsTheSamePeerIdFromAnotherAddressAsAnEntryOfItsOwn() {
+    // GIVEN a victim listed from 10.0.0.1
+    PeerEntry victim = peerAt(1, "10.0.0.1");
+    store.put(SWARM, victim);
+
+    // WHEN another client announces the victim's peer id from 10.0.0.66, as a seed
+    PeerEntry hijacker = peerAt(1, "10.0.0.66").toBuilder().setSeed(true).build();
+    store.put(SWARM, hijacker);
+
+    // THEN both are listed, the victim unchanged
+    assertThat(snapshot(SWARM).peers()).containsExactlyInAnyOrder(victim, hijacker);
+
+    // WHEN the other client stops "that peer id" THEN only its own entry goes
+    store.remove(SWARM, PeerKey.of(new PeerId(AnnounceQuery.id(1)), IpAddresses.parseLiteral("10.0.0.66").orElseThrow()));
+    assertThat(snapshot(SWARM).peers()).containsExactly(victim);
+  }
+
+  @Test
+  void dropsASwarmWithItsPeersAndCompletedCount() {
+    // GIVEN two swarms, one with a peer and a completed download
+    store.put(SWARM, peer(1, true));
+    store.recordCompleted(SWARM);
+    store.put(OTHER, peer(2, false));
+
+    // WHEN the first is dropped THEN it reads as unknown, the other is untouched
+    store.drop(SWARM);
+    assertThat(snapshot(SWARM).peers()).isEmpty();
+    assertThat(snapshot(SWARM).downloaded()).isZero();
+    assertThat(snapshot(OTHER).peers()).containsExactly(peer(2, false));
   }
 
   @Test

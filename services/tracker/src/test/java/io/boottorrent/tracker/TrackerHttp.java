@@ -10,8 +10,10 @@ import io.boottorrent.tracker.protocol.Bencode;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -21,12 +23,26 @@ import java.util.concurrent.TimeUnit;
  * that multi-step scenarios read top to bottom.
  */
 final class TrackerHttp {
+  private final Vertx vertx;
   private final WebClient client;
   private final int port;
 
   TrackerHttp(Vertx vertx, int port) {
-    this.client = WebClient.create(vertx);
+    this(vertx, port, WebClient.create(vertx));
+  }
+
+  private TrackerHttp(Vertx vertx, int port, WebClient client) {
+    this.vertx = vertx;
+    this.client = client;
     this.port = port;
+  }
+
+  /**
+   * A client of the same tracker whose connections come from {@code localAddress}, e.g. 127.0.0.2:
+   * Linux routes all of 127.0.0.0/8 to lo, so tests get distinct source addresses without root.
+   */
+  TrackerHttp from(String localAddress) {
+    return new TrackerHttp(vertx, port, WebClient.create(vertx, new WebClientOptions().setLocalAddress(localAddress)));
   }
 
   static <T> T await(Future<T> future) {
@@ -37,14 +53,18 @@ final class TrackerHttp {
     }
   }
 
-  /** GET of a path with a raw (already escaped) query, sent exactly as given. */
-  HttpResponse<Buffer> get(String pathAndQuery) {
-    return await(client.get(port, "127.0.0.1", pathAndQuery).send());
+  /** GET of a path with a raw (already escaped) query, sent exactly as given, with header name/value pairs. */
+  HttpResponse<Buffer> get(String pathAndQuery, String... headers) {
+    HttpRequest<Buffer> request = client.get(port, "127.0.0.1", pathAndQuery);
+    for (int i = 0; i < headers.length; i += 2) {
+      request.putHeader(headers[i], headers[i + 1]);
+    }
+    return await(request.send());
   }
 
   /** The decoded body of a bencoded 200 text/plain answer. */
-  BDict bencoded(String pathAndQuery) {
-    HttpResponse<Buffer> response = get(pathAndQuery);
+  BDict bencoded(String pathAndQuery, String... headers) {
+    HttpResponse<Buffer> response = get(pathAndQuery, headers);
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.getHeader("Content-Type")).isEqualTo("text/plain");
     try {
@@ -54,8 +74,8 @@ final class TrackerHttp {
     }
   }
 
-  BDict announce(String query) {
-    return bencoded("/announce?" + query);
+  BDict announce(String query, String... headers) {
+    return bencoded("/announce?" + query, headers);
   }
 
   BDict scrape(String query) {

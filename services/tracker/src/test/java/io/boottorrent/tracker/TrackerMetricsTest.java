@@ -40,9 +40,12 @@ class TrackerMetricsTest {
   void announcesByEventScrapesRefusalsAndSwarmSizesAreCounted() throws InterruptedException {
     Vertx vertx = await(ServerVertx.start(ClusterOptions.fromSection(TestConfig.section("cluster"))));
     try {
+      // GIVEN a tracker that heard from a catalog of images A and B
+      FakeCatalog.serving(vertx, A, B);
       TrackerVerticle verticle = new TrackerVerticle(
           TrackerOptions.fromSection(TestConfig.loopback(dir).getJsonObject("tracker")));
       await(vertx.deployVerticle(verticle));
+      await(verticle.catalogHeard());
       TrackerHttp tracker = new TrackerHttp(vertx, verticle.actualPort());
 
       // WHEN swarm A gets a seed and three leechers, one of which completes and one leaves, and the
@@ -55,7 +58,9 @@ class TrackerMetricsTest {
       tracker.announce(AnnounceQuery.of(A, id(12), 7012).event("stopped").build());
       BDictCounts a = counts(tracker.announce(AnnounceQuery.of(A, id(13), 7013).build()));
       tracker.announce(AnnounceQuery.of(B, id(20), 7020).event("started").build());
-      // AND two scrapes, and three malformed requests
+      // AND two scrapes, three malformed requests and an announce of a hash that is not an image
+      assertThat(text(tracker.announce(AnnounceQuery.of(id(3), id(15), 7015).build()), "failure reason"))
+          .endsWith("is not a catalog image");
       tracker.scrape("info_hash=" + escape(A));
       tracker.scrape("info_hash=" + escape(A) + "&info_hash=" + escape(B));
       assertThat(text(tracker.bencoded("/announce"), "failure reason")).isEqualTo("missing info_hash");
@@ -74,6 +79,8 @@ class TrackerMetricsTest {
           Map.entry("boottorrent_tracker_refusals_total{reason=\"malformed\",request=\"announce\"}", 2.0),
           Map.entry("boottorrent_tracker_refusals_total{reason=\"malformed\",request=\"scrape\"}", 1.0),
           Map.entry("boottorrent_tracker_refusals_total{reason=\"internal_error\",request=\"announce\"}", 0.0),
+          Map.entry("boottorrent_tracker_refusals_total{reason=\"not_in_catalog\",request=\"announce\"}", 1.0),
+          Map.entry("boottorrent_tracker_refusals_total{reason=\"catalog_not_heard\",request=\"announce\"}", 0.0),
           Map.entry("boottorrent_tracker_peers{state=\"seeder\"}", 2.0),
           Map.entry("boottorrent_tracker_peers{state=\"leecher\"}", 2.0),
           Map.entry("boottorrent_tracker_swarms", 2.0));
@@ -85,7 +92,7 @@ class TrackerMetricsTest {
   }
 
   @Test
-  void aSwarmLeavesTheGaugesWhenItEmptiesOrNobodyAnnouncedForAPeerTtl() {
+  void aSwarmLeavesTheGaugesWhenItEmptiesNobodyAnnouncedForAPeerTtlOrItsImageLeftTheCatalog() {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     AtomicLong now = new AtomicLong(1_000_000);
     TrackerMetrics metrics = new TrackerMetrics(registry, Duration.ofSeconds(120), now::get);
@@ -104,6 +111,12 @@ class TrackerMetricsTest {
     assertThat(gauge(registry, "boottorrent.tracker.swarms")).isEqualTo(1);
     now.addAndGet(1);
     assertThat(registry.get("boottorrent.tracker.peers").tag("state", "seeder").gauge().value()).isZero();
+    assertThat(gauge(registry, "boottorrent.tracker.swarms")).isZero();
+
+    // WHEN B is announced again and its image then leaves the catalog THEN it is gone at once
+    metrics.announced(Event.STARTED, b, swarm(1, 0));
+    assertThat(gauge(registry, "boottorrent.tracker.swarms")).isEqualTo(1);
+    metrics.dropped(b);
     assertThat(gauge(registry, "boottorrent.tracker.swarms")).isZero();
 
     // AND a stopped verticle's gauges are unregistered

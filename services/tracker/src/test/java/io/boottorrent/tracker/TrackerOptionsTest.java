@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.boottorrent.core.config.ConfigException;
 import io.boottorrent.testsupport.TestConfig;
+import io.boottorrent.tracker.protocol.AddressBlock;
+import io.boottorrent.tracker.protocol.IpAddresses;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -17,9 +21,9 @@ class TrackerOptionsTest {
     assertThat(TrackerOptions.fromSection(TestConfig.section("tracker")))
         .extracting(TrackerOptions::interval, TrackerOptions::minInterval, TrackerOptions::defaultNumwant)
         .containsExactly(30, 5, 50);
-    assertThatThrownBy(() -> new TrackerOptions(0, "h", 10, 11, 60, 5, 10))
+    assertThatThrownBy(() -> new TrackerOptions(0, "h", 10, 11, 60, 5, 10, List.of()))
         .hasMessage("tracker.minInterval must be 1..interval (10), got 11");
-    assertThatThrownBy(() -> new TrackerOptions(0, "h", 10, 5, 60, 11, 10))
+    assertThatThrownBy(() -> new TrackerOptions(0, "h", 10, 5, 60, 11, 10, List.of()))
         .hasMessage("tracker.defaultNumwant must be 0..maxNumwant (10), got 11");
   }
 
@@ -49,5 +53,28 @@ class TrackerOptionsTest {
     assertThatThrownBy(() -> TrackerOptions.fromSection(missing)).hasMessageStartingWith("tracker.host: missing");
     assertThatThrownBy(() -> TrackerOptions.fromSection(TestConfig.section("tracker").put("intervall", 10)))
         .hasMessageStartingWith("tracker.intervall: not a config key");
+  }
+
+  @Test
+  void trustsNoProxyByDefaultAndReadsAddressesAndBlocks() {
+    // the default: no proxy, so ip= and X-Forwarded-For never count
+    assertThat(TrackerOptions.fromSection(TestConfig.section("tracker")).proxies().blocks()).isEmpty();
+    TrackerOptions options = TrackerOptions.fromSection(TestConfig.section("tracker")
+        .put("trustedProxies", new JsonArray().add("10.0.0.5").add("192.168.0.0/16").add("fd00::/8")));
+    assertThat(options.proxies().blocks()).containsExactly(AddressBlock.parse("10.0.0.5/32"),
+        AddressBlock.parse("192.168.0.0/16"), AddressBlock.parse("fd00::/8"));
+    assertThat(options.proxies().trusts(IpAddresses.parseLiteral("192.168.7.9").orElseThrow())).isTrue();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "proxy.example.org | tracker.trustedProxies[1]: expected an IP address or CIDR block like 10.0.0.0/8, got \"proxy.example.org\"",
+      "10.0.0.0/33 | tracker.trustedProxies[1]: prefix length of \"10.0.0.0/33\" must be 0..32",
+      "10.1.2.3/8 | tracker.trustedProxies[1]: \"10.1.2.3/8\" has host bits set under /8 (the block starts at 10.0.0.0)"})
+  void refusesAProxyThatIsNoAddressNamingTheEntry(String entry, String message) {
+    JsonObject json = TestConfig.section("tracker").put("trustedProxies", new JsonArray().add("10.0.0.5").add(entry));
+    assertThatThrownBy(() -> TrackerOptions.fromSection(json))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(message);
   }
 }

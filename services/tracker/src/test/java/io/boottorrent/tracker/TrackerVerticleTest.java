@@ -18,10 +18,10 @@ import io.boottorrent.tracker.protocol.BBytes;
 import io.boottorrent.tracker.protocol.BDict;
 import io.boottorrent.tracker.protocol.BList;
 import io.boottorrent.core.InfoHash;
-import io.boottorrent.tracker.protocol.PeerId;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.Timeout;
 import io.vertx.junit5.VertxExtension;
@@ -42,6 +42,9 @@ class TrackerVerticleTest {
   private static final byte[] HASH = id(1);
   private static final byte[] SEED = id(10);
   private static final byte[] LEECHER = id(11);
+  /** Catalog images besides HASH, for the scrape of several swarms. */
+  private static final byte[] SECOND = id(2);
+  private static final byte[] THIRD = id(3);
 
   @TempDir Path dir;
 
@@ -54,8 +57,11 @@ class TrackerVerticleTest {
     return TrackerOptions.fromSection(TestConfig.loopback(dir).getJsonObject("tracker").mergeIn(overrides));
   }
 
+  /** Deploys {@code verticle} next to a catalog of HASH, SECOND and THIRD, and waits until it heard it. */
   private TrackerHttp deploy(Vertx vertx, TrackerVerticle verticle) {
+    FakeCatalog.serving(vertx, HASH, SECOND, THIRD);
     await(vertx.deployVerticle(verticle));
+    await(verticle.catalogHeard());
     assertThat(verticle.actualPort()).isPositive();
     return new TrackerHttp(vertx, verticle.actualPort());
   }
@@ -93,12 +99,23 @@ class TrackerVerticleTest {
   }
 
   @Test
-  void listsAPeerUnderTheAddressOfItsIpParameter(Vertx vertx) {
-    // GIVEN a seed that announces the address its peers should use (e.g. behind NAT)
+  void listsAPeerUnderItsSourceAddressWhateverItsIpParameterSays(Vertx vertx) {
+    // GIVEN a tracker that trusts no proxy (the default), and a seed claiming to be 10.20.30.40
     TrackerHttp tracker = deploy(vertx, new JsonObject());
     tracker.announce(AnnounceQuery.of(HASH, SEED, 7000).left(0).ip("10.20.30.40").build());
 
-    // WHEN a leecher asks THEN it is told that address, not the socket's 127.0.0.1
+    // WHEN a leecher asks THEN it is told the address the seed's request came from
+    BDict answer = tracker.announce(AnnounceQuery.of(HASH, LEECHER, 6881).build());
+    assertThat(compactPeers(answer)).containsExactly("127.0.0.1:7000");
+  }
+
+  @Test
+  void listsAPeerUnderTheIpParameterATrustedProxySends(Vertx vertx) {
+    // GIVEN a tracker behind a proxy on 127.0.0.1 that rewrites announces with the client's address
+    TrackerHttp tracker = deploy(vertx, new JsonObject().put("trustedProxies", new JsonArray().add("127.0.0.0/8")));
+    tracker.announce(AnnounceQuery.of(HASH, SEED, 7000).left(0).ip("10.20.30.40").build());
+
+    // WHEN a leecher asks THEN it is told that address, not the proxy's
     BDict answer = tracker.announce(AnnounceQuery.of(HASH, LEECHER, 6881).build());
     assertThat(compactPeers(answer)).containsExactly("10.20.30.40:7000");
   }
@@ -218,9 +235,9 @@ class TrackerVerticleTest {
 
   @Test
   void scrapesSeveralSwarmsInOneRequest(Vertx vertx) {
-    // GIVEN a swarm with a seed and a leecher, one with a leecher, and a hash nobody announced
-    byte[] second = id(2);
-    byte[] unknown = id(3);
+    // GIVEN a swarm with a seed and a leecher, one with a leecher, and an image nobody announced
+    byte[] second = SECOND;
+    byte[] unknown = THIRD;
     TrackerHttp tracker = deploy(vertx, new JsonObject());
     tracker.announce(AnnounceQuery.of(HASH, SEED, 7000).left(0).build());
     tracker.announce(AnnounceQuery.of(HASH, LEECHER, 6881).build());
@@ -272,12 +289,17 @@ class TrackerVerticleTest {
       }
 
       @Override
-      public Future<Void> remove(InfoHash infoHash, PeerId peerId) {
+      public Future<Void> remove(InfoHash infoHash, PeerKey peer) {
         return Future.succeededFuture();
       }
 
       @Override
       public Future<Void> recordCompleted(InfoHash infoHash) {
+        return Future.succeededFuture();
+      }
+
+      @Override
+      public Future<Void> drop(InfoHash infoHash) {
         return Future.succeededFuture();
       }
 

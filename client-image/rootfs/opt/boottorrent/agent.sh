@@ -21,7 +21,7 @@ set -- agent --catalog "$CATALOG" --mac "$MAC" --work-dir "$WORK"
 [ -n "${STRIPE:-}" ] && set -- "$@" --piece-stripe "$STRIPE"
 # Keys pinned on the command line and keys baked into the image are both trusted; with either, the
 # agent launches only signed images.
-trusted=${KEYS:-}
+trusted=${PINNED_KEYS:-}
 [ -f /etc/boottorrent/trusted-keys.pem ] && trusted=${trusted:+$trusted,}/etc/boottorrent/trusted-keys.pem
 [ -n "$trusted" ] && set -- "$@" --trusted-keys "$trusted"
 

@@ -15,6 +15,11 @@ public final class Addresses {
   public static final String IMAGE_LIST = "catalog.image.list";
   /** request (empty body) → reply {@link BootPolicy}: the catalog's boot policy, for any member. */
   public static final String POLICY = "catalog.policy";
+  /**
+   * request {@link BootScriptRequest} → reply {@link BootScript}: the GRUB config the TFTP service
+   * serves as {@code grub.cfg} on the Secure Boot path (shim → GRUB over TFTP), rendered by the catalog.
+   */
+  public static final String BOOT_SCRIPT = "catalog.boot.script";
   /** publish {@link BootEvent}: every stage of every boot, from agents (via HTTP) and services. */
   public static final String BOOT_EVENT = "boot.event";
   /** publish {@link SeederStatus} from each seeder instance, every few seconds. */

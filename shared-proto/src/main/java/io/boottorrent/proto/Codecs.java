@@ -24,6 +24,8 @@ public final class Codecs {
       new Entry<>(AddImageRequest.class, AddImageRequest.parser()),
       new Entry<>(BootPolicy.class, BootPolicy.parser()),
       new Entry<>(BootAssignment.class, BootAssignment.parser()),
+      new Entry<>(BootScriptRequest.class, BootScriptRequest.parser()),
+      new Entry<>(BootScript.class, BootScript.parser()),
       new Entry<>(BootEvent.class, BootEvent.parser()),
       new Entry<>(SeederStatus.class, SeederStatus.parser()),
       new Entry<>(TorrentStatus.class, TorrentStatus.parser()),

@@ -11,6 +11,8 @@ import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.BootAssignment;
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.BootPolicy;
+import io.boottorrent.proto.BootScript;
+import io.boottorrent.proto.BootScriptRequest;
 import io.boottorrent.proto.BootStage;
 import io.boottorrent.proto.Codecs;
 import io.boottorrent.proto.CreateTokenRequest;
@@ -166,6 +168,7 @@ public class CatalogVerticle extends VerticleBase {
           MessageConsumer<BootEvent> leases = vertx.eventBus().consumer(Addresses.BOOT_EVENT, m -> learnLease(m.body()));
           MessageConsumer<Object> imageList = vertx.eventBus().consumer(Addresses.IMAGE_LIST, this::replyImageList);
           MessageConsumer<Object> policy = vertx.eventBus().consumer(Addresses.POLICY, m -> m.reply(store.policy()));
+          MessageConsumer<BootScriptRequest> script = vertx.eventBus().consumer(Addresses.BOOT_SCRIPT, this::bootScript);
           Future<HttpServer> listen = vertx.createHttpServer(HttpServers.options())
               .requestHandler(router())
               .listen(options.httpPort(), options.host())
@@ -174,7 +177,8 @@ public class CatalogVerticle extends VerticleBase {
                 LOG.info("catalog listening on {}:{} (data dir {}, import roots {}, trackers {})", options.host(),
                     s.actualPort(), process.dataDir(), opened.settings().effectiveImportRoots(), announceUrls);
               });
-          return Future.all(List.of(imageList.completion(), policy.completion(), leases.completion(), listen));
+          return Future.all(List.of(imageList.completion(), policy.completion(), leases.completion(),
+              script.completion(), listen));
         })
         .recover(failure -> closeStore().transform(closed -> Future.failedFuture(failure)));
   }
@@ -330,6 +334,21 @@ public class CatalogVerticle extends VerticleBase {
 
   static ImageManifest withoutTorrent(ImageManifest m) {
     return m.getTorrent().isEmpty() ? m : m.toBuilder().clearTorrent().build();
+  }
+
+  /**
+   * {@code catalog.boot.script}: the GRUB config the TFTP service serves on the Secure Boot path, with
+   * this catalog's URL, the client command line and the pinned keys (whether the client image is in the
+   * TFTP root is the TFTP service's to know; GRUB says so on the console when a file is missing).
+   */
+  private void bootScript(io.vertx.core.eventbus.Message<BootScriptRequest> request) {
+    if (!"grub".equals(request.body().getKind())) {
+      request.fail(400, "unknown boot script kind '" + request.body().getKind() + "' (expected grub)");
+      return;
+    }
+    String base = ConfigUrls.httpBase(process.publicHost(), webSeedPort());
+    request.reply(BootScript.newBuilder()
+        .setText(GrubScript.render(base, request.body().getMac(), clientCmdline(), true)).build());
   }
 
   // ------------------------------------------------------------------------------------ signing

@@ -1,20 +1,21 @@
 package io.boottorrent.catalog;
 
 import io.boottorrent.core.MacAddress;
-import java.net.URI;
 
 /**
- * The GRUB config that boots one machine into the client image on the Secure Boot path: firmware →
- * Debian's signed shim → Debian's signed GRUB (both over our TFTP) → this config over HTTP → the
- * client image's kernel, which GRUB has shim verify (Debian's kernel is signed by Debian's key, which
- * shim trusts) before it runs. The initrd is not verified by Secure Boot; the agent's manifest
- * signature covers what it launches. Pure: {@link BootHttp} serves it at {@code /boot/grub.cfg?mac=…}.
+ * The GRUB config that boots a machine into the client image on the Secure Boot path: firmware →
+ * Debian's signed shim → Debian's signed GRUB → this config → the client image's kernel and initrd, all
+ * over our TFTP (Debian's signed network GRUB has no HTTP module, and under Secure Boot it loads no
+ * module it does not carry). GRUB has shim verify the kernel (Debian's kernel is signed by Debian's
+ * key, which shim trusts) before it runs it. The initrd is not verified by Secure Boot; the agent's
+ * manifest signature covers what it launches. Pure: the TFTP service serves it as {@code grub.cfg}
+ * (asking the catalog on {@code catalog.boot.script}), and {@link BootHttp} at {@code /boot/grub.cfg}.
  */
 public final class GrubScript {
   private GrubScript() {}
 
   /**
-   * @param baseUrl the catalog's URL as machines reach it, {@code http://host:port}
+   * @param baseUrl the catalog's URL as machines reach it, {@code http://host:port} (for the agent)
    * @param mac the machine's MAC; anything that is not one makes GRUB fill in {@code $net_default_mac}
    * @param extraCmdline appended to the client kernel's command line
    * @param clientImageReady false: the config explains on the console what is missing
@@ -26,19 +27,17 @@ public final class GrubScript {
       return s.append("echo \"BootTorrent: the client image is not built on the server (run make client-image); "
               + "retrying in 30 s\"\nsleep 30\nreboot\n").toString();
     }
-    URI uri = URI.create(baseUrl);
-    String device = "(http," + uri.getHost() + ":" + (uri.getPort() == -1 ? 80 : uri.getPort()) + ")";
     String cmdline = "boottorrent.catalog=" + baseUrl + " boottorrent.mac=" + who
         + (extraCmdline == null || extraCmdline.isBlank() ? "" : " " + extraCmdline.trim());
-    // quoted: GRUB would take the ? for a wildcard
-    String kernel = "\"" + device + "/boot/vmlinuz?mac=" + who + "\"";
-    String initrd = "\"" + device + "/boot/initrd?mac=" + who + "\"";
+    // on GRUB's root device: the TFTP server it was loaded from
+    String kernel = "/vmlinuz";
+    String initrd = "/initrd";
     return s.append("echo \"BootTorrent: loading the client image for ").append(who).append("\"\n")
         // With Secure Boot on, GRUB (shim_lock) refuses a kernel shim cannot verify: the error shows here
         .append("if ! linux ").append(kernel).append(' ').append(cmdline).append("; then\n")
-        .append(retry("could not load (or verify) the client kernel from " + baseUrl))
+        .append(retry("could not load (or Secure Boot did not verify) the client kernel /vmlinuz over TFTP"))
         .append("if ! initrd ").append(initrd).append("; then\n")
-        .append(retry("could not load the client initrd from " + baseUrl))
+        .append(retry("could not load the client initrd /initrd over TFTP"))
         .append("boot\n")
         .toString();
   }

@@ -49,9 +49,11 @@ import org.junit.jupiter.api.io.TempDir;
  * (client-image/out), whose agent fetches a kexec image through the swarm, verifies it and kexecs
  * into it; that image's initrd prints a marker unique to the image and powers the VM off.
  *
- * <p>The two tests: two VMs at once take the default image after the menu's countdown, and the
+ * <p>The three tests: two VMs at once take the default image after the menu's countdown, and the
  * second receives pieces from the first (the seeder is capped so the swarm matters); then one VM
- * whose menu is driven through its serial console boots the non-default image. Boot events come from
+ * whose menu is driven through its serial console boots the non-default image; then a VM with Secure
+ * Boot enforced boots through Debian's signed shim, GRUB and kernel, whose lockdown refuses to kexec an
+ * unsigned kernel and then kexecs a signed one. Boot events come from
  * telemetry's event log ({@code /api/v1/events}), which keeps every event on the bus.
  *
  * <p>Root only, and the client image must be built: otherwise skipped with the reason — or failed,
@@ -66,6 +68,11 @@ class ClientImageE2EIT {
   private static final String TELEMETRY = "http://" + SERVER + ":8081";
   private static final String ROM = "/usr/lib/ipxe/qemu/pxe-virtio.rom";
   private static final String OVMF = "/usr/share/ovmf/OVMF.fd";
+  /** Debian's OVMF with Secure Boot enforced, and variables with Microsoft's keys enrolled (so shim runs). */
+  private static final String OVMF_SECBOOT = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd";
+  private static final String OVMF_VARS_MS = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd";
+  /** The Secure Boot VM: DHCP hands it shim (dhcp.hostBootFiles), not iPXE. */
+  private static final String SECURE_BOOT_MAC = "52:54:00:e2:e0:04";
   private static final String BRIDGE = "btbr0";
   private static final String TAP = "bttap0";
   /** The seeder's upload cap per torrent: slow enough that the VMs' pieces to each other matter. */
@@ -256,6 +263,100 @@ class ClientImageE2EIT {
     vm.report();
   }
 
+  @Test
+  @Order(3)
+  @Timeout(value = 14, unit = TimeUnit.MINUTES)
+  void aSecureBootMachineBootsSignedShimGrubAndKernelAndKexecsOnlyASignedKernel() throws Exception {
+    for (String file : List.of(OVMF_SECBOOT, OVMF_VARS_MS, "/usr/lib/shim/shimx64.efi.signed",
+        "/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed")) {
+      Gate.require(Files.isRegularFile(Path.of(file)), file + " missing (apt-get install ovmf shim-signed "
+          + "grub-efi-amd64-signed)");
+    }
+    Path sbattach = Gate.requireCommand("sbattach", "sbsigntool");
+    // GIVEN an image whose kernel is Debian's with its Authenticode signature removed ...
+    Path imports = dir.resolve("data/import");
+    Path unsigned = Files.copy(imports.resolve("vmlinuz"), imports.resolve("vmlinuz.unsigned"));
+    Proc.run(sbattach.toString(), "--remove", unsigned.toString());
+    markers.put("unsigned", "BOOTTORRENT-E2E-unsigned-never-runs");
+    Files.write(imports.resolve("unsigned.initrd"), markerInitrd(markers.get("unsigned")));
+    Proc.Result added = ns.command(repo.resolve("bin/boottorrent").toString(), "image", "add", "--catalog", CATALOG,
+            "--token-file", dir.resolve("data/catalog/admin.token").toString(),
+            "--name", "unsigned", "--kind", "kexec", "--kernel", unsigned.toString(),
+            "--initrd", imports.resolve("unsigned.initrd").toString(), "--cmdline", "console=ttyS0,115200")
+        .env("JAVA_HOME", System.getProperty("java.home")).exec(Duration.ofSeconds(120));
+    assertThat(added.exit()).as("image add unsigned: %s", added.output()).isZero();
+    services.await(": seeding unsigned (", Duration.ofSeconds(60));
+    // ... assigned to the Secure Boot machine without a menu
+    JsonObject policy = curl(CATALOG + "/api/v1/policy");
+    policy.getJsonArray("rules").add(new JsonObject().put("mac", SECURE_BOOT_MAC).put("image", "unsigned")
+        .put("skipMenu", true));
+    Proc.Result put = ns.command(curlPath.toString(), "-sS", "--fail", "-X", "PUT", "-H", "Content-Type: application/json",
+        "-H", TestTokens.authorizationHeader(dir.resolve("data")), "--data", policy.encode(), CATALOG + "/api/v1/policy")
+        .exec(Duration.ofSeconds(30));
+    assertThat(put.exit()).as("PUT policy: %s", put.output()).isZero();
+
+    // WHEN a machine with Secure Boot enforced (Microsoft's keys enrolled) PXE-boots
+    Vm vm = new Vm(SECURE_BOOT_MAC, TAP, true, true, true);
+    // THEN its firmware runs Debian's signed shim from our TFTP, shim runs Debian's signed GRUB, GRUB reads
+    // the catalog's grub.cfg and has shim verify Debian's signed kernel, which boots locked down
+    vm.step("UEFI PXE", "Start PXE over IPv4", 240);
+    vm.step("shim", "Fetching Netboot Image grubx64.efi", 120);
+    vm.step("GRUB", "BootTorrent: loading the client image for " + SECURE_BOOT_MAC, 120);
+    vm.step("Secure Boot kernel", "EFI stub: UEFI Secure Boot is enabled.", 400);
+    vm.step("lockdown", "Kernel is locked down from EFI Secure Boot", 60);
+    vm.step("/init", "Secure Boot: the kernel is locked down (integrity); kexec will load only signed kernels", 120);
+    Line lease = vm.step("Linux DHCP", t -> UDHCPC_LEASE.matcher(t).find(), 120);
+    Matcher m = UDHCPC_LEASE.matcher(lease.text());
+    assertThat(m.find()).isTrue();
+    vm.ip = m.group(1);
+    // AND the agent checks the manifest's signature (the key grub.cfg pinned), downloads and verifies
+    vm.step("signed", t -> t.contains("unsigned: manifest version ") && t.contains("signed by a trusted key"), 300);
+    vm.step("verified", "unsigned verified: SHA-256 of 2 file(s) match", 240);
+    // BUT the kernel refuses to kexec the unsigned kernel; the agent says why and stops in the rescue shell
+    Line refused = vm.serial.awaitAfter(vm.stages.get("verified"), Match.contains("boot failed: kexec exited with"),
+        Duration.ofSeconds(120), Match.contains("Kernel panic"), Match.contains(markers.get("unsigned")));
+    assertThat(refused.text()).contains("this kernel is locked down (integrity, Secure Boot)")
+        .contains("is vmlinuz of image unsigned signed?");
+    Line rescue = vm.serial.awaitAfter(refused, Match.contains("FAILED: the agent exited with code 1"),
+        Duration.ofSeconds(30));
+    vm.stages.put("kexec refused", rescue); // later steps look for failures after this line only
+    JsonArray events = curl(TELEMETRY + "/api/v1/events?mac=" + SECURE_BOOT_MAC + "&limit=1000").getJsonArray("events");
+    JsonObject failed = null;
+    for (int i = 0; i < events.size(); i++) {
+      if ("FAILED".equals(events.getJsonObject(i).getString("stage"))) {
+        failed = events.getJsonObject(i);
+      }
+    }
+    assertThat(failed).as("a FAILED event for %s", SECURE_BOOT_MAC).isNotNull();
+    assertThat(failed.getString("message")).contains("locked down (integrity, Secure Boot)");
+
+    // WHEN, at the rescue shell, the operator boots the signed image instead
+    OutputStream keys = vm.serial.input();
+    keys.write("sed -i \"s/^IMAGE=.*/IMAGE='alpha'/\" /run/boottorrent/env && /opt/boottorrent/agent.sh\r"
+        .getBytes(StandardCharsets.US_ASCII));
+    keys.flush();
+    // THEN Debian's signed kernel is kexec'd through kexec_file_load, and alpha's marker shows
+    vm.step("kexec -s", "launching kexec: kexec --load --kexec-file-syscall", 600);
+    vm.step("new kernel", "Linux version " + kernelVersion, 120);
+    vm.step("marker", markers.get("alpha"), 120);
+    vm.assertPoweredOff();
+    StringBuilder line = new StringBuilder("ClientImageE2EIT Secure Boot " + SECURE_BOOT_MAC + ", seconds since VM start:");
+    vm.stages.forEach((stage, at) -> line.append(String.format(Locale.ROOT, " %s %.1f,", stage, at.seconds())));
+    System.out.println(line.substring(0, line.length() - 1));
+    // AND our TFTP served the whole chain: shim, GRUB, the catalog's grub.cfg, the kernel and the initrd
+    JsonArray all = curl(TELEMETRY + "/api/v1/events?limit=1000").getJsonArray("events");
+    List<String> tftp = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      JsonObject e = all.getJsonObject(i);
+      if ("TFTP_TRANSFER".equals(e.getString("stage")) && vm.ip.equals(e.getString("ip"))) {
+        tftp.add(e.getString("message"));
+      }
+    }
+    for (String file : List.of("shimx64.efi", "grubx64.efi", "grub.cfg", "vmlinuz", "initrd")) {
+      assertThat(tftp).as("TFTP transfers to %s", vm.ip).anyMatch(t -> t.contains(file + " ") && t.contains(" bytes in "));
+    }
+  }
+
   // ------------------------------------------------------------------------------------ one VM
 
   /**
@@ -271,12 +372,26 @@ class ClientImageE2EIT {
     private JsonArray events;
 
     Vm(String mac, String tap, boolean keyboard, boolean uefi) throws IOException {
+      this(mac, tap, keyboard, uefi, false);
+    }
+
+    /**
+     * @param secureBoot OVMF with Secure Boot enforced (q35 with SMM, which that build needs) and
+     *     Microsoft's keys enrolled in a copy of its variable store
+     */
+    Vm(String mac, String tap, boolean keyboard, boolean uefi, boolean secureBoot) throws IOException {
       this.mac = mac;
       this.uefi = uefi;
       List<String> command = new ArrayList<>(List.of(qemu.toString(),
           "-accel", "tcg", "-m", "1024", "-smp", "1", "-nographic", "-no-reboot",
           "-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no"));
-      if (uefi) {
+      if (secureBoot) {
+        Path vars = Files.copy(Path.of(OVMF_VARS_MS), dir.resolve("vars-" + mac.replace(":", "") + ".fd"));
+        command.addAll(List.of("-machine", "q35,smm=on", "-global", "driver=cfi.pflash01,property=secure,value=on",
+            "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMF_SECBOOT,
+            "-drive", "if=pflash,format=raw,unit=1,file=" + vars,
+            "-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",romfile="));
+      } else if (uefi) {
         command.addAll(List.of("-bios", OVMF, "-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",romfile="));
       } else {
         command.addAll(List.of("-boot", "n",
@@ -429,9 +544,10 @@ class ClientImageE2EIT {
         dhcp:
           serverAddress: %s
           leaseSeconds: 600
+          hostBootFiles: {"%s": shimx64.efi}
           pools: [{subnet: 10.213.90.0/24, rangeStart: 10.213.90.100, rangeEnd: 10.213.90.150, router: %s, dns: [%s]}]
         """.formatted(dir.resolve("data"), SERVER, HTTP_PORT, MENU_SECONDS, clientImage, SEEDER_BYTES_PER_SECOND,
-        clientImage, SERVER, SERVER, SERVER);
+        clientImage, SERVER, SECURE_BOOT_MAC, SERVER, SERVER);
     return Files.writeString(dir.resolve("boottorrent.yaml"), yaml);
   }
 

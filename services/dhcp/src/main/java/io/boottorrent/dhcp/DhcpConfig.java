@@ -21,8 +21,8 @@ import java.util.Optional;
 public record DhcpConfig(
     Mode mode, String bindHost, int port, int proxyPort, Ipv4 serverAddress, long leaseSeconds,
     List<Pool> pools, PoolShare poolShare, Map<String, Ipv4> reservations, Map<String, String> bootFiles,
-    String ipxeScriptUrl, String httpBootBaseUrl, long offerHoldSeconds, long declineHoldSeconds, int clientPort,
-    int relayPort) {
+    Map<String, String> hostBootFiles, String ipxeScriptUrl, String httpBootBaseUrl, long offerHoldSeconds,
+    long declineHoldSeconds, int clientPort, int relayPort) {
 
   /** full: hand out addresses; proxy: boot information only, to PXE clients (ports 67 + 4011). */
   public enum Mode { FULL, PROXY }
@@ -41,6 +41,7 @@ public record DhcpConfig(
     poolShare = poolShare == null ? PoolShare.WHOLE : poolShare;
     reservations = Map.copyOf(reservations);
     bootFiles = Map.copyOf(bootFiles);
+    hostBootFiles = Map.copyOf(hostBootFiles);
     if (mode == Mode.FULL) {
       require(!pools.isEmpty(), "dhcp.pools: dhcp.mode full needs at least one pool (or use mode proxy beside"
           + " an existing DHCP server)");
@@ -91,6 +92,11 @@ public record DhcpConfig(
 
   public Optional<String> bootFile(ClientArch arch) {
     return Optional.ofNullable(bootFiles.get(bootFileKey(arch)));
+  }
+
+  /** The boot file of one machine ({@code dhcp.hostBootFiles}, by canonical MAC), whatever its architecture. */
+  public Optional<String> hostBootFile(String mac) {
+    return Optional.ofNullable(hostBootFiles.get(mac));
   }
 
   private static void require(boolean condition, String message) {

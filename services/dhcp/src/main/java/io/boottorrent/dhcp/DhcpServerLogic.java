@@ -394,7 +394,7 @@ public final class DhcpServerLogic {
     if (ipxe) {
       return Optional.of(new BootChoice(arch, Kind.IPXE, ctx.config().ipxeScriptUrl()));
     }
-    Optional<String> file = ctx.config().bootFile(arch);
+    Optional<String> file = ctx.config().hostBootFile(request.mac()).or(() -> ctx.config().bootFile(arch));
     if (file.isEmpty() && (http || arch.isHttpBoot())) {
       file = ctx.config().bootFile(ClientArch.HTTP_X64).filter(f -> arch.isHttpBoot());
     }

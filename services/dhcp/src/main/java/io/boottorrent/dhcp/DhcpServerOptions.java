@@ -32,8 +32,8 @@ import java.util.TreeSet;
 public record DhcpServerOptions(
     Mode mode, String bindHost, int port, int proxyPort, Optional<Ipv4> serverAddress, long leaseSeconds,
     List<Pool> pools, PoolShare poolShare, Map<String, Ipv4> reservations, Map<String, String> bootFiles,
-    String ipxeScriptUrl, String httpBootBaseUrl, long offerHoldSeconds, long declineHoldSeconds, int clientPort,
-    int relayPort) {
+    Map<String, String> hostBootFiles, String ipxeScriptUrl, String httpBootBaseUrl, long offerHoldSeconds,
+    long declineHoldSeconds, int clientPort, int relayPort) {
 
   /** The {@code dhcp.bootFiles} keys, one per client architecture we answer. */
   public static final Set<String> BOOT_FILE_KEYS = Set.of(
@@ -43,6 +43,7 @@ public record DhcpServerOptions(
     pools = List.copyOf(pools);
     reservations = Map.copyOf(reservations);
     bootFiles = Map.copyOf(bootFiles);
+    hostBootFiles = Map.copyOf(hostBootFiles);
   }
 
   /**
@@ -61,6 +62,7 @@ public record DhcpServerOptions(
         s.parsed("poolShare", PoolShare::parse).orElse(PoolShare.WHOLE),
         reservations(s),
         bootFiles(s),
+        hostBootFiles(s),
         s.nonBlank("ipxeScriptUrl"),
         s.nonBlank("httpBootBaseUrl"),
         s.longValue("offerHoldSeconds", 1, Integer.MAX_VALUE),
@@ -80,7 +82,7 @@ public record DhcpServerOptions(
   public DhcpConfig resolve(String publicHost, int bootHttpPort) {
     Ipv4 address = serverAddress.orElseGet(() -> ipv4("dhcp.serverAddress (empty, so publicHost)", publicHost));
     return new DhcpConfig(mode, bindHost, port, proxyPort, address, leaseSeconds, pools, poolShare, reservations,
-        bootFiles, expand(ipxeScriptUrl, address, bootHttpPort), expand(httpBootBaseUrl, address, bootHttpPort),
+        bootFiles, hostBootFiles, expand(ipxeScriptUrl, address, bootHttpPort), expand(httpBootBaseUrl, address, bootHttpPort),
         offerHoldSeconds, declineHoldSeconds, clientPort, relayPort);
   }
 
@@ -137,6 +139,20 @@ public record DhcpServerOptions(
       MacAddress mac = MacAddress.tryParse(key).orElseThrow(() -> new ConfigException(where,
           "not a MAC address (in YAML, quote MACs: unquoted 00:11:22:33:44:55 can read as a base-60 number)"));
       out.put(mac.canonical(), ipv4(where, ip));
+    });
+    return out;
+  }
+
+  /** MAC → boot file (e.g. shimx64.efi for the machines with Secure Boot on: firmware cannot say so). */
+  private static Map<String, String> hostBootFiles(ConfigSection s) {
+    Map<String, String> out = new LinkedHashMap<>();
+    s.textMap("hostBootFiles", "a file name or URL").forEach((key, file) -> {
+      MacAddress mac = MacAddress.tryParse(key).orElseThrow(() -> new ConfigException(s.keyOf("hostBootFiles") + "."
+          + key, "not a MAC address (in YAML, quote MACs: unquoted 00:11:22:33:44:55 can read as a base-60 number)"));
+      if (file.isBlank()) {
+        throw new ConfigException(s.keyOf("hostBootFiles") + "." + key, "empty boot file");
+      }
+      out.put(mac.canonical(), file);
     });
     return out;
   }

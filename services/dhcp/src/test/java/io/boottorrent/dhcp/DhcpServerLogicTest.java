@@ -425,6 +425,20 @@ class DhcpServerLogicTest {
     }
 
     @Test
+    void aMachineWithItsOwnBootFileGetsItWhateverItsArchitectureAndOthersKeepTheirs() {
+      // GIVEN machine 1 named in dhcp.hostBootFiles (say, Secure Boot on: shim instead of iPXE)
+      JsonObject config = Clients.config();
+      config.getJsonObject("dhcp").put("hostBootFiles", new JsonObject().put(Clients.macText(1).toUpperCase(),
+          "shimx64.efi"));
+      ctx = context(config);
+      // THEN it gets shim, another UEFI machine the architecture's file, and machine 1's iPXE its script
+      assertThat(reply(Clients.discover(1, Clients.pxe(new ClientArch(7)))).message().file()).isEqualTo("shimx64.efi");
+      assertThat(reply(Clients.discover(2, Clients.pxe(new ClientArch(7)))).message().file()).isEqualTo("ipxe.efi");
+      assertThat(reply(Clients.discover(1, Clients.pxe(new ClientArch(7)).text(OptionCode.USER_CLASS, "iPXE"))).message().file())
+          .startsWith("http://");
+    }
+
+    @Test
     void uefiHttpBootClientGetsHttpClientVendorClassAndAUrl() {
       DhcpOptions.Builder options = Clients.pxe(ClientArch.HTTP_X64)
           .text(OptionCode.VENDOR_CLASS, "HTTPClient:Arch:00016:UNDI:003001");

@@ -541,7 +541,8 @@ public final class Proc {
           if (checked >= from && wanted.test(line.text())) {
             return line;
           }
-          for (Match failure : failures) {
+          // a failure before the line waited after was the previous step's to see (or expected)
+          for (Match failure : checked >= from ? failures : new Match[0]) {
             if (failure.test(line.text())) {
               throw failed("printed '" + failure + "' before '" + wanted + "' (line " + line.index() + ")");
             }

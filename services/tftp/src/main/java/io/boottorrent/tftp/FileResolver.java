@@ -27,13 +27,23 @@ import java.util.List;
 public final class FileResolver {
   private final Path root;
   private final List<Path> fallbackRoots;
+  private final java.util.Map<String, Path> aliases;
 
   /** A file found: its real path and size. {@code fromFallback} is false if it came from root. */
   public record Resolved(Path file, long size, boolean fromFallback) {}
 
   public FileResolver(Path root, List<Path> fallbackRoots) {
+    this(root, fallbackRoots, java.util.Map.of());
+  }
+
+  /**
+   * @param aliases names served, when no root has them, from a package's file of another name
+   *     (Debian's {@code shimx64.efi.signed} as {@code shimx64.efi}); the operator's files come first
+   */
+  public FileResolver(Path root, List<Path> fallbackRoots, java.util.Map<String, Path> aliases) {
     this.root = root.toAbsolutePath().normalize();
     this.fallbackRoots = fallbackRoots.stream().map(p -> p.toAbsolutePath().normalize()).toList();
+    this.aliases = java.util.Map.copyOf(aliases);
   }
 
   /**
@@ -93,6 +103,10 @@ public final class FileResolver {
         continue;
       }
       return check(candidate, base, i > 0);
+    }
+    Path alias = aliases.get(String.join("/", segments));
+    if (alias != null && Files.exists(alias)) {
+      return check(alias, realOrNull(alias.getParent()), true);
     }
     throw new Refusal(ErrorCode.FILE_NOT_FOUND, "file not found");
   }

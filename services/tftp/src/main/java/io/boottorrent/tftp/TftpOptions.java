@@ -25,6 +25,8 @@ import java.util.Optional;
  * @param maxWindowsize ceiling for RFC 7440 {@code windowsize} (1..65535)
  * @param transferLoops event loops that run the transfers, each taking every n-th request; 0 means
  *     one per core ({@link #effectiveTransferLoops()})
+ * @param secureBootChain serve Debian's signed shim and GRUB ({@code shimx64.efi}, {@code grubx64.efi})
+ *     and the catalog's GRUB config ({@code grub.cfg}) when no root has those names
  */
 public record TftpOptions(
     @NonBlank String bindHost,
@@ -35,7 +37,8 @@ public record TftpOptions(
     int retries,
     @Min(TransferOptions.MIN_BLKSIZE) @Max(TransferOptions.MAX_BLKSIZE) int maxBlksize,
     @Min(TransferOptions.MIN_WINDOWSIZE) @Max(TransferOptions.MAX_WINDOWSIZE) int maxWindowsize,
-    @Max(1024) int transferLoops) {
+    @Max(1024) int transferLoops,
+    boolean secureBootChain) {
   /** Subfolder of {@code dataDir} served when {@code tftp.root} is empty. */
   public static final String DATA_DIR_SUBFOLDER = "tftp";
 

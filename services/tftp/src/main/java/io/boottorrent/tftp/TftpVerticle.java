@@ -3,6 +3,8 @@ package io.boottorrent.tftp;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.core.BootEvents;
 import io.boottorrent.proto.BootEvent;
+import io.boottorrent.proto.BootScript;
+import io.boottorrent.proto.BootScriptRequest;
 import io.boottorrent.proto.Codecs;
 import io.boottorrent.tftp.protocol.ErrorCode;
 import io.boottorrent.tftp.protocol.MalformedPacketException;
@@ -19,6 +21,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.datagram.DatagramPacket;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.datagram.DatagramSocket;
 import io.vertx.core.datagram.DatagramSocketOptions;
 import io.vertx.core.file.AsyncFile;
@@ -53,6 +56,18 @@ import org.slf4j.LoggerFactory;
  */
 public class TftpVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(TftpVerticle.class);
+  /**
+   * The Secure Boot chain from Debian's packages (shim-signed, grub-efi-amd64-signed), under the names
+   * shim loads: firmware → {@code shimx64.efi} → {@code grubx64.efi} (the network GRUB, which reads
+   * {@code grub.cfg} beside itself) and shim's MOK manager. Served when no root has these names.
+   */
+  static final Map<String, Path> SECURE_BOOT_FILES = Map.of(
+      "shimx64.efi", Path.of("/usr/lib/shim/shimx64.efi.signed"),
+      "mmx64.efi", Path.of("/usr/lib/shim/mmx64.efi.signed"),
+      "grubx64.efi", Path.of("/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed"));
+  /** Where Debian's signed network GRUB looks for its config: beside itself, and in its prefix {@code /grub}. */
+  static final java.util.Set<String> GRUB_CONFIGS = java.util.Set.of("grub.cfg", "grub/grub.cfg");
+  static final long BOOT_SCRIPT_TIMEOUT_MS = 5_000;
 
   /**
    * An accepted request, from the moment it is accepted until its loop reports the end. Its fields
@@ -103,7 +118,8 @@ public class TftpVerticle extends VerticleBase {
   public Future<?> start() {
     Codecs.registerAll(vertx.eventBus());
     metrics = TftpMetrics.of(vertx);
-    resolver = new FileResolver(root, options.fallbackRoots());
+    resolver = new FileResolver(root, options.fallbackRoots(),
+        options.secureBootChain() ? SECURE_BOOT_FILES : java.util.Map.of());
     DatagramSocket s = vertx.createDatagramSocket(new DatagramSocketOptions());
     s.handler(this::onRequest);
     return vertx.fileSystem().mkdirs(root.toString())
@@ -206,8 +222,15 @@ public class TftpVerticle extends VerticleBase {
     loop.run(home, () -> vertx.executeBlocking(() -> resolver.resolve(rrq.filename()), false)
         .compose(resolved -> vertx.fileSystem()
             .open(resolved.file().toString(), new OpenOptions().setRead(true).setWrite(false).setCreate(false))
-            .compose(file -> startTransfer(rrq, from, key, resolved, file, transfer, home)
+            .compose(file -> startTransfer(rrq, from, key, resolved.size(), resolved.file().toString(),
+                    negotiated -> rrq.mode() == TransferMode.NETASCII
+                        ? NetasciiBlockSource.open(file, resolved.size(), negotiated.windowsize()).map(s -> (BlockSource) s)
+                        : Future.succeededFuture(new OctetBlockSource(file, resolved.size(), negotiated.blksize())),
+                    transfer, home)
                 .onFailure(e -> file.close())))
+        .recover(cause -> generated(rrq, cause)
+            .compose(text -> startTransfer(rrq, from, key, text.length(), "the catalog's " + rrq.filename(),
+                negotiated -> Future.succeededFuture(new MemoryBlockSource(text, negotiated.blksize())), transfer, home)))
         .onFailure(e -> transfer.failed = true))
         .onFailure(cause -> {
           transfers.remove(key, transfer);
@@ -220,15 +243,33 @@ public class TftpVerticle extends VerticleBase {
         });
   }
 
+  /**
+   * A file no root has that this service makes: {@code grub.cfg} (at the TFTP root, where Debian's
+   * signed GRUB looks beside itself, and under {@code grub/}), the catalog's GRUB config for the Secure
+   * Boot path, asked for on {@code catalog.boot.script}. Otherwise the resolver's refusal stands.
+   */
+  private Future<Buffer> generated(ReadRequest rrq, Throwable notFound) {
+    if (!(notFound instanceof Refusal refusal) || refusal.code() != ErrorCode.FILE_NOT_FOUND
+        || !options.secureBootChain() || !GRUB_CONFIGS.contains(rrq.filename().replaceFirst("^/+", ""))) {
+      return Future.failedFuture(notFound);
+    }
+    return vertx.eventBus().<BootScript>request(Addresses.BOOT_SCRIPT, BootScriptRequest.newBuilder().setKind("grub").build(),
+            new DeliveryOptions().setSendTimeout(BOOT_SCRIPT_TIMEOUT_MS))
+        .map(reply -> {
+          String text = reply.body().getText();
+          return Buffer.buffer(rrq.mode() == TransferMode.NETASCII ? text.replace("\n", "\r\n") : text);
+        })
+        .recover(err -> Future.failedFuture(new Refusal(ErrorCode.FILE_NOT_FOUND,
+            "grub.cfg comes from the catalog, which did not answer: " + err.getMessage())));
+  }
+
   /** Runs on the transfer's loop; {@code home} is this verticle's context, where the end is reported. */
-  private Future<Void> startTransfer(ReadRequest rrq, SocketAddress from, String key,
-      FileResolver.Resolved resolved, AsyncFile file, Transfer accepted, Context home) {
+  private Future<Void> startTransfer(ReadRequest rrq, SocketAddress from, String key, long size, String what,
+      java.util.function.Function<OptionNegotiation.Result, Future<BlockSource>> open, Transfer accepted,
+      Context home) {
     TransferLoop loop = accepted.loop;
-    OptionNegotiation.Result negotiated =
-        OptionNegotiation.forRead(rrq.options(), rrq.mode(), resolved.size(), options.limits());
-    Future<BlockSource> source = rrq.mode() == TransferMode.NETASCII
-        ? NetasciiBlockSource.open(file, resolved.size(), negotiated.windowsize()).map(s -> (BlockSource) s)
-        : Future.succeededFuture(new OctetBlockSource(file, resolved.size(), negotiated.blksize()));
+    OptionNegotiation.Result negotiated = OptionNegotiation.forRead(rrq.options(), rrq.mode(), size, options.limits());
+    Future<BlockSource> source = open.apply(negotiated);
     // A client's RFC 2349 timeout is acknowledged (it keeps its own interval) and may shorten our
     // base retransmission timeout, never lengthen it: a lost packet is resent sooner, duplicates are
     // harmless, and the exponential backoff keeps us patient enough for slow clients.
@@ -255,7 +296,7 @@ public class TftpVerticle extends VerticleBase {
           loop.started(session);
           metrics.started();
           LOG.debug("RRQ {} ({}) from {}: {} bytes from {}, blksize {}, windowsize {}, TID {}", rrq.filename(),
-              rrq.mode().wireName(), key, blocks.length(), resolved.file(), negotiated.blksize(),
+              rrq.mode().wireName(), key, blocks.length(), what, negotiated.blksize(),
               negotiated.windowsize(), transferSocket.localAddress().port());
           session.start();
           return null;

@@ -225,6 +225,55 @@ class TftpVerticleTest {
   }
 
   @Test
+  void grubCfgIsTheCatalogsGrubConfigAndTheSecureBootChainComesFromDebiansPackages(Vertx vertx) throws Exception {
+    // GIVEN a catalog on the bus answering catalog.boot.script
+    io.boottorrent.proto.Codecs.registerAll(vertx.eventBus());
+    vertx.eventBus().<io.boottorrent.proto.BootScriptRequest>consumer(io.boottorrent.proto.Addresses.BOOT_SCRIPT,
+        m -> m.reply(io.boottorrent.proto.BootScript.newBuilder().setText("linux /vmlinuz " + m.body().getKind() + "\n")
+            .build())).completion().await();
+    start(vertx, t -> {});
+    try (TestClient client = new TestClient(server.port())) {
+      // WHEN GRUB asks for its config beside itself, or in its prefix THEN it gets the catalog's
+      assertThat(new String(client.get("grub.cfg", TransferOptions.NONE).bytes(), StandardCharsets.US_ASCII))
+          .isEqualTo("linux /vmlinuz grub\n");
+      assertThat(new String(client.get("/grub/grub.cfg", TransferOptions.of("blksize", "8")).bytes(),
+          StandardCharsets.US_ASCII)).isEqualTo("linux /vmlinuz grub\n");
+      assertThat(new String(client.get("grub.cfg", TransferMode.NETASCII, TransferOptions.NONE).bytes(),
+          StandardCharsets.US_ASCII)).isEqualTo("linux /vmlinuz grub\r\n");
+      // AND an operator's own grub.cfg in the root wins
+      put("grub.cfg", "mine".getBytes(StandardCharsets.US_ASCII));
+      assertThat(new String(client.get("grub.cfg", TransferOptions.NONE).bytes(), StandardCharsets.US_ASCII))
+          .isEqualTo("mine");
+      // AND shim and GRUB are Debian's signed binaries under the names shim loads (when installed)
+      for (var e : TftpVerticle.SECURE_BOOT_FILES.entrySet()) {
+        if (Files.isRegularFile(e.getValue())) {
+          assertThat(client.get(e.getKey(), TransferOptions.of("blksize", "1468")).bytes())
+              .as(e.getKey()).isEqualTo(Files.readAllBytes(e.getValue()));
+        }
+      }
+    }
+  }
+
+  @Test
+  void withoutACatalogGrubCfgIsNotFoundSayingWhy(Vertx vertx) throws Exception {
+    start(vertx, t -> t.put("secureBootChain", true));
+    try (TestClient client = new TestClient(server.port())) {
+      assertThatThrownBy(() -> client.get("grub.cfg", TransferOptions.NONE))
+          .isInstanceOfSatisfying(TestClient.TftpError.class, e -> {
+            assertThat(e.error.errorCode()).isEqualTo(ErrorCode.FILE_NOT_FOUND);
+            assertThat(e.error.message()).startsWith("grub.cfg comes from the catalog, which did not answer");
+          });
+    }
+    server.close();
+    start(vertx, t -> t.put("secureBootChain", false));
+    try (TestClient client = new TestClient(server.port())) {
+      assertThatThrownBy(() -> client.get("shimx64.efi", TransferOptions.NONE))
+          .isInstanceOfSatisfying(TestClient.TftpError.class,
+              e -> assertThat(e.error.errorCode()).isEqualTo(ErrorCode.FILE_NOT_FOUND));
+    }
+  }
+
+  @Test
   void theRootWinsOverTheFallbackRoots(Vertx vertx) throws Exception {
     Path fallback = Files.createDirectories(dir.resolve("fallback"));
     Files.writeString(fallback.resolve("undionly.kpxe"), "from fallback");

@@ -56,6 +56,10 @@ public final class TrustedKeys {
   }
 
   private static Set<String> fromFile(Path file) {
+    if (!Files.isRegularFile(file)) {
+      // (a FIFO or a device would block the read forever)
+      throw new IllegalArgumentException("trusted keys " + file + ": not a regular file");
+    }
     String pem;
     try {
       pem = Files.readString(file);

@@ -153,7 +153,9 @@ class ImageTrustTest {
     assertThatThrownBy(() -> TrustedKeys.parse("abc123"))
         .hasMessage("\"abc123\" is neither a key fingerprint (64 hex digits) nor the path of a PEM file of public keys");
     assertThatThrownBy(() -> TrustedKeys.parse(dir.resolve("missing.pem").toString()))
-        .hasMessageStartingWith("cannot read trusted keys " + dir.resolve("missing.pem"));
+        .hasMessage("trusted keys " + dir.resolve("missing.pem") + ": not a regular file");
+    assertThatThrownBy(() -> TrustedKeys.parse(dir.toString()))
+        .hasMessage("trusted keys " + dir + ": not a regular file");
     Files.writeString(dir.resolve("empty.pem"), "nothing");
     assertThatThrownBy(() -> TrustedKeys.parse(dir.resolve("empty.pem").toString()))
         .hasMessageEndingWith("no -----BEGIN PUBLIC KEY----- block");

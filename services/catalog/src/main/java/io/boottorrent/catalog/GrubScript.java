@@ -20,6 +20,12 @@ public final class GrubScript {
    * @param clientImageReady false: the config explains on the console what is missing
    */
   public static String render(String baseUrl, String mac, String extraCmdline, boolean clientImageReady) {
+    return render(baseUrl, baseUrl, mac, extraCmdline, clientImageReady);
+  }
+
+  /** As {@link #render(String, String, String, boolean)}, the agent told {@code catalogUrl} (the API). */
+  public static String render(String baseUrl, String catalogUrl, String mac, String extraCmdline,
+      boolean clientImageReady) {
     String who = MacAddress.tryParse(mac).map(MacAddress::canonical).orElse("${net_default_mac}");
     StringBuilder s = new StringBuilder("# BootTorrent: the client image for ").append(who).append('\n');
     if (!clientImageReady) {
@@ -28,7 +34,7 @@ public final class GrubScript {
     }
     URI uri = URI.create(baseUrl);
     String device = "(http," + uri.getHost() + ":" + (uri.getPort() == -1 ? 80 : uri.getPort()) + ")";
-    String cmdline = "boottorrent.catalog=" + baseUrl + " boottorrent.mac=" + who
+    String cmdline = "boottorrent.catalog=" + catalogUrl + " boottorrent.mac=" + who
         + (extraCmdline == null || extraCmdline.isBlank() ? "" : " " + extraCmdline.trim());
     // quoted: GRUB would take the ? for a wildcard
     String kernel = "\"" + device + "/boot/vmlinuz?mac=" + who + "\"";

@@ -191,13 +191,14 @@ public class TelemetryVerticle extends VerticleBase {
         })
         .compose(loaded -> {
           pages = loaded;
-          return vertx.createHttpServer(HttpServers.options())
+          return vertx.createHttpServer(options.tls().map(HttpServers::tls).orElseGet(HttpServers::options))
               .requestHandler(router())
               .listen(options.httpPort(), options.host());
         })
         .onSuccess(s -> {
           server = s;
-          LOG.info("telemetry listening on {}:{} (journal {})", options.host(), s.actualPort(), dir);
+          LOG.info("telemetry listening on {}://{}:{} (journal {})", options.tls().isPresent() ? "https" : "http",
+              options.host(), s.actualPort(), dir);
         })
         .recover(failure -> closeJournal().transform(closed -> Future.failedFuture(failure)));
   }

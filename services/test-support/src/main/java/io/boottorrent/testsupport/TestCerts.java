@@ -21,10 +21,16 @@ public final class TestCerts {
    * (its DER), lowercase hex without colons.
    */
   public static Cert selfSigned(Path dir, String name, String cn) throws IOException, InterruptedException {
+    return selfSigned(dir, name, cn, "IP:127.0.0.1,DNS:localhost");
+  }
+
+  /** As {@link #selfSigned(Path, String, String)} with these subject alternative names (openssl's syntax). */
+  public static Cert selfSigned(Path dir, String name, String cn, String subjectAltNames)
+      throws IOException, InterruptedException {
     Path cert = dir.resolve(name + ".crt");
     Path key = dir.resolve(name + ".key");
     Proc.exec(Duration.ofSeconds(30), "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-        "-nodes", "-days", "1", "-subj", "/CN=" + cn, "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        "-nodes", "-days", "1", "-subj", "/CN=" + cn, "-addext", "subjectAltName=" + subjectAltNames,
         "-keyout", key.toString(), "-out", cert.toString()).orThrow();
     return new Cert(cert, key, fingerprint(cert));
   }

@@ -21,6 +21,8 @@ import io.boottorrent.proto.ImageFile;
 import io.boottorrent.proto.ImageList;
 import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.proto.Role;
+import io.boottorrent.proto.TokenCheck;
+import io.boottorrent.proto.TokenCheckResult;
 import io.boottorrent.proto.TokenList;
 import io.boottorrent.server.HttpServers;
 import io.boottorrent.server.Meters;
@@ -71,8 +73,9 @@ import org.slf4j.LoggerFactory;
  * <p>Event bus: publishes {@link ImageEvent} ADDED (with torrent bytes) on
  * {@link Addresses#IMAGE_ADDED} and REMOVED on {@link Addresses#IMAGE_REMOVED}, republishes every
  * ingested {@link BootEvent} on {@link Addresses#BOOT_EVENT}, and answers {@link Addresses#IMAGE_LIST}
- * requests with an {@link ImageList} with torrent bytes and {@link Addresses#POLICY} requests with the
- * {@link BootPolicy}: image metadata and policy are reachable from every member of the cluster.
+ * requests with an {@link ImageList} with torrent bytes, {@link Addresses#POLICY} requests with the
+ * {@link BootPolicy} and {@link Addresses#TOKEN_CHECK} requests with the token a secret's hash belongs to:
+ * image metadata, policy and who a token is are reachable from every member of the cluster.
  *
  * <p>Writes need a bearer token ({@link BearerAuth}, tokens in {@code <dataDir>/catalog/tokens.pb}):
  * images and the policy {@code operator}, tokens ({@code /api/v1/tokens}) {@code admin}; what booting
@@ -179,6 +182,7 @@ public class CatalogVerticle extends VerticleBase {
           MessageConsumer<BootEvent> leases = vertx.eventBus().consumer(Addresses.BOOT_EVENT, m -> learnLease(m.body()));
           MessageConsumer<Object> imageList = vertx.eventBus().consumer(Addresses.IMAGE_LIST, this::replyImageList);
           MessageConsumer<Object> policy = vertx.eventBus().consumer(Addresses.POLICY, m -> m.reply(store.policy()));
+          MessageConsumer<TokenCheck> tokenCheck = vertx.eventBus().consumer(Addresses.TOKEN_CHECK, this::checkToken);
           Router api = router();
           Future<?> listen = options.tls().isEmpty()
               ? vertx.createHttpServer(HttpServers.options()).requestHandler(api)
@@ -202,7 +206,8 @@ public class CatalogVerticle extends VerticleBase {
                         tlsServer.actualPort(), certSha256, options.host(), s.actualPort(), process.dataDir(),
                         opened.settings().effectiveImportRoots(), announceUrls);
                   });
-          return Future.all(List.of(imageList.completion(), policy.completion(), leases.completion(), listen));
+          return Future.all(List.of(imageList.completion(), policy.completion(), leases.completion(),
+              tokenCheck.completion(), listen));
         })
         .recover(failure -> closeStore().transform(closed -> Future.failedFuture(failure)));
   }
@@ -387,6 +392,13 @@ public class CatalogVerticle extends VerticleBase {
   private ImageManifest image(RoutingContext ctx) {
     String name = ctx.pathParam("name");
     return store.get(name).orElseThrow(() -> CatalogException.notFound("no image named '" + name + "'"));
+  }
+
+  /** Whose secret has this SHA-256, for services without a token store (memory only: on the event loop). */
+  private void checkToken(io.vertx.core.eventbus.Message<TokenCheck> request) {
+    TokenCheckResult.Builder result = TokenCheckResult.newBuilder();
+    tokens.authenticateHash(request.body().getSecretSha256()).ifPresent(t -> result.setFound(true).setToken(t));
+    request.reply(result.build());
   }
 
   private void replyImageList(io.vertx.core.eventbus.Message<Object> request) {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.boottorrent.agent.AgentOptions;
 import io.boottorrent.agent.AgentResult;
-import io.boottorrent.cli.Main;
 import io.boottorrent.core.config.ConfigException;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.BootEvent;
@@ -48,8 +47,11 @@ class TlsBootTest {
   void start() throws Exception {
     cert = TestCerts.selfSigned(dir, "catalog", "catalog.test", "DNS:catalog.test");
     int httpsPort = Ports.freeTcp();
-    stack = new Stack(dir, 0, true, config -> config.getJsonObject("catalog").put("httpsPort", httpsPort)
-        .put("tlsCert", cert.cert().toString()).put("tlsKey", cert.key().toString()));
+    stack = new Stack(dir, 0, true, config -> {
+      config.getJsonObject("catalog").put("httpsPort", httpsPort)
+          .put("tlsCert", cert.cert().toString()).put("tlsKey", cert.key().toString());
+      config.getJsonObject("telemetry").put("tlsCert", cert.cert().toString()).put("tlsKey", cert.key().toString());
+    });
     stack.vertx.eventBus().<BootEvent>consumer(Addresses.BOOT_EVENT, m -> events.add(m.body()));
     stack.addImage("tls", 1 << 20);
   }
@@ -119,36 +121,29 @@ class TlsBootTest {
   @Test
   void theCliListsImagesOverHttpsWithThePinAndRefusesAWrongOneNamingBoth() {
     String catalog = "--catalog=" + stack.catalogUrl();
-    Run ok = run("image", "list", catalog, "--catalog-cert-sha256=" + cert.sha256());
+    CliRun ok = CliRun.run("image", "list", catalog, "--catalog-cert-sha256=" + cert.sha256());
     assertThat(ok.code()).as(ok.err()).isZero();
     assertThat(ok.out()).contains("tls");
-    Run wrong = run("image", "list", catalog, "--catalog-cert-sha256=" + WRONG);
+    CliRun wrong = CliRun.run("image", "list", catalog, "--catalog-cert-sha256=" + WRONG);
     assertThat(wrong.code()).isNotZero();
     assertThat(wrong.err()).contains("refusing the catalog at " + stack.catalogUrl())
         .contains("has SHA-256 " + cert.sha256()).contains("not the pinned " + WRONG);
-    Run none = run("image", "list", catalog);
+    CliRun none = CliRun.run("image", "list", catalog);
     assertThat(none.code()).isNotZero();
     assertThat(none.err()).contains("refusing the catalog at").contains("pass --catalog-cert-sha256");
-    Run plain = run("image", "list", "--catalog=http://127.0.0.1:1", "--catalog-cert-sha256=" + WRONG);
+    CliRun plain = CliRun.run("image", "list", "--catalog=http://127.0.0.1:1", "--catalog-cert-sha256=" + WRONG);
     assertThat(plain.code()).isEqualTo(2);
     assertThat(plain.err()).contains("is not an https:// URL");
   }
 
-  record Run(int code, String out, String err) {}
-
-  static synchronized Run run(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-    try {
-      int code = Main.run(args);
-      return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
+  @Test
+  void statusReadsAnHttpsTelemetryWithThePinAndRefusesAWrongOne() {
+    String telemetry = "--telemetry=https://127.0.0.1:" + stack.config.getJsonObject("telemetry").getInteger("httpPort");
+    CliRun ok = CliRun.run("status", "--once", telemetry, "--telemetry-cert-sha256=" + cert.sha256());
+    assertThat(ok.code()).as(ok.err()).isZero();
+    assertThat(ok.out()).contains("MAC");
+    CliRun wrong = CliRun.run("status", "--once", telemetry, "--telemetry-cert-sha256=" + WRONG);
+    assertThat(wrong.code()).isEqualTo(2);
+    assertThat(wrong.err()).contains("has SHA-256 " + cert.sha256()).contains("not the pinned " + WRONG);
   }
 }

@@ -170,6 +170,8 @@ public class CatalogVerticle extends VerticleBase {
         })
         .compose(opened -> options.tls().isEmpty() ? Future.succeededFuture(opened)
             : vertx.fileSystem().readFile(options.tls().get().cert().toString())
+                .recover(e -> Future.failedFuture(new IllegalStateException("catalog.tlsCert: cannot read "
+                    + options.tls().get().cert() + ": " + e.getMessage(), e)))
                 .map(pem -> {
                   certSha256 = CertificatePin.fingerprintOfPem(pem.toString(
                       java.nio.charset.StandardCharsets.US_ASCII), "catalog.tlsCert " + options.tls().get().cert());
@@ -194,6 +196,9 @@ public class CatalogVerticle extends VerticleBase {
                   })
               : vertx.createHttpServer(HttpServers.tls(options.tls().get())).requestHandler(api)
                   .listen(options.httpsPort(), options.host())
+                  .recover(e -> Future.failedFuture(new IllegalStateException("catalog: cannot serve TLS on port "
+                      + options.httpsPort() + " with catalog.tlsCert " + options.tls().get().cert() + " and catalog.tlsKey "
+                      + options.tls().get().key() + ": " + e.getMessage(), e)))
                   .compose(s -> {
                     tlsServer = s;
                     return vertx.createHttpServer(HttpServers.options()).requestHandler(plainRouter())

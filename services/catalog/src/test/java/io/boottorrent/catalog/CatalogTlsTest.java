@@ -124,4 +124,20 @@ class CatalogTlsTest {
     assertThatThrownBy(() -> CatalogOptions.fromSection(section)).isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("catalog.tlsKey: empty, but catalog.tlsCert is \"" + cert.cert() + "\"");
   }
+
+  @Test
+  void unreadableTlsFilesFailTheStartNamingTheKeyAndTheFile() throws Exception {
+    JsonObject noCert = config.copy();
+    noCert.getJsonObject("catalog").put("tlsCert", dir.resolve("none.crt").toString()).put("httpPort", Ports.freeTcp())
+        .put("httpsPort", Ports.freeTcp());
+    noCert.put("dataDir", dir.resolve("data2").toString());
+    assertThatThrownBy(() -> vertx.deployVerticle(Fixtures.catalog(noCert)).await())
+        .hasMessageContaining("catalog.tlsCert: cannot read " + dir.resolve("none.crt"));
+    JsonObject noKey = config.copy();
+    noKey.getJsonObject("catalog").put("tlsKey", dir.resolve("none.key").toString()).put("httpPort", Ports.freeTcp())
+        .put("httpsPort", Ports.freeTcp());
+    noKey.put("dataDir", dir.resolve("data3").toString());
+    assertThatThrownBy(() -> vertx.deployVerticle(Fixtures.catalog(noKey)).await())
+        .hasMessageContaining("cannot serve TLS on port").hasMessageContaining("catalog.tlsKey " + dir.resolve("none.key"));
+  }
 }

@@ -13,7 +13,11 @@ Installs BootTorrent from this checkout (after `make build`):
   /usr/local/bin/boottorrent            symlink to PREFIX/bin/boottorrent
   /etc/boottorrent/boottorrent.yaml     from deploy/boottorrent.yaml; an existing one is never
                                         replaced: the shipped version is written beside it as .new
-  /var/lib/boottorrent, /var/log/boottorrent, /srv/boottorrent/import
+  /etc/boottorrent/secrets.env          secrets as BOOTTORRENT_* variables (0640 root:boottorrent;
+                                        an existing one is never touched)
+  /etc/boottorrent/tls/                 TLS certificates and keys (0750 root:boottorrent)
+  /var/lib/boottorrent (0750), its catalog/ (0700: keys.pb, tokens.pb, admin.token),
+  /var/log/boottorrent, /srv/boottorrent/import
   UNITDIR/boottorrent*.service          systemd units (deploy/systemd), PREFIX written into them
   /usr/lib/sysusers.d/boottorrent.conf  the system user `boottorrent`
   /usr/lib/tmpfiles.d/boottorrent.conf  the directories above, owned by that user
@@ -208,7 +212,19 @@ done
 put "$sysusers" 0644 <"$repo/deploy/systemd/boottorrent.sysusers.conf"
 put "$tmpfiles" 0644 <"$repo/deploy/systemd/boottorrent.tmpfiles.conf"
 install -d -m 0755 "$etc_dir" "$D/srv/boottorrent/import"
-install -d -m 0750 "$D/var/lib/boottorrent" "$D/var/log/boottorrent"
+install -d -m 0750 "$D/var/lib/boottorrent" "$D/var/log/boottorrent" "$etc_dir/tls"
+install -d -m 0700 "$D/var/lib/boottorrent/catalog"
+# Secrets never go into the world-readable config: an owner-and-group-only file, created empty (with
+# umask 077, so that it is never readable by others, not even between the write and the chmod).
+if [ ! -e "$etc_dir/secrets.env" ]; then
+  (umask 077; cat >"$etc_dir/secrets.env" <<'SECRETS'
+# Secrets of this host's BootTorrent units as BOOTTORRENT_* variables (key a.bC.d <- BOOTTORRENT_A_BC_D),
+# read by every unit (EnvironmentFile=). Mode 0640 root:boottorrent: keep it so. Uncomment to use, e.g.
+#   BOOTTORRENT_CLUSTER_SECRET=<openssl rand -base64 32>   (cluster.secret: the same on every member)
+SECRETS
+  )
+  chmod 0640 "$etc_dir/secrets.env"
+fi
 
 # Config: the operator's file is theirs.
 if [ ! -e "$config" ]; then
@@ -236,7 +252,8 @@ if [ -z "$D" ]; then
   if command -v systemd-tmpfiles >/dev/null; then
     systemd-tmpfiles --create "$tmpfiles"
   else
-    chown boottorrent:boottorrent /var/lib/boottorrent /var/log/boottorrent
+    chown boottorrent:boottorrent /var/lib/boottorrent /var/lib/boottorrent/catalog /var/log/boottorrent
+    chown root:boottorrent /etc/boottorrent/tls /etc/boottorrent/secrets.env
   fi
 else
   say "staged into $D: no user or ownership set; on the target, systemd-sysusers and systemd-tmpfiles --create"

@@ -7,7 +7,8 @@
 . /run/boottorrent/env || exit 1
 BT=/opt/boottorrent
 WORK=/run/boottorrent/work
-KEYS=/run/boottorrent/keys
+# The keystroke pipe (the pinned key fingerprints are PINNED_KEYS, from /run/boottorrent/env).
+KEYPIPE=/run/boottorrent/keys
 export PATH=/usr/sbin:/usr/bin:$BT/jre/bin TMPDIR=/tmp
 
 # The image is downloaded into RAM; this tmpfs may take most of it (the JVM needs ~200 MiB).
@@ -19,6 +20,7 @@ set -- agent --catalog "$CATALOG" --mac "$MAC" --work-dir "$WORK"
 [ -n "$IMAGE" ] && set -- "$@" --image "$IMAGE"
 [ -n "$SEED" ] && set -- "$@" --seed-seconds "$SEED"
 [ -n "${STRIPE:-}" ] && set -- "$@" --piece-stripe "$STRIPE"
+[ -n "${CATALOG_CERT:-}" ] && set -- "$@" --catalog-cert-sha256 "$CATALOG_CERT"
 # Keys pinned on the command line and keys baked into the image are both trusted; with either, the
 # agent launches only signed images.
 trusted=${PINNED_KEYS:-}
@@ -32,15 +34,15 @@ JAVA_OPTS="-XX:+UseSerialGC -XX:-UsePerfData -XX:ErrorFile=/run/boottorrent/hs_e
   -Djava.io.tmpdir=/tmp -Dfile.encoding=UTF-8 -Dsun.stdout.encoding=UTF-8 -Dsun.stderr.encoding=UTF-8
   -Dlogback.configurationFile=/etc/boottorrent/logback.xml ${BT_JAVA_OPTS:-}"
 
-rm -f "$KEYS"
-mkfifo "$KEYS" || exit 1
+rm -f "$KEYPIPE"
+mkfifo "$KEYPIPE" || exit 1
 readers=
 outputs=
 for c in $CONSOLES; do
   stty -F "/dev/$c" -icanon -echo -isig min 1 time 0 2>/dev/null
   # dd, not cat: busybox cat copies with sendfile(), which hands a tty's keys on to the pipe late
   # or never; dd read()s and writes each key as it comes
-  dd if="/dev/$c" bs=64 2>/dev/null > "$KEYS" &
+  dd if="/dev/$c" bs=64 2>/dev/null > "$KEYPIPE" &
   readers="$readers $!"
   outputs="$outputs /dev/$c"
 done
@@ -48,7 +50,7 @@ done
 rm -f /run/boottorrent/agent.exit
 {
   # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
-  LD_PRELOAD=$BT/jre/lib/libjsig.so java $JAVA_OPTS -jar $BT/boottorrent-agent.jar "$@" < "$KEYS" 2>&1
+  LD_PRELOAD=$BT/jre/lib/libjsig.so java $JAVA_OPTS -jar $BT/boottorrent-agent.jar "$@" < "$KEYPIPE" 2>&1
   echo $? > /run/boottorrent/agent.exit
 } | tee $outputs > /dev/null
 
@@ -57,5 +59,5 @@ kill $readers 2>/dev/null
 for c in $CONSOLES; do
   stty -F "/dev/$c" sane 2>/dev/null
 done
-rm -f "$KEYS"
+rm -f "$KEYPIPE"
 exit "$(cat /run/boottorrent/agent.exit 2>/dev/null || echo 1)"

@@ -5,12 +5,58 @@
 /** Telemetry's REST API, relative to the page (works behind a reverse proxy that adds a prefix). */
 export const API = new URL('../api/v1/', location.href).href;
 
+// --------------------------------------------------------------------------- token
+// With auth.openReads false, telemetry and the catalog answer 401 without a viewer token. The page asks
+// for one once (a prompt), keeps it in sessionStorage (this tab only, gone when the tab closes), and
+// sends it as `Authorization: Bearer …`; the event stream, which cannot send headers, gets a short-lived
+// ticket for it (POST /api/v1/tickets) and opens `…/events/stream?ticket=…`.
+
+const TOKEN_KEY = 'boottorrent.token';
+let asking = null;
+let declined = false;
+
+export const storedToken = () => sessionStorage.getItem(TOKEN_KEY);
+
+/** Asks for a token once at a time; a cancelled prompt is not repeated until the page is reloaded. */
+function askToken(reason) {
+  if (declined) return Promise.resolve(null);
+  asking ??= new Promise((resolve) => setTimeout(() => {
+    const typed = window.prompt(`${reason}\n\nThis dashboard needs a BootTorrent token with role viewer `
+      + '(`boottorrent tokens create --role viewer`). It is kept in this browser tab only.');
+    asking = null;
+    if (!typed || !typed.trim()) {
+      declined = true;
+      resolve(null);
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, typed.trim());
+    resolve(typed.trim());
+  }, 0));
+  return asking;
+}
+
+function authHeaders() {
+  const t = storedToken();
+  return t ? { Authorization: `Bearer ${t}` } : {};
+}
+
 /** GET as JSON; a non-2xx answer throws an Error carrying the server's `error` text and `status`. */
-export async function getJson(url, { timeoutMs = 8000 } = {}) {
+export async function getJson(url, { timeoutMs = 8000, method = 'GET', retried = false } = {}) {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
-    const r = await fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store', signal: abort.signal });
+    const r = await fetch(url, {
+      method, headers: { Accept: 'application/json', ...authHeaders() }, cache: 'no-store', signal: abort.signal,
+    });
+    if (r.status === 401 && !retried) {
+      let reason = r.statusText;
+      try { reason = (await r.json()).error || reason; } catch (ignored) { /* not JSON */ }
+      sessionStorage.removeItem(TOKEN_KEY);
+      if (await askToken(reason)) return getJson(url, { timeoutMs, method, retried: true });
+      const err = new Error(`401 ${reason}`);
+      err.status = 401;
+      throw err;
+    }
     if (!r.ok) {
       let reason = r.statusText;
       try { reason = (await r.json()).error || reason; } catch (ignored) { /* not JSON */ }
@@ -30,7 +76,7 @@ export async function getJson(url, { timeoutMs = 8000 } = {}) {
 export const telemetry = (path) => getJson(API + path);
 
 let configAsked;
-/** `/dashboard/config.json`: `{"catalogUrl": "http://host:8080" | null}`. */
+/** `/dashboard/config.json`: `{"catalogUrl": "http://host:8080" | null, "openReads": true | false}`. */
 export function dashboardConfig() {
   configAsked ??= getJson(new URL('config.json', location.href).href).catch((e) => {
     configAsked = null;
@@ -203,9 +249,24 @@ export function liveEvents(query, { onEvent, onOpen }) {
   const url = API + 'events/stream' + (query ? `?${query}` : '');
   let source = null;
   let retry = null;
-  const open = () => {
+  // With reads closed, each (re)connection trades the token for a fresh ticket first.
+  const ticketed = async () => {
+    const { openReads } = await dashboardConfig();
+    if (openReads !== false) return url;
+    const { ticket } = await getJson(API + 'tickets', { method: 'POST' });
+    return url + (query ? '&' : '?') + 'ticket=' + encodeURIComponent(ticket);
+  };
+  const open = async () => {
     retry = null;
-    source = new EventSource(url);
+    let target;
+    try {
+      target = await ticketed();
+    } catch (e) {
+      setConnection('reconnecting');
+      retry = setTimeout(open, 2000);
+      return;
+    }
+    source = new EventSource(target);
     source.onopen = () => {
       setConnection('live');
       onOpen?.();

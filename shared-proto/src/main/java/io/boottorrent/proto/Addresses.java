@@ -26,4 +26,9 @@ public final class Addresses {
   public static final String SEEDER_STATUS = "seeder.status";
   /** publish {@link SwarmStats} from the tracker when a swarm's counts change. */
   public static final String SWARM_STATS = "tracker.swarm.stats";
+  /**
+   * request {@link TokenCheck} → reply {@link TokenCheckResult}: the catalog, which holds the token
+   * store, says whose a bearer secret is (by its SHA-256), for services without a store (telemetry).
+   */
+  public static final String TOKEN_CHECK = "catalog.token.check";
 }

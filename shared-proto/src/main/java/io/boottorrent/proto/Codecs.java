@@ -30,7 +30,9 @@ public final class Codecs {
       new Entry<>(SeederStatus.class, SeederStatus.parser()),
       new Entry<>(TorrentStatus.class, TorrentStatus.parser()),
       new Entry<>(PeerEntry.class, PeerEntry.parser()),
-      new Entry<>(SwarmStats.class, SwarmStats.parser()));
+      new Entry<>(SwarmStats.class, SwarmStats.parser()),
+      new Entry<>(TokenCheck.class, TokenCheck.parser()),
+      new Entry<>(TokenCheckResult.class, TokenCheckResult.parser()));
 
   private Codecs() {}
 

@@ -56,7 +56,7 @@ class ProtoCodecTest {
       vertx.eventBus().<BootEvent>consumer("test", m -> m.reply(m.body().toBuilder().setImage("echo").build()));
       BootEvent reply = vertx.eventBus().<BootEvent>request("test", sample()).await().body();
       assertThat(reply.getImage()).isEqualTo("echo");
-      assertThat(Codecs.ALL).hasSize(11);
+      assertThat(Codecs.ALL).hasSize(15);
     } finally {
       vertx.close().await();
     }

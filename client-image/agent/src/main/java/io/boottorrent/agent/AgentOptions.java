@@ -4,6 +4,7 @@ import io.boottorrent.agent.launch.Launchers;
 import io.boottorrent.core.MacAddress;
 import io.boottorrent.core.config.ConfigException;
 import io.boottorrent.core.config.ConfigSection;
+import io.boottorrent.core.trust.CertificatePin;
 import io.boottorrent.core.trust.TrustedKeys;
 import io.boottorrent.swarm.PieceStripe;
 import io.vertx.core.json.JsonObject;
@@ -20,6 +21,7 @@ import java.util.Optional;
  * The agent's settings: the {@code agent} section of the config; its defaults (and what each key
  * means) are in {@code boottorrent-defaults.yaml}.
  *
+ * @param catalogCertSha256 with an https {@code catalogUrl}: the only certificate the catalog may have
  * @param mac this machine's identity; empty: the MAC of the first interface that is up ({@link #firstMac})
  * @param pieceStripe the stripe to ask for first ({@code "<index>/<count>"}); empty or {@code off}:
  *     rarest first
@@ -27,6 +29,7 @@ import java.util.Optional;
  */
 public record AgentOptions(
     String catalogUrl,
+    Optional<CertificatePin> catalogCertSha256,
     Optional<MacAddress> mac,
     Path workDir,
     String launcher,
@@ -61,6 +64,7 @@ public record AgentOptions(
   public static AgentOptions fromSection(JsonObject json) {
     return ConfigSection.read("agent", json, s -> new AgentOptions(
         catalogUrl(s),
+        catalogCert(s),
         s.parsed("mac", MacAddress::parse),
         Path.of(s.nonBlank("workDir")).toAbsolutePath().normalize(),
         launcher(s),
@@ -115,6 +119,23 @@ public record AgentOptions(
       throw new ConfigException(s.keyOf("catalogUrl"), "expected http://host:port, got \"" + url + "\"");
     }
     return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+  }
+
+  /** Read after catalogUrl: a pin for a plain-http URL is a mistake (it would protect nothing). */
+  private static Optional<CertificatePin> catalogCert(ConfigSection s) {
+    String spec = s.string("catalogCertSha256");
+    Optional<CertificatePin> pin;
+    try {
+      pin = CertificatePin.parse(spec);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(s.keyOf("catalogCertSha256"), e.getMessage());
+    }
+    String url = s.string("catalogUrl");
+    if (pin.isPresent() && !url.startsWith("https://")) {
+      throw new ConfigException(s.keyOf("catalogCertSha256"), "set to " + pin.get().sha256() + ", but "
+          + s.keyOf("catalogUrl") + " is \"" + url + "\": a certificate pin needs an https:// catalog URL");
+    }
+    return pin;
   }
 
   private static TrustedKeys trustedKeys(ConfigSection s) {

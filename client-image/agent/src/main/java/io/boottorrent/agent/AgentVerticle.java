@@ -105,10 +105,11 @@ public class AgentVerticle extends VerticleBase {
     // Listing the network interfaces for the MAC is a system call: on a worker.
     return vertx.executeBlocking(() -> options.mac().orElseGet(AgentOptions::firstMac)).map(found -> {
       mac = found;
-      catalog = new CatalogClient(vertx, options.catalogUrl());
+      catalog = new CatalogClient(vertx, options.catalogUrl(), options.catalogCertSha256());
       reporter = new EventReporter(vertx, catalog);
       events = BootEvents.system().agent(mac, nodeId);
-      say("agent %s for %s, catalog %s", nodeId, mac, options.catalogUrl());
+      say("agent %s for %s, catalog %s%s", nodeId, mac, options.catalogUrl(),
+          options.catalogCertSha256().map(p -> " (certificate SHA-256 " + p.sha256() + ")").orElse(""));
       report(events.started());
       // The boot runs after deployment completes: a menu may wait for a human for a long time.
       context.runOnContext(v -> boot().onComplete(this::finish));

@@ -3,6 +3,7 @@ package io.boottorrent.agent;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.boottorrent.core.MediaTypes;
+import io.boottorrent.core.trust.CertificatePin;
 import io.boottorrent.proto.BootAssignment;
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.ImageManifest;
@@ -10,27 +11,44 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.TrustOptions;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.util.function.Supplier;
 
-/** The agent's side of the catalog REST API, in binary protobuf. */
+/**
+ * The agent's side of the catalog REST API, in binary protobuf. An {@code https} catalog URL with a
+ * {@link CertificatePin} is trusted only when the server's certificate is the pinned one (no host-name
+ * check: the pin names the certificate, and boot networks reach the catalog by IP address); without a
+ * pin, the JDK's CA certificates and a host-name check decide. A refused certificate fails every call at
+ * once with {@link CertificateRefused}, naming both fingerprints; nothing is retried.
+ */
 public final class CatalogClient {
   private final Vertx vertx;
   private final WebClient client;
   private final String base;
 
   public CatalogClient(Vertx vertx, String catalogUrl) {
+    this(vertx, catalogUrl, Optional.empty());
+  }
+
+  public CatalogClient(Vertx vertx, String catalogUrl, Optional<CertificatePin> pin) {
     this.vertx = vertx;
     URI uri = URI.create(catalogUrl);
     if (uri.getHost() == null) {
       throw new IllegalArgumentException("catalog URL has no host: " + catalogUrl);
     }
-    this.client = WebClient.create(vertx, new WebClientOptions().setConnectTimeout(5000).setIdleTimeout(30));
+    WebClientOptions options = new WebClientOptions().setConnectTimeout(5000).setIdleTimeout(30);
+    if ("https".equals(uri.getScheme())) {
+      options.setSsl(true);
+      pin.ifPresent(p -> options.setTrustOptions(TrustOptions.wrap(p.trustManager())).setVerifyHost(false));
+    }
+    this.client = WebClient.create(vertx, options);
     this.base = catalogUrl.endsWith("/") ? catalogUrl.substring(0, catalogUrl.length() - 1) : catalogUrl;
   }
 
@@ -60,6 +78,7 @@ public final class CatalogClient {
         .putHeader("Content-Type", MediaTypes.PROTOBUF)
         .timeout(5000)
         .sendBuffer(Buffer.buffer(event.toByteArray()))
+        .recover(this::refusedCertificate)
         .compose(r -> r.statusCode() / 100 == 2
             ? Future.<Void>succeededFuture()
             : Future.failedFuture("catalog refused boot event: HTTP " + r.statusCode() + " " + r.bodyAsString()));
@@ -74,7 +93,18 @@ public final class CatalogClient {
         .putHeader("Accept", MediaTypes.PROTOBUF)
         .timeout(10_000)
         .send()
+        .recover(this::refusedCertificate)
         .compose(this::ok);
+  }
+
+  /** A handshake our pin (or the JDK's trust) refused, as a {@link CertificateRefused} naming why; else as it was. */
+  private <T> Future<T> refusedCertificate(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof java.security.cert.CertificateException) {
+        return Future.failedFuture(new CertificateRefused("refusing the catalog at " + base + ": " + t.getMessage(), failure));
+      }
+    }
+    return Future.failedFuture(failure);
   }
 
   private Future<Buffer> ok(HttpResponse<Buffer> response) {
@@ -96,7 +126,8 @@ public final class CatalogClient {
     call.get().onComplete(ar -> {
       if (ar.succeeded()) {
         promise.complete(ar.result());
-      } else if (left <= 1 || (ar.cause() instanceof CatalogError e && e.status < 500)) {
+      } else if (left <= 1 || (ar.cause() instanceof CatalogError e && e.status < 500)
+          || ar.cause() instanceof CertificateRefused) {
         promise.fail(ar.cause());
       } else {
         vertx.setTimer(delay, id -> attempt(call, left - 1, Math.min(delay * 2, 8000), promise));
@@ -114,6 +145,13 @@ public final class CatalogClient {
 
   private static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
+  /** The catalog's TLS certificate is not the one trusted: final, never retried. */
+  public static final class CertificateRefused extends RuntimeException {
+    CertificateRefused(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 
   /** A non-2xx answer from the catalog. */

@@ -81,7 +81,7 @@ final class EventReporter {
         sent++;
         sending = false;
         pump();
-      } else if (attempt >= MAX_ATTEMPTS) {
+      } else if (attempt >= MAX_ATTEMPTS || ar.cause() instanceof CatalogClient.CertificateRefused) {
         dropped++;
         LOG.warn("boot event {} not delivered after {} attempts: {}", event.getStage(), attempt, ar.cause().getMessage());
         sending = false;

@@ -61,9 +61,13 @@ final class BootHttp {
     }
   }
 
-  void mount(Router router, java.util.function.IntSupplier port) {
-    router.get(PATH + "ipxe").handler(ctx -> script(ctx, port.getAsInt(), "ipxe script", IpxeScript::render));
-    router.get(PATH + "grub.cfg").handler(ctx -> script(ctx, port.getAsInt(), "grub config", GrubScript::render));
+  /**
+   * @param port the plain-HTTP port the boot files are fetched from
+   * @param catalogUrl the API's URL the client image's agent is told ({@code boottorrent.catalog=})
+   */
+  void mount(Router router, java.util.function.IntSupplier port, java.util.function.Supplier<String> catalogUrl) {
+    router.get(PATH + "ipxe").handler(ctx -> script(ctx, port.getAsInt(), catalogUrl.get(), "ipxe script", IpxeScript::render));
+    router.get(PATH + "grub.cfg").handler(ctx -> script(ctx, port.getAsInt(), catalogUrl.get(), "grub config", GrubScript::render));
     router.get(PATH + ":file").handler(this::file);
     router.head(PATH + ":file").handler(this::file);
   }
@@ -71,15 +75,15 @@ final class BootHttp {
   /** How a boot script is written: catalog URL, MAC, extra command line, whether the client image exists. */
   @FunctionalInterface
   interface Renderer {
-    String render(String baseUrl, String mac, String extraCmdline, boolean clientImageReady);
+    String render(String baseUrl, String catalogUrl, String mac, String extraCmdline, boolean clientImageReady);
   }
 
   /** The iPXE script or the GRUB config for the machine of {@code ?mac=}. */
-  private void script(RoutingContext ctx, int port, String what, Renderer renderer) {
+  private void script(RoutingContext ctx, int port, String catalogUrl, String what, Renderer renderer) {
     String base = ConfigUrls.httpBase(publicHost, port);
     find("vmlinuz").compose(kernel -> find("initrd").map(initrd -> kernel != null && initrd != null))
         .onSuccess(ready -> {
-          String script = renderer.render(base, ctx.request().getParam("mac"), extraCmdline.get(), ready);
+          String script = renderer.render(base, catalogUrl, ctx.request().getParam("mac"), extraCmdline.get(), ready);
           ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(script)
               .onComplete(sent -> count(SCRIPT, sent.succeeded(), ctx.response().bytesWritten()));
           publish(events.httpBootScript(what, ip(ctx), mac(ctx), ready, script.length()));

@@ -13,6 +13,9 @@ import java.util.Optional;
 /**
  * The {@code catalog} section of the config; its defaults are in {@code boottorrent-defaults.yaml}.
  *
+ * @param httpPort plain HTTP: everything, or with TLS only {@code /boot/} and {@code /seed/}
+ * @param httpsPort with TLS: the whole API
+ * @param tlsCert with {@code tlsKey}: the API over TLS ({@link #tls()}); empty: plain HTTP only
  * @param importRoots folders {@code image add} may import from; empty: {@code <dataDir>/import}
  * @param trackers announce URLs for new torrents as configured; empty: this deployment's tracker (the
  *     process assembly resolves it, see {@code ServiceLinks.announceUrls})
@@ -25,6 +28,7 @@ import java.util.Optional;
  * @param signing sign manifests and boot tickets with the key ring ({@link SigningKeys})
  * @param keyOverlapDays how long a rotated-out key goes on signing beside the new one
  * @param pinKeysOnCmdline put {@code boottorrent.keys=<fingerprints>} into the iPXE script's command line
+ * @param pinCertOnCmdline with TLS, put {@code boottorrent.catalog_cert=<SHA-256>} into the iPXE script's command line
  * @param maxImages … {@code diskQuotaBytes}: {@link ImageStore.Limits}, enforced whatever the caller's token
  * @param eventRatePerSource boot events per second one source address may post, on average
  * @param eventBurstPerSource ... and at once
@@ -33,6 +37,9 @@ import java.util.Optional;
 public record CatalogOptions(
     @Port int httpPort,
     @NonBlank String host,
+    @Port int httpsPort,
+    Optional<Path> tlsCert,
+    Optional<Path> tlsKey,
     List<Path> importRoots,
     List<String> trackers,
     boolean webSeed,
@@ -44,6 +51,7 @@ public record CatalogOptions(
     boolean signing,
     @Min(0) int keyOverlapDays,
     boolean pinKeysOnCmdline,
+    boolean pinCertOnCmdline,
     @Min(1) int maxImages,
     @Min(0) int maxDescriptionLength,
     @Min(0) int maxCmdlineLength,
@@ -60,6 +68,7 @@ public record CatalogOptions(
     importRoots = List.copyOf(importRoots);
     trackers = List.copyOf(trackers);
     bootFallbackRoots = List.copyOf(bootFallbackRoots);
+    io.boottorrent.server.HttpServers.Tls.of("catalog", tlsCert, tlsKey);
     if (pieceLength != 0) {
       ImageStore.checkPieceLength(pieceLength, "catalog.pieceLength");
     }
@@ -71,6 +80,11 @@ public record CatalogOptions(
    */
   public static CatalogOptions fromSection(JsonObject json) {
     return ConfigRecords.read("catalog", json, CatalogOptions.class);
+  }
+
+  /** The API's TLS files, when both {@code tlsCert} and {@code tlsKey} are set. */
+  public Optional<io.boottorrent.server.HttpServers.Tls> tls() {
+    return io.boottorrent.server.HttpServers.Tls.of("catalog", tlsCert, tlsKey);
   }
 
   public ImageStore.Limits limits() {

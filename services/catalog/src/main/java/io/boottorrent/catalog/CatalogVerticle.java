@@ -4,6 +4,7 @@ import com.google.protobuf.Message;
 import io.boottorrent.core.MacAddress;
 import io.boottorrent.core.config.ConfigUrls;
 import io.boottorrent.core.config.ProcessOptions;
+import io.boottorrent.core.trust.CertificatePin;
 import io.boottorrent.core.trust.Ed25519;
 import io.boottorrent.core.trust.ImageTrust;
 import io.boottorrent.proto.AddImageRequest;
@@ -22,6 +23,8 @@ import io.boottorrent.proto.ImageFile;
 import io.boottorrent.proto.ImageList;
 import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.proto.Role;
+import io.boottorrent.proto.TokenCheck;
+import io.boottorrent.proto.TokenCheckResult;
 import io.boottorrent.proto.TokenList;
 import io.boottorrent.server.HttpServers;
 import io.boottorrent.server.Meters;
@@ -72,8 +75,9 @@ import org.slf4j.LoggerFactory;
  * <p>Event bus: publishes {@link ImageEvent} ADDED (with torrent bytes) on
  * {@link Addresses#IMAGE_ADDED} and REMOVED on {@link Addresses#IMAGE_REMOVED}, republishes every
  * ingested {@link BootEvent} on {@link Addresses#BOOT_EVENT}, and answers {@link Addresses#IMAGE_LIST}
- * requests with an {@link ImageList} with torrent bytes and {@link Addresses#POLICY} requests with the
- * {@link BootPolicy}: image metadata and policy are reachable from every member of the cluster.
+ * requests with an {@link ImageList} with torrent bytes, {@link Addresses#POLICY} requests with the
+ * {@link BootPolicy} and {@link Addresses#TOKEN_CHECK} requests with the token a secret's hash belongs to:
+ * image metadata, policy and who a token is are reachable from every member of the cluster.
  *
  * <p>Writes need a bearer token ({@link BearerAuth}, tokens in {@code <dataDir>/catalog/tokens.pb}):
  * images and the policy {@code operator}, tokens ({@code /api/v1/tokens}) {@code admin}; what booting
@@ -121,7 +125,12 @@ public class CatalogVerticle extends VerticleBase {
   private final Map<String, ImageManifest> signedManifests = new ConcurrentHashMap<>();
   private long keyExpiryTimer = -1;
   private volatile TokenStore tokens;
+  /** The plain-HTTP server (everything, or with TLS only /boot/ and /seed/). */
   private volatile HttpServer server;
+  /** The TLS server with catalog.tlsCert, else null. */
+  private volatile HttpServer tlsServer;
+  /** SHA-256 of the TLS certificate (the chain's first), with catalog.tlsCert; else null. */
+  private volatile String certSha256;
 
   /**
    * @param announceUrls the tracker URLs new torrents name ({@code ServiceLinks.announceUrls}: the
@@ -161,6 +170,15 @@ public class CatalogVerticle extends VerticleBase {
                     return opened;
                   });
         })
+        .compose(opened -> options.tls().isEmpty() ? Future.succeededFuture(opened)
+            : vertx.fileSystem().readFile(options.tls().get().cert().toString())
+                .recover(e -> Future.failedFuture(new IllegalStateException("catalog.tlsCert: cannot read "
+                    + options.tls().get().cert() + ": " + e.getMessage(), e)))
+                .map(pem -> {
+                  certSha256 = CertificatePin.fingerprintOfPem(pem.toString(
+                      java.nio.charset.StandardCharsets.US_ASCII), "catalog.tlsCert " + options.tls().get().cert());
+                  return opened;
+                }))
         .compose(opened -> io.executeBlocking(this::openTokens))
         .compose(openedTokens -> {
           tokens = openedTokens;
@@ -168,17 +186,36 @@ public class CatalogVerticle extends VerticleBase {
           MessageConsumer<BootEvent> leases = vertx.eventBus().consumer(Addresses.BOOT_EVENT, m -> learnLease(m.body()));
           MessageConsumer<Object> imageList = vertx.eventBus().consumer(Addresses.IMAGE_LIST, this::replyImageList);
           MessageConsumer<Object> policy = vertx.eventBus().consumer(Addresses.POLICY, m -> m.reply(store.policy()));
+          MessageConsumer<TokenCheck> tokenCheck = vertx.eventBus().consumer(Addresses.TOKEN_CHECK, this::checkToken);
           MessageConsumer<BootScriptRequest> script = vertx.eventBus().consumer(Addresses.BOOT_SCRIPT, this::bootScript);
-          Future<HttpServer> listen = vertx.createHttpServer(HttpServers.options())
-              .requestHandler(router())
-              .listen(options.httpPort(), options.host())
-              .onSuccess(s -> {
-                server = s;
-                LOG.info("catalog listening on {}:{} (data dir {}, import roots {}, trackers {})", options.host(),
-                    s.actualPort(), process.dataDir(), opened.settings().effectiveImportRoots(), announceUrls);
-              });
+          Router api = router();
+          Future<?> listen = options.tls().isEmpty()
+              ? vertx.createHttpServer(HttpServers.options()).requestHandler(api)
+                  .listen(options.httpPort(), options.host())
+                  .onSuccess(s -> {
+                    server = s;
+                    LOG.info("catalog listening on {}:{} (data dir {}, import roots {}, trackers {})", options.host(),
+                        s.actualPort(), process.dataDir(), opened.settings().effectiveImportRoots(), announceUrls);
+                  })
+              : vertx.createHttpServer(HttpServers.tls(options.tls().get())).requestHandler(api)
+                  .listen(options.httpsPort(), options.host())
+                  .recover(e -> Future.failedFuture(new IllegalStateException("catalog: cannot serve TLS on port "
+                      + options.httpsPort() + " with catalog.tlsCert " + options.tls().get().cert() + " and catalog.tlsKey "
+                      + options.tls().get().key() + ": " + e.getMessage(), e)))
+                  .compose(s -> {
+                    tlsServer = s;
+                    return vertx.createHttpServer(HttpServers.options()).requestHandler(plainRouter())
+                        .listen(options.httpPort(), options.host());
+                  })
+                  .onSuccess(s -> {
+                    server = s;
+                    LOG.info("catalog listening on https://{}:{} (certificate SHA-256 {}), plain HTTP for /boot/ and "
+                        + "/seed/ on {}:{} (data dir {}, import roots {}, trackers {})", options.host(),
+                        tlsServer.actualPort(), certSha256, options.host(), s.actualPort(), process.dataDir(),
+                        opened.settings().effectiveImportRoots(), announceUrls);
+                  });
           return Future.all(List.of(imageList.completion(), policy.completion(), leases.completion(),
-              script.completion(), listen));
+              tokenCheck.completion(), script.completion(), listen));
         })
         .recover(failure -> closeStore().transform(closed -> Future.failedFuture(failure)));
   }
@@ -213,10 +250,30 @@ public class CatalogVerticle extends VerticleBase {
     }
   }
 
-  /** The port the HTTP server listens on; -1 before it does. */
+  /** The port the plain-HTTP server listens on; -1 before it does. */
   public int actualPort() {
     HttpServer s = server;
     return s == null ? -1 : s.actualPort();
+  }
+
+  /** The port the TLS server listens on; -1 before it does or without catalog.tlsCert. */
+  public int actualHttpsPort() {
+    HttpServer s = tlsServer;
+    return s == null ? -1 : s.actualPort();
+  }
+
+  /** SHA-256 of the catalog's TLS certificate (what agents pin), empty without TLS. */
+  public Optional<String> certificateSha256() {
+    return Optional.ofNullable(certSha256);
+  }
+
+  /** The API's URL as machines reach it: https with TLS, else the plain port. */
+  String apiUrl() {
+    if (options.tls().isEmpty()) {
+      return ConfigUrls.httpBase(process.publicHost(), webSeedPort());
+    }
+    int port = actualHttpsPort();
+    return ConfigUrls.httpsBase(process.publicHost(), port > 0 ? port : options.httpsPort());
   }
 
   private int webSeedPort() {
@@ -262,12 +319,29 @@ public class CatalogVerticle extends VerticleBase {
     bearer.read(router.get(API + "/stats")).handler(Rest.guard(this::stats));
     router.get(API + "/keys").handler(Rest.guard(this::showKeys));
     bearer.require(router.post(API + "/keys/rotate"), Role.ADMIN).handler(Rest.guard(this::rotateKeys));
+    mountBootAndSeed(router);
+    Rest.errors(router, LOG, BODY_LIMIT);
+    return router;
+  }
+
+  /**
+   * The plain-HTTP port's routes with TLS on: what cannot do https here, firmware and iPXE ({@code /boot/})
+   * and libtorrent's web seed ({@code /seed/}); anything else is a 404 naming the API's https URL.
+   */
+  Router plainRouter() {
+    Router router = Router.router(vertx);
+    mountBootAndSeed(router);
+    router.route().handler(ctx -> ctx.fail(CatalogException.notFound("this port serves only /boot/ and "
+        + CatalogOptions.SEED_PATH + " over plain HTTP; the API is at " + apiUrl() + " (catalog.tlsCert is set)")));
+    Rest.errors(router, LOG, BODY_LIMIT);
+    return router;
+  }
+
+  private void mountBootAndSeed(Router router) {
     router.route(HttpMethod.GET, CatalogOptions.SEED_PATH + "*").handler(Rest.guard(this::seed));
     router.route(HttpMethod.HEAD, CatalogOptions.SEED_PATH + "*").handler(Rest.guard(this::seed));
     new BootHttp(vertx, options.bootRoots(process.dataDir()), this::clientCmdline, process.publicHost())
-        .mount(router, this::webSeedPort);
-    Rest.errors(router, LOG, BODY_LIMIT);
-    return router;
+        .mount(router, this::webSeedPort, this::apiUrl);
   }
 
   private static <B extends Message.Builder> B parse(RoutingContext ctx, B builder) throws ProtoHttp.BadRequest {
@@ -328,6 +402,13 @@ public class CatalogVerticle extends VerticleBase {
     return store.get(name).orElseThrow(() -> CatalogException.notFound("no image named '" + name + "'"));
   }
 
+  /** Whose secret has this SHA-256, for services without a token store (memory only: on the event loop). */
+  private void checkToken(io.vertx.core.eventbus.Message<TokenCheck> request) {
+    TokenCheckResult.Builder result = TokenCheckResult.newBuilder();
+    tokens.authenticateHash(request.body().getSecretSha256()).ifPresent(t -> result.setFound(true).setToken(t));
+    request.reply(result.build());
+  }
+
   private void replyImageList(io.vertx.core.eventbus.Message<Object> request) {
     request.reply(ImageList.newBuilder().addAllImages(store.list()).build());
   }
@@ -348,19 +429,26 @@ public class CatalogVerticle extends VerticleBase {
     }
     String base = ConfigUrls.httpBase(process.publicHost(), webSeedPort());
     request.reply(BootScript.newBuilder()
-        .setText(GrubScript.render(base, request.body().getMac(), clientCmdline(), true)).build());
+        .setText(GrubScript.render(base, apiUrl(), request.body().getMac(), clientCmdline(), true)).build());
   }
 
   // ------------------------------------------------------------------------------------ signing
 
-  /** catalog.clientCmdline, and with catalog.pinKeysOnCmdline the fingerprints of the keys that sign now. */
+  /**
+   * catalog.clientCmdline, with catalog.pinKeysOnCmdline the fingerprints of the keys that sign now,
+   * and with TLS and catalog.pinCertOnCmdline the SHA-256 of the TLS certificate.
+   */
   String clientCmdline() {
     SigningKeys ring = keys;
-    String extra = options.clientCmdline().trim();
-    if (ring == null || !options.pinKeysOnCmdline()) {
-      return extra;
+    String cmdline = options.clientCmdline().trim();
+    if (ring != null && options.pinKeysOnCmdline()) {
+      cmdline += " boottorrent.keys=" + String.join(",", ring.signingFingerprints());
     }
-    return (extra + " boottorrent.keys=" + String.join(",", ring.signingFingerprints())).trim();
+    String cert = certSha256;
+    if (cert != null && options.pinCertOnCmdline()) {
+      cmdline += " boottorrent.catalog_cert=" + cert;
+    }
+    return cmdline.trim();
   }
 
   /**

@@ -21,13 +21,22 @@ public final class GrubScript {
    * @param clientImageReady false: the config explains on the console what is missing
    */
   public static String render(String baseUrl, String mac, String extraCmdline, boolean clientImageReady) {
+    return render(baseUrl, baseUrl, mac, extraCmdline, clientImageReady);
+  }
+
+  /**
+   * As {@link #render(String, String, String, boolean)}, the agent told {@code catalogUrl} (the API,
+   * https with TLS); {@code baseUrl} is not used: GRUB loads everything over TFTP.
+   */
+  public static String render(String baseUrl, String catalogUrl, String mac, String extraCmdline,
+      boolean clientImageReady) {
     String who = MacAddress.tryParse(mac).map(MacAddress::canonical).orElse("${net_default_mac}");
     StringBuilder s = new StringBuilder("# BootTorrent: the client image for ").append(who).append('\n');
     if (!clientImageReady) {
       return s.append("echo \"BootTorrent: the client image is not built on the server (run make client-image); "
               + "retrying in 30 s\"\nsleep 30\nreboot\n").toString();
     }
-    String cmdline = "boottorrent.catalog=" + baseUrl + " boottorrent.mac=" + who
+    String cmdline = "boottorrent.catalog=" + catalogUrl + " boottorrent.mac=" + who
         + (extraCmdline == null || extraCmdline.isBlank() ? "" : " " + extraCmdline.trim());
     // on GRUB's root device: the TFTP server it was loaded from
     String kernel = "/vmlinuz";

@@ -19,13 +19,23 @@ public final class IpxeScript {
    *     failing with an HTTP 404 inside iPXE
    */
   public static String render(String baseUrl, String mac, String extraCmdline, boolean clientImageReady) {
+    return render(baseUrl, baseUrl, mac, extraCmdline, clientImageReady);
+  }
+
+  /**
+   * As {@link #render(String, String, String, boolean)}, with the kernel and initrd fetched from
+   * {@code baseUrl} (plain HTTP: Debian's iPXE has no HTTPS) and the agent told {@code catalogUrl}
+   * (the API, {@code https://…} when the catalog serves TLS).
+   */
+  public static String render(String baseUrl, String catalogUrl, String mac, String extraCmdline,
+      boolean clientImageReady) {
     String who = normalise(mac);
     StringBuilder s = new StringBuilder("#!ipxe\n");
     if (!clientImageReady) {
       return s.append("echo BootTorrent: the client image is not built on the server (run `make client-image`)\n")
           .append("echo retrying in 30 s\nsleep 30\nreboot\n").toString();
     }
-    String cmdline = "initrd=initrd boottorrent.catalog=" + baseUrl + " boottorrent.mac=" + who
+    String cmdline = "initrd=initrd boottorrent.catalog=" + catalogUrl + " boottorrent.mac=" + who
         + (extraCmdline == null || extraCmdline.isBlank() ? "" : " " + extraCmdline.trim());
     return s.append("echo BootTorrent: loading the client image for ").append(who).append('\n')
         // initrd=initrd names the initrd for the UEFI stub; BIOS kernels ignore it. ?mac= lets the

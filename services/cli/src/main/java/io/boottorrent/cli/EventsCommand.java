@@ -61,6 +61,8 @@ final class EventsCommand {
     @Option(names = "--count", description = "Stop after this many events (0: never).", defaultValue = "0")
     long count;
 
+    @picocli.CommandLine.Mixin TelemetryAccess access;
+
     private final AtomicLong printed = new AtomicLong();
     private final CountDownLatch enough = new CountDownLatch(1);
 
@@ -114,16 +116,18 @@ final class EventsCommand {
 
     /** The SSE stream of telemetry; reconnects (1 s, doubling to 10 s) when telemetry restarts. */
     private int fromStream(Predicate<BootEvent> wanted) throws InterruptedException {
-      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(Duration.ofSeconds(5)).build();
+      HttpClient http = access.client(telemetry);
       URI uri = URI.create(telemetry.replaceAll("/+$", "") + "/api/v1/events/stream" + query());
       long backoff = 1000;
       while (true) {
         try {
-          HttpResponse<Stream<String>> response = http.send(HttpRequest.newBuilder(uri)
+          HttpResponse<Stream<String>> response = http.send(access.authorize(HttpRequest.newBuilder(uri))
               .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofLines());
           if (response.statusCode() != 200) {
             System.err.println("error: telemetry answered HTTP " + response.statusCode() + " for " + uri);
+            if (response.statusCode() == 401) {
+              System.err.println(TelemetryAccess.unauthorized());
+            }
             return 2;
           }
           backoff = 1000;

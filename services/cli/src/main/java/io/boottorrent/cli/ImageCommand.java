@@ -37,8 +37,35 @@ final class ImageCommand {
         description = "File holding the bearer token (else $BOOTTORRENT_TOKEN, else the file $BOOTTORRENT_TOKEN_FILE names).")
     Path tokenFile;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    @Option(names = "--catalog-cert-sha256", paramLabel = "HEX",
+        defaultValue = "${env:BOOTTORRENT_CATALOG_CERT_SHA256:-}",
+        description = "With an https --catalog: trust only the certificate with this SHA-256 (of its DER: "
+            + "`openssl x509 -in cert.pem -outform DER | sha256sum`; the catalog logs it at start), whatever host "
+            + "name or address it is reached by. Default: $BOOTTORRENT_CATALOG_CERT_SHA256, else the JDK's CA certificates.")
+    String catalogCert;
+
+    private HttpClient http;
     private java.util.Optional<TokenSource.Found> token;
+
+    /** The HTTP client: with a certificate pin, a TLS context that trusts that certificate only. */
+    HttpClient http() {
+      if (http == null) {
+        java.util.Optional<io.boottorrent.core.trust.CertificatePin> pin;
+        try {
+          pin = io.boottorrent.core.trust.CertificatePin.parse(catalogCert == null ? "" : catalogCert);
+        } catch (IllegalArgumentException e) {
+          throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--catalog-cert-sha256: " + e.getMessage(), e);
+        }
+        if (pin.isPresent() && !catalog.startsWith("https://")) {
+          throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+              "--catalog-cert-sha256 is set, but --catalog " + catalog + " is not an https:// URL");
+        }
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        pin.ifPresent(p -> b.sslContext(p.sslContext()));
+        http = b.build();
+      }
+      return http;
+    }
 
     /** The token the command sends, looked up once; reads send it too when there is one (auth.openReads false). */
     java.util.Optional<TokenSource.Found> token() {
@@ -57,10 +84,13 @@ final class ImageCommand {
     HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
       token().ifPresent(t -> request.header("Authorization", "Bearer " + t.secret()));
       try {
-        return http.send(request.header("Accept", "application/json").timeout(Duration.ofMinutes(30)).build(),
+        return http().send(request.header("Accept", "application/json").timeout(Duration.ofMinutes(30)).build(),
             HttpResponse.BodyHandlers.ofString());
       } catch (java.net.ConnectException e) {
         throw new IOException("cannot reach the catalog at " + catalog + " (is `boottorrent serve` running?)", e);
+      } catch (javax.net.ssl.SSLHandshakeException e) {
+        throw new IOException("refusing the catalog at " + catalog + ": " + e.getMessage()
+            + (catalogCert == null || catalogCert.isBlank() ? " (a certificate of its own? pass --catalog-cert-sha256)" : ""), e);
       }
     }
 

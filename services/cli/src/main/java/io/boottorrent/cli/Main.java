@@ -16,7 +16,8 @@ public final class Main implements Runnable {
     System.exit(run(args));
   }
 
-  static int run(String... args) {
+  /** Runs one command line and returns its exit code (main without System.exit: tests run the CLI in-process). */
+  public static int run(String... args) {
     return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
   }
 

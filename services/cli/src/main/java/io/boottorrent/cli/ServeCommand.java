@@ -81,12 +81,14 @@ final class ServeCommand implements Callable<Integer> {
       String host = process.publicHost();
       StringBuilder out = new StringBuilder("BootTorrent running: " + String.join(", ", services) + "\n");
       if (services.contains("telemetry")) {
-        String telemetry = ConfigUrls.httpBase(host, port("telemetry", "httpPort"));
+        String telemetry = config.getJsonObject("telemetry").getString("tlsCert", "").isBlank()
+            ? ConfigUrls.httpBase(host, port("telemetry", "httpPort"))
+            : ConfigUrls.httpsBase(host, port("telemetry", "httpPort"));
         line(out, "dashboard", telemetry + "/dashboard/");
         line(out, "events", telemetry + "/api/v1/events/stream");
       }
       if (services.contains("catalog")) {
-        line(out, "catalog", ConfigUrls.httpBase(host, port("catalog", "httpPort")) + "/api/v1/images");
+        line(out, "catalog", io.boottorrent.core.config.ServiceLinks.catalogUrl(config) + "/api/v1/images");
       }
       if (services.contains("tracker")) {
         line(out, "tracker", ConfigUrls.httpBase(host, port("tracker", "httpPort")) + "/announce");

@@ -40,7 +40,7 @@ public final class Services {
     ALL.put("seeder", tree -> new SeederVerticle(SeederOptions.fromSection(section(tree, "seeder")),
         ProcessOptions.fromTree(tree)));
     ALL.put("telemetry", tree -> new TelemetryVerticle(TelemetryOptions.fromSection(section(tree, "telemetry")),
-        ProcessOptions.fromTree(tree), ServiceLinks.catalogUrl(tree)));
+        ProcessOptions.fromTree(tree), ServiceLinks.catalogUrl(tree), AuthOptions.fromSection(section(tree, "auth"))));
     // Ports 67 and 69 need root (or CAP_NET_BIND_SERVICE), and dhcp needs pools: not deployed by default.
     ALL.put("dhcp", tree -> {
       ProcessOptions process = ProcessOptions.fromTree(tree);

@@ -24,6 +24,8 @@ final class StatusCommand implements Callable<Integer> {
 
   @Option(names = "--image", description = "Only machines booting this image.") String image;
 
+  @picocli.CommandLine.Mixin TelemetryAccess access;
+
   @Option(names = "--interval", defaultValue = "2", description = "Seconds between refreshes (default: ${DEFAULT-VALUE}).")
   int interval;
 
@@ -32,18 +34,20 @@ final class StatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(5)).build();
+    HttpClient http = access.client(telemetry);
     URI uri = URI.create(telemetry.replaceAll("/+$", "") + "/api/v1/machines?limit=1000"
         + (image == null ? "" : "&image=" + URLEncoder.encode(image, StandardCharsets.UTF_8)));
     boolean refresh = !once && System.console() != null;
     while (true) {
       String table;
       try {
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).header("Accept", "application/json")
-            .build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = http.send(access.authorize(HttpRequest.newBuilder(uri))
+            .header("Accept", "application/json").build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
           System.err.println("error: telemetry answered HTTP " + response.statusCode() + ": " + response.body());
+          if (response.statusCode() == 401) {
+            System.err.println(TelemetryAccess.unauthorized());
+          }
           return 2;
         }
         table = StatusTable.render(Json.parse(response.body(), MachineList.newBuilder()).build());

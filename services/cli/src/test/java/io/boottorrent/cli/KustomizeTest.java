@@ -457,6 +457,151 @@ class KustomizeTest {
         .isNotEqualTo(readString(repoRoot().resolve("k8s/base/boottorrent.yaml")));
   }
 
+  // ---- where secrets live (docs/SECURITY.md "Where secrets live") ----
+
+  /** A PEM block, a bearer token, or a config key that names a secret and holds a value. */
+  private static final Pattern PEM = Pattern.compile("-----BEGIN [A-Z0-9 ]*(PRIVATE KEY|CERTIFICATE)-----");
+  private static final Pattern TOKEN = Pattern.compile("btk_[A-Za-z0-9_-]{16,}");
+  private static final Pattern SECRET_KEY = Pattern.compile("(?i).*(secret|token|password|passphrase|privatekey).*");
+
+  /** What in a ConfigMap's value looks like a secret: each finding names where it is. */
+  static List<String> secretLike(String where, String text) {
+    List<String> found = new ArrayList<>();
+    if (PEM.matcher(text).find()) {
+      found.add(where + ": a PEM certificate or private key");
+    }
+    if (TOKEN.matcher(text).find()) {
+      found.add(where + ": a bearer token (btk_…)");
+    }
+    if (where.endsWith(".yaml") || where.endsWith(".yml")) {
+      Object tree = new org.yaml.snakeyaml.Yaml().load(text);
+      secretKeys(tree, "", where, found);
+    }
+    return found;
+  }
+
+  private static void secretKeys(Object node, String path, String where, List<String> found) {
+    if (node instanceof Map<?, ?> map) {
+      map.forEach((k, v) -> {
+        String key = path.isEmpty() ? String.valueOf(k) : path + "." + k;
+        if (SECRET_KEY.matcher(String.valueOf(k)).matches() && v != null && !(v instanceof Map)
+            && !String.valueOf(v).isEmpty()) {
+          found.add(where + ": " + key + " holds a value (secrets go in a Secret, as BOOTTORRENT_* variables or files)");
+        }
+        secretKeys(v, key, where, found);
+      });
+    } else if (node instanceof List<?> list) {
+      for (int i = 0; i < list.size(); i++) {
+        secretKeys(list.get(i), path + "[" + i + "]", where, found);
+      }
+    }
+  }
+
+  @Test
+  void theSecretScannerFindsWhatItLooksFor() {
+    assertThat(secretLike("boottorrent.yaml", "cluster:\n  secret: hunter2hunter2hunter2\n")).singleElement()
+        .asString().contains("cluster.secret holds a value");
+    assertThat(secretLike("x.yaml", "a: \"-----BEGIN PRIVATE KEY-----\\nMIG\\n-----END PRIVATE KEY-----\"\n"))
+        .anySatisfy(f -> assertThat(f).contains("PEM"));
+    assertThat(secretLike("notes", "token btk_0123456789abcdef0123456789abcdef")).singleElement().asString().contains("bearer token");
+    // the shipped shape: an empty secret, TLS material named by path
+    assertThat(secretLike("boottorrent.yaml", "cluster:\n  secret: \"\"\ncatalog:\n  tlsKey: /etc/boottorrent-tls/tls.key\n")).isEmpty();
+  }
+
+  /**
+   * No ConfigMap holds a key, token, certificate or secret value, and every environment variable named
+   * like a secret comes from a Secret.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kustomizations")
+  void noSecretIsInAConfigMapOrAPlainEnvironmentVariable(String dir) {
+    Rendered r = render(dir);
+    List<String> found = new ArrayList<>();
+    for (ConfigMap map : r.of(ConfigMap.class)) {
+      Objects.requireNonNullElse(map.getData(), Map.<String, String>of())
+          .forEach((key, value) -> found.addAll(secretLike(name(map) + " " + key, value)));
+      assertThat(map.getBinaryData()).as(name(map) + " binaryData").isNullOrEmpty();
+    }
+    assertThat(found).as(dir + ": secret-like values in ConfigMaps").isEmpty();
+    for (Workload w : r.workloads()) {
+      for (Container c : w.allContainers()) {
+        for (EnvVar v : Objects.requireNonNullElse(c.getEnv(), List.<EnvVar>of())) {
+          if (v.getName().matches("(?i).*(SECRET|TOKEN|PASSWORD|_KEY)$")) {
+            assertThat(v.getValueFrom() == null ? null : v.getValueFrom().getSecretKeyRef())
+                .as(w + "/" + c.getName() + " env " + v.getName() + " from a Secret").isNotNull();
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Every TLS file a container's config names (catalog, telemetry, cluster: tlsCert, tlsKey, tlsCa) is
+   * in a Secret volume, mounted read-only, with no permission for others; from a Secret of type
+   * kubernetes.io/tls when the Secret is the operator's (tls.crt, tls.key, ca.crt).
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kustomizations")
+  void tlsMaterialComesFromASecretVolumeOnlyTheServiceUserCanRead(String dir, @TempDir Path tmp) throws IOException {
+    Rendered r = render(dir);
+    for (Workload w : r.workloads()) {
+      for (Container c : w.containers()) {
+        JsonObject cfg = effectiveConfig(r, w, c, tmp);
+        List<String> sections = new ArrayList<>(List.of("cluster"));
+        serve(c).services.stream().filter(s -> s.equals("catalog") || s.equals("telemetry")).forEach(sections::add);
+        for (String section : sections) {
+          for (String key : List.of("tlsCert", "tlsKey", "tlsCa")) {
+            String file = cfg.getJsonObject(section).getString(key, "");
+            if (file.isEmpty()) {
+              continue;
+            }
+            String who = w + "/" + c.getName() + " " + section + "." + key + " " + file;
+            VolumeMount mount = mountOf(c, file).orElseThrow(() -> new AssertionError(who + ": nothing mounted there"));
+            assertThat(mount.getReadOnly()).as(who + ": mounted read-only").isTrue();
+            Volume volume = volume(w, mount.getName());
+            assertThat(volume.getSecret()).as(who + ": from a Secret volume").isNotNull();
+            int mode = Objects.requireNonNullElse(volume.getSecret().getDefaultMode(), 0644);
+            assertThat(mode & 0007).as(who + ": defaultMode " + Integer.toOctalString(mode) + " gives others nothing").isZero();
+            assertThat(mode & 0040).as(who + ": the pod's fsGroup (the service user's group) may read it").isNotZero();
+            assertThat(w.template().getSpec().getSecurityContext().getFsGroup()).as(who + ": fsGroup").isNotNull();
+            String inVolume = Path.of(mount.getMountPath()).relativize(Path.of(file)).toString();
+            Optional<Secret> rendered = r.of(Secret.class).stream()
+                .filter(s -> s.getMetadata().getName().equals(volume.getSecret().getSecretName())).findFirst();
+            if (rendered.isPresent()) {
+              assertThat(rendered.get().getData()).as(who + ": key in Secret").containsKey(inVolume);
+            } else {
+              assertThat(inVolume).as(who + ": a key of a kubernetes.io/tls Secret").isIn("tls.crt", "tls.key", "ca.crt");
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Production serves the catalog's API and the dashboard over TLS, keeps /boot/ and iPXE on plain HTTP,
+   * closes reads, and keeps the key ring and the token store (the data dir's catalog/) on the claim.
+   */
+  @Test
+  void productionServesTheApiAndTheDashboardOverTlsAndKeepsTheCatalogsSecretsOnItsClaim(@TempDir Path tmp) throws IOException {
+    Rendered prod = render("overlays/production");
+    Workload catalog = prod.workload("catalog");
+    Container c = catalog.containers().get(0);
+    JsonObject cfg = effectiveConfig(prod, catalog, c, tmp);
+    JsonObject cat = cfg.getJsonObject("catalog");
+    assertThat(cat.getString("tlsCert")).isNotEmpty();
+    assertThat(cfg.getJsonObject("telemetry").getString("tlsCert")).isNotEmpty();
+    assertThat(cfg.getJsonObject("auth").getBoolean("openReads")).isFalse();
+    assertThat(containerPort(c, new IntOrString("catalog-tls")).map(ContainerPort::getContainerPort))
+        .contains(cat.getInteger("httpsPort"));
+    assertThat(prod.service("boottorrent-catalog").getSpec().getPorts()).extracting(ServicePort::getPort)
+        .containsExactly(cat.getInteger("httpPort"), cat.getInteger("httpsPort"));
+    assertThat(ServiceLinks.catalogUrl(cfg)).startsWith("https://");
+    assertThat(cfg.getJsonObject("dhcp").getString("ipxeScriptUrl")).startsWith("http://").contains("{httpPort}");
+    String secrets = cfg.getString("dataDir") + "/catalog";
+    assertThat(volumeAt(prod, catalog, c, secrets)).as(secrets + " (keys.pb, tokens.pb, admin.token)").contains("claim data");
+  }
+
   @Test
   void theOldFlatManifestsAreGone() throws IOException {
     try (Stream<Path> top = Files.list(repoRoot().resolve("k8s"))) {

@@ -152,6 +152,17 @@ class InstallScriptIT {
     assertThat(mode(d.resolve("var/lib/boottorrent"))).isEqualTo("rwxr-x---");
     assertThat(mode(d.resolve("var/log/boottorrent"))).isEqualTo("rwxr-x---");
     assertThat(mode(d.resolve("srv/boottorrent/import"))).isEqualTo("rwxr-xr-x");
+    // where secrets live: the catalog's keys and tokens, TLS material, secrets.env; none world-readable
+    assertThat(mode(d.resolve("var/lib/boottorrent/catalog"))).isEqualTo("rwx------");
+    assertThat(mode(d.resolve("etc/boottorrent/tls"))).isEqualTo("rwxr-x---");
+    Path secrets = d.resolve("etc/boottorrent/secrets.env");
+    assertThat(mode(secrets)).isEqualTo("rw-r-----");
+    assertThat(Files.readAllLines(secrets)).as("shipped without a value").allMatch(l -> l.isBlank() || l.startsWith("#"));
+    assertThat(Files.readString(config)).doesNotContainPattern("(?m)^\\s*secret:");
+    for (String u : unitNames()) {
+      assertThat(Files.readString(d.resolve("lib/systemd/system").resolve(u))).as(u)
+          .contains("\nEnvironmentFile=-/etc/boottorrent/secrets.env\n");
+    }
     try (Stream<Path> units = Files.list(d.resolve("lib/systemd/system"))) {
       assertThat(units.map(u -> u.getFileName().toString())).containsExactlyInAnyOrderElementsOf(unitNames());
     }
@@ -162,13 +173,16 @@ class InstallScriptIT {
     assertThat(Files.readAllLines(d.resolve("usr/lib/sysusers.d/boottorrent.conf")))
         .contains("u boottorrent - \"BootTorrent services\" /var/lib/boottorrent /usr/sbin/nologin");
     Map<String, String> tmpfiles = Files.readAllLines(d.resolve("usr/lib/tmpfiles.d/boottorrent.conf")).stream()
-        .filter(l -> l.startsWith("d "))
+        .filter(l -> l.startsWith("d ") || l.startsWith("f "))
         .map(l -> l.split("\\s+"))
         .collect(Collectors.toMap(f -> f[1], f -> f[2] + " " + f[3] + ":" + f[4]));
     assertThat(tmpfiles).containsEntry("/var/lib/boottorrent", "0750 boottorrent:boottorrent")
+        .containsEntry("/var/lib/boottorrent/catalog", "0700 boottorrent:boottorrent")
+        .containsEntry("/etc/boottorrent/tls", "0750 root:boottorrent")
         .containsEntry("/var/log/boottorrent", "0750 boottorrent:boottorrent")
         .containsEntry("/etc/boottorrent", "0755 root:root")
-        .containsEntry("/srv/boottorrent/import", "0755 root:root");
+        .containsEntry("/srv/boottorrent/import", "0755 root:root")
+        .containsEntry("/etc/boottorrent/secrets.env", "0640 root:boottorrent");
     // the rename-into-place left no temporary files
     try (Stream<Path> all = Files.walk(d)) {
       assertThat(all.map(p -> p.getFileName().toString()))
@@ -593,7 +607,11 @@ class InstallScriptIT {
                 exec chroot "$M" "$@"' sandbox "$@"
             }
             owners() { inside stat -c '%U:%G %a %n' /var/lib/boottorrent /var/log/boottorrent /etc/boottorrent/boottorrent.yaml \\
-              /opt/boottorrent/boottorrent.jar /opt/boottorrent/bin/boottorrent /srv/boottorrent/import; }
+              /opt/boottorrent/boottorrent.jar /opt/boottorrent/bin/boottorrent /srv/boottorrent/import \\
+              /var/lib/boottorrent/catalog /etc/boottorrent/tls /etc/boottorrent/secrets.env; }
+            # what the catalog wrote at its first start, as the service user
+            secrets() { inside stat -c 'SECRET %U:%G %a %n' /var/lib/boottorrent/catalog/keys.pb \\
+              /var/lib/boottorrent/catalog/tokens.pb /var/lib/boottorrent/catalog/admin.token; }
             """)
         .append("echo '== install'; inside \"$repo/deploy/install.sh\"\n")
         .append("echo \"USER $(inside getent passwd boottorrent)\"; owners\n");
@@ -605,6 +623,7 @@ class InstallScriptIT {
         ready 8090 120 $pid || { show boottorrent; exit 1; }
         stop $pid boottorrent.service
         show boottorrent
+        secrets
         inside sed -i 's/10\\.0\\.0\\.1/127.0.0.1/g' /etc/boottorrent/boottorrent.yaml
         start_boottorrent_catalog; cpid=$!
         ready 8091 120 $cpid || { show boottorrent-catalog; exit 1; }
@@ -651,6 +670,12 @@ class InstallScriptIT {
         .contains("root:root 644 /etc/boottorrent/boottorrent.yaml")
         .contains("root:root 644 /opt/boottorrent/boottorrent.jar")
         .contains("root:root 755 /opt/boottorrent/bin/boottorrent")
+        .contains("boottorrent:boottorrent 700 /var/lib/boottorrent/catalog")
+        .contains("root:boottorrent 750 /etc/boottorrent/tls")
+        .contains("root:boottorrent 640 /etc/boottorrent/secrets.env")
+        .contains("SECRET boottorrent:boottorrent 600 /var/lib/boottorrent/catalog/keys.pb")
+        .contains("SECRET boottorrent:boottorrent 600 /var/lib/boottorrent/catalog/tokens.pb")
+        .contains("SECRET boottorrent:boottorrent 600 /var/lib/boottorrent/catalog/admin.token")
         .contains("systemd is not running here: no daemon-reload, nothing restarted")
         .containsPattern("READY 8090 .*\"ready\":\\[\"catalog\",\"dhcp\",\"seeder\",\"telemetry\",\"tftp\",\"tracker\"\\]")
         .contains("dhcp (proxy mode) on 0.0.0.0:67 and :4011")

@@ -46,9 +46,21 @@ final class Stack implements AutoCloseable {
   /** Deployment ids by service name. */
   private final Map<String, String> deployments = new LinkedHashMap<>();
 
+  /** HTTP client for the catalog and telemetry: with catalog TLS, trusting the catalog's certificate only. */
+  private final HttpClient http;
+
   Stack(Path dir, long seederUploadLimit, boolean webSeed) {
+    this(dir, seederUploadLimit, webSeed, config -> { });
+  }
+
+  /** @param tweak changes the config before the services are built (e.g. catalog TLS) */
+  Stack(Path dir, long seederUploadLimit, boolean webSeed, java.util.function.Consumer<JsonObject> tweak) {
     this.dir = dir;
     config = TestConfig.loopback(dir.resolve("data"));
+    tweak.accept(config);
+    http = catalogCertSha256().map(pin -> HttpClient.newBuilder()
+            .sslContext(io.boottorrent.core.trust.CertificatePin.parse(pin).orElseThrow().sslContext()).build())
+        .orElseGet(HttpClient::newHttpClient);
     vertx = ServerVertx.start(ClusterOptions.fromSection(config.getJsonObject("cluster"))).await();
     health = new HealthServer(vertx);
     health.listen(new HealthOptions(0, "127.0.0.1")).await();
@@ -74,8 +86,25 @@ final class Stack implements AutoCloseable {
     return TestTokens.bearer(dir.resolve("data"));
   }
 
+  /** The catalog's API: https on catalog.httpsPort with catalog.tlsCert, else plain. */
   String catalogUrl() {
-    return "http://127.0.0.1:" + config.getJsonObject("catalog").getInteger("httpPort");
+    JsonObject catalog = config.getJsonObject("catalog");
+    return catalog.getString("tlsCert").isEmpty() ? "http://127.0.0.1:" + catalog.getInteger("httpPort")
+        : "https://127.0.0.1:" + catalog.getInteger("httpsPort");
+  }
+
+  /** SHA-256 of the catalog's TLS certificate, with catalog.tlsCert. */
+  java.util.Optional<String> catalogCertSha256() {
+    String cert = config.getJsonObject("catalog").getString("tlsCert");
+    if (cert.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    try {
+      return java.util.Optional.of(io.boottorrent.core.trust.CertificatePin.fingerprintOfPem(
+          Files.readString(Path.of(cert)), cert));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** Adds a kexec image of {@code size} random bytes (initrd) + a 1 MiB kernel through the REST API. */
@@ -86,7 +115,7 @@ final class Stack implements AutoCloseable {
     AddImageRequest request = AddImageRequest.newBuilder().setName(name).setKind(ImageKind.KEXEC)
         .setKernel(src.resolve("vmlinuz").toString()).setInitrd(src.resolve("initrd").toString())
         .setCmdline("console=ttyS0").build();
-    HttpResponse<String> response = HttpClient.newHttpClient().send(
+    HttpResponse<String> response = http.send(
         HttpRequest.newBuilder(URI.create(catalogUrl() + "/api/v1/images"))
             .header("Content-Type", "application/json").header("Authorization", bearer())
             .POST(HttpRequest.BodyPublishers.ofString(Json.print(request))).build(),
@@ -99,7 +128,7 @@ final class Stack implements AutoCloseable {
 
   /** GET of a catalog path ({@code /api/v1/events…}, {@code /api/v1/images…}). */
   String get(String path) throws IOException, InterruptedException {
-    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(catalogUrl() + path)).build(),
+    return http.send(HttpRequest.newBuilder(URI.create(catalogUrl() + path)).build(),
         HttpResponse.BodyHandlers.ofString()).body();
   }
 
@@ -125,6 +154,11 @@ final class Stack implements AutoCloseable {
 
   /** Deploys one agent (launcher none, no console) and returns its result. */
   Future<AgentResult> agent(int index, JsonObject overrides) {
+    return agent(index, overrides, new PrintStream(OutputStream.nullOutputStream()));
+  }
+
+  /** Deploys one agent whose console is {@code console}. */
+  Future<AgentResult> agent(int index, JsonObject overrides, PrintStream console) {
     JsonObject cfg = config.copy();
     cfg.getJsonObject("agent")
         .put("catalogUrl", catalogUrl())
@@ -133,8 +167,7 @@ final class Stack implements AutoCloseable {
         .put("launcher", "none").put("interactive", false).put("listenHost", "127.0.0.1")
         .put("progressIntervalMs", 1000)
         .mergeIn(overrides);
-    AgentVerticle agent = new AgentVerticle(AgentOptions.fromSection(cfg.getJsonObject("agent")), null,
-        new PrintStream(OutputStream.nullOutputStream()));
+    AgentVerticle agent = new AgentVerticle(AgentOptions.fromSection(cfg.getJsonObject("agent")), null, console);
     return vertx.deployVerticle(agent).compose(id -> agent.result());
   }
 

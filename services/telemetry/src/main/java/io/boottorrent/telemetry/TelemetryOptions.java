@@ -5,11 +5,15 @@ import io.boottorrent.core.config.Max;
 import io.boottorrent.core.config.Min;
 import io.boottorrent.core.config.NonBlank;
 import io.boottorrent.core.config.Port;
+import io.boottorrent.server.HttpServers;
 import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * The {@code telemetry} section of the config; its defaults are in {@code boottorrent-defaults.yaml}.
  *
+ * @param tlsCert with {@code tlsKey}: serve {@code httpPort} over TLS ({@link #tls()}); empty: plain HTTP
  * @param stallSeconds a machine with no event for this long, neither failed nor launched, is stalled
  * @param stormWindowSeconds downloads of one image that start within this many seconds of the first
  *     are one boot storm
@@ -26,6 +30,8 @@ import io.vertx.core.json.JsonObject;
 public record TelemetryOptions(
     @Port int httpPort,
     @NonBlank String host,
+    Optional<Path> tlsCert,
+    Optional<Path> tlsKey,
     @Min(1) int stallSeconds,
     @Min(1) int stormWindowSeconds,
     @Min(1) int maxMachines,
@@ -36,6 +42,15 @@ public record TelemetryOptions(
     boolean journalSync,
     @Min(1) @Max(3600) int sseHeartbeatSeconds,
     @Min(1024) int clientQueueBytes) {
+
+  public TelemetryOptions {
+    HttpServers.Tls.of("telemetry", tlsCert, tlsKey);
+  }
+
+  /** The TLS files, when both {@code tlsCert} and {@code tlsKey} are set. */
+  public Optional<HttpServers.Tls> tls() {
+    return HttpServers.Tls.of("telemetry", tlsCert, tlsKey);
+  }
 
   /**
    * @throws io.boottorrent.core.config.ConfigException for a missing, unknown, ill-typed or out-of-range key

@@ -34,6 +34,11 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.bridge.PermittedOptions;
+import io.boottorrent.server.auth.AuthOptions;
+import io.boottorrent.server.auth.BearerAuth;
+import io.boottorrent.server.auth.BusTokenVerifier;
+import io.boottorrent.server.auth.StreamTickets;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.CorsHandler;
@@ -67,9 +72,15 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /api/v1/events/stream}: Server-Sent Events, the same filters;
  *   <li>{@code /eventbus/*}: a SockJS event-bus bridge, outbound only, for the five addresses above;
  *   <li>{@code /dashboard/}: the dashboard, static files from the classpath's {@code webroot/} ({@code /}
- *       redirects there), and {@code /dashboard/config.json}, {@code {"catalogUrl": …}}, where its
- *       Images and Policy pages read the catalog's REST API.
+ *       redirects there), and {@code /dashboard/config.json}, {@code {"catalogUrl": …, "openReads": …}}, where
+ *       its Images and Policy pages read the catalog's REST API.
  * </ul>
+ *
+ * <p>With {@code auth.openReads} false every read above but the dashboard's files needs a viewer token
+ * ({@link BearerAuth}); telemetry has no token store and asks the catalog on
+ * {@link Addresses#TOKEN_CHECK} ({@link BusTokenVerifier}, answers cached for
+ * {@code auth.tokenCheckCacheSeconds}). The stream and the bridge also take {@code ?ticket=}
+ * ({@link StreamTickets}, {@code POST /api/v1/tickets} with the token): EventSource cannot send headers.
  *
  * <p>Every input is journaled ({@link Journal}, {@code <dataDir>/telemetry/journal}) in group commits
  * on one worker thread, and the journal is replayed at start; nothing blocks the event loop. The
@@ -88,6 +99,8 @@ public class TelemetryVerticle extends VerticleBase {
   /** The dashboard's files on the classpath. */
   static final String WEBROOT = "webroot";
   public static final int DEFAULT_LIMIT = 100;
+  /** Stream tickets held at most (the oldest dropped first): far more than dashboards open in a minute. */
+  static final int MAX_TICKETS = 10_000;
   public static final int MAX_MACHINES_PAGE = 1000;
   /** The addresses bridge clients may register for; none may be sent or published to. */
   public static final List<String> BRIDGED = List.of(Addresses.BOOT_EVENT, Addresses.SEEDER_STATUS,
@@ -99,6 +112,8 @@ public class TelemetryVerticle extends VerticleBase {
   static final long COMPACTION_RETRY_MS = 60_000;
 
   private static final Set<String> EVENT_PARAMS = Set.of("mac", "image", "stage", "since", "until", "limit");
+  /** The stream's: the events' and {@code ticket} (StreamTickets, for EventSource when reads are closed). */
+  private static final Set<String> STREAM_PARAMS = Set.of("mac", "image", "stage", "since", "until", "limit", "ticket");
   private static final Set<String> MACHINE_PARAMS = Set.of("mac", "image", "stage", "phase", "stalled", "since",
       "until", "offset", "limit");
 
@@ -106,6 +121,8 @@ public class TelemetryVerticle extends VerticleBase {
   private final ProcessOptions process;
   private final Clock clock;
   private final String catalogUrl;
+  /** The auth section; null: reads open. */
+  private final AuthOptions auth;
   private final Set<SseClient> sseClients = new LinkedHashSet<>();
   private final List<Runnable> early = new ArrayList<>();
   private List<TelemetryRecord> pending = new ArrayList<>();
@@ -130,19 +147,26 @@ public class TelemetryVerticle extends VerticleBase {
    *     handed to the dashboard in {@code /dashboard/config.json}; null: none (its Images and Policy
    *     pages say so)
    */
+  public TelemetryVerticle(TelemetryOptions options, ProcessOptions process, String catalogUrl, AuthOptions auth) {
+    this(options, process, catalogUrl, auth, Clock.systemUTC());
+  }
+
+  /** Reads open ({@code auth.openReads} as its default has it). */
   public TelemetryVerticle(TelemetryOptions options, ProcessOptions process, String catalogUrl) {
-    this(options, process, catalogUrl, Clock.systemUTC());
+    this(options, process, catalogUrl, null, Clock.systemUTC());
   }
 
-  /** Without a catalog link: the dashboard's Images and Policy pages say there is none. */
+  /** Without a catalog link: the dashboard's Images and Policy pages say there is none; reads open. */
   public TelemetryVerticle(TelemetryOptions options, ProcessOptions process) {
-    this(options, process, null, Clock.systemUTC());
+    this(options, process, null, null, Clock.systemUTC());
   }
 
-  TelemetryVerticle(TelemetryOptions options, ProcessOptions process, String catalogUrl, Clock clock) {
+  /** @param auth null: reads open, no tickets */
+  TelemetryVerticle(TelemetryOptions options, ProcessOptions process, String catalogUrl, AuthOptions auth, Clock clock) {
     this.options = options;
     this.process = process;
     this.catalogUrl = catalogUrl;
+    this.auth = auth;
     this.clock = clock;
   }
 
@@ -191,13 +215,14 @@ public class TelemetryVerticle extends VerticleBase {
         })
         .compose(loaded -> {
           pages = loaded;
-          return vertx.createHttpServer(HttpServers.options())
+          return vertx.createHttpServer(options.tls().map(HttpServers::tls).orElseGet(HttpServers::options))
               .requestHandler(router())
               .listen(options.httpPort(), options.host());
         })
         .onSuccess(s -> {
           server = s;
-          LOG.info("telemetry listening on {}:{} (journal {})", options.host(), s.actualPort(), dir);
+          LOG.info("telemetry listening on {}://{}:{} (journal {})", options.tls().isPresent() ? "https" : "http",
+              options.host(), s.actualPort(), dir);
         })
         .recover(failure -> closeJournal().transform(closed -> Future.failedFuture(failure)));
   }
@@ -357,19 +382,33 @@ public class TelemetryVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     // Read-only: any page (a dashboard served from another port or host) may read it.
     router.route(API + "/*").handler(CorsHandler.create().addOrigin("*").allowedMethod(HttpMethod.GET)
-        .allowedHeader("Last-Event-ID").allowedHeader("Accept"));
-    router.get(API + "/events").handler(Rest.guard(this::events));
-    router.get(API + "/events/stream").handler(Rest.guard(this::stream));
-    router.get(API + "/machines").handler(Rest.guard(this::machines));
-    router.get(API + "/machines/:mac").handler(Rest.guard(this::machine));
-    router.get(API + "/storms").handler(Rest.guard(ctx -> {
+        .allowedHeader("Last-Event-ID").allowedHeader("Accept").allowedHeader("Authorization"));
+    // auth.openReads false: everything below needs a viewer token, which the catalog checks (over the bus)
+    boolean open = auth == null || auth.openReads();
+    BearerAuth bearer = open ? null
+        : new BearerAuth(new BusTokenVerifier(vertx, auth.tokenCheckCacheSeconds() * 1000L), auth);
+    StreamTickets tickets = open ? null : new StreamTickets(auth.ticketSeconds() * 1000L, MAX_TICKETS,
+        new java.security.SecureRandom(), System::currentTimeMillis);
+    if (!open) {
+      bearer.issueTickets(router.post(API + "/tickets"), tickets);
+    }
+    read(bearer, router.get(API + "/events")).handler(Rest.guard(this::events));
+    (open ? router.get(API + "/events/stream") : bearer.readByTicket(router.get(API + "/events/stream"), tickets))
+        .handler(Rest.guard(this::stream));
+    read(bearer, router.get(API + "/machines")).handler(Rest.guard(this::machines));
+    read(bearer, router.get(API + "/machines/:mac")).handler(Rest.guard(this::machine));
+    read(bearer, router.get(API + "/storms")).handler(Rest.guard(ctx -> {
       new Params(ctx.queryParams().entries().stream().collect(grouped()), Set.of());
       ProtoHttp.send(ctx, 200, model.storms());
     }));
-    router.get(API + "/swarms").handler(Rest.guard(ctx -> {
+    read(bearer, router.get(API + "/swarms")).handler(Rest.guard(ctx -> {
       new Params(ctx.queryParams().entries().stream().collect(grouped()), Set.of());
       ProtoHttp.send(ctx, 200, model.swarms());
     }));
+    if (!open) {
+      // the bridge's every request (SockJS info, transports) needs the token or a ticket, before SockJS sees it
+      bearer.readByTicket(router.route(BRIDGE_PATH + "/*"), tickets).handler(RoutingContext::next);
+    }
     router.route(BRIDGE_PATH + "/*").subRouter(bridge());
     dashboard(router);
     Rest.errors(router, LOG, 0);
@@ -395,7 +434,7 @@ public class TelemetryVerticle extends VerticleBase {
     router.get(DASHBOARD + "/config.json").handler(ctx -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
-        .end(new JsonObject().put("catalogUrl", catalogUrl).encode()));
+        .end(new JsonObject().put("catalogUrl", catalogUrl).put("openReads", auth == null || auth.openReads()).encode()));
     router.route(DASHBOARD + "/").method(HttpMethod.GET).method(HttpMethod.HEAD).handler(ctx -> page(ctx, "index.html"));
     for (DashboardPages.Page page : DashboardPages.PAGES) {
       router.route(DASHBOARD + "/" + page.file()).method(HttpMethod.GET).method(HttpMethod.HEAD)
@@ -472,7 +511,7 @@ public class TelemetryVerticle extends VerticleBase {
    * disconnected.
    */
   private void stream(RoutingContext ctx) throws ProtoHttp.BadRequest {
-    Params p = params(ctx, EVENT_PARAMS);
+    Params p = params(ctx, STREAM_PARAMS);
     EventQuery q = eventQuery(p);
     int limit = p.integer("limit", 1, options.logCapacity(), DEFAULT_LIMIT);
     String lastId = ctx.request().getHeader("Last-Event-ID");
@@ -537,6 +576,11 @@ public class TelemetryVerticle extends VerticleBase {
     LOG.warn("telemetry: dropping a Server-Sent-Events client that does not keep up ({} bytes unread)",
         options.clientQueueBytes());
     c.response().reset();
+  }
+
+  /** A read: open with reads open, else behind a viewer token. */
+  private Route read(BearerAuth bearer, Route route) {
+    return auth == null || auth.openReads() ? route : bearer.read(route);
   }
 
   // ---------------------------------------------------------------------------------- bridge

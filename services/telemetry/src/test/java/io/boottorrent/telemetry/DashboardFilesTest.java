@@ -171,7 +171,7 @@ class DashboardFilesTest {
     HttpResponse<Buffer> config = get("/dashboard/config.json");
     assertThat(config.getHeader("Content-Type")).startsWith("application/json");
     assertThat(config.bodyAsJsonObject()).isEqualTo(new JsonObject().put("catalogUrl",
-        "http://127.0.0.1:" + tree.getJsonObject("catalog").getInteger("httpPort")));
+        "http://127.0.0.1:" + tree.getJsonObject("catalog").getInteger("httpPort")).put("openReads", true));
     assertThat(get("/dashboard/js/nothing.js").statusCode()).isEqualTo(404);
     assertThat(get("/dashboard/../pom.xml").statusCode()).isEqualTo(404);
   }
@@ -179,6 +179,6 @@ class DashboardFilesTest {
   @Test
   void withoutACatalogUrlConfigJsonSaysSo(Vertx vertx) {
     deploy(vertx, null);
-    assertThat(get("/dashboard/config.json").bodyAsJsonObject()).isEqualTo(new JsonObject().putNull("catalogUrl"));
+    assertThat(get("/dashboard/config.json").bodyAsJsonObject()).isEqualTo(new JsonObject().putNull("catalogUrl").put("openReads", true));
   }
 }

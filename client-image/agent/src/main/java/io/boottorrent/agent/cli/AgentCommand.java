@@ -35,6 +35,9 @@ public final class AgentCommand implements Callable<Integer> {
   @Option(names = "--start-gate", paramLabel = "FILE",
       description = "Start barrier: get ready, then start downloading only once FILE exists (agent.startGate)")
   Path startGate;
+  @Option(names = "--catalog-cert-sha256", paramLabel = "HEX",
+      description = "With an https --catalog: accept only the catalog certificate with this SHA-256 "
+          + "(agent.catalogCertSha256)") String catalogCert;
   @Option(names = "--trusted-keys", paramLabel = "KEYS",
       description = "Refuse images not signed by these keys: comma-separated fingerprints and/or PEM files "
           + "(agent.trustedKeys)") String trustedKeys;
@@ -59,6 +62,7 @@ public final class AgentCommand implements Callable<Integer> {
     if (pieceStripe != null) agent.put("pieceStripe", pieceStripe);
     if (startGate != null) agent.put("startGate", startGate.toAbsolutePath().toString());
     if (trustedKeys != null) agent.put("trustedKeys", trustedKeys);
+    if (catalogCert != null) agent.put("catalogCertSha256", catalogCert);
     AgentOptions options;
     try {
       options = AgentOptions.fromSection(agent);

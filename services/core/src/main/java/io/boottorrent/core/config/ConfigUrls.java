@@ -13,4 +13,9 @@ public final class ConfigUrls {
   public static String httpBase(String host, int port) {
     return "http://" + hostForUrl(host) + ":" + port;
   }
+
+  /** {@code https://host:port} (no trailing slash). */
+  public static String httpsBase(String host, int port) {
+    return "https://" + hostForUrl(host) + ":" + port;
+  }
 }

@@ -32,11 +32,15 @@ public final class ServiceLinks {
   }
 
   /**
-   * Where a browser reaches the catalog's REST API, {@code http://<publicHost>:<catalog.httpPort>}:
-   * the telemetry dashboard's Images and Policy pages read it (its {@code /dashboard/config.json}).
+   * Where a browser reaches the catalog's REST API, {@code http://<publicHost>:<catalog.httpPort>}, or
+   * with {@code catalog.tlsCert} set {@code https://<publicHost>:<catalog.httpsPort>}: the telemetry
+   * dashboard's Images and Policy pages read it (its {@code /dashboard/config.json}).
    */
   public static String catalogUrl(JsonObject tree) {
     ProcessOptions process = ProcessOptions.fromTree(tree);
-    return ConfigUrls.httpBase(process.publicHost(), BtConfig.section(tree, "catalog").port("httpPort"));
+    ConfigSection catalog = BtConfig.section(tree, "catalog");
+    return catalog.string("tlsCert").isBlank()
+        ? ConfigUrls.httpBase(process.publicHost(), catalog.port("httpPort"))
+        : ConfigUrls.httpsBase(process.publicHost(), catalog.port("httpsPort"));
   }
 }

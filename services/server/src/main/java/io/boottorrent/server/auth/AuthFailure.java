@@ -24,6 +24,11 @@ public final class AuthFailure extends RuntimeException implements Rest.ClientEr
     return new AuthFailure(403, reason);
   }
 
+  /** 503: the token could not be checked (the service that holds the store did not answer). */
+  public static AuthFailure unavailable(String reason) {
+    return new AuthFailure(503, reason);
+  }
+
   @Override
   public int status() {
     return status;
@@ -31,6 +36,10 @@ public final class AuthFailure extends RuntimeException implements Rest.ClientEr
 
   @Override
   public Map<String, String> headers() {
-    return status == 401 ? Map.of("WWW-Authenticate", CHALLENGE) : Map.of();
+    return switch (status) {
+      case 401 -> Map.of("WWW-Authenticate", CHALLENGE);
+      case 503 -> Map.of("Retry-After", "5");
+      default -> Map.of();
+    };
   }
 }

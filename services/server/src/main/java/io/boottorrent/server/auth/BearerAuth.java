@@ -53,6 +53,46 @@ public final class BearerAuth {
     return options.openReads() ? route : require(route, Role.VIEWER);
   }
 
+  /**
+   * As {@link #read}, for what connects by URL only (EventSource, SockJS): with reads closed, the
+   * token comes from the {@code Authorization} header or from {@code ?ticket=} ({@link StreamTickets}).
+   */
+  public Route readByTicket(Route route, StreamTickets tickets) {
+    if (options.openReads()) {
+      return route;
+    }
+    Role role = Role.VIEWER;
+    return route.handler(SimpleAuthenticationHandler.create().authenticate(ctx -> {
+      String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
+      String ticket = ctx.request().getParam("ticket");
+      if (header == null && ticket != null) {
+        return tickets.redeem(ticket)
+            .map(hash -> verifier.verifyHash(hash).compose(found -> found
+                .map(token -> Future.succeededFuture(user(token)))
+                .orElseGet(() -> Future.failedFuture(AuthFailure.unauthorized(needs(ctx, role)
+                    + ": the ticket's token is unknown or revoked")))))
+            .orElseGet(() -> Future.failedFuture(AuthFailure.unauthorized(needs(ctx, role)
+                + ": the ticket is unknown or expired (tickets last " + tickets.lifetimeMs() / 1000
+                + " s; POST /api/v1/tickets for a new one)")));
+      }
+      return bearer(ctx, role, header);
+    })).handler(authorization(role));
+  }
+
+  /**
+   * {@code POST …/tickets}: a ticket for the caller's token, answered
+   * {@code {"ticket": …, "expiresInSeconds": …}} with {@code Cache-Control: no-store}.
+   */
+  public Route issueTickets(Route route, StreamTickets tickets) {
+    return require(route, Role.VIEWER).handler(ctx -> {
+      String secret = BearerHeader.parse(ctx.request().getHeader(HttpHeaders.AUTHORIZATION)).token().orElseThrow();
+      String ticket = tickets.issue(TokenStore.hash(secret));
+      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+          .end(new JsonObject().put("ticket", ticket).put("expiresInSeconds", tickets.lifetimeMs() / 1000).encode());
+    });
+  }
+
   /** The token behind this request ({@link #require}d routes only). */
   public static ApiToken token(RoutingContext ctx) {
     User user = ctx.user();
@@ -62,16 +102,19 @@ public final class BearerAuth {
   }
 
   private SimpleAuthenticationHandler authentication(Role role) {
-    return SimpleAuthenticationHandler.create().authenticate(ctx -> {
-      BearerHeader.Parsed parsed = BearerHeader.parse(ctx.request().getHeader(HttpHeaders.AUTHORIZATION));
-      if (parsed.token().isEmpty()) {
-        return Future.failedFuture(AuthFailure.unauthorized(needs(ctx, role) + ": " + parsed.why()));
-      }
-      return verifier.verify(parsed.token().get()).compose(found -> found
-          .map(token -> Future.succeededFuture(user(token)))
-          .orElseGet(() -> Future.failedFuture(AuthFailure.unauthorized(
-              needs(ctx, role) + ": the token is unknown or revoked"))));
-    });
+    return SimpleAuthenticationHandler.create()
+        .authenticate(ctx -> bearer(ctx, role, ctx.request().getHeader(HttpHeaders.AUTHORIZATION)));
+  }
+
+  private Future<User> bearer(RoutingContext ctx, Role role, String header) {
+    BearerHeader.Parsed parsed = BearerHeader.parse(header);
+    if (parsed.token().isEmpty()) {
+      return Future.failedFuture(AuthFailure.unauthorized(needs(ctx, role) + ": " + parsed.why()));
+    }
+    return verifier.verify(parsed.token().get()).compose(found -> found
+        .map(token -> Future.succeededFuture(user(token)))
+        .orElseGet(() -> Future.failedFuture(AuthFailure.unauthorized(
+            needs(ctx, role) + ": the token is unknown or revoked"))));
   }
 
   private static Handler<RoutingContext> authorization(Role role) {

@@ -187,6 +187,12 @@ public final class TokenStore implements AutoCloseable {
     return t == null ? Optional.empty() : Optional.of(t.getToken());
   }
 
+  /** The token whose secret has this SHA-256 ({@link #hash}), if not revoked. Memory only. */
+  public Optional<ApiToken> authenticateHash(ByteString secretSha256) {
+    StoredToken t = byHash.get(secretSha256);
+    return t == null ? Optional.empty() : Optional.of(t.getToken());
+  }
+
   /** Every token, oldest first. Memory only. */
   public List<ApiToken> list() {
     List<ApiToken> out = new ArrayList<>();
@@ -204,7 +210,8 @@ public final class TokenStore implements AutoCloseable {
     lock.close();
   }
 
-  static ByteString hash(String secret) {
+  /** SHA-256 of a secret, what the store keeps and looks tokens up by. */
+  public static ByteString hash(String secret) {
     try {
       return ByteString.copyFrom(MessageDigest.getInstance("SHA-256")
           .digest(secret.getBytes(StandardCharsets.UTF_8)));

@@ -43,7 +43,7 @@ class BearerAuthTest {
   private void serve(boolean openReads) throws Exception {
     vertx = Vertx.vertx();
     store = TokenStore.open(dir);
-    BearerAuth auth = new BearerAuth(TokenVerifier.of(store), new AuthOptions(openReads));
+    BearerAuth auth = new BearerAuth(TokenVerifier.of(store), AuthOptions.fromSection(io.boottorrent.testsupport.TestConfig.section("auth").put("openReads", openReads)));
     Router router = Router.router(vertx);
     auth.read(router.get("/list")).handler(ctx -> ctx.end("list"));
     auth.require(router.post("/images"), Role.OPERATOR)

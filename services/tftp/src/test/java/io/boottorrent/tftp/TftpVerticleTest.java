@@ -232,26 +232,33 @@ class TftpVerticleTest {
         m -> m.reply(io.boottorrent.proto.BootScript.newBuilder().setText("linux /vmlinuz " + m.body().getKind() + "\n")
             .build())).completion().await();
     start(vertx, t -> {});
-    try (TestClient client = new TestClient(server.port())) {
-      // WHEN GRUB asks for its config beside itself, or in its prefix THEN it gets the catalog's
-      assertThat(new String(client.get("grub.cfg", TransferOptions.NONE).bytes(), StandardCharsets.US_ASCII))
-          .isEqualTo("linux /vmlinuz grub\n");
-      assertThat(new String(client.get("/grub/grub.cfg", TransferOptions.of("blksize", "8")).bytes(),
-          StandardCharsets.US_ASCII)).isEqualTo("linux /vmlinuz grub\n");
-      assertThat(new String(client.get("grub.cfg", TransferMode.NETASCII, TransferOptions.NONE).bytes(),
-          StandardCharsets.US_ASCII)).isEqualTo("linux /vmlinuz grub\r\n");
-      // AND an operator's own grub.cfg in the root wins
-      put("grub.cfg", "mine".getBytes(StandardCharsets.US_ASCII));
-      assertThat(new String(client.get("grub.cfg", TransferOptions.NONE).bytes(), StandardCharsets.US_ASCII))
-          .isEqualTo("mine");
-      // AND shim and GRUB are Debian's signed binaries under the names shim loads (when installed)
-      for (var e : TftpVerticle.SECURE_BOOT_FILES.entrySet()) {
-        if (Files.isRegularFile(e.getValue())) {
-          assertThat(client.get(e.getKey(), TransferOptions.of("blksize", "1468")).bytes())
-              .as(e.getKey()).isEqualTo(Files.readAllBytes(e.getValue()));
-        }
+    // (a new client, so a new port, per request, as real clients do: a request from the port of a
+    // transfer whose final ACK is still on its way counts as a repeat of that transfer's RRQ)
+    // WHEN GRUB asks for its config beside itself, or in its prefix THEN it gets the catalog's
+    assertThat(text(get("grub.cfg", TransferMode.OCTET, TransferOptions.NONE))).isEqualTo("linux /vmlinuz grub\n");
+    assertThat(text(get("/grub/grub.cfg", TransferMode.OCTET, TransferOptions.of("blksize", "8"))))
+        .isEqualTo("linux /vmlinuz grub\n");
+    assertThat(text(get("grub.cfg", TransferMode.NETASCII, TransferOptions.NONE))).isEqualTo("linux /vmlinuz grub\r\n");
+    // AND an operator's own grub.cfg in the root wins
+    put("grub.cfg", "mine".getBytes(StandardCharsets.US_ASCII));
+    assertThat(text(get("grub.cfg", TransferMode.OCTET, TransferOptions.NONE))).isEqualTo("mine");
+    // AND shim and GRUB are Debian's signed binaries under the names shim loads (when installed)
+    for (var e : TftpVerticle.SECURE_BOOT_FILES.entrySet()) {
+      if (Files.isRegularFile(e.getValue())) {
+        assertThat(get(e.getKey(), TransferMode.OCTET, TransferOptions.of("blksize", "1468")))
+            .as(e.getKey()).isEqualTo(Files.readAllBytes(e.getValue()));
       }
     }
+  }
+
+  private byte[] get(String file, TransferMode mode, TransferOptions options) {
+    try (TestClient client = new TestClient(server.port())) {
+      return client.get(file, mode, options).bytes();
+    }
+  }
+
+  private static String text(byte[] bytes) {
+    return new String(bytes, StandardCharsets.US_ASCII);
   }
 
   @Test

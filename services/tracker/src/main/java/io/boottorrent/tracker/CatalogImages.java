@@ -28,6 +28,8 @@ final class CatalogImages {
   private final Map<String, InfoHash> byName = new HashMap<>();
   private final Set<InfoHash> removedBeforeList = new HashSet<>();
   private boolean listed;
+  /** Hashes removed while a refresh ({@link #refreshStarted}) is in flight; null when none is. */
+  private Set<InfoHash> removedDuringRefresh;
 
   Verdict verdict(InfoHash infoHash) {
     if (byName.containsValue(infoHash)) {
@@ -57,6 +59,26 @@ final class CatalogImages {
     });
     removedBeforeList.clear();
     listed = true;
+  }
+
+  /** A new {@code catalog.image.list} request is on its way (an announce named an unknown hash). */
+  void refreshStarted() {
+    removedDuringRefresh = new HashSet<>();
+  }
+
+  /**
+   * Its answer: images this tracker has not heard of are added, except those removed since the
+   * request left (the answer may predate the removal). {@code null}: the request failed.
+   */
+  void refreshed(Map<String, InfoHash> images) {
+    if (images != null && removedDuringRefresh != null) {
+      images.forEach((name, hash) -> {
+        if (!removedDuringRefresh.contains(hash) && !byName.containsKey(name)) {
+          byName.put(name, hash);
+        }
+      });
+    }
+    removedDuringRefresh = null;
   }
 
   /**
@@ -90,6 +112,9 @@ final class CatalogImages {
     }
     if (!listed) {
       removedBeforeList.add(hash);
+    }
+    if (removedDuringRefresh != null) {
+      removedDuringRefresh.add(hash);
     }
     return byName.containsValue(hash) ? Optional.empty() : Optional.of(hash);
   }

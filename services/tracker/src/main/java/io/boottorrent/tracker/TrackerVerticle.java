@@ -78,6 +78,15 @@ public final class TrackerVerticle extends VerticleBase {
   static final long CATALOG_RETRY_FIRST_MS = 250;
   static final long CATALOG_RETRY_MAX_MS = 10_000;
   static final long CATALOG_REQUEST_TIMEOUT_MS = 10_000;
+  /**
+   * An announce for a hash the tracker does not know asks the catalog again, at most this often: the
+   * announce of a seeder that heard {@code catalog.image.added} first races this tracker's copy of the
+   * same event, and a refusal would cost it libtorrent's tracker backoff (25 s and more).
+   */
+  static final long CATALOG_REFRESH_MIN_MS = 1_000;
+  /** Answer to a refresh in progress (event-loop confined), and when the last one started. */
+  private Future<Void> refreshing;
+  private long lastRefreshMs = Long.MIN_VALUE / 2;
   private static final String INTERNAL_ERROR = "internal tracker error";
   private static final String X_FORWARDED_FOR = "X-Forwarded-For";
   private static final Logger LOG = LoggerFactory.getLogger(TrackerVerticle.class);
@@ -232,7 +241,18 @@ public final class TrackerVerticle extends VerticleBase {
     AnnounceRequest request =
         AnnounceRequest.parse(ctx.request().query(), options.defaultNumwant(), options.maxNumwant());
     InfoHash infoHash = request.infoHash();
-    requireTracked(infoHash);
+    return refreshedFor(List.of(infoHash)).compose(v -> {
+      try {
+        requireTracked(infoHash);
+        return register(ctx, request, infoHash);
+      } catch (RefusedRequestException | MalformedRequestException e) {
+        return Future.failedFuture(e);
+      }
+    });
+  }
+
+  private Future<byte[]> register(RoutingContext ctx, AnnounceRequest request, InfoHash infoHash)
+      throws MalformedRequestException {
     // The address the request came from, unless a trusted proxy vouches for another: a client's own
     // ip= or X-Forwarded-For would let it list a victim's address, or itself under the victim's.
     InetAddress source = remoteAddress(ctx);
@@ -282,6 +302,16 @@ public final class TrackerVerticle extends VerticleBase {
    */
   private Future<byte[]> scrape(RoutingContext ctx) throws MalformedRequestException, RefusedRequestException {
     ScrapeRequest request = ScrapeRequest.parse(ctx.request().query());
+    return refreshedFor(request.infoHashes()).compose(v -> {
+      try {
+        return scrapeTracked(request);
+      } catch (RefusedRequestException e) {
+        return Future.failedFuture(e);
+      }
+    });
+  }
+
+  private Future<byte[]> scrapeTracked(ScrapeRequest request) throws RefusedRequestException {
     List<InfoHash> tracked = new ArrayList<>();
     for (InfoHash infoHash : request.infoHashes()) {
       if (catalog.verdict(infoHash) == CatalogImages.Verdict.TRACKED) {
@@ -318,6 +348,49 @@ public final class TrackerVerticle extends VerticleBase {
 
   // ------------------------------------------------------------------ catalog
 
+  /**
+   * Completes when the catalog has been asked again, if one of {@code hashes} is not a catalog image
+   * as far as this tracker knows and the last refresh is {@value #CATALOG_REFRESH_MIN_MS} ms old;
+   * at once otherwise. Never fails: the verdict afterwards decides.
+   */
+  private Future<Void> refreshedFor(List<InfoHash> hashes) {
+    boolean unknown = hashes.stream().anyMatch(h -> catalog.verdict(h) == CatalogImages.Verdict.NOT_IN_CATALOG);
+    if (!unknown) {
+      return Future.succeededFuture();
+    }
+    if (refreshing != null) {
+      return refreshing;
+    }
+    long now = System.currentTimeMillis();
+    if (now - lastRefreshMs < CATALOG_REFRESH_MIN_MS) {
+      return Future.succeededFuture();
+    }
+    lastRefreshMs = now;
+    catalog.refreshStarted();
+    Future<Void> refresh = vertx.eventBus().<ImageList>request(Addresses.IMAGE_LIST, null,
+            new DeliveryOptions().setSendTimeout(CATALOG_REQUEST_TIMEOUT_MS))
+        .map(reply -> {
+          catalog.refreshed(names(reply.body()));
+          return (Void) null;
+        })
+        .recover(err -> {
+          LOG.debug("tracker: catalog refresh failed: {}", err.getMessage());
+          catalog.refreshed(null);
+          return Future.succeededFuture();
+        })
+        .onComplete(done -> refreshing = null);
+    refreshing = refresh;
+    return refresh;
+  }
+
+  private static Map<String, InfoHash> names(ImageList list) {
+    Map<String, InfoHash> images = new LinkedHashMap<>();
+    for (ImageManifest image : list.getImagesList()) {
+      infoHash(image).ifPresent(hash -> images.put(image.getName(), hash));
+    }
+    return images;
+  }
+
   private void requestCatalog(long backoffMs) {
     if (stopping) {
       return;
@@ -325,10 +398,7 @@ public final class TrackerVerticle extends VerticleBase {
     vertx.eventBus().<ImageList>request(Addresses.IMAGE_LIST, null,
             new DeliveryOptions().setSendTimeout(CATALOG_REQUEST_TIMEOUT_MS))
         .onSuccess(reply -> {
-          Map<String, InfoHash> images = new LinkedHashMap<>();
-          for (ImageManifest image : reply.body().getImagesList()) {
-            infoHash(image).ifPresent(hash -> images.put(image.getName(), hash));
-          }
+          Map<String, InfoHash> images = names(reply.body());
           catalog.list(images);
           LOG.info("tracker: catalog lists {} image(s); tracking {} swarm(s), refusing every other info-hash",
               images.size(), catalog.size());

@@ -87,4 +87,21 @@ class CatalogImagesTest {
     assertThat(images.verdict(DEMO)).isEqualTo(TRACKED);
     assertThat(images.removed("b", Optional.of(DEMO))).contains(DEMO);
   }
+
+  @Test
+  void aRefreshAddsWhatTheTrackerHadNotHeardButNeverRevivesAnImageRemovedMeanwhile() {
+    images.list(java.util.Map.of("demo", DEMO));
+    images.refreshStarted();
+    images.removed("demo", java.util.Optional.of(DEMO));
+    // the answer was taken before the removal: it still lists demo, and names rescue
+    images.refreshed(java.util.Map.of("demo", DEMO, "rescue", RESCUE));
+    assertThat(images.verdict(DEMO)).isEqualTo(CatalogImages.Verdict.NOT_IN_CATALOG);
+    assertThat(images.verdict(RESCUE)).isEqualTo(CatalogImages.Verdict.TRACKED);
+    // a failed refresh changes nothing, and a later removal is not remembered by a finished refresh
+    images.refreshStarted();
+    images.refreshed(null);
+    images.removed("rescue", java.util.Optional.of(RESCUE));
+    images.refreshed(java.util.Map.of("rescue", RESCUE)); // no refresh in flight: ignored
+    assertThat(images.verdict(RESCUE)).isEqualTo(CatalogImages.Verdict.NOT_IN_CATALOG);
+  }
 }

@@ -47,6 +47,11 @@ final class FakeCatalog {
         ImageEvent.newBuilder().setType(ImageEvent.Type.ADDED).setImage(manifest(name, new InfoHash(hash))).build());
   }
 
+  /** Stores an image whose ADDED event has not reached the tracker yet (it is on its way). */
+  void storeSilently(String name, byte[] hash) {
+    images.put(name, new InfoHash(hash));
+  }
+
   /** Deletes an image and announces it the catalog's way (a REMOVED event has only name and info-hash). */
   void remove(String name) {
     InfoHash hash = images.remove(name);

@@ -137,6 +137,19 @@ class HostileAnnouncerTest {
   }
 
   @Test
+  void anAnnounceThatOutrunsTheAddedEventIsTrackedAfterTheTrackerAsksTheCatalogAgain(Vertx vertx) {
+    // GIVEN an image the catalog has stored, whose catalog.image.added is still on its way to the tracker
+    FakeCatalog catalog = FakeCatalog.serving(vertx, IMAGE);
+    start(vertx, catalog);
+    catalog.storeSilently("fresh", NOT_AN_IMAGE);
+    // WHEN a seeder that heard of it first announces THEN it is tracked at once (the tracker asked the
+    // catalog again), not refused into libtorrent's tracker backoff
+    BDict first = tracker.announce(AnnounceQuery.of(NOT_AN_IMAGE, OBSERVER, 9999).build());
+    assertThat(first.get("failure reason")).isEmpty();
+    assertThat(integer(first, "incomplete")).isEqualTo(1);
+  }
+
+  @Test
   void aClientThatSpoofsIpOrForwardedForIsListedUnderItsSourceAddress(Vertx vertx) {
     // GIVEN a tracker that trusts only the proxy 127.0.0.4
     start(vertx, FakeCatalog.serving(vertx, IMAGE));

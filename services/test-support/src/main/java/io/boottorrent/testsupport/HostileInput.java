@@ -34,6 +34,9 @@ import org.junit.jupiter.api.Assertions;
  * {@code make test}; {@code -Dboottorrent.fuzz.seconds=N} runs each property for N seconds instead
  * (at least its default count), {@code -Dboottorrent.fuzz.seed=S} fixes the seed ({@code make fuzz}).
  * Each property prints one line: its name, the cases run, the time taken and the seed.
+ *
+ * <p>Not jqwik: from 1.10 its maintainer asks that it not be used by AI coding agents, and these
+ * tests were written by one. No shrinking: a failing input is reported as generated.
  */
 public final class HostileInput {
   public static final String SECONDS = "boottorrent.fuzz.seconds";
@@ -297,7 +300,7 @@ public final class HostileInput {
     return out;
   }
 
-  /** Either generator, half the time each. */
+  /** One of the generators, chosen uniformly for each input. */
   @SafeVarargs
   public static <T> Gen<T> oneOf(Gen<T>... gens) {
     return random -> gens[random.nextInt(gens.length)].next(random);

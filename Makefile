@@ -15,13 +15,14 @@ AGENT_SOURCES := $(call sources,pom.xml shared-proto services/core services/swar
 # What the client image is made of: `make test` rebuilds it only when one of these changed.
 CLIENT_IMAGE_SOURCES := $(filter-out %/src/test/%,$(AGENT_SOURCES)) $(shell find client-image/rootfs client-image/build.sh client-image/fetch-kernel.sh client-image/modules.txt -type f 2>/dev/null)
 
-.PHONY: all build run test deps clean help bench bench-pxe bench-storm bench-scale client-image
+.PHONY: all build run test deps clean help bench bench-pxe bench-storm bench-scale client-image fuzz
 
 all: build
 
 help:
 	@echo "make run    build, start catalog+tracker+seeder and boot-storm a demo image with local agents"
 	@echo "make test   install test tools (Debian packages) and run every test"
+	@echo "make fuzz   the hostile-input properties of the pure codecs, FUZZ_SECONDS (30) each, ~10 min (SEED=... to replay)"
 	@echo "make build  build bin/boottorrent's jar ($(JAR))"
 	@echo "make client-image  the netbootable client: client-image/out/{vmlinuz,initrd} (QEMU=1 adds QEMU)"
 	@echo "make clean  remove build output and the demo's run/ folder"
@@ -67,6 +68,17 @@ test: deps
 	  echo "not root and missing $$missing: no client image, its VM tests will be skipped"; \
 	fi
 	$(MVNW) install
+
+# Hostile input (docs/SECURITY.md): the same property tests `make test` runs with a few thousand
+# cases each, here each for FUZZ_SECONDS seconds (16 properties: ~10 minutes at the default).
+# SEED=<n> replays a run; the summary (cases per property) is in target/fuzz.log.
+FUZZ_SECONDS ?= 30
+FUZZ_MODULES := services/test-support,services/dhcp,services/tftp,services/tracker,services/swarm,services/server,services/catalog
+fuzz:
+	@mkdir -p target
+	@set -o pipefail; $(MVNW) test -pl $(FUZZ_MODULES) -am -Dtest='*HostileInputTest' -Dsurefire.failIfNoSpecifiedTests=false \
+	  -Dboottorrent.fuzz.seconds=$(FUZZ_SECONDS) $(if $(SEED),-Dboottorrent.fuzz.seed=$(SEED)) \
+	  | tee target/fuzz.log | grep -E '^hostile-input |Tests run:.*Fail|FAIL|BUILD'
 
 # The client image (issue 4): Debian's kernel + busybox + jlinked JRE + the agent, see client-image/README.md.
 client-image: $(AGENT_JAR)

@@ -8,6 +8,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Protobuf bodies over HTTP. Agents speak binary protobuf ({@value #PROTOBUF}); operators and
@@ -36,15 +37,25 @@ public final class ProtoHttp {
   /** Parses the body into {@code builder}; binary if Content-Type says protobuf, JSON otherwise. */
   public static <B extends Message.Builder> B parse(RoutingContext ctx, B builder) throws BadRequest {
     Buffer body = ctx.body().buffer();
-    if (body == null || body.length() == 0) {
+    return parseBody(body == null ? new byte[0] : body.getBytes(), ctx.request().getHeader("Content-Type"), builder);
+  }
+
+  /**
+   * The pure part of {@link #parse}: {@code body} into {@code builder}, binary protobuf if
+   * {@code contentType} says so, JSON otherwise.
+   *
+   * @throws BadRequest (400) for an empty or malformed body, and nothing else whatever the bytes
+   */
+  public static <B extends Message.Builder> B parseBody(byte[] body, String contentType, B builder)
+      throws BadRequest {
+    if (body.length == 0) {
       throw new BadRequest("request body is empty");
     }
-    String type = ctx.request().getHeader("Content-Type");
     try {
-      if (type != null && type.startsWith(PROTOBUF)) {
-        builder.mergeFrom(body.getBytes());
+      if (contentType != null && contentType.startsWith(PROTOBUF)) {
+        builder.mergeFrom(body);
       } else {
-        Json.parse(body.toString(), builder);
+        Json.parse(new String(body, StandardCharsets.UTF_8), builder);
       }
       return builder;
     } catch (InvalidProtocolBufferException e) {

@@ -75,7 +75,12 @@ public final class TorrentFactory {
     return new Created(bytes, info.infoHash().toHex(), result.pieceLength(), result.numPieces(), total);
   }
 
-  /** The v1 info-hash of a bencoded torrent. */
+  /**
+   * The v1 info-hash of a bencoded torrent.
+   *
+   * @throws IllegalArgumentException (libtorrent's bdecode, through libtorrent4j) for anything that is
+   *     not a valid torrent; TorrentHostileInputTest holds it to that for arbitrary bytes
+   */
   public static String infoHash(byte[] torrent) {
     Libtorrent.ensureLoaded();
     return TorrentInfo.bdecode(torrent).infoHash().toHex();

@@ -4,6 +4,8 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * DHCP messages ⇄ bytes (RFC 2131 §2 and §4.1, RFC 2132, RFC 3396).
@@ -76,9 +78,11 @@ public final class DhcpCodec {
       throw new MalformedPacketException(String.format("magic cookie 0x%08x, expected 0x%08x", cookie, MAGIC_COOKIE));
     }
 
-    DhcpOptions.Builder options = DhcpOptions.builder();
+    // Each code's instances are joined here and become one option at the end: joining as they come
+    // (copying the value so far at every instance) allocated the square of the datagram.
+    Map<Integer, ByteArrayOutputStream> values = new LinkedHashMap<>();
     ByteArrayOutputStream overloadValue = new ByteArrayOutputStream();
-    parseField(b, OPTIONS_OFFSET, b.length, "options", options, overloadValue);
+    parseField(b, OPTIONS_OFFSET, b.length, "options", values, overloadValue);
     int overload = 0;
     if (overloadValue.size() > 0) {
       byte[] value = overloadValue.toByteArray();
@@ -90,11 +94,13 @@ public final class DhcpCodec {
     }
     // RFC 3396 §5: options field, then file, then sname; option 52 inside them is ignored (null sink).
     if ((overload & 1) != 0) {
-      parseField(b, FILE_OFFSET, FILE_OFFSET + DhcpMessage.FILE_LENGTH, "file", options, null);
+      parseField(b, FILE_OFFSET, FILE_OFFSET + DhcpMessage.FILE_LENGTH, "file", values, null);
     }
     if ((overload & 2) != 0) {
-      parseField(b, SNAME_OFFSET, SNAME_OFFSET + DhcpMessage.SNAME_LENGTH, "sname", options, null);
+      parseField(b, SNAME_OFFSET, SNAME_OFFSET + DhcpMessage.SNAME_LENGTH, "sname", values, null);
     }
+    DhcpOptions.Builder options = DhcpOptions.builder();
+    values.forEach((code, value) -> options.set(code, value.toByteArray()));
     DhcpOptions parsed = options.build();
     for (DhcpOption option : parsed.all()) {
       checkLength(option);
@@ -112,11 +118,12 @@ public final class DhcpCodec {
   }
 
   /**
-   * Reads options from {@code b[start..end)} into {@code options}. Option 52 goes to
-   * {@code overload}, or is skipped when that is null (inside an overloaded field).
+   * Reads options from {@code b[start..end)} into {@code values} (code → the concatenation of its
+   * instances so far, in order of first appearance). Option 52 goes to {@code overload}, or is
+   * skipped when that is null (inside an overloaded field).
    */
-  private static void parseField(byte[] b, int start, int end, String field, DhcpOptions.Builder options,
-      ByteArrayOutputStream overload) throws MalformedPacketException {
+  private static void parseField(byte[] b, int start, int end, String field,
+      Map<Integer, ByteArrayOutputStream> values, ByteArrayOutputStream overload) throws MalformedPacketException {
     int i = start;
     while (i < end) {
       int code = u8(b, i);
@@ -135,13 +142,12 @@ public final class DhcpCodec {
         throw new MalformedPacketException("option " + code + " in the " + field + " field: length " + len
             + " runs past the field (" + (end - i - 2) + " bytes left)");
       }
-      byte[] value = Arrays.copyOfRange(b, i + 2, i + 2 + len);
       if (code == OptionCode.OVERLOAD) {
         if (overload != null) {
-          overload.writeBytes(value);
+          overload.write(b, i + 2, len);
         }
       } else {
-        options.append(code, value);
+        values.computeIfAbsent(code, c -> new ByteArrayOutputStream()).write(b, i + 2, len);
       }
       i += 2 + len;
     }

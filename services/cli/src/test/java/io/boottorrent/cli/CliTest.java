@@ -24,10 +24,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The `boottorrent` command as an operator uses it, against services it starts in this JVM. */
-class CliTest {
+public class CliTest {
   @TempDir Path dir;
 
-  record Run(int code, String out, String err) {}
+  /** The `boottorrent` command's exit code and output, run in this JVM ({@link #run}). */
+  public record Run(int code, String out, String err) {}
 
   /** The default services, started the way `serve` starts them, on loopback with free ports. */
   private record Served(ServeCommand.Running running, JsonObject config) implements AutoCloseable {
@@ -54,7 +55,7 @@ class CliTest {
     return DemoCommand.adminTokenFile(dir);
   }
 
-  static synchronized Run run(String... args) {
+  public static synchronized Run run(String... args) {
     PrintStream out = System.out;
     PrintStream err = System.err;
     ByteArrayOutputStream o = new ByteArrayOutputStream();

@@ -248,14 +248,7 @@ class ClientImageE2EIT {
     assertThat(vm.last("SEEDING_DONE").getString("message"))
         .endsWith("every connected peer is a seed and the tracker knows no one still downloading");
     // AND our TFTP sent the UEFI firmware iPXE (TFTP_TRANSFER events carry the client's address, no MAC)
-    JsonArray all = curl(TELEMETRY + "/api/v1/events?limit=1000").getJsonArray("events");
-    List<String> tftp = new ArrayList<>();
-    for (int i = 0; i < all.size(); i++) {
-      JsonObject e = all.getJsonObject(i);
-      if ("TFTP_TRANSFER".equals(e.getString("stage")) && vm.ip.equals(e.getString("ip"))) {
-        tftp.add(e.getString("message"));
-      }
-    }
+    List<String> tftp = tftpTransfersTo(vm.ip);
     assertThat(tftp).as("TFTP transfers to %s", vm.ip).anyMatch(m -> m.matches("snponly\\.efi \\d+ bytes in \\d+ ms"));
     // AND OVMF's size probe before it (tsize, then an ERROR) is reported as one, not as a failure
     assertThat(tftp).as("TFTP transfers to %s", vm.ip).noneMatch(m -> m.contains("failed"))
@@ -344,14 +337,7 @@ class ClientImageE2EIT {
     vm.stages.forEach((stage, at) -> line.append(String.format(Locale.ROOT, " %s %.1f,", stage, at.seconds())));
     System.out.println(line.substring(0, line.length() - 1));
     // AND our TFTP served the whole chain: shim, GRUB, the catalog's grub.cfg, the kernel and the initrd
-    JsonArray all = curl(TELEMETRY + "/api/v1/events?limit=1000").getJsonArray("events");
-    List<String> tftp = new ArrayList<>();
-    for (int i = 0; i < all.size(); i++) {
-      JsonObject e = all.getJsonObject(i);
-      if ("TFTP_TRANSFER".equals(e.getString("stage")) && vm.ip.equals(e.getString("ip"))) {
-        tftp.add(e.getString("message"));
-      }
-    }
+    List<String> tftp = tftpTransfersTo(vm.ip);
     for (String file : List.of("shimx64.efi", "grubx64.efi", "grub.cfg", "vmlinuz", "initrd")) {
       assertThat(tftp).as("TFTP transfers to %s", vm.ip).anyMatch(t -> t.contains(file + " ") && t.contains(" bytes in "));
     }
@@ -554,6 +540,19 @@ class ClientImageE2EIT {
   /** An initrd whose /init prints the marker and the kernel command line, then powers off. */
   private static byte[] markerInitrd(String marker) throws IOException {
     return Initramfs.busyboxMarker(marker + " kexec'd image running");
+  }
+
+  /** The messages of telemetry's TFTP_TRANSFER events to {@code ip} (they carry the client's address, no MAC). */
+  private static List<String> tftpTransfersTo(String ip) throws IOException, InterruptedException {
+    JsonArray all = curl(TELEMETRY + "/api/v1/events?limit=1000").getJsonArray("events");
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      JsonObject e = all.getJsonObject(i);
+      if ("TFTP_TRANSFER".equals(e.getString("stage")) && ip.equals(e.getString("ip"))) {
+        out.add(e.getString("message"));
+      }
+    }
+    return out;
   }
 
   /** GET from inside the namespace (the catalog listens on the bridge); throws with curl's output when it fails. */

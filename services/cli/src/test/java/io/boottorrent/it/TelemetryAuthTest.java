@@ -2,6 +2,7 @@ package io.boottorrent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.boottorrent.cli.CliTest;
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.BootStage;
 import io.boottorrent.server.auth.AuthOptions;
@@ -163,26 +164,26 @@ class TelemetryAuthTest {
   @Test
   void theCliSendsItsTokenToClosedTelemetryAndSaysSoWhenItHasNone() throws Exception {
     String telemetry = "--telemetry=" + stack.telemetryUrl();
-    CliRun none = CliRun.run("status", "--once", telemetry);
+    CliTest.Run none = CliTest.run("status", "--once", telemetry);
     assertThat(none.code()).isEqualTo(2);
     assertThat(none.err()).contains("HTTP 401").contains("needs a bearer token with role viewer")
         .contains("telemetry's reads need a viewer token (auth.openReads is false): looked at --token-file");
-    CliRun missing = CliRun.run("status", "--once", telemetry, "--token-file=" + dir.resolve("missing.token"));
+    CliTest.Run missing = CliTest.run("status", "--once", telemetry, "--token-file=" + dir.resolve("missing.token"));
     assertThat(missing.code()).isEqualTo(2);
     assertThat(missing.err()).contains("missing.token");
     java.nio.file.Path token = java.nio.file.Files.writeString(dir.resolve("viewer.token"), viewerToken("cli"));
-    CliRun withToken = CliRun.run("status", "--once", telemetry, "--token-file=" + token);
+    CliTest.Run withToken = CliTest.run("status", "--once", telemetry, "--token-file=" + token);
     assertThat(withToken.code()).as(withToken.err()).isZero();
     assertThat(withToken.out()).contains("MAC");
     // the event stream, with the token in the header (the CLI can send one: no ticket needed)
-    java.util.concurrent.CompletableFuture<CliRun> tail = java.util.concurrent.CompletableFuture.supplyAsync(() ->
-        CliRun.run("events", "tail", telemetry, "--token-file=" + token, "--mac=02:00:00:00:00:43", "--count=1"));
+    java.util.concurrent.CompletableFuture<CliTest.Run> tail = java.util.concurrent.CompletableFuture.supplyAsync(() ->
+        CliTest.run("events", "tail", telemetry, "--token-file=" + token, "--mac=02:00:00:00:00:43", "--count=1"));
     while (!tail.isDone()) {
       stack.vertx.eventBus().publish(io.boottorrent.proto.Addresses.BOOT_EVENT, BootEvent.newBuilder()
           .setMac("02:00:00:00:00:43").setStage(BootStage.DHCP_LEASE).setIp("10.0.0.43").setMessage("cli-tail").build());
       Thread.sleep(200);
     }
-    CliRun tailed = tail.get();
+    CliTest.Run tailed = tail.get();
     assertThat(tailed.code()).as(tailed.err()).isZero();
     assertThat(tailed.out()).contains("02:00:00:00:00:43");
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.boottorrent.agent.AgentOptions;
 import io.boottorrent.agent.AgentResult;
+import io.boottorrent.cli.CliTest;
 import io.boottorrent.core.config.ConfigException;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.BootEvent;
@@ -121,17 +122,17 @@ class TlsBootTest {
   @Test
   void theCliListsImagesOverHttpsWithThePinAndRefusesAWrongOneNamingBoth() {
     String catalog = "--catalog=" + stack.catalogUrl();
-    CliRun ok = CliRun.run("image", "list", catalog, "--catalog-cert-sha256=" + cert.sha256());
+    CliTest.Run ok = CliTest.run("image", "list", catalog, "--catalog-cert-sha256=" + cert.sha256());
     assertThat(ok.code()).as(ok.err()).isZero();
     assertThat(ok.out()).contains("tls");
-    CliRun wrong = CliRun.run("image", "list", catalog, "--catalog-cert-sha256=" + WRONG);
+    CliTest.Run wrong = CliTest.run("image", "list", catalog, "--catalog-cert-sha256=" + WRONG);
     assertThat(wrong.code()).isNotZero();
     assertThat(wrong.err()).contains("refusing the catalog at " + stack.catalogUrl())
         .contains("has SHA-256 " + cert.sha256()).contains("not the pinned " + WRONG);
-    CliRun none = CliRun.run("image", "list", catalog);
+    CliTest.Run none = CliTest.run("image", "list", catalog);
     assertThat(none.code()).isNotZero();
     assertThat(none.err()).contains("refusing the catalog at").contains("pass --catalog-cert-sha256");
-    CliRun plain = CliRun.run("image", "list", "--catalog=http://127.0.0.1:1", "--catalog-cert-sha256=" + WRONG);
+    CliTest.Run plain = CliTest.run("image", "list", "--catalog=http://127.0.0.1:1", "--catalog-cert-sha256=" + WRONG);
     assertThat(plain.code()).isEqualTo(2);
     assertThat(plain.err()).contains("is not an https:// URL");
   }
@@ -139,10 +140,10 @@ class TlsBootTest {
   @Test
   void statusReadsAnHttpsTelemetryWithThePinAndRefusesAWrongOne() {
     String telemetry = "--telemetry=https://127.0.0.1:" + stack.config.getJsonObject("telemetry").getInteger("httpPort");
-    CliRun ok = CliRun.run("status", "--once", telemetry, "--telemetry-cert-sha256=" + cert.sha256());
+    CliTest.Run ok = CliTest.run("status", "--once", telemetry, "--telemetry-cert-sha256=" + cert.sha256());
     assertThat(ok.code()).as(ok.err()).isZero();
     assertThat(ok.out()).contains("MAC");
-    CliRun wrong = CliRun.run("status", "--once", telemetry, "--telemetry-cert-sha256=" + WRONG);
+    CliTest.Run wrong = CliTest.run("status", "--once", telemetry, "--telemetry-cert-sha256=" + WRONG);
     assertThat(wrong.code()).isEqualTo(2);
     assertThat(wrong.err()).contains("has SHA-256 " + cert.sha256()).contains("not the pinned " + WRONG);
   }

@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #prepare}: the chosen image's manifest (the assignment carries it) — with trusted keys,
  *       its signed copy, which must be the one the ticket names ({@link ImageTrust}) — and its .torrent,
  *       whose info-hash must be the manifest's;
- *   <li>{@link #download}: through the swarm, the web seed only as a fallback ({@link WebSeedFallback});
+ *   <li>{@link #download}: through the swarm, the web seed only as a fallback ({@link WebSeedFallback}); a
+ *       peer that sends corrupt pieces is banned by address and reported ({@code PEER_BANNED});
  *   <li>{@link #verify}: SHA-256 of every file against the manifest;
  *   <li>{@link #seed}: keep seeding for machines still downloading ({@link SeedingPolicy});
  *   <li>{@link #launch}: hand the files to the launcher.
@@ -258,6 +259,12 @@ public class AgentVerticle extends VerticleBase {
         .compose(v -> SwarmSession.start(vertx, swarmOptions(options, mac)))
         .compose(s -> {
           session = s;
+          // A peer that sent corrupt data: its address is banned for the rest of the download, reported once.
+          session.onPeerBanned(ban -> {
+            say("%s: banned %s (every port): %s; %d bytes discarded", image.getName(), ban.address(), ban.reason(),
+                ban.bytesDiscarded());
+            report(events.peerBanned(image, ban.address(), ban.bytesDiscarded(), ban.reason()));
+          });
           return startGate();
         })
         // Web seeds stay out until the swarm stalls: the server's HTTP link is the bottleneck we avoid.

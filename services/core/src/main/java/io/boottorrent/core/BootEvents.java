@@ -179,6 +179,15 @@ public final class BootEvents {
       return b.setBytesFromWebSeed(web).build();
     }
 
+    /**
+     * A peer at {@code address} sent data that failed a hash check and the address is banned (every
+     * port) for the rest of the download: {@code "<address> banned: <why>; <n> bytes discarded"}.
+     */
+    public BootEvent peerBanned(ImageManifest image, String address, long bytesDiscarded, String why) {
+      return forImage(BootStage.PEER_BANNED, image, null).setPeer(address).setBytesDiscarded(bytesDiscarded)
+          .setMessage(address + " banned: " + why + "; " + bytesDiscarded + " bytes discarded").build();
+    }
+
     public BootEvent verified(ImageManifest image) {
       return forImage(BootStage.VERIFIED, image, null).setMessage(image.getFilesCount() + " file(s) match").build();
     }

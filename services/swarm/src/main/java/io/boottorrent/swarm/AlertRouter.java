@@ -17,6 +17,9 @@ import org.libtorrent4j.alerts.FileErrorAlert;
 import org.libtorrent4j.alerts.HashFailedAlert;
 import org.libtorrent4j.alerts.ListenFailedAlert;
 import org.libtorrent4j.alerts.ListenSucceededAlert;
+import org.libtorrent4j.alerts.PeerBanAlert;
+import org.libtorrent4j.alerts.PeerBlockedAlert;
+import org.libtorrent4j.alerts.PeerDisconnectedAlert;
 import org.libtorrent4j.alerts.SocketType;
 import org.libtorrent4j.alerts.StateChangedAlert;
 import org.libtorrent4j.alerts.TorrentAlert;
@@ -26,6 +29,7 @@ import org.libtorrent4j.alerts.TorrentErrorAlert;
 import org.libtorrent4j.alerts.TorrentRemovedAlert;
 import org.libtorrent4j.alerts.TrackerErrorAlert;
 import org.libtorrent4j.alerts.UrlSeedAlert;
+import org.libtorrent4j.swig.libtorrent_errors;
 import org.libtorrent4j.swig.peer_info;
 import org.libtorrent4j.swig.peer_info_vector;
 import org.slf4j.Logger;
@@ -35,8 +39,9 @@ import org.slf4j.LoggerFactory;
  * A {@link SwarmSession}'s alert listener: runs on libtorrent4j's alert thread and routes each alert
  * to where it belongs — the listen outcome to the session's {@code listening} future, delivered
  * blocks and failed pieces to the torrent's {@link BlockAccounting}, completion, errors and removal
- * to the torrent's futures, the rest to the log. Shares the session's torrent maps (concurrent);
- * a failure handling one alert is logged, never thrown back into libtorrent4j.
+ * to the torrent's futures, evidence of corrupt data to {@link PeerBans} and the session's {@link
+ * Banner}, the rest to the log. Shares the session's torrent maps (concurrent); a failure handling
+ * one alert is logged, never thrown back into libtorrent4j.
  */
 final class AlertRouter implements AlertListener {
   // The facade's logger: these lines are SwarmSession's, whichever class writes them.
@@ -49,14 +54,25 @@ final class AlertRouter implements AlertListener {
   private final Map<String, Torrent> torrents;
   private final Map<String, Torrent> deleting;
   private final CompletableFuture<Void> listening;
+  private final PeerBans bans;
+  private final Banner banner;
+
+  /** Bans an address in the session (every port), once {@link PeerBans} says so. */
+  interface Banner {
+    void ban(Torrent t, String ip, String reason);
+  }
 
   /**
    * @param torrents the session's torrents by info-hash
    * @param deleting torrents removed with deleteFiles, waiting for torrent_deleted
    * @param listening completed once the session listens on TCP, failed if it cannot
+   * @param bans the session's bans
+   * @param banner what bans an address
    */
   AlertRouter(Vertx vertx, String name, Map<String, Torrent> torrents, Map<String, Torrent> deleting,
-      CompletableFuture<Void> listening) {
+      CompletableFuture<Void> listening, PeerBans bans, Banner banner) {
+    this.bans = bans;
+    this.banner = banner;
     this.vertx = vertx;
     this.name = name;
     this.torrents = torrents;
@@ -137,10 +153,43 @@ final class AlertRouter implements AlertListener {
       }
       case HASH_FAILED -> {
         HashFailedAlert a = (HashFailedAlert) alert;
-        LOG.warn("[{}] {}: piece {} failed its hash check", name, a.torrentName(), a.pieceIndex());
         Torrent t = torrentOf(a);
-        if (t != null) {
-          t.blocks.pieceFailed(a.pieceIndex());
+        if (t == null) {
+          LOG.warn("[{}] {}: piece {} failed its hash check", name, a.torrentName(), a.pieceIndex());
+          return;
+        }
+        BlockAccounting.FailedPiece failed = t.blocks.pieceFailed(a.pieceIndex());
+        LOG.warn("[{}] {}: piece {} failed its hash check, {} bytes discarded (from peers {}, web seeds {} B, "
+            + "unattributed {} B)", name, t.name, a.pieceIndex(), failed.bytes(), failed.fromPeers(),
+            failed.fromWebSeeds(), failed.unattributed());
+        PeerBans.culprit(failed).ifPresent(ip -> banner.ban(t, ip, "piece " + a.pieceIndex()
+            + " failed its hash check and all " + failed.bytes() + " bytes of it came from " + ip));
+      }
+      case PEER_BAN -> {
+        PeerBanAlert a = (PeerBanAlert) alert;
+        PeerSource.Peer endpoint = peerOf(a.endpoint());
+        bans.libtorrentBanned(endpoint);
+        LOG.info("[{}] {}: libtorrent banned {} (corrupt pieces)", name, a.torrentName(), endpoint.key());
+      }
+      case PEER_DISCONNECTED -> {
+        PeerDisconnectedAlert a = (PeerDisconnectedAlert) alert;
+        // the smart-ban plugin's ban: a disconnect with peer_banned and no peer_ban_alert (see PeerBans)
+        if (a.error().getValue() == libtorrent_errors.peer_banned.swigValue()
+            && a.reason() == org.libtorrent4j.alerts.CloseReason.BLOCKED) {
+          PeerSource.Peer endpoint = peerOf(a.endpoint());
+          Torrent t = torrentOf(a);
+          if (t != null && bans.smartBan(endpoint)) {
+            banner.ban(t, endpoint.ip(), endpoint.key() + " sent a block that differs from the one that passed "
+                + "the hash check (libtorrent's smart ban)");
+          }
+        }
+      }
+      case PEER_BLOCKED -> {
+        PeerBlockedAlert a = (PeerBlockedAlert) alert;
+        if (a.reason() == PeerBlockedAlert.Reason.IP_FILTER) {
+          PeerSource.Peer endpoint = peerOf(new TcpEndpoint(a.swig().get_endpoint()));
+          bans.refused(endpoint.ip());
+          LOG.debug("[{}] refused {}: banned address", name, endpoint.key());
         }
       }
       case TORRENT_REMOVED -> {
@@ -269,6 +318,7 @@ final class AlertRouter implements AlertListener {
         AlertType.TORRENT_ERROR.swig(), AlertType.FILE_ERROR.swig(), AlertType.HASH_FAILED.swig(),
         AlertType.TORRENT_REMOVED.swig(), AlertType.TORRENT_DELETED.swig(), AlertType.TORRENT_DELETE_FAILED.swig(),
         AlertType.BLOCK_FINISHED.swig(), AlertType.URL_SEED.swig(), AlertType.TRACKER_ERROR.swig(),
-        AlertType.ALERTS_DROPPED.swig()};
+        AlertType.ALERTS_DROPPED.swig(), AlertType.PEER_BAN.swig(), AlertType.PEER_DISCONNECTED.swig(),
+        AlertType.PEER_BLOCKED.swig()};
   }
 }

@@ -17,6 +17,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * for its piece's source. A peer is known by the connection's remote endpoint ({@link
  * PeerSource.Peer}, the peer's listen port for connections the session opened); the endpoints of a
  * web seed ({@link #countAsWebSeed}) are counted under the web seed ({@link PeerSource.WebSeed}).
+ *
+ * <p>Only blocks of pieces that pass their hash check stay counted: when a piece fails ({@link
+ * #pieceFailed}), the bytes of its blocks are taken off the sources that delivered them and kept as
+ * discarded ({@link #discardedSnapshot}), so a peer that serves corrupt data is not credited with it,
+ * and the counts still add up to the torrent's size once it is complete.
  */
 final class BlockAccounting {
   /** libtorrent's request size: every block is this long except the tail of a piece. */
@@ -33,6 +38,11 @@ final class BlockAccounting {
   private final BitSet counted;
   /** Per piece, the last source that delivered one of its blocks, guarded by this. */
   private final PeerSource[] pieceSource;
+  /** Per block, the endpoint that delivered it and the source it is counted for; guarded by this. */
+  private final PeerSource.Peer[] blockEndpoint;
+  private final PeerSource[] blockSource;
+  /** Bytes of failed pieces, per source that delivered them. Written under this. */
+  private final Map<PeerSource, AtomicLong> discarded = new ConcurrentHashMap<>();
   /** The source of the last block counted, guarded by this. */
   private PeerSource lastSource;
   /** No file of the torrent existed when it was added: every piece is downloaded here. Guarded by this. */
@@ -51,6 +61,29 @@ final class BlockAccounting {
     this.blocksPerPiece = Math.max(1, (pieceLength + BLOCK_SIZE - 1) / BLOCK_SIZE);
     this.counted = new BitSet(numPieces * blocksPerPiece);
     this.pieceSource = new PeerSource[numPieces];
+    this.blockEndpoint = new PeerSource.Peer[numPieces * blocksPerPiece];
+    this.blockSource = new PeerSource[numPieces * blocksPerPiece];
+  }
+
+  /**
+   * The blocks of a piece that failed its hash check, by who delivered them: peers by endpoint
+   * ({@code fromPeers}), web seeds together ({@code fromWebSeeds}), and the bytes no alert named
+   * ({@code unattributed}: found on disk, or a block whose alert never came).
+   */
+  record FailedPiece(int piece, Map<PeerSource.Peer, Long> fromPeers, long fromWebSeeds, long unattributed) {
+    /** The one address that delivered every block of the piece, if there is one (no web seed, nothing unnamed). */
+    java.util.Optional<String> soleAddress() {
+      if (fromWebSeeds > 0 || unattributed > 0 || fromPeers.isEmpty()) {
+        return java.util.Optional.empty();
+      }
+      java.util.Set<String> ips = new java.util.HashSet<>();
+      fromPeers.keySet().forEach(p -> ips.add(p.ip()));
+      return ips.size() == 1 ? java.util.Optional.of(ips.iterator().next()) : java.util.Optional.empty();
+    }
+
+    long bytes() {
+      return fromPeers.values().stream().mapToLong(Long::longValue).sum() + fromWebSeeds + unattributed;
+    }
   }
 
   /** Blocks from {@code endpoint} are counted for {@code seed}; the first web seed of an endpoint wins. */
@@ -78,15 +111,65 @@ final class BlockAccounting {
     PeerSource webSeed = webSeedByEndpoint.get(endpoint);
     PeerSource source = webSeed != null ? webSeed : endpoint;
     pieceSource[piece] = source;
+    blockEndpoint[index] = endpoint;
+    blockSource[index] = source;
     lastSource = source;
     received.computeIfAbsent(source, k -> new AtomicLong()).addAndGet(blockLength(piece, block));
   }
 
-  synchronized void pieceFailed(int piece) {
+  /**
+   * A piece failed its hash check: libtorrent discards it and downloads it again. Its blocks are no
+   * longer counted for the sources that delivered them (their bytes move to {@link
+   * #discardedSnapshot}); returns who delivered what.
+   */
+  synchronized FailedPiece pieceFailed(int piece) {
     int first = blockIndex(piece, 0);
-    if (first >= 0) {
-      counted.clear(first, first + blocksPerPiece);
+    if (first < 0) {
+      return new FailedPiece(piece, Map.of(), 0, 0);
     }
+    Map<PeerSource.Peer, Long> fromPeers = new TreeMap<>();
+    long fromWebSeeds = 0;
+    long unattributed = 0;
+    for (int block = 0; block < blocksPerPiece && blockLength(piece, block) > 0; block++) {
+      int index = first + block;
+      long length = blockLength(piece, block);
+      PeerSource source = blockSource[index];
+      if (!counted.get(index) || source == null) {
+        unattributed += length;
+      } else {
+        received.get(source).addAndGet(-length);
+        discarded.computeIfAbsent(source, k -> new AtomicLong()).addAndGet(length);
+        if (source.isWebSeed()) {
+          fromWebSeeds += length;
+        } else {
+          PeerSource.Peer from = blockEndpoint[index] != null ? blockEndpoint[index] : (PeerSource.Peer) source;
+          fromPeers.merge(from, length, Long::sum);
+        }
+      }
+      blockEndpoint[index] = null;
+      blockSource[index] = null;
+    }
+    counted.clear(first, first + blocksPerPiece);
+    pieceSource[piece] = null;
+    return new FailedPiece(piece, fromPeers, fromWebSeeds, unattributed);
+  }
+
+  /** Bytes of failed pieces delivered by the peers at {@code ip} (any port). */
+  long discardedFrom(String ip) {
+    long sum = 0;
+    for (Map.Entry<PeerSource, AtomicLong> e : discarded.entrySet()) {
+      if (e.getKey() instanceof PeerSource.Peer p && p.ip().equals(ip)) {
+        sum += e.getValue().get();
+      }
+    }
+    return sum;
+  }
+
+  /** Bytes of failed pieces per source that delivered them, sorted by {@link PeerSource#key()}. */
+  Map<PeerSource, Long> discardedSnapshot() {
+    Map<PeerSource, Long> copy = new TreeMap<>();
+    discarded.forEach((k, v) -> copy.put(k, v.get()));
+    return copy;
   }
 
   /** Whether no block has been reported at all (so {@link #reconcile} would need {@link #topPeer}). */
@@ -134,6 +217,7 @@ final class BlockAccounting {
       for (int block = 0; block < blocksPerPiece && blockLength(piece, block) > 0; block++) {
         if (!counted.get(first + block)) {
           counted.set(first + block);
+          blockSource[first + block] = source;
           received.computeIfAbsent(source, k -> new AtomicLong()).addAndGet(blockLength(piece, block));
           added++;
         }
@@ -149,10 +233,18 @@ final class BlockAccounting {
     return piece * blocksPerPiece + block;
   }
 
-  /** The counts so far, sorted by {@link PeerSource#key()}. */
+  /**
+   * The counts so far, sorted by {@link PeerSource#key()}; a source all of whose blocks were
+   * discarded is left out.
+   */
   Map<PeerSource, Long> receivedSnapshot() {
     Map<PeerSource, Long> copy = new TreeMap<>();
-    received.forEach((k, v) -> copy.put(k, v.get()));
+    received.forEach((k, v) -> {
+      long bytes = v.get();
+      if (bytes > 0) {
+        copy.put(k, bytes);
+      }
+    });
     return copy;
   }
 }

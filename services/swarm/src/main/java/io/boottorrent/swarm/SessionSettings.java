@@ -45,6 +45,9 @@ final class SessionSettings {
     bool(sp, settings_pack.bool_types.enable_outgoing_utp, false);
     bool(sp, settings_pack.bool_types.enable_incoming_utp, false);
     bool(sp, settings_pack.bool_types.allow_multiple_connections_per_ip, true);
+    // The session's ip_filter holds the addresses banned for corrupt data (PeerBans): it bans peers,
+    // not the tracker, which may well share a banned host's address on a test rig.
+    bool(sp, settings_pack.bool_types.apply_ip_filter_to_trackers, false);
     bool(sp, settings_pack.bool_types.announce_to_all_trackers, true);
     bool(sp, settings_pack.bool_types.announce_to_all_tiers, true);
     // libtorrent ignores tracker intervals below 300 s by default; our tracker asks for 30 s.
@@ -91,6 +94,7 @@ final class SessionSettings {
         .or_(alert.peer_notification)
         .or_(alert.performance_warning)
         .or_(alert.block_progress_notification)
+        .or_(alert.ip_block_notification)
         .to_int();
   }
 

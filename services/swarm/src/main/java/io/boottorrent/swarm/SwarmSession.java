@@ -4,6 +4,7 @@ import io.boottorrent.core.PeerSource;
 import io.boottorrent.proto.TorrentStatus;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -15,7 +16,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -37,6 +40,7 @@ import org.libtorrent4j.TorrentHandle;
 import org.libtorrent4j.TorrentInfo;
 import org.libtorrent4j.WebSeedEntry;
 import org.libtorrent4j.swig.error_code;
+import org.libtorrent4j.swig.ip_filter;
 import org.libtorrent4j.swig.settings_pack;
 import org.libtorrent4j.swig.torrent_flags_t;
 import org.slf4j.Logger;
@@ -53,7 +57,8 @@ import org.slf4j.LoggerFactory;
  * settings for a boot LAN — no DHT, UPnP or NAT-PMP, TCP only, no queueing, rate limits that hold for
  * LAN peers too — and why), WebSeeds (the URLs libtorrent gets for BEP 19 web seeds and the endpoints
  * counted as theirs), BlockAccounting (a torrent's bytes per source, behind {@link #bytesFromPeers}),
- * AlertRouter (libtorrent's alerts, on its alert thread, to the torrents and the session's futures).
+ * AlertRouter (libtorrent's alerts, on its alert thread, to the torrents and the session's futures),
+ * PeerBans (which addresses are banned for corrupt data, {@link #onPeerBanned}).
  */
 public final class SwarmSession {
   private static final Logger LOG = LoggerFactory.getLogger(SwarmSession.class);
@@ -156,6 +161,8 @@ public final class SwarmSession {
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   private volatile int listenPort;
   private volatile boolean closed;
+  private final PeerBans bans = new PeerBans();
+  private final List<Handler<PeerBan>> banHandlers = new CopyOnWriteArrayList<>();
 
   private SwarmSession(Vertx vertx, Options options) {
     this.vertx = vertx;
@@ -313,6 +320,34 @@ public final class SwarmSession {
   }
 
   /**
+   * Payload bytes thrown away with pieces that failed their hash check, per source that delivered
+   * them (these are not in {@link #bytesFromPeers}); sorted by {@link PeerSource#key()}.
+   */
+  public Future<Map<PeerSource, Long>> discardedBytes(String infoHash) {
+    return withTorrent(infoHash).map(t -> t.blocks.discardedSnapshot());
+  }
+
+  /**
+   * Calls {@code handler}, on the caller's context, once for every address this session bans: a peer
+   * there sent data that failed a hash check (see PeerBans for the evidence it takes). The ban holds
+   * for every port of that address until the session closes.
+   */
+  public void onPeerBanned(Handler<PeerBan> handler) {
+    Context context = vertx.getOrCreateContext();
+    banHandlers.add(ban -> context.runOnContext(v -> handler.handle(ban)));
+  }
+
+  /** The addresses banned so far. */
+  public Set<String> bannedAddresses() {
+    return bans.banned();
+  }
+
+  /** Connections to or from {@code ip} that libtorrent refused because the address is banned. */
+  public long refusedConnections(String ip) {
+    return bans.refusedFrom(ip);
+  }
+
+  /**
    * Completes once every piece is downloaded and hash-checked (at once if already seeding); fails if
    * the torrent errors, is removed or the session closes first.
    */
@@ -367,7 +402,7 @@ public final class SwarmSession {
   // ------------------------------------------------------------------ worker-thread side
 
   private void open() throws InterruptedException {
-    manager.addListener(new AlertRouter(vertx, options.name(), torrents, deleting, listening));
+    manager.addListener(new AlertRouter(vertx, options.name(), torrents, deleting, listening, bans, this::ban));
     synchronized (START_STOP) {
       manager.start(new SessionParams(SessionSettings.of(options)));
     }
@@ -397,6 +432,33 @@ public final class SwarmSession {
         + "request queue {})", options.name(), options.listenHost(), listenPort, options.lsd(),
         options.uploadLimit(), options.downloadLimit(), describe(options.maxRequestsPerPeer(), ""),
         describe(options.requestQueueSeconds(), " s"));
+  }
+
+  /**
+   * Bans {@code ip} for the rest of the session, every port: libtorrent's own ban is one torrent_peer,
+   * i.e. one ip:port, and a peer reconnecting from another port is a new one. The ip_filter refuses
+   * incoming and outgoing connections of the address and closes the open ones. Called on the alert
+   * thread: the filter is set on a worker.
+   */
+  private void ban(Torrent t, String ip, String reason) {
+    if (!bans.ban(ip)) {
+      return;
+    }
+    PeerBan ban = new PeerBan(t.infoHash, t.name, ip, t.blocks.discardedFrom(ip), reason);
+    LOG.warn("[{}] {}: banning {} (every port): {}; {} bytes from it discarded", options.name(), t.name, ip,
+        reason, ban.bytesDiscarded());
+    blocking(() -> {
+      error_code ec = new error_code();
+      org.libtorrent4j.swig.address address = org.libtorrent4j.swig.address.from_string(ip, ec);
+      if (ec.failed()) {
+        throw new IllegalArgumentException("cannot ban " + ip + ": " + ec.message());
+      }
+      ip_filter filter = manager.swig().get_ip_filter();
+      filter.add_rule(address, address, ip_filter.access_flags.blocked.swigValue());
+      manager.swig().set_ip_filter(filter);
+      return null;
+    }).onFailure(e -> LOG.warn("[{}] could not ban {}: {}", options.name(), ip, e.getMessage()));
+    banHandlers.forEach(h -> h.handle(ban));
   }
 
   private static String describe(int setting, String unit) {

@@ -22,7 +22,7 @@ class SmallPartsTest {
       "MENU_SHOWN, PHASE_MENU", "IMAGE_CHOSEN, PHASE_MENU",
       "DOWNLOAD_STARTED, PHASE_DOWNLOAD", "DOWNLOAD_PROGRESS, PHASE_DOWNLOAD",
       "DOWNLOAD_COMPLETE, PHASE_VERIFY",
-      "VERIFIED, PHASE_SEEDING", "SEEDING_DONE, PHASE_SEEDING",
+      "PEER_BANNED, PHASE_DOWNLOAD", "VERIFIED, PHASE_SEEDING", "SEEDING_DONE, PHASE_SEEDING",
       "LAUNCHING, PHASE_LAUNCH"})
   void everyStageButFailedBelongsToOnePhase(BootStage stage, BootPhase phase) {
     assertThat(BootPhases.of(stage)).contains(phase);

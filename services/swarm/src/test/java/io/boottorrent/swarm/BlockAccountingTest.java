@@ -116,4 +116,78 @@ class BlockAccountingTest {
     t.reconcile();
     assertThat(t.receivedSnapshot()).containsExactly(Map.entry(P2, BLOCK + 88L));
   }
+
+  // ------------------------------------------------------------------ pieces that fail their hash check
+
+  @Test
+  void aFailedPieceIsNotCountedForWhoeverDeliveredItAndItsRedownloadIsCountedOnce() {
+    // GIVEN piece 0 delivered by a bad peer, piece 1 by an honest one, piece 2 half and half
+    BlockAccounting t = torrent();
+    t.received(P2, 0, 0);
+    t.received(P2, 0, 1);
+    t.received(P3, 1, 0);
+    t.received(P3, 1, 1);
+    t.received(P2, 2, 0);
+    t.received(P3, 2, 1);
+
+    // WHEN pieces 0 and 2 fail their hash check
+    BlockAccounting.FailedPiece whole = t.pieceFailed(0);
+    BlockAccounting.FailedPiece mixed = t.pieceFailed(2);
+
+    // THEN each says who sent what; the bad peer's blocks are discarded, the honest peer's half of
+    // piece 2 as well (libtorrent throws the whole piece away)
+    assertThat(whole.fromPeers()).containsExactly(Map.entry(P2, 2L * BLOCK));
+    assertThat(whole.bytes()).isEqualTo(2L * BLOCK);
+    assertThat(mixed.fromPeers()).containsExactly(Map.entry(P2, (long) BLOCK), Map.entry(P3, BLOCK / 2L));
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(P3, 2L * BLOCK));
+    assertThat(t.discardedSnapshot()).containsExactly(Map.entry(P2, 3L * BLOCK), Map.entry(P3, BLOCK / 2L));
+    assertThat(t.discardedFrom("10.0.0.2")).isEqualTo(3L * BLOCK);
+
+    // WHEN the honest peer sends pieces 0 and 2 again
+    t.received(P3, 0, 0);
+    t.received(P3, 0, 1);
+    t.received(P3, 2, 0);
+    t.received(P3, 2, 1);
+
+    // THEN the counts add up to the torrent, all of it the honest peer's
+    assertThat(t.reconcile()).isZero();
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(P3, TOTAL));
+  }
+
+  @Test
+  void aPieceIsPinnedOnAnAddressOnlyWhenEveryBlockCameFromIt() {
+    PeerSource.Peer samePlaceOtherPort = new PeerSource.Peer("10.0.0.2", 7000);
+    PeerSource.Peer webEndpoint = new PeerSource.Peer("10.0.0.9", 80);
+    BlockAccounting t = torrent();
+    t.countAsWebSeed(webEndpoint, new PeerSource.WebSeed("http://10.0.0.9/seed/"));
+    // two ports of one address: that address
+    t.received(P2, 0, 0);
+    t.received(samePlaceOtherPort, 0, 1);
+    // two addresses: nobody (libtorrent's smart ban sorts it out once the piece passes)
+    t.received(P2, 1, 0);
+    t.received(P3, 1, 1);
+    // a web seed's block in it: nobody
+    t.received(P2, 2, 0);
+    t.received(webEndpoint, 2, 1);
+
+    assertThat(PeerBans.culprit(t.pieceFailed(0))).contains("10.0.0.2");
+    assertThat(PeerBans.culprit(t.pieceFailed(1))).isEmpty();
+    BlockAccounting.FailedPiece withWebSeed = t.pieceFailed(2);
+    assertThat(withWebSeed.fromWebSeeds()).isEqualTo(BLOCK / 2);
+    assertThat(PeerBans.culprit(withWebSeed)).isEmpty();
+  }
+
+  @Test
+  void aPieceWithABlockNoAlertNamedIsPinnedOnNobody() {
+    // GIVEN a piece of which one block was reported (the other was on disk, or its alert never came)
+    BlockAccounting t = torrent();
+    t.received(P2, 0, 0);
+    BlockAccounting.FailedPiece failed = t.pieceFailed(0);
+    assertThat(failed.unattributed()).isEqualTo(BLOCK);
+    assertThat(PeerBans.culprit(failed)).isEmpty();
+    // AND a piece nobody delivered fails without touching any count
+    assertThat(t.pieceFailed(1).bytes()).isEqualTo(2L * BLOCK);
+    assertThat(t.receivedSnapshot()).isEmpty();
+    assertThat(t.discardedSnapshot()).containsExactly(Map.entry(P2, (long) BLOCK));
+  }
 }

@@ -55,6 +55,13 @@ class BootEventsTest {
     assertThat(done.getBytesFromPeersMap()).containsEntry("10.0.0.7:6881", 600L).containsEntry("web:http://h/seed/", 400L);
     assertThat(done.getBytesFromWebSeed()).isEqualTo(400);
     assertThat(done.getMessage()).isEqualTo("in 1234 ms");
+    BootEvent banned = agent.peerBanned(image, "10.0.0.66", 32768, "piece 3 failed its hash check");
+    assertThat(banned.getStage()).isEqualTo(BootStage.PEER_BANNED);
+    assertThat(banned.getPeer()).isEqualTo("10.0.0.66");
+    assertThat(banned.getBytesDiscarded()).isEqualTo(32768);
+    assertThat(banned.getIp()).as("ip is the machine's own address, stamped by the catalog").isEmpty();
+    assertThat(banned.getImage()).isEqualTo("debian");
+    assertThat(banned.getMessage()).isEqualTo("10.0.0.66 banned: piece 3 failed its hash check; 32768 bytes discarded");
     assertThat(agent.verified(image).getMessage()).isEqualTo("1 file(s) match");
     assertThat(agent.launching("debian", "kexec", "kexec -l …").getLauncher()).isEqualTo("kexec");
     BootEvent failed = agent.failed("", "catalog unreachable");

@@ -55,7 +55,8 @@ import org.libtorrent4j.swig.settings_pack;
  * malicious libtorrent session (127.0.0.51) seeding a corrupted copy of the image in seed mode with
  * hash checks off, so it wins the race for the first pieces; the agent on 127.0.0.52; a stub tracker
  * and a stub catalog on 127.0.0.53. After the ban the malicious peer comes back on another port, is
- * announced by the tracker and connects to the agent itself.
+ * announced by the tracker and connects to the agent itself. The second test is the loopback rigs'
+ * shape: honest peers sharing 127.0.0.1, a liar beside them.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class CorruptPeerBanTest {
@@ -91,14 +92,7 @@ class CorruptPeerBanTest {
       throws Exception {
     // GIVEN an image, a corrupted copy of it (every byte changed), and its torrent with our stub tracker
     Path image = Files.createDirectories(dir.resolve("honest/img"));
-    byte[] content = new byte[SIZE];
-    new Random(51).nextBytes(content);
-    Files.write(image.resolve("disk.img"), content);
-    byte[] corrupt = content.clone();
-    for (int i = 0; i < corrupt.length; i++) {
-      corrupt[i] ^= 0x5a;
-    }
-    Files.write(Files.createDirectories(dir.resolve("bad/img")).resolve("disk.img"), corrupt);
+    byte[] content = imageAndCorruptCopy(image);
     int trackerPort = tracker();
     TorrentFactory.Created torrent = TorrentFactory.create(image,
         List.of("http://" + STUBS + ":" + trackerPort + "/announce"), List.of(), PIECE);
@@ -178,6 +172,83 @@ class CorruptPeerBanTest {
     System.out.printf("corrupt peer: sent %d bytes before the ban, %d discarded at the ban (event), "
         + "%d connection attempts from its new port, sources %s%n", corruptSent, bans.get(0).getBytesDiscarded(),
         second.connectAttempts(), sources);
+  }
+
+  @Test
+  void honestPeersThatShareOneAddressAreNeverBannedWhileTheLiarOnAnotherIsAndTheyFinishFromEachOtherAndTheSeeder()
+      throws Exception {
+    // GIVEN a seeder and two downloaders, all three on 127.0.0.1 (the shape of the loopback test rigs),
+    // the seeder throttled to 16 KiB/s, and the malicious peer on its own address
+    Path image = Files.createDirectories(dir.resolve("honest/img"));
+    imageAndCorruptCopy(image);
+    TorrentFactory.Created torrent = TorrentFactory.create(image, List.of(), List.of(), PIECE);
+    String hash = torrent.infoHash();
+    honest = SwarmSession.start(vertx, SwarmSession.Options.loopback("honest")).await();
+    honest.add(torrent.torrent(), dir.resolve("honest"), new SwarmSession.AddOptions(16 * 1024, false)).await();
+    SwarmSession first = SwarmSession.start(vertx, SwarmSession.Options.loopback("first")).await();
+    SwarmSession second = SwarmSession.start(vertx, SwarmSession.Options.loopback("second")).await();
+    try {
+      Malicious liar = Malicious.start(torrent.torrent(), dir.resolve("bad"));
+      malicious.add(liar);
+      first.add(torrent.torrent(), dir.resolve("first"), new SwarmSession.AddOptions(0, false)).await();
+      second.add(torrent.torrent(), dir.resolve("second"), new SwarmSession.AddOptions(0, false)).await();
+      List<String> banned = new CopyOnWriteArrayList<>();
+      first.onPeerBanned(ban -> banned.add(ban.address()));
+
+      // WHEN they connect to the seeder, to each other and to the liar
+      for (SwarmSession s : List.of(first, second)) {
+        s.connectPeer(hash, "127.0.0.1", honest.listenPort()).await();
+        s.connectPeer(hash, BAD, liar.port()).await();
+      }
+      first.connectPeer(hash, "127.0.0.1", second.listenPort()).await();
+      await(() -> first.bannedAddresses().contains(BAD), 90, "ban of " + BAD + " by the first downloader");
+
+      // AND the liar comes back on another port, dialling the first downloader and being dialled by it
+      liar.stop();
+      Malicious again = Malicious.start(torrent.torrent(), dir.resolve("bad"));
+      malicious.add(again);
+      again.connect("127.0.0.1", first.listenPort());
+      first.connectPeer(hash, BAD, again.port()).await();
+      await(() -> first.refusedConnections(BAD) >= 2, 30, "two refused connections of " + BAD);
+      honest.setUploadLimit(hash, 0).await();
+      first.finished(hash).await();
+      second.finished(hash).await();
+
+      // THEN both finish byte-identical; 127.0.0.1 was never banned, by either; the liar was banned
+      // once and served nothing from its new port
+      for (String name : List.of("first", "second")) {
+        assertThat(Files.mismatch(image.resolve("disk.img"), dir.resolve(name).resolve("img/disk.img"))).isEqualTo(-1L);
+      }
+      assertThat(first.bannedAddresses()).containsExactly(BAD);
+      assertThat(second.bannedAddresses()).doesNotContain("127.0.0.1");
+      assertThat(banned).containsExactly(BAD);
+      assertThat(again.uploaded()).isZero();
+      // AND the first downloader's counts hold verified data only: everything from 127.0.0.1 (the seeder
+      // and the other downloader), the liar's bytes among the discarded ones
+      Map<io.boottorrent.core.PeerSource, Long> sources = first.bytesFromPeers(hash).await();
+      assertThat(sources.keySet()).allMatch(k -> k.key().startsWith("127.0.0.1:"));
+      assertThat(sources.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(SIZE);
+      Map<io.boottorrent.core.PeerSource, Long> discarded = first.discardedBytes(hash).await();
+      assertThat(discarded.entrySet()).anyMatch(e -> e.getKey().key().startsWith(BAD + ":") && e.getValue() > 0);
+      System.out.printf("shared address: first got %s, discarded %s, refused %d connections of %s; second banned %s%n",
+          sources, discarded, first.refusedConnections(BAD), BAD, second.bannedAddresses());
+    } finally {
+      first.close().await();
+      second.close().await();
+    }
+  }
+
+  /** Writes the image's one file and, under dir/bad, a copy with every byte changed; returns the content. */
+  private byte[] imageAndCorruptCopy(Path image) throws java.io.IOException {
+    byte[] content = new byte[SIZE];
+    new Random(51).nextBytes(content);
+    Files.write(image.resolve("disk.img"), content);
+    byte[] corrupt = content.clone();
+    for (int i = 0; i < corrupt.length; i++) {
+      corrupt[i] ^= 0x5a;
+    }
+    Files.write(Files.createDirectories(dir.resolve("bad/img")).resolve("disk.img"), corrupt);
+    return content;
   }
 
   private List<BootEvent> stage(BootStage stage) {

@@ -63,6 +63,8 @@ import org.slf4j.LoggerFactory;
 public final class SwarmSession {
   private static final Logger LOG = LoggerFactory.getLogger(SwarmSession.class);
   private static final long LISTEN_TIMEOUT_MS = 10_000;
+  /** How long after a ban {@link #onPeerBanned} handlers hear of it (see {@link #ban}). */
+  static final long BAN_REPORT_DELAY_MS = 1_000;
 
   /**
    * How the session listens and limits itself.
@@ -329,7 +331,8 @@ public final class SwarmSession {
 
   /**
    * Calls {@code handler}, on the caller's context, once for every address this session bans: a peer
-   * there sent data that failed a hash check (see PeerBans for the evidence it takes). The ban holds
+   * there sent data that failed a hash check (see PeerBans for the evidence it takes), {@value
+   * #BAN_REPORT_DELAY_MS} ms after the ban, with the bytes from it discarded by then. The ban holds
    * for every port of that address until the session closes.
    */
   public void onPeerBanned(Handler<PeerBan> handler) {
@@ -444,9 +447,8 @@ public final class SwarmSession {
     if (!bans.ban(ip)) {
       return;
     }
-    PeerBan ban = new PeerBan(t.infoHash, t.name, ip, t.blocks.discardedFrom(ip), reason);
-    LOG.warn("[{}] {}: banning {} (every port): {}; {} bytes from it discarded", options.name(), t.name, ip,
-        reason, ban.bytesDiscarded());
+    LOG.warn("[{}] {}: banning {} (every port): {}; {} bytes from it discarded so far", options.name(), t.name,
+        ip, reason, t.blocks.discardedFrom(ip));
     blocking(() -> {
       error_code ec = new error_code();
       org.libtorrent4j.swig.address address = org.libtorrent4j.swig.address.from_string(ip, ec);
@@ -458,7 +460,12 @@ public final class SwarmSession {
       manager.swig().set_ip_filter(filter);
       return null;
     }).onFailure(e -> LOG.warn("[{}] could not ban {}: {}", options.name(), ip, e.getMessage()));
-    banHandlers.forEach(h -> h.handle(ban));
+    // Pieces of it already received are hashed within milliseconds of the ban and fail too: the
+    // report waits for them, so that its count is the address's whole loss, not its first piece.
+    vertx.setTimer(BAN_REPORT_DELAY_MS, id -> {
+      PeerBan ban = new PeerBan(t.infoHash, t.name, ip, t.blocks.discardedFrom(ip), reason);
+      banHandlers.forEach(h -> h.handle(ban));
+    });
   }
 
   private static String describe(int setting, String unit) {

@@ -159,6 +159,7 @@ final class AlertRouter implements AlertListener {
           return;
         }
         BlockAccounting.FailedPiece failed = t.blocks.pieceFailed(a.pieceIndex());
+        bans.pieceFailed(failed);
         LOG.warn("[{}] {}: piece {} failed its hash check, {} bytes discarded (from peers {}, web seeds {} B, "
             + "unattributed {} B)", name, t.name, a.pieceIndex(), failed.bytes(), failed.fromPeers(),
             failed.fromWebSeeds(), failed.unattributed());
@@ -168,8 +169,15 @@ final class AlertRouter implements AlertListener {
       case PEER_BAN -> {
         PeerBanAlert a = (PeerBanAlert) alert;
         PeerSource.Peer endpoint = peerOf(a.endpoint());
+        boolean lone = bans.loneSender(endpoint);
         bans.libtorrentBanned(endpoint);
-        LOG.info("[{}] {}: libtorrent banned {} (corrupt pieces)", name, a.torrentName(), endpoint.key());
+        LOG.info("[{}] {}: libtorrent banned {} (corrupt pieces{})", name, a.torrentName(), endpoint.key(),
+            lone ? ", a failed piece from it alone" : ", trust points");
+        Torrent t = torrentOf(a);
+        if (t != null && lone && !t.blocks.isWebSeed(endpoint)) {
+          banner.ban(t, endpoint.ip(), "a piece that failed its hash check came from " + endpoint.key()
+              + " alone (libtorrent's verdict)");
+        }
       }
       case PEER_DISCONNECTED -> {
         PeerDisconnectedAlert a = (PeerDisconnectedAlert) alert;

@@ -91,6 +91,11 @@ final class BlockAccounting {
     webSeedByEndpoint.putIfAbsent(endpoint, seed);
   }
 
+  /** Whether blocks from {@code endpoint} count as a web seed's. */
+  boolean isWebSeed(PeerSource.Peer endpoint) {
+    return webSeedByEndpoint.containsKey(endpoint);
+  }
+
   int blockLength(int piece, int block) {
     long pieceSize = piece == numPieces - 1 ? totalSize - (long) piece * pieceLength : pieceLength;
     long offset = (long) block * BLOCK_SIZE;

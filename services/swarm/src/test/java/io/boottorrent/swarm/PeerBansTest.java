@@ -38,4 +38,21 @@ class PeerBansTest {
     assertThat(bans.isBanned("127.0.0.1")).isFalse();
     assertThat(bans.banned()).containsExactly("127.0.0.51");
   }
+
+  @Test
+  void libtorrentsBanOfAnEndpointWithFewerThanThreeEarlierFailuresIsItsLoneSenderVerdict() {
+    // GIVEN an endpoint that took part in three failed pieces, each shared with another peer
+    PeerBans bans = new PeerBans();
+    PeerSource.Peer honest = new PeerSource.Peer("127.0.0.50", 6881);
+    assertThat(bans.loneSender(BAD)).isTrue();
+    for (int piece = 0; piece < 3; piece++) {
+      bans.pieceFailed(new BlockAccounting.FailedPiece(piece,
+          java.util.Map.of(BAD, 16384L, honest, 16384L), 0, 0));
+      // THEN up to two earlier failures a ban can only be the verdict that a piece came from it alone
+      assertThat(bans.loneSender(honest)).isEqualTo(piece < 2);
+    }
+    // AND after three, libtorrent may be banning it on trust points (the fourth failure): no verdict
+    assertThat(bans.loneSender(honest)).isFalse();
+    assertThat(bans.loneSender(new PeerSource.Peer("127.0.0.50", 6882))).isTrue();
+  }
 }

@@ -13,6 +13,7 @@ import org.libtorrent4j.alerts.Alert;
 import org.libtorrent4j.alerts.AlertType;
 import org.libtorrent4j.alerts.AlertsDroppedAlert;
 import org.libtorrent4j.alerts.BlockFinishedAlert;
+import org.libtorrent4j.alerts.CloseReason;
 import org.libtorrent4j.alerts.FileErrorAlert;
 import org.libtorrent4j.alerts.HashFailedAlert;
 import org.libtorrent4j.alerts.ListenFailedAlert;
@@ -183,10 +184,10 @@ final class AlertRouter implements AlertListener {
         PeerDisconnectedAlert a = (PeerDisconnectedAlert) alert;
         // the smart-ban plugin's ban: a disconnect with peer_banned and no peer_ban_alert (see PeerBans)
         if (a.error().getValue() == libtorrent_errors.peer_banned.swigValue()
-            && a.reason() == org.libtorrent4j.alerts.CloseReason.BLOCKED) {
+            && a.reason() == CloseReason.BLOCKED) {
           PeerSource.Peer endpoint = peerOf(a.endpoint());
           Torrent t = torrentOf(a);
-          if (t != null && bans.smartBan(endpoint)) {
+          if (t != null && !t.blocks.isWebSeed(endpoint) && bans.smartBan(endpoint)) {
             banner.ban(t, endpoint.ip(), endpoint.key() + " sent a block that differs from the one that passed "
                 + "the hash check (libtorrent's smart ban)");
           }

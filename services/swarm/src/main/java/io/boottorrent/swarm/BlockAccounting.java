@@ -2,7 +2,10 @@ package io.boottorrent.swarm;
 
 import io.boottorrent.core.PeerSource;
 import java.util.BitSet;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -72,13 +75,13 @@ final class BlockAccounting {
    */
   record FailedPiece(int piece, Map<PeerSource.Peer, Long> fromPeers, long fromWebSeeds, long unattributed) {
     /** The one address that delivered every block of the piece, if there is one (no web seed, nothing unnamed). */
-    java.util.Optional<String> soleAddress() {
+    Optional<String> soleAddress() {
       if (fromWebSeeds > 0 || unattributed > 0 || fromPeers.isEmpty()) {
-        return java.util.Optional.empty();
+        return Optional.empty();
       }
-      java.util.Set<String> ips = new java.util.HashSet<>();
+      Set<String> ips = new HashSet<>();
       fromPeers.keySet().forEach(p -> ips.add(p.ip()));
-      return ips.size() == 1 ? java.util.Optional.of(ips.iterator().next()) : java.util.Optional.empty();
+      return ips.size() == 1 ? Optional.of(ips.iterator().next()) : Optional.empty();
     }
 
     long bytes() {

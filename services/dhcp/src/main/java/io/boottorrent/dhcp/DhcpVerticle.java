@@ -1,6 +1,7 @@
 package io.boottorrent.dhcp;
 
 import io.boottorrent.core.BootEvents;
+import io.boottorrent.core.StateFiles;
 import io.boottorrent.dhcp.DhcpServerLogic.Port;
 import io.boottorrent.dhcp.protocol.DhcpCodec;
 import io.boottorrent.dhcp.protocol.DhcpMessage;
@@ -73,6 +74,7 @@ public final class DhcpVerticle extends VerticleBase {
     journal = LeaseJournal.inDataDir(dataDir);
     return vertx.executeBlocking(journal::load)
         .compose(records -> {
+          StateFiles.report(vertx, journal.setAside().stream().toList());
           context = new ServerContext(options, LeaseStore.replay(records), System::currentTimeMillis);
           writer = new JournalWriter(records.size());
           return listen(options.port(), Port.DHCP);

@@ -257,7 +257,7 @@ public final class ImageStore implements AutoCloseable {
     String problem;
     try {
       BootPolicy stored = BootPolicy.parseFrom(Files.readAllBytes(policyFile));
-      problem = StateFiles.unknownFields(stored).orElse(null);
+      problem = StateFiles.unknownFields(stored).or(() -> badImageName(stored)).orElse(null);
       if (problem == null) {
         // Images it names may have been deleted since (assign() skips them): only the shape is checked.
         BootPolicies.validate(stored, BootPolicies.ANY_IMAGE);
@@ -271,6 +271,18 @@ public final class ImageStore implements AutoCloseable {
     setAside.add(StateFiles.setAside(SERVICE, policyFile, problem
         + "; the default policy is in force until one is PUT", clock));
     return null;
+  }
+
+  /** A name in {@code p} that no image can have (bytes of another message read as a policy), described. */
+  private static Optional<String> badImageName(BootPolicy p) {
+    List<String> names = new ArrayList<>();
+    names.add(p.getDefaultImage());
+    p.getRulesList().forEach(r -> {
+      names.add(r.getImage());
+      names.addAll(r.getMenuList());
+    });
+    return names.stream().filter(n -> !n.isEmpty() && !NAME.matcher(n).matches()).findFirst()
+        .map(n -> "not a boot policy: it names image '" + shorten(n) + "', which no image can be called");
   }
 
   /** The manifest or policy files {@link #open} set aside as corrupt (each with its ERROR line logged). */

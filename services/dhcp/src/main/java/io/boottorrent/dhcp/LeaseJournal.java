@@ -74,7 +74,7 @@ public final class LeaseJournal {
     }
     boolean torn = end < bytes.length && isTornTail(bytes, end);
     int linesEnd = torn ? end : bytes.length;
-    StringBuilder kept = new StringBuilder();
+    StringBuilder kept = new StringBuilder(HEADER).append('\n'); // what a rewrite keeps (as compact() does)
     List<String> bad = new ArrayList<>();
     int lineNo = 0;
     for (int start = 0; start < linesEnd; ) {
@@ -86,7 +86,6 @@ public final class LeaseJournal {
       String line = decode(bytes, start, stop);
       start = stop + 1;
       if (line != null && (line.isBlank() || line.startsWith("#"))) {
-        kept.append(line).append('\n');
         continue;
       }
       try {

@@ -142,7 +142,7 @@ final class ServeCommand implements Callable<Integer> {
       for (int i = 0; i < services.size(); i++) {
         try {
           vertx.deployVerticle(verticles.get(i)).await();
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // await() rethrows the deploy's failure as it is, checked or not
           // A state file the service must not start without (its own ERROR line names it): that service
           // stays down and health says why; the others run. Any other failure stops the process.
           StateFiles.CorruptStateException corrupt = corruptState(e);
@@ -157,7 +157,7 @@ final class ServeCommand implements Callable<Integer> {
         deployed.add(services.get(i));
       }
       return new Running(vertx, deployed, failed, cfg, health.actualPort());
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
       vertx.close().await();
       throw e;
     }

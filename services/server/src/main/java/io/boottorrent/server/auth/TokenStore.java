@@ -50,6 +50,11 @@ import java.util.Set;
  * {@link #find} only read memory and may be called on an event loop; {@link #create}, {@link #revoke}
  * and {@link #open} write to disk and belong on a worker thread. One store per folder: {@link #open}
  * takes the folder's {@code tokens.lock} (a second one, in this or another process, fails naming it).
+ *
+ * <p>A file that does not read as tokens (corrupt, another type, a token without hash or role) is set
+ * aside as {@code tokens.pb.corrupt-<UTC time>} ({@link StateFiles}) and the store opens empty, as on a
+ * first start: fail closed, and {@link #bootstrap} writes a new admin token (docs/SECURITY.md "Corrupt
+ * state files").
  */
 public final class TokenStore implements AutoCloseable {
   public static final String FILE = "tokens.pb";

@@ -90,7 +90,9 @@ class CorruptStateServeTest {
     Files.write(manifest, badManifest);
     Files.write(tokensFile, badTokens);
     Files.write(keys, badKeys);
-    byte[] badLeases = insertLine(Files.readAllBytes(leases), "garbage \u00ff line\n".getBytes(StandardCharsets.UTF_8));
+    // (a lease line that lost its expiry: which client holds 127.0.10.2 until when is unknown)
+    byte[] badLeases = insertLine(Files.readAllBytes(leases), "127.0.10.2 BOUND 02:00:00:00:00:03\n"
+        .getBytes(StandardCharsets.UTF_8));
     Files.write(leases, badLeases);
     byte[] badJournal = insertRecord(Files.readAllBytes(journal));
     Files.write(journal, badJournal);
@@ -178,6 +180,8 @@ class CorruptStateServeTest {
     // lease came after the corrupt line too
     assertThat(offer(config, 2)).isEqualTo(Ipv4.parse("127.0.10.7"));
     assertThat(offer(config, 1)).isEqualTo(Ipv4.parse("127.0.10.1"));
+    // AND the address whose line did not read is held back: a new client gets .3, not .2
+    assertThat(offer(config, 4)).isEqualTo(Ipv4.parse("127.0.10.3"));
     assertThat(tftpFirstBlock(config, "hello.txt")).isEqualTo("hello over tftp");
   }
 

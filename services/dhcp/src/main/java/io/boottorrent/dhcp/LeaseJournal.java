@@ -1,6 +1,7 @@
 package io.boottorrent.dhcp;
 
 import io.boottorrent.core.StateFiles;
+import io.boottorrent.dhcp.protocol.Ipv4;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -14,8 +15,11 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +44,7 @@ public final class LeaseJournal {
 
   private final Path file;
   private StateFiles.SetAside setAside;
+  private List<Ipv4> unreadable = List.of();
 
   public LeaseJournal(Path file) {
     this.file = file;
@@ -63,6 +68,7 @@ public final class LeaseJournal {
    */
   public List<Lease> load() throws IOException {
     setAside = null;
+    unreadable = List.of();
     List<Lease> out = new ArrayList<>();
     if (!Files.exists(file)) {
       return out;
@@ -76,6 +82,8 @@ public final class LeaseJournal {
     int linesEnd = torn ? end : bytes.length;
     StringBuilder kept = new StringBuilder(HEADER).append('\n'); // what a rewrite keeps (as compact() does)
     List<String> bad = new ArrayList<>();
+    Map<Ipv4, Integer> lastGood = new HashMap<>();
+    Map<Ipv4, Integer> lastBad = new LinkedHashMap<>();
     int lineNo = 0;
     for (int start = 0; start < linesEnd; ) {
       int stop = start;
@@ -92,9 +100,15 @@ public final class LeaseJournal {
         if (line == null) {
           throw new IllegalArgumentException("not UTF-8 text");
         }
-        out.add(Lease.parseLine(line));
+        Lease lease = Lease.parseLine(line);
+        out.add(lease);
+        lastGood.put(lease.ip(), lineNo);
         kept.append(line).append('\n');
       } catch (IllegalArgumentException e) {
+        Optional<Ipv4> named = addressOf(line);
+        if (named.isPresent()) {
+          lastBad.put(named.get(), lineNo);
+        }
         if (bad.size() < 3) {
           bad.add("line " + lineNo + ": " + e.getMessage());
         } else if (bad.size() == 3) {
@@ -102,6 +116,9 @@ public final class LeaseJournal {
         }
       }
     }
+    // An address whose last line does not read may be someone's: hold it (the verticle declines it).
+    unreadable = lastBad.entrySet().stream().filter(e -> lastGood.getOrDefault(e.getKey(), 0) < e.getValue())
+        .map(Map.Entry::getKey).toList();
     if (torn) {
       LOG.warn("{}: cutting off a torn last line of {} bytes (a crash during an append; its reply was never sent)",
           file, bytes.length - end);
@@ -118,6 +135,26 @@ public final class LeaseJournal {
       }
     }
     return out;
+  }
+
+  /**
+   * Addresses named by a corrupt line of the last {@link #load} that no later good line speaks of: their
+   * last state is unknown, so they may be held by a client (the verticle holds them back for a lease time).
+   */
+  public List<Ipv4> unreadableAddresses() {
+    return unreadable;
+  }
+
+  /** The first field of a line, if it is an address. */
+  private static Optional<Ipv4> addressOf(String line) {
+    if (line == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Ipv4.parse(line.trim().split(" ", 2)[0]));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
   }
 
   /** The corrupt journal the last {@link #load} copied aside, if it did. */

@@ -117,6 +117,17 @@ class LeaseJournalTest {
     assertThat(CorruptFiles.asideCopies(journal.file())).hasSize(1);
   }
 
+  @Test
+  void theAddressOfAnUnreadableLineIsReportedUnlessALaterLineSaysWhatBecameOfIt() throws Exception {
+    LeaseJournal journal = LeaseJournal.inDataDir(dir);
+    journal.append(List.of(lease("10.0.0.10", State.BOUND, "02:00:00:00:00:01", T)));
+    Files.writeString(journal.file(), "10.0.0.11 BOUND 02:00:00:00:00:02\n10.0.0.12 BOUND\ngarbage\n",
+        StandardOpenOption.APPEND);
+    journal.append(List.of(lease("10.0.0.12", State.RELEASED, "02:00:00:00:00:03", T)));
+    journal.load();
+    assertThat(journal.unreadableAddresses()).containsExactly(Ipv4.parse("10.0.0.11"));
+  }
+
   @ParameterizedTest
   @EnumSource(Corruption.class)
   void aWholeJournalCorruptedIsSetAsideUnlessItIsOnlyTornOrEmpty(Corruption corruption) throws Exception {

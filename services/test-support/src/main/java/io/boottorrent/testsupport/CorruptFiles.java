@@ -19,7 +19,7 @@ public final class CorruptFiles {
 
   /** One way to corrupt a file. */
   public enum Corruption {
-    /** Cut short inside its last field (a disk or copy that lost the end). */
+    /** Its last byte cut off (a disk or a copy that lost the end): inside the last field of our files. */
     TRUNCATED,
     /** 512 bytes of noise (seeded, so a failure reproduces). */
     RANDOM_BYTES,

@@ -35,6 +35,27 @@ public final class BootPolicies {
 
   private static final int MAX_GROUP_NAME = 64;
 
+  /**
+   * For {@link #validate} of a stored policy: every name is taken as an existing image, since images a
+   * policy names may have been deleted after it was stored ({@link #assign} skips them).
+   */
+  static final Set<String> ANY_IMAGE = new java.util.AbstractSet<>() {
+    @Override
+    public boolean contains(Object o) {
+      return o instanceof String;
+    }
+
+    @Override
+    public java.util.Iterator<String> iterator() {
+      throw new UnsupportedOperationException("every name");
+    }
+
+    @Override
+    public int size() {
+      return Integer.MAX_VALUE;
+    }
+  };
+
   private BootPolicies() {}
 
   /** The policy in force before any PUT: boot the first image by name, menu for {@code timeout} s. */

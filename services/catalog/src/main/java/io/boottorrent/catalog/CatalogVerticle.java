@@ -2,6 +2,7 @@ package io.boottorrent.catalog;
 
 import com.google.protobuf.Message;
 import io.boottorrent.core.MacAddress;
+import io.boottorrent.core.StateFiles;
 import io.boottorrent.core.config.ConfigUrls;
 import io.boottorrent.core.config.ProcessOptions;
 import io.boottorrent.core.trust.CertificatePin;
@@ -157,6 +158,7 @@ public class CatalogVerticle extends VerticleBase {
     return io.executeBlocking(() -> ImageStore.open(storeSettings()))
         .compose(opened -> {
           store = opened;
+          StateFiles.report(vertx, opened.setAside());
           return !options.signing() ? Future.succeededFuture(opened)
               : io.executeBlocking(() -> SigningKeys.open(SigningKeys.fileIn(process.dataDir()), Clock.systemUTC()))
                   .map(ring -> {
@@ -182,6 +184,7 @@ public class CatalogVerticle extends VerticleBase {
         .compose(opened -> io.executeBlocking(this::openTokens))
         .compose(openedTokens -> {
           tokens = openedTokens;
+          StateFiles.report(vertx, openedTokens.setAside().stream().toList());
           ImageStore opened = store;
           MessageConsumer<BootEvent> leases = vertx.eventBus().consumer(Addresses.BOOT_EVENT, m -> learnLease(m.body()));
           MessageConsumer<Object> imageList = vertx.eventBus().consumer(Addresses.IMAGE_LIST, this::replyImageList);

@@ -2,6 +2,8 @@ package io.boottorrent.catalog;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.boottorrent.core.DirectoryLock;
+import io.boottorrent.core.StateFiles;
+import io.boottorrent.core.StateFiles.SetAside;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.BootPolicy;
 import io.boottorrent.proto.ImageFile;
@@ -55,6 +57,11 @@ import org.slf4j.LoggerFactory;
  * into place; a delete removes the manifest first. {@link #open} removes whatever a crash left
  * half-done (staging folders, payload folders without a manifest).
  *
+ * <p>A manifest or policy that {@link #open} cannot trust (unreadable, of another type, naming another
+ * image, fields out of range) is set aside as {@code <file>.corrupt-<UTC time>} ({@link StateFiles}), a
+ * manifest together with its payload folder, so nothing is deleted; the store opens without that image,
+ * or with the default policy. {@link #setAside} lists what was (docs/SECURITY.md "Corrupt state files").
+ *
  * <p>Mutations ({@link #add}, {@link #delete}, {@link #putPolicy}, {@link #open}, {@link #close}) do
  * blocking disk I/O and hash whole images: call them from a worker thread. An add reserves its name
  * under one lock (a second add of that name gets 409 at once), copies, hashes and builds the torrent
@@ -71,6 +78,10 @@ public final class ImageStore implements AutoCloseable {
   /** File names that may go into a torrent unchanged; others become the role's default name. */
   private static final Pattern SAFE_FILE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]{0,127}");
   public static final int MAX_PIECE_LENGTH = 16 * 1024 * 1024;
+  /** The service name in what {@link StateFiles} reports. */
+  static final String SERVICE = "catalog";
+  private static final Pattern INFO_HASH = Pattern.compile("[0-9a-f]{40}");
+  private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
   private static final String MANIFEST_SUFFIX = ".pb";
   private static final int COPY_BUFFER = 256 * 1024;
 
@@ -156,6 +167,8 @@ public final class ImageStore implements AutoCloseable {
   private final DirectoryLock lock;
   private volatile BootPolicy policy;
   private volatile boolean closed;
+  /** What {@link #open} set aside as corrupt. */
+  private final List<SetAside> setAside = new ArrayList<>();
   /** The highest manifest version handed out or loaded (guarded by {@link #mutation}). */
   private long lastVersion;
 
@@ -214,7 +227,9 @@ public final class ImageStore implements AutoCloseable {
     }
     try (DirectoryStream<Path> payloads = Files.newDirectoryStream(payloadDir)) {
       for (Path payload : payloads) {
-        if (!Files.exists(manifestFile(payload.getFileName().toString()))) {
+        if (StateFiles.isAside(payload)) {
+          LOG.warn("keeping {}: the payload of a manifest set aside as corrupt", payload);
+        } else if (!Files.exists(manifestFile(payload.getFileName().toString()))) {
           LOG.info("removing payload without a manifest (interrupted add or delete): {}", payload);
           deleteRecursively(payload);
         }
@@ -230,16 +245,49 @@ public final class ImageStore implements AutoCloseable {
         }
       }
     }
-    if (Files.exists(policyFile)) {
-      try {
-        policy = BootPolicy.parseFrom(Files.readAllBytes(policyFile));
-      } catch (InvalidProtocolBufferException e) {
-        throw new IOException("corrupt boot policy " + policyFile + ": " + e.getMessage(), e);
-      }
-    } else {
+    policy = Files.exists(policyFile) ? loadPolicy() : null;
+    if (policy == null) {
       policy = BootPolicies.defaultPolicy(settings.defaultMenuTimeoutSeconds());
     }
     LOG.info("catalog at {}: {} image(s)", settings.dataDir(), images.size());
+  }
+
+  /** The stored policy, or null (and the file set aside) when it cannot be trusted. */
+  private BootPolicy loadPolicy() throws IOException {
+    String problem;
+    try {
+      BootPolicy stored = BootPolicy.parseFrom(Files.readAllBytes(policyFile));
+      problem = StateFiles.unknownFields(stored).or(() -> badImageName(stored)).orElse(null);
+      if (problem == null) {
+        // Images it names may have been deleted since (assign() skips them): only the shape is checked.
+        BootPolicies.validate(stored, BootPolicies.ANY_IMAGE);
+        return stored;
+      }
+    } catch (InvalidProtocolBufferException e) {
+      problem = "not a BootPolicy (" + e.getMessage() + ")";
+    } catch (CatalogException e) {
+      problem = "not a valid boot policy (" + e.getMessage() + ")";
+    }
+    setAside.add(StateFiles.setAside(SERVICE, policyFile, problem
+        + "; the default policy is in force until one is PUT", clock));
+    return null;
+  }
+
+  /** A name in {@code p} that no image can have (bytes of another message read as a policy), described. */
+  private static Optional<String> badImageName(BootPolicy p) {
+    List<String> names = new ArrayList<>();
+    names.add(p.getDefaultImage());
+    p.getRulesList().forEach(r -> {
+      names.add(r.getImage());
+      names.addAll(r.getMenuList());
+    });
+    return names.stream().filter(n -> !n.isEmpty() && !NAME.matcher(n).matches()).findFirst()
+        .map(n -> "not a boot policy: it names image '" + shorten(n) + "', which no image can be called");
+  }
+
+  /** The manifest or policy files {@link #open} set aside as corrupt (each with its ERROR line logged). */
+  public List<SetAside> setAside() {
+    return List.copyOf(setAside);
   }
 
   private Optional<ImageManifest> loadManifest(Path file) throws IOException {
@@ -249,18 +297,57 @@ public final class ImageStore implements AutoCloseable {
       LOG.warn("ignoring {}: not an image manifest", file);
       return Optional.empty();
     }
+    String problem;
     try {
       ImageManifest m = ImageManifest.parseFrom(Files.readAllBytes(file));
-      if (!m.getName().equals(name)) {
-        LOG.warn("ignoring {}: it describes image '{}'", file, m.getName());
-        return Optional.empty();
+      problem = manifestProblem(m, name);
+      if (problem == null) {
+        // Manifests from before versions existed: their creation time orders them as well.
+        return Optional.of(m.getVersion() > 0 ? m : m.toBuilder().setVersion(m.getCreatedAtMs()).build());
       }
-      // Manifests from before versions existed: their creation time orders them as well.
-      return Optional.of(m.getVersion() > 0 ? m : m.toBuilder().setVersion(m.getCreatedAtMs()).build());
     } catch (InvalidProtocolBufferException e) {
-      LOG.warn("ignoring unreadable manifest {}: {}", file, e.getMessage());
-      return Optional.empty();
+      problem = "not an ImageManifest (" + e.getMessage() + ")";
     }
+    // The image does not exist without its manifest; its payload goes aside with it, not to the cleanup.
+    setAside.add(StateFiles.setAside(SERVICE, file, problem + "; image '" + name + "' is not served", clock));
+    Path payload = payloadDir.resolve(name);
+    if (Files.exists(payload, LinkOption.NOFOLLOW_LINKS)) {
+      setAside.add(StateFiles.setAside(SERVICE, payload, "the payload of corrupt manifest " + file, clock));
+    }
+    return Optional.empty();
+  }
+
+  /** What makes a parsed manifest untrustworthy as image {@code name}'s, or null. */
+  static String manifestProblem(ImageManifest m, String name) {
+    if (!m.getName().equals(name)) {
+      return "it describes image '" + m.getName() + "', not '" + name + "'";
+    }
+    if (m.getKind() != io.boottorrent.proto.ImageKind.KEXEC && m.getKind() != io.boottorrent.proto.ImageKind.QEMU
+        && m.getKind() != io.boottorrent.proto.ImageKind.EXEC) {
+      return "unknown image kind " + m.getKindValue();
+    }
+    if (!INFO_HASH.matcher(m.getInfoHash()).matches()) {
+      return "info_hash '" + shorten(m.getInfoHash()) + "' is not 40 lowercase hex digits";
+    }
+    if (m.getFilesCount() == 0 || m.getTorrent().isEmpty()) {
+      return "no files or no torrent";
+    }
+    long total = 0;
+    for (ImageFile f : m.getFilesList()) {
+      if (!SAFE_FILE_NAME.matcher(f.getPath()).matches() || f.getSize() <= 0 || !SHA256.matcher(f.getSha256()).matches()) {
+        return "file entry '" + shorten(f.getPath()) + "' (" + f.getSize() + " bytes) is not a stored file";
+      }
+      total += f.getSize();
+    }
+    if (total != m.getTotalSize()) {
+      return "total_size " + m.getTotalSize() + " is not the sum of its files (" + total + ")";
+    }
+    return StateFiles.unknownFields(m).orElse(null);
+  }
+
+  private static String shorten(String s) {
+    String printable = s.replaceAll("[^\\x20-\\x7e]", "?");
+    return printable.length() > 64 ? printable.substring(0, 64) + "..." : printable;
   }
 
   // ------------------------------------------------------------------------------------------ reads

@@ -2,6 +2,7 @@ package io.boottorrent.catalog;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.boottorrent.core.StateFiles;
 import io.boottorrent.core.trust.Ed25519;
 import io.boottorrent.core.trust.TrustException;
 import io.boottorrent.proto.KeyEntry;
@@ -85,26 +86,44 @@ public final class SigningKeys {
     return keys;
   }
 
+  /**
+   * The ring in {@code file}. A corrupt one is left where it is and the catalog does not start
+   * ({@link StateFiles.CorruptStateException}): setting it aside would make the next start create a new
+   * key, and every client image that pins the old one would refuse to boot (docs/SECURITY.md "Corrupt
+   * state files").
+   */
   private static KeyRing read(Path file) throws IOException {
-    KeyRing ring;
+    String problem = null;
+    KeyRing ring = null;
     try {
       ring = KeyRing.parseFrom(Files.readAllBytes(file));
+      problem = StateFiles.unknownFields(ring).orElse(null);
     } catch (InvalidProtocolBufferException e) {
-      throw new IOException("corrupt key ring " + file + ": " + e.getMessage(), e);
+      problem = "not a KeyRing (" + e.getMessage() + ")";
     }
-    long active = ring.getKeysList().stream().filter(k -> k.getRetiredAtMs() == 0).count();
-    if (active != 1) {
-      throw new IOException("key ring " + file + " has " + active + " active keys, expected 1");
-    }
-    for (KeyEntry k : ring.getKeysList()) {
-      try {
-        Ed25519.publicKey(k.getPublicKey().toByteArray());
-        if (!k.getPrivateKey().isEmpty()) {
-          Ed25519.privateKey(k.getPrivateKey().toByteArray());
-        }
-      } catch (TrustException e) {
-        throw new IOException("key ring " + file + ", key " + k.getFingerprint() + ": " + e.getMessage(), e);
+    if (problem == null) {
+      long active = ring.getKeysList().stream().filter(k -> k.getRetiredAtMs() == 0).count();
+      if (active != 1) {
+        problem = "it has " + active + " active keys, expected 1";
       }
+    }
+    if (problem == null) {
+      for (KeyEntry k : ring.getKeysList()) {
+        try {
+          Ed25519.publicKey(k.getPublicKey().toByteArray());
+          if (!k.getPrivateKey().isEmpty()) {
+            Ed25519.privateKey(k.getPrivateKey().toByteArray());
+          }
+        } catch (TrustException e) {
+          problem = "key " + k.getFingerprint() + ": " + e.getMessage();
+          break;
+        }
+      }
+    }
+    if (problem != null) {
+      throw StateFiles.refuse("catalog", file, "corrupt key ring: " + problem, "a new key would make every client"
+          + " image that pins the old one refuse to boot; restore " + FILE_NAME + " from a backup, or move it away"
+          + " to start over with a new key (then rebuild every client image)");
     }
     return ring;
   }

@@ -3,11 +3,14 @@ package io.boottorrent.catalog;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.boottorrent.core.StateFiles;
 import io.boottorrent.core.trust.Ed25519;
 import io.boottorrent.core.trust.Signing;
 import io.boottorrent.core.trust.TrustedKeys;
 import io.boottorrent.proto.KeyEntry;
 import io.boottorrent.proto.Signed;
+import io.boottorrent.testsupport.CorruptFiles;
+import io.boottorrent.testsupport.CorruptFiles.Corruption;
 import io.boottorrent.testsupport.Gate;
 import io.boottorrent.testsupport.Proc;
 import java.nio.charset.StandardCharsets;
@@ -23,6 +26,8 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class SigningKeysTest {
   @TempDir Path dir;
@@ -75,8 +80,43 @@ class SigningKeysTest {
     Path file = SigningKeys.fileIn(dir);
     Files.createDirectories(file.getParent());
     Files.write(file, new byte[] {(byte) 0xff, 1, 2});
-    assertThatThrownBy(() -> SigningKeys.open(file, clock)).hasMessageStartingWith("corrupt key ring " + file);
+    assertThatThrownBy(() -> SigningKeys.open(file, clock)).hasMessageStartingWith(file + ": corrupt key ring");
     assertThat(Files.readAllBytes(file)).containsExactly((byte) 0xff, 1, 2);
+  }
+
+  /**
+   * Every way keys.pb turns up corrupt: the catalog must not start (a new key would lock out every client
+   * image that pins the old one), the file stays where it is, byte for byte, and no key is made.
+   */
+  @ParameterizedTest
+  @EnumSource(Corruption.class)
+  void aCorruptKeyRingStopsTheCatalogAndStaysInPlace(Corruption corruption) throws Exception {
+    Path file = SigningKeys.fileIn(dir);
+    SigningKeys.open(file, clock);
+    byte[] tokens = io.boottorrent.proto.TokenStoreFile.newBuilder().addTokens(io.boottorrent.proto.StoredToken
+        .newBuilder().setSecretSha256(com.google.protobuf.ByteString.copyFrom(new byte[32]))).build().toByteArray();
+    byte[] bad = corruption.apply(Files.readAllBytes(file), tokens);
+    Files.write(file, bad);
+
+    for (int start = 0; start < 2; start++) {
+      assertThatThrownBy(() -> SigningKeys.open(file, clock))
+          .isInstanceOf(StateFiles.CorruptStateException.class)
+          .hasMessageStartingWith(file + ": corrupt key ring")
+          .hasMessageContaining("restore keys.pb from a backup")
+          .satisfies(e -> assertThat(((StateFiles.CorruptStateException) e).file().movedTo()).isEqualTo(file));
+      assertThat(Files.readAllBytes(file)).isEqualTo(bad);
+      assertThat(CorruptFiles.asideCopies(file)).isEmpty();
+    }
+  }
+
+  @Test
+  void aKeyRingWithTwoActiveKeysIsCorruptToo() throws Exception {
+    Path file = SigningKeys.fileIn(dir);
+    SigningKeys.open(file, clock);
+    io.boottorrent.proto.KeyRing ring = io.boottorrent.proto.KeyRing.parseFrom(Files.readAllBytes(file));
+    Files.write(file, ring.toBuilder().addKeys(ring.getKeys(0)).build().toByteArray());
+    assertThatThrownBy(() -> SigningKeys.open(file, clock)).isInstanceOf(StateFiles.CorruptStateException.class)
+        .hasMessageContaining("2 active keys");
   }
 
   @Test

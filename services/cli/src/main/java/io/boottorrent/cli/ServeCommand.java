@@ -1,5 +1,6 @@
 package io.boottorrent.cli;
 
+import io.boottorrent.core.StateFiles;
 import io.boottorrent.core.config.BtConfig;
 import io.boottorrent.core.config.ConfigUrls;
 import io.boottorrent.core.config.EnvOverrides;
@@ -13,6 +14,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -75,11 +77,23 @@ final class ServeCommand implements Callable<Integer> {
     return cfg;
   }
 
-  record Running(Vertx vertx, List<String> services, JsonObject config, int healthPort) {
+  /** The first {@link StateFiles.CorruptStateException} in {@code e}'s causes, or null. */
+  static StateFiles.CorruptStateException corruptState(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof StateFiles.CorruptStateException corrupt) {
+        return corrupt;
+      }
+    }
+    return null;
+  }
+
+  /** @param failed services that did not start, and why */
+  record Running(Vertx vertx, List<String> services, Map<String, String> failed, JsonObject config, int healthPort) {
     String describe() {
       ProcessOptions process = ProcessOptions.fromTree(config);
       String host = process.publicHost();
       StringBuilder out = new StringBuilder("BootTorrent running: " + String.join(", ", services) + "\n");
+      failed.forEach((name, why) -> out.append(String.format("  %-10sNOT STARTED: %s%n", name, why)));
       if (services.contains("telemetry")) {
         String telemetry = config.getJsonObject("telemetry").getString("tlsCert", "").isBlank()
             ? ConfigUrls.httpBase(host, port("telemetry", "httpPort"))
@@ -124,13 +138,26 @@ final class ServeCommand implements Callable<Integer> {
       services.forEach(health::expect);
       health.listen(healthOptions).await();
       List<String> deployed = new ArrayList<>();
+      Map<String, String> failed = new LinkedHashMap<>();
       for (int i = 0; i < services.size(); i++) {
-        vertx.deployVerticle(verticles.get(i)).await();
+        try {
+          vertx.deployVerticle(verticles.get(i)).await();
+        } catch (Exception e) { // await() rethrows the deploy's failure as it is, checked or not
+          // A state file the service must not start without (its own ERROR line names it): that service
+          // stays down and health says why; the others run. Any other failure stops the process.
+          StateFiles.CorruptStateException corrupt = corruptState(e);
+          if (corrupt == null) {
+            throw e;
+          }
+          failed.put(services.get(i), corrupt.getMessage());
+          health.failed(services.get(i), corrupt.getMessage());
+          continue;
+        }
         health.ready(services.get(i));
         deployed.add(services.get(i));
       }
-      return new Running(vertx, deployed, cfg, health.actualPort());
-    } catch (RuntimeException e) {
+      return new Running(vertx, deployed, failed, cfg, health.actualPort());
+    } catch (Exception e) {
       vertx.close().await();
       throw e;
     }

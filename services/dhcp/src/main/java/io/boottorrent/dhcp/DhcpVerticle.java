@@ -1,9 +1,11 @@
 package io.boottorrent.dhcp;
 
 import io.boottorrent.core.BootEvents;
+import io.boottorrent.core.StateFiles;
 import io.boottorrent.dhcp.DhcpServerLogic.Port;
 import io.boottorrent.dhcp.protocol.DhcpCodec;
 import io.boottorrent.dhcp.protocol.DhcpMessage;
+import io.boottorrent.dhcp.protocol.Ipv4;
 import io.boottorrent.dhcp.protocol.MalformedPacketException;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.BootEvent;
@@ -50,6 +52,8 @@ public final class DhcpVerticle extends VerticleBase {
   private final Path dataDir;
   private final BootEvents events = BootEvents.system();
   private ServerContext context;
+  /** Who "declined" an address held back because its lease record was unreadable. */
+  static final String UNKNOWN_HOLDER = "00:00:00:00:00:00";
   private LeaseJournal journal;
   private JournalWriter writer;
   private DatagramSocket socket;
@@ -73,7 +77,17 @@ public final class DhcpVerticle extends VerticleBase {
     journal = LeaseJournal.inDataDir(dataDir);
     return vertx.executeBlocking(journal::load)
         .compose(records -> {
-          context = new ServerContext(options, LeaseStore.replay(records), System::currentTimeMillis);
+          StateFiles.report(vertx, journal.setAside().stream().toList());
+          LeaseStore leases = LeaseStore.replay(records);
+          long holdUntil = System.currentTimeMillis() + options.leaseSeconds() * 1000;
+          for (Ipv4 ip : journal.unreadableAddresses()) {
+            // Its last record is unreadable: a client may hold it. Declined for a lease time (and journaled
+            // with the next write), then free again.
+            leases.decline(UNKNOWN_HOLDER, ip, holdUntil);
+            LOG.warn("dhcp: {} is not offered until {}: its lease record in {} is unreadable", ip,
+                java.time.Instant.ofEpochMilli(holdUntil), journal.file());
+          }
+          context = new ServerContext(options, leases, System::currentTimeMillis);
           writer = new JournalWriter(records.size());
           return listen(options.port(), Port.DHCP);
         })

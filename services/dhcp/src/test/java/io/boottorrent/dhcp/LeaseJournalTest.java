@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.boottorrent.dhcp.Lease.State;
 import io.boottorrent.dhcp.protocol.Ipv4;
+import io.boottorrent.testsupport.CorruptFiles;
+import io.boottorrent.testsupport.CorruptFiles.Corruption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +13,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class LeaseJournalTest {
   private static final long T = 1_700_000_000_000L;
@@ -56,6 +61,105 @@ class LeaseJournalTest {
     List<Lease> loaded = journal.load();
 
     assertThat(loaded).containsExactly(lease("10.0.0.10", State.BOUND, "02:00:00:00:00:01", T));
+  }
+
+  @Test
+  void aTornLastLineIsCutOffSoThatTheNextAppendIsNotGluedToIt() throws Exception {
+    // GIVEN a journal whose last append was cut short by a crash
+    LeaseJournal journal = LeaseJournal.inDataDir(dir);
+    journal.append(List.of(lease("10.0.0.10", State.BOUND, "02:00:00:00:00:01", T)));
+    Files.writeString(journal.file(), "10.0.0.11 BOU", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+    // WHEN it is loaded, and the server goes on appending
+    journal.load();
+    journal.append(List.of(lease("10.0.0.12", State.BOUND, "02:00:00:00:00:02", T)));
+    // THEN the record appended after the crash is read back (before: glued to the torn line, and lost)
+    assertThat(LeaseJournal.inDataDir(dir).load()).containsExactly(
+        lease("10.0.0.10", State.BOUND, "02:00:00:00:00:01", T), lease("10.0.0.12", State.BOUND, "02:00:00:00:00:02", T));
+    assertThat(journal.setAside()).isEmpty();
+    assertThat(CorruptFiles.asideCopies(journal.file())).as("a torn line is a crash, not corruption").isEmpty();
+  }
+
+  @Test
+  void zerosAFileSystemLeftAfterTheLastLineAreATornWriteToo() throws Exception {
+    LeaseJournal journal = LeaseJournal.inDataDir(dir);
+    journal.append(List.of(lease("10.0.0.10", State.BOUND, "02:00:00:00:00:01", T)));
+    Files.write(journal.file(), new byte[64], StandardOpenOption.APPEND);
+    assertThat(journal.load()).hasSize(1);
+    assertThat(journal.setAside()).isEmpty();
+    assertThat(Files.readString(journal.file())).endsWith("\n");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"garbage line", "10.0.0.99 BOUND 02:00:00:00:00:09", "10.0.0.99 TAKEN 02:00:00:00:00:09 1",
+      "\u0000\u0000\u0000", "NOT-UTF-8"})
+  void aCorruptLineBetweenGoodOnesIsReportedTheFileCopiedAsideAndTheRestKept(String badLine) throws Exception {
+    // GIVEN a journal with a line that is no record between two that are (NOT-UTF-8: bytes ff fe; before,
+    // the whole load failed on them with a MalformedInputException and DHCP did not start)
+    LeaseJournal journal = LeaseJournal.inDataDir(dir);
+    journal.append(List.of(lease("10.0.0.10", State.BOUND, "02:00:00:00:00:01", T)));
+    Files.write(journal.file(), badLine.equals("NOT-UTF-8") ? new byte[] {(byte) 0xff, (byte) 0xfe, '\n'}
+        : (badLine + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
+    journal.append(List.of(lease("10.0.0.11", State.BOUND, "02:00:00:00:00:02", T)));
+    byte[] before = Files.readAllBytes(journal.file());
+
+    // WHEN it is loaded
+    List<Lease> loaded = journal.load();
+
+    // THEN both good records are there, the file as found is kept beside it, and the journal holds the good lines
+    assertThat(loaded).containsExactly(lease("10.0.0.10", State.BOUND, "02:00:00:00:00:01", T),
+        lease("10.0.0.11", State.BOUND, "02:00:00:00:00:02", T));
+    CorruptFiles.assertSetAsideIntact(journal.file(), before);
+    assertThat(journal.setAside()).hasValueSatisfying(a -> assertThat(a.problem()).contains("line 3"));
+    assertThat(Files.readAllLines(journal.file())).containsExactly(LeaseJournal.HEADER,
+        "10.0.0.10 BOUND 02:00:00:00:00:01 " + T, "10.0.0.11 BOUND 02:00:00:00:00:02 " + T);
+    // AND the next load finds nothing wrong
+    assertThat(LeaseJournal.inDataDir(dir).load()).isEqualTo(loaded);
+    assertThat(CorruptFiles.asideCopies(journal.file())).hasSize(1);
+  }
+
+  @Test
+  void theAddressOfAnUnreadableLineIsReportedUnlessALaterLineSaysWhatBecameOfIt() throws Exception {
+    LeaseJournal journal = LeaseJournal.inDataDir(dir);
+    journal.append(List.of(lease("10.0.0.10", State.BOUND, "02:00:00:00:00:01", T)));
+    Files.writeString(journal.file(), "10.0.0.11 BOUND 02:00:00:00:00:02\n10.0.0.12 BOUND\ngarbage\n",
+        StandardOpenOption.APPEND);
+    journal.append(List.of(lease("10.0.0.12", State.RELEASED, "02:00:00:00:00:03", T)));
+    journal.load();
+    assertThat(journal.unreadableAddresses()).containsExactly(Ipv4.parse("10.0.0.11"));
+  }
+
+  @ParameterizedTest
+  @EnumSource(Corruption.class)
+  void aWholeJournalCorruptedIsSetAsideUnlessItIsOnlyTornOrEmpty(Corruption corruption) throws Exception {
+    LeaseJournal journal = LeaseJournal.inDataDir(dir);
+    journal.append(List.of(lease("10.0.0.10", State.BOUND, "02:00:00:00:00:01", T),
+        lease("10.0.0.11", State.BOUND, "02:00:00:00:00:02", T)));
+    // WRONG_TYPE: a protobuf state file (a token store) copied over the journal
+    byte[] wrongType = io.boottorrent.proto.TokenStoreFile.newBuilder().addTokens(io.boottorrent.proto.StoredToken
+        .newBuilder().setSecretSha256(com.google.protobuf.ByteString.copyFrom(new byte[32]))).build().toByteArray();
+    byte[] bad = corruption.apply(Files.readAllBytes(journal.file()), wrongType);
+    Files.write(journal.file(), bad);
+
+    List<Lease> loaded = journal.load();
+
+    switch (corruption) {
+      case TRUNCATED -> { // the crash case: the last line lost its end
+        assertThat(loaded).containsExactly(lease("10.0.0.10", State.BOUND, "02:00:00:00:00:01", T));
+        assertThat(journal.setAside()).isEmpty();
+      }
+      case EMPTY -> {
+        assertThat(loaded).isEmpty();
+        assertThat(journal.setAside()).isEmpty();
+      }
+      case RANDOM_BYTES, WRONG_TYPE -> {
+        assertThat(loaded).isEmpty();
+        CorruptFiles.assertSetAsideIntact(journal.file(), bad);
+        assertThat(Files.readAllLines(journal.file())).containsExactly(LeaseJournal.HEADER);
+      }
+    }
+    // AND whatever was found, the journal takes appends that read back
+    journal.append(List.of(lease("10.0.0.12", State.BOUND, "02:00:00:00:00:03", T)));
+    assertThat(LeaseJournal.inDataDir(dir).load()).endsWith(lease("10.0.0.12", State.BOUND, "02:00:00:00:00:03", T));
   }
 
   @Test

@@ -16,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The process's own /health (liveness: the event loop answers) and /readiness (every deployed
- * service reported ready) endpoints, which Kubernetes probes and `make run` use, and /metrics: the
+ * service reported ready) endpoints, both with the services that did not start and the corrupt state
+ * files set aside in their detail ({@link ServiceFailures}), which Kubernetes probes and `make run` use, and /metrics: the
  * process's meters in the Prometheus text format ({@link Meters}; docs/METRICS.md), when Vert.x runs
  * with metrics ({@link ServerVertx#start}), else 404.
  */
@@ -26,6 +27,7 @@ public final class HealthServer {
   private final Vertx vertx;
   private final Set<String> expected = ConcurrentHashMap.newKeySet();
   private final Set<String> ready = ConcurrentHashMap.newKeySet();
+  private final ServiceFailures failures = new ServiceFailures();
   private HttpServer server;
 
   public HealthServer(Vertx vertx) {
@@ -40,18 +42,35 @@ public final class HealthServer {
     ready.add(service);
   }
 
+  /**
+   * {@code service} did not start and will not ({@code reason}: e.g. a corrupt state file it cannot
+   * start without). /readiness is DOWN and names it; /health stays UP (a restart cannot repair the
+   * file, and would take the process's other services down) and names it too.
+   */
+  public void failed(String service, String reason) {
+    failures.fail(service, reason);
+  }
+
   public Future<HttpServer> listen(HealthOptions options) {
     if (!options.enabled()) {
       return Future.succeededFuture();
     }
     HealthChecks live = HealthChecks.create(vertx);
     live.register("eventloop", promise -> promise.complete(Status.OK()));
+    live.register("services", promise -> promise.complete(Status.OK(failures.detail(vertx))));
+    failures.registerMeters(vertx);
     HealthChecks readiness = HealthChecks.create(vertx);
     readiness.register("services", promise -> {
       Set<String> missing = new TreeSet<>(expected);
       missing.removeAll(ready);
-      JsonObject data = new JsonObject().put("ready", new JsonArray(ready.stream().sorted().toList()));
-      promise.complete(missing.isEmpty() ? Status.OK(data) : Status.KO(data.put("waiting", new JsonArray(missing.stream().toList()))));
+      JsonObject data = new JsonObject().put("ready", new JsonArray(ready.stream().sorted().toList()))
+          .mergeIn(failures.detail(vertx));
+      missing.removeIf(failures::isFailed);
+      boolean down = !missing.isEmpty() || data.containsKey("failed");
+      if (!missing.isEmpty()) {
+        data.put("waiting", new JsonArray(missing.stream().toList()));
+      }
+      promise.complete(down ? Status.KO(data) : Status.OK(data));
     });
     Router router = Router.router(vertx);
     router.get("/health").handler(HealthCheckHandler.createWithHealthChecks(live));

@@ -3,6 +3,7 @@ package io.boottorrent.telemetry;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.boottorrent.core.DirectoryLock;
+import io.boottorrent.core.StateFiles;
 import io.boottorrent.proto.TelemetryRecord;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -15,7 +16,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,8 +27,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The telemetry journal, {@code <dataDir>/telemetry/journal}: length-delimited {@link TelemetryRecord}s
  * (a varint length, then the record), appended in batches (group commit: one write, and with
- * {@code sync} one fdatasync, per batch). Opening replays it; a tail that does not read as whole
- * records (a crash in the middle of a write) is cut off with a warning. {@link #compact} replaces it,
+ * {@code sync} one fdatasync, per batch). Opening replays it; a torn tail (a crash in the middle of a
+ * write) is cut off with a warning, a corrupt record is skipped and the file copied aside first
+ * ({@link #replay}). {@link #compact} replaces it,
  * atomically (a temporary file renamed over it), with a snapshot of the model.
  *
  * <p>Blocking, not thread-safe: one worker thread at a time (the verticle's ordered worker) uses it.
@@ -47,6 +52,7 @@ public final class Journal implements Closeable {
   private FileChannel channel;
   private volatile long size;
   private volatile long sizeAfterCompaction;
+  private StateFiles.SetAside setAside;
 
   private Journal(Path dir, boolean sync, DirectoryLock lock, Replayed replayed) throws IOException {
     this.dir = dir;
@@ -69,22 +75,37 @@ public final class Journal implements Closeable {
         dir + " is in use by another telemetry service (its lock file is held)");
     try {
       Files.deleteIfExists(dir.resolve(COMPACTING)); // a compaction that did not finish: the journal is whole
-      Replayed replayed = replay(dir.resolve(FILE), replay);
-      return new Journal(dir, sync, lock, replayed);
+      Scan scan = replay(dir.resolve(FILE), replay);
+      Journal journal = new Journal(dir, sync, lock, scan.replayed());
+      journal.setAside = scan.setAside();
+      return journal;
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
     }
   }
 
-  private static Replayed replay(Path file, Consumer<TelemetryRecord> replay) throws IOException {
+  /**
+   * Replays {@code file}. Records whose length fits but whose bytes do not read (a zero-length record,
+   * garbage, another type) are skipped and reading goes on after them; a length that cannot be (past
+   * the end, beyond {@link #MAX_RECORD_BYTES}) ends the reading. What is left after the last good record
+   * is the tail. A crash mid-append leaves a tail of zeros, or one record whose length runs past the
+   * end: that is cut off with a warning, as before. Anything else (skipped records between good ones, a
+   * garbage tail) is corruption: the file is copied aside whole, the journal rewritten with the good
+   * records only, and the copy reported ({@link #setAside}).
+   */
+  private static Scan replay(Path file, Consumer<TelemetryRecord> replay) throws IOException {
     if (!Files.exists(file)) {
-      return new Replayed(0, 0, 0);
+      return new Scan(new Replayed(0, 0, 0), null);
     }
     long fileSize = Files.size(file);
-    long good = 0;
+    long pos = 0;
     long records = 0;
+    long lastGoodEnd = 0;
+    long cut = -1;
+    boolean cutIsTorn = false;
     String problem = null;
+    List<long[]> skipped = new ArrayList<>();
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
       CodedInputStream coded = CodedInputStream.newInstance(in);
       coded.setSizeLimit(Integer.MAX_VALUE);
@@ -93,36 +114,142 @@ public final class Journal implements Closeable {
         if (coded.isAtEnd()) {
           break;
         }
-        TelemetryRecord record;
+        long start = pos;
+        int length;
         try {
-          int length = coded.readRawVarint32();
-          if (length <= 0 || length > MAX_RECORD_BYTES) {
-            problem = "a record length of " + length + " bytes";
-            break;
-          }
-          record = TelemetryRecord.parseFrom(coded.readRawBytes(length));
+          length = coded.readRawVarint32();
         } catch (InvalidProtocolBufferException e) {
-          problem = e.getMessage();
+          cut = start;
+          cutIsTorn = fileSize - start < 5; // a length cut short by the end of the file
+          problem = problem != null ? problem : "an unreadable record length at byte " + start;
           break;
         }
-        if (record.getKindCase() == TelemetryRecord.KindCase.KIND_NOT_SET) {
-          problem = "a record without content";
+        long header = coded.getTotalBytesRead();
+        if (length < 0 || length > MAX_RECORD_BYTES || start + header + length > fileSize) {
+          cut = start;
+          cutIsTorn = length >= 0 && length <= MAX_RECORD_BYTES;
+          problem = problem != null ? problem : "a record length of " + Integer.toUnsignedString(length)
+              + " bytes at byte " + start;
           break;
+        }
+        byte[] body = coded.readRawBytes(length);
+        pos = start + header + length;
+        String why = null;
+        TelemetryRecord record = null;
+        if (length == 0) {
+          why = "a zero-length record";
+        } else {
+          try {
+            record = TelemetryRecord.parseFrom(body);
+            if (record.getKindCase() == TelemetryRecord.KindCase.KIND_NOT_SET) {
+              why = "a record without content";
+            }
+          } catch (InvalidProtocolBufferException e) {
+            why = "an unreadable record (" + e.getMessage() + ")";
+          }
+        }
+        if (why != null) {
+          addRange(skipped, start, pos);
+          problem = problem != null ? problem : why + " at byte " + start;
+          continue;
         }
         replay.accept(record);
         records++;
-        good += coded.getTotalBytesRead();
+        lastGoodEnd = pos;
       }
     }
-    if (problem != null) {
-      LOG.warn("telemetry journal {}: {} at byte {}; cutting off the last {} bytes (a write the process did not"
-          + " finish) and keeping the {} records before", file, problem, good, fileSize - good, records);
+    // Skipped records after the last good one belong to the tail.
+    long tailFrom = cut >= 0 ? cut : fileSize;
+    List<long[]> middle = new ArrayList<>();
+    for (long[] r : skipped) {
+      if (r[0] >= lastGoodEnd) {
+        tailFrom = Math.min(tailFrom, r[0]);
+        cutIsTorn = false;
+      } else {
+        middle.add(r);
+      }
+    }
+    long tail = fileSize - tailFrom;
+    boolean tornTail = tail > 0 && (allZeros(file, tailFrom, fileSize) || (cutIsTorn && cut == tailFrom && records > 0));
+    long middleBytes = middle.stream().mapToLong(r -> r[1] - r[0]).sum();
+    long good = tailFrom - middleBytes;
+    StateFiles.SetAside setAside = null;
+    if (!middle.isEmpty() || (tail > 0 && !tornTail)) {
+      setAside = StateFiles.copyAside("telemetry", file, problem + " (" + middle.size() + " bad record(s) between good"
+          + " ones, " + middleBytes + " bytes; " + (tail > 0 && !tornTail ? tail + " bytes of garbage after the last"
+          + " good record" : "no garbage at the end") + ")", "keeping the " + records + " records that read",
+          Clock.systemUTC());
+      rewrite(file, tailFrom, middle);
+    } else if (tail > 0) {
+      LOG.warn("telemetry journal {}: {}; cutting off the last {} bytes (a write the process did not finish) and"
+          + " keeping the {} records before", file, problem != null ? problem : "zeros after the last record", tail,
+          records);
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-        ch.truncate(good);
+        ch.truncate(tailFrom);
         ch.force(true);
       }
     }
-    return new Replayed(records, good, fileSize - good);
+    return new Scan(new Replayed(records, good, fileSize - good), setAside);
+  }
+
+  private record Scan(Replayed replayed, StateFiles.SetAside setAside) {}
+
+  private static void addRange(List<long[]> ranges, long from, long to) {
+    if (!ranges.isEmpty() && ranges.get(ranges.size() - 1)[1] == from) {
+      ranges.get(ranges.size() - 1)[1] = to; // one range for a run of bad records (a page of zeros)
+    } else {
+      ranges.add(new long[] {from, to});
+    }
+  }
+
+  private static boolean allZeros(Path file, long from, long to) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
+      long at = from;
+      while (at < to) {
+        buffer.clear().limit((int) Math.min(buffer.capacity(), to - at));
+        int n = ch.read(buffer, at);
+        if (n < 0) {
+          return true;
+        }
+        for (int i = 0; i < n; i++) {
+          if (buffer.get(i) != 0) {
+            return false;
+          }
+        }
+        at += n;
+      }
+      return true;
+    }
+  }
+
+  /** Replaces {@code file} by its bytes before {@code end} without the {@code skipped} ranges (tmp, sync, rename). */
+  private static void rewrite(Path file, long end, List<long[]> skipped) throws IOException {
+    Path tmp = file.resolveSibling(COMPACTING);
+    try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ);
+        FileChannel out = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
+      long at = 0;
+      for (long[] r : skipped) {
+        copyRange(in, at, r[0], out);
+        at = r[1];
+      }
+      copyRange(in, at, end, out);
+      out.force(true);
+    }
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    syncDirectory(file.getParent());
+  }
+
+  private static void copyRange(FileChannel in, long from, long to, FileChannel out) throws IOException {
+    for (long at = from; at < to; ) {
+      at += in.transferTo(at, to - at, out);
+    }
+  }
+
+  /** The corrupt journal that opening copied aside (the journal itself keeps its good records), if any. */
+  public Optional<StateFiles.SetAside> setAside() {
+    return Optional.ofNullable(setAside);
   }
 
   public Replayed replayed() {

@@ -1,6 +1,7 @@
 package io.boottorrent.telemetry;
 
 import com.google.protobuf.Message;
+import io.boottorrent.core.StateFiles;
 import io.boottorrent.core.config.ProcessOptions;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.BootEvent;
@@ -199,6 +200,7 @@ public class TelemetryVerticle extends VerticleBase {
         })))
         .compose(opened -> {
           journal = opened;
+          StateFiles.report(vertx, opened.setAside().stream().toList());
           model = fresh;
           metrics = new TelemetryMetrics(Meters.registry(vertx), fresh);
           Journal.Replayed r = opened.replayed();

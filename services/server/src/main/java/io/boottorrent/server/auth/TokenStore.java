@@ -2,6 +2,7 @@ package io.boottorrent.server.auth;
 
 import com.google.protobuf.ByteString;
 import io.boottorrent.core.DirectoryLock;
+import io.boottorrent.core.StateFiles;
 import io.boottorrent.proto.ApiToken;
 import io.boottorrent.proto.Role;
 import io.boottorrent.proto.StoredToken;
@@ -49,6 +50,11 @@ import java.util.Set;
  * {@link #find} only read memory and may be called on an event loop; {@link #create}, {@link #revoke}
  * and {@link #open} write to disk and belong on a worker thread. One store per folder: {@link #open}
  * takes the folder's {@code tokens.lock} (a second one, in this or another process, fails naming it).
+ *
+ * <p>A file that does not read as tokens (corrupt, another type, a token without hash or role) is set
+ * aside as {@code tokens.pb.corrupt-<UTC time>} ({@link StateFiles}) and the store opens empty, as on a
+ * first start: fail closed, and {@link #bootstrap} writes a new admin token (docs/SECURITY.md "Corrupt
+ * state files").
  */
 public final class TokenStore implements AutoCloseable {
   public static final String FILE = "tokens.pb";
@@ -72,6 +78,8 @@ public final class TokenStore implements AutoCloseable {
   private final boolean existed;
   /** By hash; replaced as a whole on each change, so readers never lock. */
   private volatile Map<ByteString, StoredToken> byHash;
+  private StateFiles.SetAside setAside;
+  private static final java.util.regex.Pattern ID = java.util.regex.Pattern.compile("[0-9a-f]{12}");
 
   /** A new token: what it is, and its secret, which exists nowhere else. */
   public record Created(ApiToken token, String secret) {
@@ -105,26 +113,62 @@ public final class TokenStore implements AutoCloseable {
       Path file = dir.resolve(FILE);
       boolean existed = Files.exists(file);
       Map<ByteString, StoredToken> tokens = new LinkedHashMap<>();
+      StateFiles.SetAside setAside = null;
       if (existed) {
-        TokenStoreFile stored;
+        String problem;
         try {
-          stored = TokenStoreFile.parseFrom(Files.readAllBytes(file));
+          problem = load(TokenStoreFile.parseFrom(Files.readAllBytes(file)), tokens);
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-          throw new IOException("token store " + file + " is corrupt: " + e.getMessage(), e);
+          problem = "not a TokenStoreFile (" + e.getMessage() + ")";
         }
-        for (StoredToken t : stored.getTokensList()) {
-          tokens.put(t.getSecretSha256(), t);
+        if (problem != null) {
+          // Fail closed: no token it held is trusted. The store starts empty, as on a first start, so
+          // bootstrap() leaves a new admin token in admin.token (readable by whoever could corrupt this).
+          tokens.clear();
+          setAside = StateFiles.setAside("catalog", file, problem + "; every token it held is void, a new admin"
+              + " token is written to " + dir.resolve(ADMIN_TOKEN_FILE), clock);
+          existed = false;
         }
       }
-      return new TokenStore(dir, lock, random, clock, existed, Map.copyOf(tokens));
+      TokenStore store = new TokenStore(dir, lock, random, clock, existed, Map.copyOf(tokens));
+      store.setAside = setAside;
+      return store;
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
     }
   }
 
+  /** Fills {@code into} from {@code stored}; what makes it untrustworthy, or null. */
+  private static String load(TokenStoreFile stored, Map<ByteString, StoredToken> into) {
+    Optional<String> unknown = StateFiles.unknownFields(stored);
+    if (unknown.isPresent()) {
+      return unknown.get();
+    }
+    for (int i = 0; i < stored.getTokensCount(); i++) {
+      StoredToken t = stored.getTokens(i);
+      ApiToken token = t.getToken();
+      if (t.getSecretSha256().size() != 32 || !ID.matcher(token.getId()).matches()
+          || !Roles.ALL.contains(token.getRole())) {
+        return "token " + i + " has no 32-byte hash, a malformed id or no role";
+      }
+      try {
+        checkName(token.getName());
+      } catch (IllegalArgumentException e) {
+        return "token " + i + ": " + e.getMessage();
+      }
+      into.put(t.getSecretSha256(), t);
+    }
+    return null;
+  }
+
   public Path dir() {
     return dir;
+  }
+
+  /** The corrupt token file {@link #open} set aside, if it did. */
+  public Optional<StateFiles.SetAside> setAside() {
+    return Optional.ofNullable(setAside);
   }
 
   /**

@@ -7,6 +7,8 @@ import io.boottorrent.core.DirectoryLock;
 import io.boottorrent.proto.ApiToken;
 import io.boottorrent.proto.Role;
 import io.boottorrent.proto.TokenStoreFile;
+import io.boottorrent.testsupport.CorruptFiles;
+import io.boottorrent.testsupport.CorruptFiles.Corruption;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +21,8 @@ import java.time.ZoneOffset;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class TokenStoreTest {
   @TempDir Path dir;
@@ -137,13 +141,63 @@ class TokenStoreTest {
     }
   }
 
+  /**
+   * tokens.pb corrupt in every way: set aside whole, the store opens empty (no token it held is trusted:
+   * fail closed) and, as on a first start, writes a new admin token; the next start finds nothing wrong.
+   */
+  @ParameterizedTest
+  @EnumSource(value = Corruption.class, names = {"TRUNCATED", "RANDOM_BYTES", "WRONG_TYPE"})
+  void aCorruptFileIsSetAsideAndTheStoreStartsOverFailingClosed(Corruption corruption) throws Exception {
+    TokenStore.Created old;
+    try (TokenStore tokens = TokenStore.open(dir, new SecureRandom(), CLOCK)) {
+      old = tokens.create("ops", Role.ADMIN);
+    }
+    Path file = dir.resolve(TokenStore.FILE);
+    byte[] wrongType = io.boottorrent.proto.BootPolicy.newBuilder().setDefaultImage("demo").setMenuTimeoutSeconds(5)
+        .build().toByteArray();
+    byte[] bad = corruption.apply(Files.readAllBytes(file), wrongType);
+    Files.write(file, bad);
+
+    String adminSecret;
+    try (TokenStore tokens = TokenStore.open(dir, new SecureRandom(), CLOCK)) {
+      assertThat(tokens.authenticate(old.secret())).isEmpty();
+      assertThat(tokens.list()).isEmpty();
+      assertThat(tokens.setAside()).hasValueSatisfying(a -> {
+        assertThat(a.file()).isEqualTo(file);
+        assertThat(a.problem()).contains("every token it held is void");
+      });
+      CorruptFiles.assertSetAsideIntact(file, bad);
+      Path admin = tokens.bootstrap().orElseThrow();
+      adminSecret = Files.readString(admin).trim();
+      assertThat(tokens.authenticate(adminSecret)).hasValueSatisfying(t -> assertThat(t.getRole()).isEqualTo(Role.ADMIN));
+    }
+    try (TokenStore tokens = TokenStore.open(dir, new SecureRandom(), CLOCK)) {
+      assertThat(tokens.setAside()).isEmpty();
+      assertThat(tokens.authenticate(adminSecret)).isPresent();
+      assertThat(tokens.bootstrap()).isEmpty();
+    }
+  }
+
   @Test
-  void aCorruptFileIsAnErrorNamingIt() throws Exception {
-    Files.write(dir.resolve(TokenStore.FILE), new byte[] {(byte) 0xff, (byte) 0xff, 0x01});
-    assertThatThrownBy(() -> TokenStore.open(dir)).hasMessageContaining(dir.resolve(TokenStore.FILE) + " is corrupt");
-    // and the lock was given back
-    TokenStore.open(dir.resolve("other")).close();
-    Files.delete(dir.resolve(TokenStore.FILE));
-    TokenStore.open(dir).close();
+  void aTokenWithoutAHashOrRoleMakesTheFileCorrupt() throws Exception {
+    Path file = dir.resolve(TokenStore.FILE);
+    Files.write(file, TokenStoreFile.newBuilder().addTokens(io.boottorrent.proto.StoredToken.newBuilder()
+        .setToken(ApiToken.newBuilder().setId("0123456789ab").setName("x"))).build().toByteArray());
+    try (TokenStore tokens = TokenStore.open(dir, new SecureRandom(), CLOCK)) {
+      assertThat(tokens.setAside()).hasValueSatisfying(a -> assertThat(a.problem()).contains("token 0"));
+    }
+  }
+
+  @Test
+  void anEmptyFileIsAStoreWhoseTokensWereAllRevokedNotCorruption() throws Exception {
+    // Revoking the last token writes an empty TokenStoreFile: zero bytes.
+    try (TokenStore tokens = TokenStore.open(dir, new SecureRandom(), CLOCK)) {
+      tokens.revoke(tokens.create("ops", Role.ADMIN).token().getId());
+    }
+    assertThat(Files.size(dir.resolve(TokenStore.FILE))).isZero();
+    try (TokenStore tokens = TokenStore.open(dir, new SecureRandom(), CLOCK)) {
+      assertThat(tokens.setAside()).isEmpty();
+      assertThat(tokens.bootstrap()).isEmpty();
+    }
   }
 }

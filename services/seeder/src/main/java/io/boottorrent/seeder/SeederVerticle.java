@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Torrents are saved under {@code <dataDir>/payload}, where the catalog keeps
  * {@code payload/<image>/<file>} and every torrent's root folder is the image name. A seeder sharing
- * the catalog's data dir therefore seeds right after libtorrent's hash check; a seeder with its own
+ * the catalog's data dir therefore seeds at once (libtorrent's seed mode: the catalog hashed the files
+ * at import, and each file's size and time are checked against the manifest instead; pieces are hashed
+ * lazily, the first time a peer asks for one); a seeder with its own
  * {@code seeder.dataDir} downloads each image from the swarm (or the catalog's web seed) first,
  * then seeds: that is how seeding scales out. Files are deleted on removal only in that second case
  * — the catalog's payload belongs to the catalog.
@@ -215,7 +217,11 @@ public final class SeederVerticle extends VerticleBase {
       LOG.warn("seeder {}: image {} came without its .torrent, skipped", seederId, image.getName());
       return Future.succeededFuture();
     }
-    return swarm.add(image.getTorrent().toByteArray(), payload, new SwarmSession.AddOptions(options.uploadLimit(), true))
+    // The catalog's payload was hashed at import: it is seeded at once when unchanged since (seed mode),
+    // not re-read whole at every start. A copy in our own data dir is whatever a download left: checked.
+    long verifiedAt = ownDataDir ? 0 : image.getCreatedAtMs();
+    return swarm.add(image.getTorrent().toByteArray(), payload,
+            new SwarmSession.AddOptions(options.uploadLimit(), true, null, verifiedAt))
         .onSuccess(hash -> {
           images.put(image.getName(), hash);
           if (!image.getInfoHash().isEmpty() && !image.getInfoHash().equalsIgnoreCase(hash)) {

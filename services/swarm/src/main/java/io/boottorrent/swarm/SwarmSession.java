@@ -460,6 +460,7 @@ public final class SwarmSession {
     }
     // Registered before libtorrent knows the torrent, so that no alert about it goes unseen.
     Torrent t = new Torrent(hash, info.name(), info.pieceLength(), info.numPieces(), info.totalSize(), oneFilePath);
+    t.savePath = savePath;
     if (add.webSeeds()) {
       webSeeds.forEach(url -> WebSeeds.register(options.name(), t, url));
     }
@@ -484,7 +485,7 @@ public final class SwarmSession {
       handle.prioritizePieces(Arrays.stream(add.stripe().priorities(info.numPieces()))
           .mapToObj(Priority::fromSwig).toArray(Priority[]::new));
     }
-    LOG.info("[{}] added {} {} ({} bytes) at {}{}{}{}", options.name(), info.name(), hash, info.totalSize(),
+    LOG.info("[{}] added {} {} ({} bytes) at {}{}{}{}{}", options.name(), info.name(), hash, info.totalSize(),
         savePath, add.uploadLimit() > 0 ? ", upload cap " + add.uploadLimit() + " B/s" : "",
         !add.webSeeds() && !webSeeds.isEmpty() ? ", web seeds held back" : "",
         add.stripe() != null ? ", piece stripe " + add.stripe() + " first" : "",
@@ -620,6 +621,8 @@ public final class SwarmSession {
     volatile boolean deleteFiles;
     /** Finished by libtorrent, waiting for the flush before completing {@code finished}. */
     volatile boolean draining;
+    /** Where its files are (null in tests that make a Torrent by hand). */
+    volatile Path savePath;
 
     Torrent(String infoHash, String name, int pieceLength, int numPieces, long totalSize, String oneFilePath) {
       this.infoHash = infoHash;

@@ -105,7 +105,8 @@ public class AgentVerticle extends VerticleBase {
     // Listing the network interfaces for the MAC is a system call: on a worker.
     return vertx.executeBlocking(() -> options.mac().orElseGet(AgentOptions::firstMac)).map(found -> {
       mac = found;
-      catalog = new CatalogClient(vertx, options.catalogUrl(), options.catalogCertSha256());
+      catalog = new CatalogClient(vertx, options.catalogUrl(), options.catalogCertSha256(),
+          options.catalogRetrySeconds() * 1000L);
       reporter = new EventReporter(vertx, catalog);
       events = BootEvents.system().agent(mac, nodeId);
       say("agent %s for %s, catalog %s%s", nodeId, mac, options.catalogUrl(),

@@ -26,10 +26,13 @@ import java.util.Optional;
  * @param pieceStripe the stripe to ask for first ({@code "<index>/<count>"}); empty or {@code off}:
  *     rarest first
  * @param trustedKeys the keys image manifests must be signed by; none: signatures are not checked
+ * @param catalogRetrySeconds how long the assignment, manifest and .torrent requests are retried while
+ *     the catalog is unreachable or answers 5xx
  */
 public record AgentOptions(
     String catalogUrl,
     Optional<CertificatePin> catalogCertSha256,
+    int catalogRetrySeconds,
     Optional<MacAddress> mac,
     Path workDir,
     String launcher,
@@ -65,6 +68,7 @@ public record AgentOptions(
     return ConfigSection.read("agent", json, s -> new AgentOptions(
         catalogUrl(s),
         catalogCert(s),
+        s.integer("catalogRetrySeconds", 0, 86_400),
         s.parsed("mac", MacAddress::parse),
         Path.of(s.nonBlank("workDir")).toAbsolutePath().normalize(),
         launcher(s),

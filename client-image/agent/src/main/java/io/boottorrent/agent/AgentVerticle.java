@@ -106,7 +106,8 @@ public class AgentVerticle extends VerticleBase {
     // Listing the network interfaces for the MAC is a system call: on a worker.
     return vertx.executeBlocking(() -> options.mac().orElseGet(AgentOptions::firstMac)).map(found -> {
       mac = found;
-      catalog = new CatalogClient(vertx, options.catalogUrl(), options.catalogCertSha256());
+      catalog = new CatalogClient(vertx, options.catalogUrl(), options.catalogCertSha256(),
+          options.catalogRetrySeconds() * 1000L);
       reporter = new EventReporter(vertx, catalog);
       events = BootEvents.system().agent(mac, nodeId);
       say("agent %s for %s, catalog %s%s", nodeId, mac, options.catalogUrl(),
@@ -255,7 +256,7 @@ public class AgentVerticle extends VerticleBase {
     PieceStripe stripe = prepared.stripe();
     WebSeedFallback fallback = options.webSeedFallback();
     downloadStart = System.currentTimeMillis();
-    return vertx.executeBlocking(() -> Files.createDirectories(options.workDir()))
+    return vertx.executeBlocking(() -> checkSpace(Files.createDirectories(options.workDir()), image))
         .compose(v -> SwarmSession.start(vertx, swarmOptions(options, mac)))
         .compose(s -> {
           session = s;
@@ -289,6 +290,24 @@ public class AgentVerticle extends VerticleBase {
                 return new Downloaded(image, hash, options.workDir().resolve(image.getName()), sources, millis);
               }));
         });
+  }
+
+  /**
+   * Fails before anything is written when {@code workDir} (a RAM disk in the client image) has less room
+   * than the image still needs (files already there from an earlier try count as written). Blocking.
+   */
+  static Path checkSpace(Path workDir, ImageManifest image) throws java.io.IOException {
+    long needed = 0;
+    for (io.boottorrent.proto.ImageFile file : image.getFilesList()) {
+      Path there = workDir.resolve(image.getName()).resolve(file.getPath());
+      needed += Math.max(0, file.getSize() - (Files.isRegularFile(there) ? Files.size(there) : 0));
+    }
+    long free = Files.getFileStore(workDir).getUsableSpace();
+    if (free < needed) {
+      throw new IllegalStateException("No space left on device: " + image.getName() + " needs " + needed
+          + " more bytes, agent.workDir " + workDir + " has " + free + " free");
+    }
+    return workDir;
   }
 
   private Future<Downloaded> verify(Downloaded done) {

@@ -29,16 +29,25 @@ import java.util.function.Supplier;
  * once with {@link CertificateRefused}, naming both fingerprints; nothing is retried.
  */
 public final class CatalogClient {
+  /** How long a request is retried when agent.catalogRetrySeconds is not given. */
+  static final long DEFAULT_RETRY_MS = 120_000;
+
   private final Vertx vertx;
   private final WebClient client;
   private final String base;
+  private final long retryMs;
 
   public CatalogClient(Vertx vertx, String catalogUrl) {
-    this(vertx, catalogUrl, Optional.empty());
+    this(vertx, catalogUrl, Optional.empty(), DEFAULT_RETRY_MS);
   }
 
-  public CatalogClient(Vertx vertx, String catalogUrl, Optional<CertificatePin> pin) {
+  /**
+   * @param retryMs how long a request for the assignment, a manifest or a .torrent is retried while the
+   *     catalog cannot be reached or answers 5xx (agent.catalogRetrySeconds): it may be restarting
+   */
+  public CatalogClient(Vertx vertx, String catalogUrl, Optional<CertificatePin> pin, long retryMs) {
     this.vertx = vertx;
+    this.retryMs = retryMs;
     URI uri = URI.create(catalogUrl);
     if (uri.getHost() == null) {
       throw new IllegalArgumentException("catalog URL has no host: " + catalogUrl);
@@ -53,7 +62,7 @@ public final class CatalogClient {
   }
 
   public Future<BootAssignment> assignment(String mac) {
-    return retrying(() -> get("/api/v1/boot/" + enc(mac)).map(b -> parse(b, BootAssignment.parser())), 10);
+    return retrying(() -> get("/api/v1/boot/" + enc(mac)).map(b -> parse(b, BootAssignment.parser())));
   }
 
   /**
@@ -62,15 +71,15 @@ public final class CatalogClient {
    */
   public Future<BootAssignment> assignment(String mac, String nonce, String image) {
     String query = "?nonce=" + enc(nonce) + (image.isEmpty() ? "" : "&image=" + enc(image));
-    return retrying(() -> get("/api/v1/boot/" + enc(mac) + query).map(b -> parse(b, BootAssignment.parser())), 10);
+    return retrying(() -> get("/api/v1/boot/" + enc(mac) + query).map(b -> parse(b, BootAssignment.parser())));
   }
 
   public Future<ImageManifest> image(String name) {
-    return retrying(() -> get("/api/v1/images/" + enc(name)).map(b -> parse(b, ImageManifest.parser())), 5);
+    return retrying(() -> get("/api/v1/images/" + enc(name)).map(b -> parse(b, ImageManifest.parser())));
   }
 
   public Future<byte[]> torrent(String name) {
-    return retrying(() -> get("/api/v1/images/" + enc(name) + "/torrent").map(Buffer::getBytes), 5);
+    return retrying(() -> get("/api/v1/images/" + enc(name) + "/torrent").map(Buffer::getBytes));
   }
 
   public Future<Void> report(BootEvent event) {
@@ -115,22 +124,25 @@ public final class CatalogClient {
         "catalog answered HTTP " + response.statusCode() + ": " + response.bodyAsString()));
   }
 
-  /** Retries transport failures and 5xx (the catalog may still be starting); a 4xx is final. */
-  private <T> Future<T> retrying(Supplier<Future<T>> call, int attempts) {
+  /**
+   * Retries transport failures and 5xx (the catalog may be starting or restarting) for {@code retryMs},
+   * waiting 0.5 s, then twice as long each time up to 8 s; a 4xx is final.
+   */
+  private <T> Future<T> retrying(Supplier<Future<T>> call) {
     Promise<T> promise = Promise.promise();
-    attempt(call, attempts, 500, promise);
+    attempt(call, System.nanoTime() + retryMs * 1_000_000, 500, promise);
     return promise.future();
   }
 
-  private <T> void attempt(Supplier<Future<T>> call, int left, long delay, Promise<T> promise) {
+  private <T> void attempt(Supplier<Future<T>> call, long deadlineNanos, long delay, Promise<T> promise) {
     call.get().onComplete(ar -> {
       if (ar.succeeded()) {
         promise.complete(ar.result());
-      } else if (left <= 1 || (ar.cause() instanceof CatalogError e && e.status < 500)
-          || ar.cause() instanceof CertificateRefused) {
+      } else if (System.nanoTime() + delay * 1_000_000 > deadlineNanos
+          || (ar.cause() instanceof CatalogError e && e.status < 500) || ar.cause() instanceof CertificateRefused) {
         promise.fail(ar.cause());
       } else {
-        vertx.setTimer(delay, id -> attempt(call, left - 1, Math.min(delay * 2, 8000), promise));
+        vertx.setTimer(delay, id -> attempt(call, deadlineNanos, Math.min(delay * 2, 8000), promise));
       }
     });
   }

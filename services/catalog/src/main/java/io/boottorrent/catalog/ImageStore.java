@@ -426,6 +426,7 @@ public final class ImageStore implements AutoCloseable {
     Path manifestFile = manifestFile(name);
     boolean moved = false;
     boolean committed = false;
+    long free = usableSpace(); // for the error if it does not fit: once the copy failed, it is 0
     try {
       Files.createDirectories(root);
       List<ImageFile> files = new ArrayList<>(plan.size());
@@ -486,6 +487,19 @@ public final class ImageStore implements AutoCloseable {
       LOG.info("added image {} ({} {}, {} bytes, info-hash {})",
           name, request.getKind(), files.stream().map(ImageFile::getPath).toList(), total, torrent.infoHash());
       return manifest;
+    } catch (IOException e) {
+      if (!outOfSpace(e)) {
+        throw e;
+      }
+      // The client learns what was short, not where (the log has the path); the finally removes it all.
+      long needed = 0;
+      for (Path source : sources) {
+        needed += Files.size(source);
+      }
+      LOG.warn("image {} not added: {} (it needs {} bytes, {} were free)", name, e.getMessage(), needed, free);
+      throw new OutOfSpace("no space left in the catalog's data dir for image '" + name + "': it needs " + needed
+          + " bytes, " + free + " were free when the import began; nothing of it was kept, the other images are "
+          + "served as before");
     } finally {
       if (!committed) {
         if (moved) {
@@ -752,6 +766,34 @@ public final class ImageStore implements AutoCloseable {
     if (used + fresh > quota) {
       throw new CatalogException(413, "adding " + fresh + " new bytes would store " + (used + fresh)
           + " bytes; the quota is " + quota + " (catalog.diskQuotaBytes)");
+    }
+  }
+
+  /** The errno text of ENOSPC as the JDK reports it ({@link FileSystemException#getReason}). */
+  static final String NO_SPACE = "No space left on device";
+
+  /** An add the data dir has no room for: 507 Insufficient Storage, nothing of the image left behind. */
+  public static final class OutOfSpace extends IOException implements io.boottorrent.server.Rest.ClientError {
+    OutOfSpace(String message) {
+      super(message);
+    }
+
+    @Override
+    public int status() {
+      return 507;
+    }
+  }
+
+  /** ENOSPC: from Files.* as a FileSystemException's reason, from a stream or channel write as the message. */
+  static boolean outOfSpace(IOException e) {
+    return NO_SPACE.equals(e instanceof FileSystemException fs ? fs.getReason() : e.getMessage());
+  }
+
+  private long usableSpace() {
+    try {
+      return Files.getFileStore(tmpDir).getUsableSpace();
+    } catch (IOException e) {
+      return -1;
     }
   }
 

@@ -35,7 +35,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Torrents are saved under {@code <dataDir>/payload}, where the catalog keeps
  * {@code payload/<image>/<file>} and every torrent's root folder is the image name. A seeder sharing
- * the catalog's data dir therefore seeds right after libtorrent's hash check; a seeder with its own
+ * the catalog's data dir (the process's, or a {@code seeder.dataDir} with the catalog's
+ * {@code catalog/images} in it) therefore seeds at once (libtorrent's seed mode: the catalog hashed the files
+ * at import, and each file's size and time are checked against the manifest instead; pieces are hashed
+ * lazily, the first time a peer asks for one); a seeder with its own
  * {@code seeder.dataDir} downloads each image from the swarm (or the catalog's web seed) first,
  * then seeds: that is how seeding scales out. Files are deleted on removal only in that second case
  * — the catalog's payload belongs to the catalog.
@@ -53,8 +56,13 @@ public final class SeederVerticle extends VerticleBase {
 
   private final SeederOptions options;
   private final List<String> addresses;
+  private final Path dataDir;
   private final Path payload;
-  private final boolean ownDataDir;
+  /**
+   * Whether the payload is the catalog's: the process's data dir, or a {@code seeder.dataDir} that holds
+   * the catalog's manifests ({@code catalog/images}: a seeder pointed at the catalog's files). Set at start.
+   */
+  private boolean catalogsPayload;
   private volatile SwarmSession swarm;
   private SeederMetrics metrics;
   private String seederId;
@@ -77,8 +85,8 @@ public final class SeederVerticle extends VerticleBase {
     this.options = options;
     this.addresses = addresses(process.publicHost(), options.listenHost());
     Path shared = process.dataDir();
-    Path dataDir = options.dataDir().orElse(shared);
-    this.ownDataDir = !dataDir.equals(shared);
+    this.dataDir = options.dataDir().orElse(shared);
+    this.catalogsPayload = dataDir.equals(shared);
     this.payload = dataDir.resolve("payload");
   }
 
@@ -92,6 +100,10 @@ public final class SeederVerticle extends VerticleBase {
     return vertx.executeBlocking(() -> configuredId.isBlank() ? defaultId() : configuredId, false)
         .compose(id -> {
           seederId = id;
+          return vertx.fileSystem().exists(dataDir.resolve("catalog").resolve("images").toString());
+        })
+        .compose(catalogs -> {
+          catalogsPayload |= catalogs;
           return vertx.fileSystem().mkdirs(payload.toString());
         })
         .compose(v -> SwarmSession.start(vertx, new SwarmSession.Options(options.listenHost(), options.listenPort(),
@@ -105,7 +117,7 @@ public final class SeederVerticle extends VerticleBase {
         })
         .onSuccess(v -> {
           LOG.info("seeder {} on port {}, payload {} ({}), upload cap {} B/s per image", seederId,
-              swarm.listenPort(), payload, ownDataDir ? "own data dir" : "catalog's data dir", options.uploadLimit());
+              swarm.listenPort(), payload, catalogsPayload ? "the catalog's" : "own data dir", options.uploadLimit());
           statusTimer = vertx.setPeriodic(options.statusIntervalMs(), id -> publishStatus());
           requestCatalog(CATALOG_RETRY_FIRST_MS);
         });
@@ -215,7 +227,11 @@ public final class SeederVerticle extends VerticleBase {
       LOG.warn("seeder {}: image {} came without its .torrent, skipped", seederId, image.getName());
       return Future.succeededFuture();
     }
-    return swarm.add(image.getTorrent().toByteArray(), payload, new SwarmSession.AddOptions(options.uploadLimit(), true))
+    // The catalog's payload was hashed at import: it is seeded at once when unchanged since (seed mode),
+    // not re-read whole at every start. A copy in our own data dir is whatever a download left: checked.
+    return catalogsPayload()
+        .compose(catalogs -> swarm.add(image.getTorrent().toByteArray(), payload,
+            new SwarmSession.AddOptions(options.uploadLimit(), true, null, catalogs ? image.getCreatedAtMs() : 0)))
         .onSuccess(hash -> {
           images.put(image.getName(), hash);
           if (!image.getInfoHash().isEmpty() && !image.getInfoHash().equalsIgnoreCase(hash)) {
@@ -232,12 +248,24 @@ public final class SeederVerticle extends VerticleBase {
       images.values().remove(hash);
       return Future.succeededFuture();
     }
-    return swarm.remove(hash, ownDataDir)
+    return catalogsPayload().compose(catalogs -> swarm.remove(hash, !catalogs))
         .onSuccess(v -> {
           images.values().remove(hash);
-          LOG.info("seeder {}: stopped seeding {} ({}){}", seederId, name, hash, ownDataDir ? ", files deleted" : "");
+          LOG.info("seeder {}: stopped seeding {} ({}){}", seederId, name, hash, catalogsPayload ? "" : ", files deleted");
         })
         .onFailure(err -> LOG.error("seeder {}: cannot remove image {}: {}", seederId, name, err.getMessage()));
+  }
+
+  /**
+   * Whether the payload is the catalog's, looked at again until it is: a seeder may start before the
+   * catalog has created its folders in the data dir they share.
+   */
+  private Future<Boolean> catalogsPayload() {
+    if (catalogsPayload) {
+      return Future.succeededFuture(true);
+    }
+    return vertx.fileSystem().exists(dataDir.resolve("catalog").resolve("images").toString())
+        .map(catalogs -> catalogsPayload |= catalogs);
   }
 
   private <T> Future<T> enqueue(Supplier<Future<T>> operation) {

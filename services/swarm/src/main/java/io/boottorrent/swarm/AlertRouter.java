@@ -141,7 +141,8 @@ final class AlertRouter implements AlertListener {
       case TORRENT_ERROR -> {
         TorrentErrorAlert a = (TorrentErrorAlert) alert;
         Torrent t = torrentOf(a);
-        String reason = a.error().getMessage() + (a.filename().isEmpty() ? "" : " (" + a.filename() + ")");
+        String reason = diskFull(t, a.error().getMessage())
+            + (a.filename().isEmpty() ? "" : " (" + a.filename() + ")");
         LOG.error("[{}] {} stopped: {}", name, a.torrentName(), reason);
         if (t != null) {
           t.finished.completeExceptionally(new IllegalStateException("torrent " + t.name + " failed: " + reason));
@@ -329,5 +330,26 @@ final class AlertRouter implements AlertListener {
         AlertType.BLOCK_FINISHED.swig(), AlertType.URL_SEED.swig(), AlertType.TRACKER_ERROR.swig(),
         AlertType.ALERTS_DROPPED.swig(), AlertType.PEER_BAN.swig(), AlertType.PEER_DISCONNECTED.swig(),
         AlertType.PEER_BLOCKED.swig()};
+  }
+
+  /**
+   * A write to a full disk, as libtorrent reports it: ENOSPC, or EFAULT ("Bad address": its memory-mapped
+   * storage touching a page the file system has no room for). Said as what it is, with the free space
+   * where the torrent is saved; any other error as libtorrent said it.
+   */
+  static String diskFull(Torrent t, String error) {
+    if (t == null || t.savePath == null || !(error.equals("Bad address") || error.equals("No space left on device"))) {
+      return error;
+    }
+    try {
+      long free = java.nio.file.Files.getFileStore(t.savePath).getUsableSpace();
+      if (free >= t.totalSize) {
+        return error;
+      }
+      return "No space left on device: " + free + " bytes free where " + t.name + " is saved, it has " + t.totalSize
+          + " bytes (libtorrent: " + error + ")";
+    } catch (java.io.IOException | RuntimeException e) {
+      return error;
+    }
   }
 }

@@ -125,12 +125,25 @@ public final class SwarmSession {
    * @param uploadLimit bytes/s this torrent uploads at most, 0 = no cap; holds for LAN/loopback peers
    * @param webSeeds false: drop the torrent's url-list (BEP 19); {@link #addWebSeed} adds them later
    * @param stripe the pieces to ask for first (see {@link PieceStripe}); null: rarest first
+   * @param verifiedAtMs when the files under the save path were verified complete (the catalog's import
+   *     time, {@code ImageManifest.created_at_ms}); when every file still has its size and was last
+   *     modified no later than that, the torrent is added in libtorrent's seed mode — no hash check at
+   *     add, each piece hashed the first time a peer asks for it (a failure leaves seed mode and
+   *     re-checks) — so a restarted seeder seeds at once instead of re-reading the whole payload;
+   *     0: libtorrent checks the files first
    */
-  public record AddOptions(long uploadLimit, boolean webSeeds, PieceStripe stripe) {
+  public record AddOptions(long uploadLimit, boolean webSeeds, PieceStripe stripe, long verifiedAtMs) {
     public AddOptions {
       if (uploadLimit < 0) {
         throw new IllegalArgumentException("uploadLimit must be >= 0 (0 = none)");
       }
+      if (verifiedAtMs < 0) {
+        throw new IllegalArgumentException("verifiedAtMs must be >= 0 (0 = check the files), got " + verifiedAtMs);
+      }
+    }
+
+    public AddOptions(long uploadLimit, boolean webSeeds, PieceStripe stripe) {
+      this(uploadLimit, webSeeds, stripe, 0);
     }
 
     public AddOptions(long uploadLimit, boolean webSeeds) {
@@ -507,8 +520,16 @@ public final class SwarmSession {
     if (add.uploadLimit() > 0) {
       params.setUploadLimit(SessionSettings.clampLimit(add.uploadLimit()));
     }
+    String unchanged = add.verifiedAtMs() > 0 ? unchangedSince(info, savePath, add.verifiedAtMs()) : "not verified";
+    boolean seedMode = unchanged.isEmpty();
+    if (seedMode) {
+      params.setFlags(params.getFlags().or_(TorrentFlags.SEED_MODE));
+    } else if (add.verifiedAtMs() > 0) {
+      LOG.info("[{}] {}: checking every piece: {}", options.name(), info.name(), unchanged);
+    }
     // Registered before libtorrent knows the torrent, so that no alert about it goes unseen.
     Torrent t = new Torrent(hash, info.name(), info.pieceLength(), info.numPieces(), info.totalSize(), oneFilePath);
+    t.savePath = savePath;
     if (add.webSeeds()) {
       webSeeds.forEach(url -> WebSeeds.register(options.name(), t, url));
     }
@@ -533,11 +554,42 @@ public final class SwarmSession {
       handle.prioritizePieces(Arrays.stream(add.stripe().priorities(info.numPieces()))
           .mapToObj(Priority::fromSwig).toArray(Priority[]::new));
     }
-    LOG.info("[{}] added {} {} ({} bytes) at {}{}{}{}", options.name(), info.name(), hash, info.totalSize(),
+    LOG.info("[{}] added {} {} ({} bytes) at {}{}{}{}{}", options.name(), info.name(), hash, info.totalSize(),
         savePath, add.uploadLimit() > 0 ? ", upload cap " + add.uploadLimit() + " B/s" : "",
         !add.webSeeds() && !webSeeds.isEmpty() ? ", web seeds held back" : "",
-        add.stripe() != null ? ", piece stripe " + add.stripe() + " first" : "");
+        add.stripe() != null ? ", piece stripe " + add.stripe() + " first" : "",
+        seedMode ? ", seed mode (verified payload, sizes and times unchanged: no hash check)" : "");
     return hash;
+  }
+
+  /**
+   * Empty when every file of the torrent under {@code savePath} has its size and was last modified at
+   * or before {@code verifiedAtMs}; else what differs (for the log). Metadata only: no byte is read.
+   */
+  static String unchangedSince(TorrentInfo info, Path savePath, long verifiedAtMs) {
+    for (int i = 0; i < info.numFiles(); i++) {
+      Path file = savePath.resolve(info.files().filePath(i));
+      try {
+        java.nio.file.attribute.BasicFileAttributes attributes =
+            Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+        if (!attributes.isRegularFile() || attributes.size() != info.files().fileSize(i)) {
+          return info.files().filePath(i) + " has " + attributes.size() + " bytes, the torrent "
+              + info.files().fileSize(i);
+        }
+        if (attributes.lastModifiedTime().toMillis() > verifiedAtMs) {
+          return info.files().filePath(i) + " was modified after it was verified";
+        }
+      } catch (java.io.IOException e) {
+        return info.files().filePath(i) + " is missing or unreadable";
+      }
+    }
+    return "";
+  }
+
+  /** Whether libtorrent has the torrent in seed mode (added so, and no piece has failed its lazy check). */
+  public Future<Boolean> inSeedMode(String infoHash) {
+    return withTorrent(infoHash).compose(t -> blocking(
+        () -> statusNow(t.handle).flags().and_(TorrentFlags.SEED_MODE).non_zero()));
   }
 
   private static boolean noFileExists(TorrentInfo info, Path savePath) {
@@ -638,6 +690,8 @@ public final class SwarmSession {
     volatile boolean deleteFiles;
     /** Finished by libtorrent, waiting for the flush before completing {@code finished}. */
     volatile boolean draining;
+    /** Where its files are (null in tests that make a Torrent by hand). */
+    volatile Path savePath;
 
     Torrent(String infoHash, String name, int pieceLength, int numPieces, long totalSize, String oneFilePath) {
       this.infoHash = infoHash;

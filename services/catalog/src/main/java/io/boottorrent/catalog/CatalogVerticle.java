@@ -155,6 +155,7 @@ public class CatalogVerticle extends VerticleBase {
   public Future<?> start() {
     Codecs.registerAll(vertx.eventBus());
     io = vertx.createSharedWorkerExecutor(WORKER_POOL, WORKER_POOL_SIZE, MAX_IO_MINUTES, TimeUnit.MINUTES);
+    PathRule.warnIfHardlinksUnprotected();
     return io.executeBlocking(() -> ImageStore.open(storeSettings()))
         .compose(opened -> {
           store = opened;

@@ -301,6 +301,20 @@ public final class PathRule {
     }
   }
 
+  private static final java.util.concurrent.atomic.AtomicBoolean WARNED = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Logs once per process when {@code fs.protected_hardlinks} is 0: then anyone who may write into a
+   * root can link in a file they cannot read, and only the owner check below stands in the way.
+   */
+  public static void warnIfHardlinksUnprotected() {
+    if (protectedHardlinks().orElse(1) == 0 && WARNED.compareAndSet(false, true)) {
+      org.slf4j.LoggerFactory.getLogger(PathRule.class).warn("fs.protected_hardlinks is 0: a user who may write "
+          + "into a served or import folder can hard-link files they cannot read; only links to files of another "
+          + "owner than the folder's are refused (sysctl fs.protected_hardlinks=1; docs/SECURITY.md \"Paths\")");
+    }
+  }
+
   /**
    * The kernel's {@code fs.protected_hardlinks} (1: only a file's owner, or a user who may read and
    * write it, can hard-link it); empty where it cannot be read.

@@ -93,7 +93,7 @@ final class BootHttp {
   private void file(RoutingContext ctx) {
     String name;
     try {
-      name = String.join("/", PathRule.segments(PathRule.decodeOnce(ctx.normalizedPath().substring(PATH.length()))));
+      name = String.join("/", PathRule.segments(PathRule.decodeOnce(after(ctx.normalizedPath(), PATH))));
     } catch (PathRule.Refused e) {
       ctx.fail(refused(e));
       return;
@@ -111,6 +111,11 @@ final class BootHttp {
             }
           });
     }).onFailure(err -> ctx.fail(err instanceof PathRule.Refused r ? refused(r) : err));
+  }
+
+  /** What follows {@code prefix} in {@code path}; "" for the prefix without its slash ({@code /boot/*} matches {@code /boot}). */
+  static String after(String path, String prefix) {
+    return path.length() > prefix.length() ? path.substring(prefix.length()) : "";
   }
 
   /** The rule's verdict as HTTP: 400 malformed, 403 out of the roots, 404 missing; the reason names no path. */

@@ -635,7 +635,7 @@ public class CatalogVerticle extends VerticleBase {
   private void seed(RoutingContext ctx) throws PathRule.Refused {
     List<String> segments;
     try {
-      segments = PathRule.segments(PathRule.decodeOnce(ctx.normalizedPath().substring(CatalogOptions.SEED_PATH.length())));
+      segments = PathRule.segments(PathRule.decodeOnce(BootHttp.after(ctx.normalizedPath(), CatalogOptions.SEED_PATH)));
     } catch (PathRule.Refused e) {
       throw BootHttp.refused(e);
     }

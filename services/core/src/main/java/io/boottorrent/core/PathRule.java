@@ -79,10 +79,24 @@ public final class PathRule {
   public record Found(Path file, long size, int root) {}
 
   private final List<Path> roots;
+  /** The roots, then folders a symlink may lead to that are not searched by name. */
+  private final List<Path> allowed;
 
   /** @param roots the folders (or single files) of one path, in lookup order */
   public PathRule(List<Path> roots) {
+    this(roots, List.of());
+  }
+
+  /**
+   * @param roots the folders (or single files) of one path, in lookup order
+   * @param linkTargets folders (or files) a symlink in the roots may also lead to, and {@link #check}
+   *     accepts, though no name is looked up in them (the Secure Boot chain's package folders)
+   */
+  public PathRule(List<Path> roots, List<Path> linkTargets) {
     this.roots = roots.stream().map(p -> p.toAbsolutePath().normalize()).toList();
+    List<Path> all = new ArrayList<>(this.roots);
+    linkTargets.stream().map(p -> p.toAbsolutePath().normalize()).filter(p -> !all.contains(p)).forEach(all::add);
+    this.allowed = List.copyOf(all);
   }
 
   public List<Path> roots() {
@@ -188,7 +202,7 @@ public final class PathRule {
   /** Looks checked {@link #segments} up in the roots, in order (blocking). */
   public Found find(List<String> segments) throws Refused {
     List<Path> real = realRoots();
-    for (int i = 0; i < real.size(); i++) {
+    for (int i = 0; i < roots.size(); i++) {
       Path base = real.get(i);
       if (base == null || !Files.isDirectory(base)) {
         continue; // a missing root (/usr/lib/ipxe without the package) or a file root holds no names
@@ -281,9 +295,10 @@ public final class PathRule {
     }
   }
 
+  /** The real paths of the roots, then of the link targets (null where missing), in that order. */
   private List<Path> realRoots() {
-    List<Path> real = new ArrayList<>(roots.size());
-    for (Path root : roots) {
+    List<Path> real = new ArrayList<>(allowed.size());
+    for (Path root : allowed) {
       try {
         real.add(root.toRealPath());
       } catch (IOException missing) {

@@ -74,6 +74,21 @@ class PathRuleTest {
   }
 
   @Test
+  void aLinkTargetIsReachableThroughASymlinkOrCheckButNotByName() throws Exception {
+    // GIVEN a root and a package folder (the Secure Boot chain's) that is only a link target
+    Path root = Files.createDirectories(dir.resolve("root"));
+    Path shim = Files.createDirectories(dir.resolve("shim"));
+    Path signed = Files.writeString(shim.resolve("shimx64.efi.signed"), "shim");
+    Files.createSymbolicLink(root.resolve("shimx64.efi"), signed);
+    PathRule rule = new PathRule(List.of(root), List.of(shim));
+    // THEN a link into it is followed and an alias checked, but its own names are not looked up
+    assertThat(rule.find("shimx64.efi").file()).isEqualTo(signed.toRealPath());
+    assertThat(rule.check(signed).size()).isEqualTo(4);
+    assertVerdict(() -> rule.find("shimx64.efi.signed"), PathRule.Verdict.NOT_FOUND);
+    assertVerdict(() -> new PathRule(List.of(root)).find("shimx64.efi"), PathRule.Verdict.OUTSIDE);
+  }
+
+  @Test
   void anAbsolutePathMustLieInARootLexicallyAndReally() throws Exception {
     Path root = Files.createDirectories(dir.resolve("import"));
     Files.writeString(root.resolve("k"), "k");

@@ -36,18 +36,19 @@ public final class FileResolver {
   /**
    * @param aliases names served, when no root has them, from a package's file of another name
    *     (Debian's {@code shimx64.efi.signed} as {@code shimx64.efi}); the operator's files come first.
-   *     Each alias's folder is a root too, so a symlink may lead to it.
+   *     Each alias's folder is a link target: a symlink in the roots may lead into it.
    */
   public FileResolver(Path root, List<Path> fallbackRoots, Map<String, Path> aliases) {
     this.root = root.toAbsolutePath().normalize();
     this.fallbackRoots = fallbackRoots.stream().map(p -> p.toAbsolutePath().normalize()).toList();
     this.aliases = Map.copyOf(aliases);
-    List<Path> all = new ArrayList<>();
-    all.add(this.root);
-    all.addAll(this.fallbackRoots);
-    this.aliases.values().stream().map(p -> p.toAbsolutePath().normalize().getParent())
-        .filter(p -> p != null && !all.contains(p)).distinct().forEach(all::add);
-    this.rule = new PathRule(all);
+    List<Path> roots = new ArrayList<>();
+    roots.add(this.root);
+    roots.addAll(this.fallbackRoots);
+    // the aliases' folders: where a link may lead and an alias may lie, but no name is looked up there
+    List<Path> aliasFolders = this.aliases.values().stream()
+        .map(p -> p.toAbsolutePath().normalize().getParent()).filter(p -> p != null).distinct().toList();
+    this.rule = new PathRule(roots, aliasFolders);
   }
 
   /**

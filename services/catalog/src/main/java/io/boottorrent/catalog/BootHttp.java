@@ -2,13 +2,13 @@ package io.boottorrent.catalog;
 
 import io.boottorrent.core.BootEvents;
 import io.boottorrent.core.MacAddress;
+import io.boottorrent.core.PathRule;
 import io.boottorrent.core.config.ConfigUrls;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.server.Meters;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.net.SocketAddress;
@@ -17,13 +17,14 @@ import io.vertx.ext.web.RoutingContext;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * HTTP boot: the per-machine iPXE script ({@code /boot/ipxe?mac=…}) and the files it and UEFI HTTP
  * boot fetch ({@code /boot/vmlinuz}, {@code /boot/initrd}, {@code /boot/ipxe.efi}, …). Files come from
- * the client-image folder, then the fallback roots (Debian's ipxe package). File names are single path
- * segments of safe characters, so nothing outside those folders can be named.
+ * the client-image folder, then the fallback roots (Debian's ipxe package), by the one {@link PathRule}
+ * every file-serving path follows (docs/SECURITY.md, "Paths"): the URL path is decoded once, a
+ * malformed name is a 400, a name leading out of the roots (a symlink out, someone else's hard link)
+ * a 403, a missing one a 404; no answer names a server path.
  *
  * <p>Every script served and every file sent (or failed) is an {@code HTTP_BOOT_FILE} event
  * ({@link BootEvents}) on {@link Addresses#BOOT_EVENT}: the client's address, its MAC when the URL
@@ -33,10 +34,8 @@ import java.util.regex.Pattern;
  */
 final class BootHttp {
   static final String PATH = "/boot/";
-  private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
-
   private final Vertx vertx;
-  private final List<Path> roots;
+  private final PathRule rule;
   private final java.util.function.Supplier<String> extraCmdline;
   private final String publicHost;
   private final BootEvents events = BootEvents.system();
@@ -50,7 +49,7 @@ final class BootHttp {
    */
   BootHttp(Vertx vertx, List<Path> roots, java.util.function.Supplier<String> extraCmdline, String publicHost) {
     this.vertx = vertx;
-    this.roots = List.copyOf(roots);
+    this.rule = new PathRule(roots);
     this.extraCmdline = extraCmdline;
     this.publicHost = publicHost;
     this.meters = Meters.registry(vertx);
@@ -68,8 +67,8 @@ final class BootHttp {
   void mount(Router router, java.util.function.IntSupplier port, java.util.function.Supplier<String> catalogUrl) {
     router.get(PATH + "ipxe").handler(ctx -> script(ctx, port.getAsInt(), catalogUrl.get(), "ipxe script", IpxeScript::render));
     router.get(PATH + "grub.cfg").handler(ctx -> script(ctx, port.getAsInt(), catalogUrl.get(), "grub config", GrubScript::render));
-    router.get(PATH + ":file").handler(this::file);
-    router.head(PATH + ":file").handler(this::file);
+    router.get(PATH + "*").handler(this::file);
+    router.head(PATH + "*").handler(this::file);
   }
 
   /** How a boot script is written: catalog URL, MAC, extra command line, whether the client image exists. */
@@ -81,7 +80,7 @@ final class BootHttp {
   /** The iPXE script or the GRUB config for the machine of {@code ?mac=}. */
   private void script(RoutingContext ctx, int port, String catalogUrl, String what, Renderer renderer) {
     String base = ConfigUrls.httpBase(publicHost, port);
-    find("vmlinuz").compose(kernel -> find("initrd").map(initrd -> kernel != null && initrd != null))
+    vertx.executeBlocking(() -> exists("vmlinuz") && exists("initrd"), false)
         .onSuccess(ready -> {
           String script = renderer.render(base, catalogUrl, ctx.request().getParam("mac"), extraCmdline.get(), ready);
           ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(script)
@@ -92,28 +91,40 @@ final class BootHttp {
   }
 
   private void file(RoutingContext ctx) {
-    String name = ctx.pathParam("file");
-    if (name == null || !SAFE_NAME.matcher(name).matches()) {
-      ctx.fail(new CatalogException(400, "not a boot file name: " + name));
+    String name;
+    try {
+      name = String.join("/", PathRule.segments(PathRule.decodeOnce(after(ctx.normalizedPath(), PATH))));
+    } catch (PathRule.Refused e) {
+      ctx.fail(refused(e));
       return;
     }
-    find(name).onSuccess(path -> {
-      if (path == null) {
-        ctx.fail(new CatalogException(404, "no boot file " + name + " in " + roots));
-      } else {
-        long started = System.nanoTime();
-        ctx.response().putHeader("Content-Type", "application/octet-stream").sendFile(path.toString())
-            .onComplete(sent -> {
-              if (ctx.request().method() != HttpMethod.HEAD) {
-                long ms = (System.nanoTime() - started) / 1_000_000;
-                long bytes = ctx.response().bytesWritten();
-                count(bucket(name), sent.succeeded(), bytes);
-                publish(sent.succeeded() ? events.httpBootFileSent(ip(ctx), mac(ctx), name, bytes, ms)
-                    : events.httpBootFileFailed(ip(ctx), mac(ctx), name, bytes, sent.cause().getMessage()));
-              }
-            });
-      }
-    }).onFailure(ctx::fail);
+    vertx.executeBlocking(() -> rule.find(name).file(), false).onSuccess(path -> {
+      long started = System.nanoTime();
+      ctx.response().putHeader("Content-Type", "application/octet-stream").sendFile(path.toString())
+          .onComplete(sent -> {
+            if (ctx.request().method() != HttpMethod.HEAD) {
+              long ms = (System.nanoTime() - started) / 1_000_000;
+              long bytes = ctx.response().bytesWritten();
+              count(bucket(name), sent.succeeded(), bytes);
+              publish(sent.succeeded() ? events.httpBootFileSent(ip(ctx), mac(ctx), name, bytes, ms)
+                  : events.httpBootFileFailed(ip(ctx), mac(ctx), name, bytes, sent.cause().getMessage()));
+            }
+          });
+    }).onFailure(err -> ctx.fail(err instanceof PathRule.Refused r ? refused(r) : err));
+  }
+
+  /** What follows {@code prefix} in {@code path}; "" for the prefix without its slash ({@code /boot/*} matches {@code /boot}). */
+  static String after(String path, String prefix) {
+    return path.length() > prefix.length() ? path.substring(prefix.length()) : "";
+  }
+
+  /** The rule's verdict as HTTP: 400 malformed, 403 out of the roots, 404 missing; the reason names no path. */
+  static CatalogException refused(PathRule.Refused e) {
+    return switch (e.verdict()) {
+      case BAD_NAME -> CatalogException.badRequest("bad file name: " + e.getMessage());
+      case OUTSIDE -> CatalogException.forbidden("file refused: " + e.getMessage());
+      case NOT_FOUND -> CatalogException.notFound("no such file");
+    };
   }
 
   static final String SCRIPT = "script";
@@ -160,16 +171,13 @@ final class BootHttp {
     return MacAddress.tryParse(ctx.request().getParam("mac"));
   }
 
-  /** The first root that has a regular file of that name, or null. */
-  private Future<Path> find(String name) {
-    Future<Path> found = Future.succeededFuture(null);
-    for (Path root : roots) {
-      Path candidate = root.resolve(name);
-      found = found.compose(hit -> hit != null ? Future.succeededFuture(hit)
-          : vertx.fileSystem().exists(candidate.toString()).compose(exists -> !exists
-              ? Future.succeededFuture(null)
-              : vertx.fileSystem().props(candidate.toString()).map(p -> p.isRegularFile() ? candidate : null)));
+  /** Whether a root has a servable file of that name (blocking). */
+  private boolean exists(String name) {
+    try {
+      rule.find(name);
+      return true;
+    } catch (PathRule.Refused e) {
+      return false;
     }
-    return found;
   }
 }

@@ -3,6 +3,7 @@ package io.boottorrent.catalog;
 import com.google.protobuf.Message;
 import io.boottorrent.core.MacAddress;
 import io.boottorrent.core.StateFiles;
+import io.boottorrent.core.PathRule;
 import io.boottorrent.core.config.ConfigUrls;
 import io.boottorrent.core.config.ProcessOptions;
 import io.boottorrent.core.trust.CertificatePin;
@@ -155,6 +156,7 @@ public class CatalogVerticle extends VerticleBase {
   public Future<?> start() {
     Codecs.registerAll(vertx.eventBus());
     io = vertx.createSharedWorkerExecutor(WORKER_POOL, WORKER_POOL_SIZE, MAX_IO_MINUTES, TimeUnit.MINUTES);
+    PathRule.warnIfHardlinksUnprotected();
     return io.executeBlocking(() -> ImageStore.open(storeSettings()))
         .compose(opened -> {
           store = opened;
@@ -630,23 +632,32 @@ public class CatalogVerticle extends VerticleBase {
 
   /**
    * {@code GET|HEAD /seed/<image>/<file>}: a file of a stored image, whole or one byte range. Only
-   * files the image's manifest lists are served, so no path can leave the payload folder.
+   * files the image's manifest lists are served, and only through the one {@link PathRule} (decoded
+   * once; a symlink or someone else's hard link planted in the payload folder is a 403).
    */
-  private void seed(RoutingContext ctx) {
-    String rest = ctx.normalizedPath().substring(CatalogOptions.SEED_PATH.length());
-    int slash = rest.indexOf('/');
-    String name = slash > 0 ? rest.substring(0, slash) : rest;
-    String fileName = slash > 0 ? rest.substring(slash + 1) : "";
-    Optional<ImageManifest> manifest = store.get(name);
-    Optional<ImageFile> file = manifest.flatMap(m -> m.getFilesList().stream()
+  private void seed(RoutingContext ctx) throws PathRule.Refused {
+    List<String> segments;
+    try {
+      segments = PathRule.segments(PathRule.decodeOnce(BootHttp.after(ctx.normalizedPath(), CatalogOptions.SEED_PATH)));
+    } catch (PathRule.Refused e) {
+      throw BootHttp.refused(e);
+    }
+    String name = segments.get(0);
+    String fileName = segments.size() == 2 ? segments.get(1) : "";
+    Optional<ImageFile> file = store.get(name).flatMap(m -> m.getFilesList().stream()
         .filter(f -> f.getPath().equals(fileName))
         .findFirst());
-    Optional<Path> path = store.payloadFile(name, fileName);
-    if (file.isEmpty() || path.isEmpty()) {
+    if (file.isEmpty()) {
       throw CatalogException.notFound("no file '" + fileName + "' in image '" + name + "'");
     }
-    long size = file.get().getSize();
-    String etag = "\"" + file.get().getSha256() + "\"";
+    vertx.executeBlocking(() -> store.payloadRule().find(List.of(name, fileName)), false)
+        .onSuccess(found -> seed(ctx, name, file.get(), found.file()))
+        .onFailure(err -> ctx.fail(err instanceof PathRule.Refused r ? BootHttp.refused(r) : err));
+  }
+
+  private void seed(RoutingContext ctx, String name, ImageFile file, Path path) {
+    long size = file.getSize();
+    String etag = "\"" + file.getSha256() + "\"";
     String ifRange = ctx.request().getHeader("If-Range");
     ByteRange range = ifRange != null && !ifRange.trim().equals(etag)
         ? ByteRange.whole(size)
@@ -667,12 +678,12 @@ public class CatalogVerticle extends VerticleBase {
       response.putHeader(HttpHeaders.CONTENT_LENGTH, Long.toString(range.length())).end();
       return;
     }
-    response.sendFile(path.get().toString(), range.offset(), range.length())
+    response.sendFile(path.toString(), range.offset(), range.length())
         .onSuccess(v -> {
           webSeedBytes.computeIfAbsent(name, k -> new LongAdder()).add(range.length());
           webSeedCounter(name).increment(range.length());
         })
-        .onFailure(err -> LOG.warn("web seed {}/{} [{}+{}] failed: {}", name, fileName, range.offset(),
+        .onFailure(err -> LOG.warn("web seed {}/{} [{}+{}] failed: {}", name, file.getPath(), range.offset(),
             range.length(), err.toString()));
   }
 

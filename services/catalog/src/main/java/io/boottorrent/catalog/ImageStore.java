@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.boottorrent.core.DirectoryLock;
 import io.boottorrent.core.StateFiles;
 import io.boottorrent.core.StateFiles.SetAside;
+import io.boottorrent.core.PathRule;
 import io.boottorrent.proto.AddImageRequest;
 import io.boottorrent.proto.BootPolicy;
 import io.boottorrent.proto.ImageFile;
@@ -13,11 +14,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
@@ -160,6 +159,7 @@ public final class ImageStore implements AutoCloseable {
   private final Path tmpDir;
   /** Content-addressed: {@code blobs/<sha256>} is a hard link of every payload file with that content. */
   private final Path blobsDir;
+  private final PathRule payloadRule;
   private final Object mutation = new Object();
   private final ConcurrentSkipListMap<String, ImageManifest> images = new ConcurrentSkipListMap<>();
   /** Names whose add is in progress (guarded by {@link #mutation}). */
@@ -183,6 +183,7 @@ public final class ImageStore implements AutoCloseable {
     this.payloadDir = dataDir.resolve("payload");
     this.tmpDir = dataDir.resolve("tmp");
     this.blobsDir = dataDir.resolve("blobs");
+    this.payloadRule = new PathRule(List.of(payloadDir, blobsDir));
     Files.createDirectories(imagesDir);
     Files.createDirectories(blobsDir);
     Files.createDirectories(payloadDir);
@@ -371,6 +372,14 @@ public final class ImageStore implements AutoCloseable {
         .filter(f -> f.getPath().equals(file))
         .findFirst()
         .map(f -> payloadDir.resolve(name).resolve(f.getPath())));
+  }
+
+  /**
+   * The web seed's {@link PathRule}: payload files live in {@code payload/}, their content may be shared
+   * with {@code blobs/} (hard links of the store's own owner).
+   */
+  public PathRule payloadRule() {
+    return payloadRule;
   }
 
   public Settings settings() {
@@ -657,64 +666,37 @@ public final class ImageStore implements AutoCloseable {
 
   /** The source's own file name if it is a plain, portable one; {@code fallback} otherwise. */
   private static String torrentFileName(String source, String fallback) {
-    Path fileName = Path.of(source).getFileName();
-    String name = fileName == null ? "" : fileName.toString();
+    int slash = source.lastIndexOf('/');
+    String name = source.substring(slash + 1); // not Path.of: a NUL would throw before the rule answers 400
     return SAFE_FILE_NAME.matcher(name).matches() ? name : fallback;
   }
 
   /**
-   * The real path of a source file, after checking it is absolute, inside an import root (symlinks
-   * resolved), exists and is a regular non-empty file. A missing file outside every root is a 403,
-   * like an existing one: the answer does not reveal what exists outside the roots.
+   * The real path of a source file, by the one {@link PathRule} (docs/SECURITY.md, "Paths"): an
+   * absolute, well-formed path (400), inside an import root with symlinks resolved and not someone
+   * else's hard link (403), an existing regular non-empty file (422). A missing file outside every
+   * root is a 403, like an existing one: the answer does not reveal what exists outside the roots.
    */
   private Path resolveSource(String field, String value) throws IOException {
-    Path given;
-    try {
-      given = Path.of(value);
-    } catch (java.nio.file.InvalidPathException e) {
-      throw CatalogException.badRequest(field + ": invalid path '" + value + "'");
-    }
-    if (!given.isAbsolute()) {
+    if (!value.startsWith("/")) {
       throw CatalogException.badRequest(field + ": '" + value + "' must be an absolute path on the server");
     }
-    List<Path> roots = new ArrayList<>();
-    for (Path root : settings.effectiveImportRoots()) {
-      roots.add(Files.exists(root) ? root.toRealPath() : root);
-    }
-    Path real;
+    PathRule.Found found;
     try {
-      real = given.toRealPath();
-    } catch (FileSystemException e) {
-      if (!insideAny(given.normalize(), roots)) {
-        throw outside(field, value);
-      }
-      throw CatalogException.unprocessable(field + ": no such file '" + value + "'"
-          + (e instanceof NoSuchFileException ? "" : " (" + e.getReason() + ")"));
+      found = new PathRule(settings.effectiveImportRoots()).at(value);
+    } catch (PathRule.Refused e) {
+      throw switch (e.verdict()) {
+        case BAD_NAME -> CatalogException.badRequest(field + ": invalid path: " + e.getMessage());
+        case OUTSIDE -> CatalogException.forbidden(field + ": '" + value + "' is not inside an import root ("
+            + e.getMessage() + ")");
+        case NOT_FOUND -> CatalogException.unprocessable(field + ": no such file '" + value + "' ("
+            + e.getMessage() + ")");
+      };
     }
-    if (!insideAny(real, roots)) {
-      throw outside(field, value);
-    }
-    if (!Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
-      throw CatalogException.unprocessable(field + ": '" + value + "' is not a regular file");
-    }
-    if (Files.size(real) == 0) {
+    if (found.size() == 0) {
       throw CatalogException.unprocessable(field + ": '" + value + "' is empty");
     }
-    return real;
-  }
-
-  private static boolean insideAny(Path path, List<Path> roots) {
-    for (Path root : roots) {
-      if (path.startsWith(root) && !path.equals(root)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private CatalogException outside(String field, String value) {
-    return CatalogException.forbidden(field + ": '" + value + "' is not inside an import root "
-        + settings.effectiveImportRoots());
+    return found.file();
   }
 
   /** Field sizes, whoever asks: they end up on every booting machine's console and command line. */

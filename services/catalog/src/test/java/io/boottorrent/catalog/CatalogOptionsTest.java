@@ -17,7 +17,8 @@ class CatalogOptionsTest {
   void bootFilesComeFromTheClientImageFolderThenTheFallbackRoots() {
     // the defaults: <dataDir>/client-image, then Debian's ipxe package
     assertThat(CatalogOptions.fromSection(TestConfig.section("catalog")).bootRoots(Path.of("/srv/bt")))
-        .containsExactly(Path.of("/srv/bt/client-image"), Path.of("/usr/lib/ipxe"));
+        .containsExactly(Path.of("/srv/bt/client-image"), Path.of("/usr/lib/ipxe"), Path.of("/boot/ipxe.efi"),
+            Path.of("/boot/ipxe.lkrn"));
     JsonObject own = TestConfig.section("catalog").put("clientImageDir", "/opt/client")
         .put("bootFallbackRoots", new JsonArray().add("/opt/ipxe").add(""));
     assertThat(CatalogOptions.fromSection(own).bootRoots(Path.of("/srv/bt")))

@@ -280,7 +280,7 @@ class CatalogVerticleTest {
         Arguments.of("wrong method", HttpMethod.PATCH, "/api/v1/images", "{}", 405, "not allowed"),
         Arguments.of("seed of an unknown file", HttpMethod.GET, "/seed/existing/nope", null, 404, "nope"),
         Arguments.of("seed path traversal", HttpMethod.GET, "/seed/existing/..%2f..%2fcatalog%2fimages%2fexisting.pb",
-            null, 404, "no file"),
+            null, 400, "'..'"),
         Arguments.of("seed of an unknown image", HttpMethod.GET, "/seed/ghost/vmlinuz", null, 404, "ghost"));
   }
 

@@ -429,14 +429,17 @@ class ImageStoreTest {
         Arguments.of("a missing file outside the import root", (Function<ImageStoreTest, AddImageRequest>) t ->
             t.kexec("x").setKernel(t.outside.resolve("nothing").toString()).build(), 403, "import root"),
         Arguments.of("path traversal with ../", (Function<ImageStoreTest, AddImageRequest>) t ->
-            t.kexec("x").setKernel(t.imports + "/../../outside/secret").build(), 403, "import root"),
+            t.kexec("x").setKernel(t.imports + "/../../outside/secret").build(), 400, "'..'"),
         Arguments.of("a symlink pointing outside", (Function<ImageStoreTest, AddImageRequest>) t ->
             t.kexec("x").setInitrd(t.imports.resolve("link-to-secret").toString()).build(), 403, "import root"),
         Arguments.of("a symlinked folder pointing outside", (Function<ImageStoreTest, AddImageRequest>) t ->
             t.kexec("x").setInitrd(t.imports.resolve("outside-dir/secret").toString()).build(), 403,
             "import root"),
         Arguments.of("the import root itself", (Function<ImageStoreTest, AddImageRequest>) t ->
-            t.kexec("x").setKernel(t.imports.toString()).build(), 403, "import root"));
+            t.kexec("x").setKernel(t.imports.toString()).build(), 422, "not a regular file"),
+        Arguments.of("a NUL in a disk's path (was a 500)", (Function<ImageStoreTest, AddImageRequest>) t ->
+            AddImageRequest.newBuilder().setName("x").setKind(io.boottorrent.proto.ImageKind.QEMU)
+                .setDisk(t.imports + "/a\0b.img").build(), 400, "NUL"));
   }
 
   @ParameterizedTest(name = "{0} → {2}")

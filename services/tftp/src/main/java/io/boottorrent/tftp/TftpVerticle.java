@@ -120,6 +120,7 @@ public class TftpVerticle extends VerticleBase {
     metrics = TftpMetrics.of(vertx);
     resolver = new FileResolver(root, options.fallbackRoots(),
         options.secureBootChain() ? SECURE_BOOT_FILES : java.util.Map.of());
+    io.boottorrent.core.PathRule.warnIfHardlinksUnprotected();
     DatagramSocket s = vertx.createDatagramSocket(new DatagramSocketOptions());
     s.handler(this::onRequest);
     return vertx.fileSystem().mkdirs(root.toString())

@@ -66,4 +66,26 @@ class FileResolverTest {
     assertThatThrownBy(() -> resolver.resolve("escape"))
         .isInstanceOfSatisfying(Refusal.class, r -> assertThat(r.code()).isEqualTo(ErrorCode.ACCESS_VIOLATION));
   }
+
+  @Test
+  void aSecureBootAliasIsServedUnderItsNameByTheSameRuleButItsFolderIsNotSearched() throws Exception {
+    // GIVEN the shim package's folder, its signed file a link within it (as Ubuntu's .signed.latest is)
+    Path root = Files.createDirectories(dir.resolve("root"));
+    Path shim = Files.createDirectories(dir.resolve("usr-lib-shim"));
+    Path latest = Files.writeString(shim.resolve("shimx64.efi.signed.latest"), "shim");
+    Path signed = Files.createSymbolicLink(shim.resolve("shimx64.efi.signed"), latest);
+    Files.writeString(dir.resolve("secret"), "s");
+    Path mok = Files.createSymbolicLink(shim.resolve("mmx64.efi.signed"), dir.resolve("secret"));
+    FileResolver resolver = new FileResolver(root, List.of(), java.util.Map.of("shimx64.efi", signed, "mmx64.efi", mok));
+    // THEN the alias is served, from its real file
+    assertThat(resolver.resolve("/shimx64.efi").file()).isEqualTo(latest.toRealPath());
+    // BUT an alias that is a link out of its folder is refused, and the folder's own names are not served
+    assertThatThrownBy(() -> resolver.resolve("mmx64.efi"))
+        .isInstanceOfSatisfying(Refusal.class, r -> assertThat(r.code()).isEqualTo(ErrorCode.ACCESS_VIOLATION));
+    assertThatThrownBy(() -> resolver.resolve("shimx64.efi.signed"))
+        .isInstanceOfSatisfying(Refusal.class, r -> assertThat(r.code()).isEqualTo(ErrorCode.FILE_NOT_FOUND));
+    // AND an operator's file of that name in the root comes first
+    Files.writeString(root.resolve("shimx64.efi"), "own");
+    assertThat(resolver.resolve("shimx64.efi").file()).isEqualTo(root.resolve("shimx64.efi").toRealPath());
+  }
 }

@@ -17,7 +17,8 @@ class TftpOptionsTest {
     assertThat(options.bindHost()).isEqualTo("0.0.0.0");
     assertThat(options.port()).isEqualTo(69);
     assertThat(options.root()).isEmpty();
-    assertThat(options.fallbackRoots()).containsExactly(Path.of("/usr/lib/ipxe"));
+    assertThat(options.fallbackRoots())
+        .containsExactly(Path.of("/usr/lib/ipxe"), Path.of("/boot/ipxe.efi"), Path.of("/boot/ipxe.lkrn"));
     assertThat(options.timeoutMs()).isEqualTo(1000);
     assertThat(options.retries()).isEqualTo(5);
     assertThat(options.maxBlksize()).isEqualTo(65464);

@@ -203,7 +203,8 @@ class TftpVerticleTest {
   @Test
   void filesAbsentFromTheRootComeFromTheFallbackRootsLikeDebiansIpxeFolder(Vertx vertx) throws Exception {
     // GIVEN a fallback root laid out like Debian's /usr/lib/ipxe: a real file, and ipxe.efi as a
-    // symlink to a file elsewhere (/boot/ipxe.efi there), plus a directory symlink out of it
+    // symlink to a file elsewhere (/boot/ipxe.efi there, a file root of its own as in the defaults),
+    // plus a directory symlink and a file symlink out of the roots
     Path ipxe = Files.createDirectories(dir.resolve("usr-lib-ipxe"));
     Path boot = Files.createDirectories(dir.resolve("boot"));
     byte[] undionly = bytes(74213, 4);
@@ -212,13 +213,20 @@ class TftpVerticleTest {
     Files.write(boot.resolve("ipxe.efi"), efi);
     Files.createSymbolicLink(ipxe.resolve("ipxe.efi"), boot.resolve("ipxe.efi"));
     Files.createSymbolicLink(ipxe.resolve("bootdir"), boot);
-    start(vertx, List.of(dir.resolve("no-such-folder"), ipxe), t -> {});
+    Files.write(boot.resolve("other.efi"), efi);
+    Files.createSymbolicLink(ipxe.resolve("other.efi"), boot.resolve("other.efi"));
+    start(vertx, List.of(dir.resolve("no-such-folder"), ipxe, boot.resolve("ipxe.efi")), t -> {});
     try (TestClient client = new TestClient(server.port())) {
       // WHEN firmware asks for the iPXE binaries THEN both are served without copying
       assertThat(client.get("undionly.kpxe", TransferOptions.NONE).bytes()).isEqualTo(undionly);
       assertThat(client.get("/ipxe.efi", TransferOptions.of("blksize", "1468")).bytes()).isEqualTo(efi);
-      // BUT a path through a directory symlink leading out of the fallback root is refused
-      assertThatThrownBy(() -> client.get("bootdir/ipxe.efi", TransferOptions.NONE))
+      // BUT a path through a directory symlink leading out of the roots is refused (bootdir/ipxe.efi
+      // would be served: its real path is a root)
+      assertThatThrownBy(() -> client.get("bootdir/other.efi", TransferOptions.NONE))
+          .isInstanceOfSatisfying(TestClient.TftpError.class,
+              e -> assertThat(e.error.errorCode()).isEqualTo(ErrorCode.ACCESS_VIOLATION));
+      // AND so is a file symlink to a file that is in no root
+      assertThatThrownBy(() -> client.get("other.efi", TransferOptions.NONE))
           .isInstanceOfSatisfying(TestClient.TftpError.class,
               e -> assertThat(e.error.errorCode()).isEqualTo(ErrorCode.ACCESS_VIOLATION));
     }

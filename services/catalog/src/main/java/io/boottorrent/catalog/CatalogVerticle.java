@@ -30,6 +30,7 @@ import io.boottorrent.server.HttpServers;
 import io.boottorrent.server.Meters;
 import io.boottorrent.server.ProtoHttp;
 import io.boottorrent.server.Rest;
+import io.boottorrent.server.Serving;
 import io.boottorrent.server.Workers;
 import io.boottorrent.server.auth.AuthOptions;
 import io.boottorrent.server.auth.BearerAuth;
@@ -90,7 +91,7 @@ import org.slf4j.LoggerFactory;
  * Disk work (adds, deletes, policy writes, start-up recovery) runs on worker threads; the event
  * loop only reads the store's in-memory state.
  */
-public class CatalogVerticle extends VerticleBase {
+public class CatalogVerticle extends VerticleBase implements Serving {
   private static final Logger LOG = LoggerFactory.getLogger(CatalogVerticle.class);
 
   /** Largest request body (JSON or protobuf) the API accepts. */
@@ -256,6 +257,24 @@ public class CatalogVerticle extends VerticleBase {
     return s == null ? -1 : s.actualPort();
   }
 
+  /** For /health: the plain and the TLS port. */
+  @Override
+  public List<java.net.InetSocketAddress> listening() {
+    List<java.net.InetSocketAddress> out = new ArrayList<>();
+    for (HttpServer s : new HttpServer[] {server, tlsServer}) {
+      if (s != null) {
+        out.add(new java.net.InetSocketAddress(options.host(), s.actualPort()));
+      }
+    }
+    return out;
+  }
+
+  /** For /health: where images, manifests, the policy and the tokens are written. */
+  @Override
+  public List<Path> writableDirs() {
+    return List.of(process.dataDir().resolve("catalog"));
+  }
+
   /** The port the TLS server listens on; -1 before it does or without catalog.tlsCert. */
   public int actualHttpsPort() {
     HttpServer s = tlsServer;
@@ -300,6 +319,15 @@ public class CatalogVerticle extends VerticleBase {
     router.route(API + "/*").method(HttpMethod.GET).method(HttpMethod.OPTIONS)
         .handler(CorsHandler.create().addOrigin("*").allowedMethod(HttpMethod.GET).allowedHeader("Accept")
             .allowedHeader("Authorization"));
+    // An event body announced larger than catalog.maxEventBytes is refused before it is read; a chunked
+    // one is read up to BODY_LIMIT and then measured (postEvent).
+    router.post(API + "/events").handler(Rest.guard(ctx -> {
+      String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
+      if (length != null && length.chars().allMatch(Character::isDigit) && length.length() < 19) {
+        ingest.checkSize(Long.parseLong(length));
+      }
+      ctx.next();
+    }));
     router.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     // writes: a token with a role
     bearer.require(router.post(API + "/images"), Role.OPERATOR).handler(Rest.guard(this::addImage));
@@ -586,6 +614,8 @@ public class CatalogVerticle extends VerticleBase {
    * {@code boot.event}; telemetry records it, the catalog keeps nothing of it.
    */
   private void postEvent(RoutingContext ctx) throws ProtoHttp.BadRequest {
+    long bodyBytes = ctx.body().length();
+    ingest.checkSize(bodyBytes);
     BootEvent.Builder event = parse(ctx, BootEvent.newBuilder());
     event.setMac(BootPolicies.machine(event.getMac()).canonical());
     if (event.getStage() == BootStage.BOOT_STAGE_UNSPECIFIED) {
@@ -593,10 +623,10 @@ public class CatalogVerticle extends VerticleBase {
     }
     String source = ctx.request().remoteAddress().hostAddress();
     try {
-      ingest.admit(event, source, System.currentTimeMillis(), System.nanoTime());
+      ingest.admit(event, bodyBytes, source, System.currentTimeMillis(), System.nanoTime());
     } catch (CatalogException e) {
       if (e.status() == 429) {
-        ctx.response().putHeader("Retry-After", Long.toString(ingest.retryAfterSeconds(source)));
+        ctx.response().putHeader("Retry-After", Long.toString(ingest.retryAfterSeconds(source, bodyBytes)));
       }
       throw e;
     }

@@ -125,8 +125,9 @@ final class ServeCommand implements Callable<Integer> {
       health.listen(healthOptions).await();
       List<String> deployed = new ArrayList<>();
       for (int i = 0; i < services.size(); i++) {
-        vertx.deployVerticle(verticles.get(i)).await();
+        String id = vertx.deployVerticle(verticles.get(i)).await();
         health.ready(services.get(i));
+        health.watch(services.get(i), id, verticles.get(i));
         deployed.add(services.get(i));
       }
       return new Running(vertx, deployed, cfg, health.actualPort());

@@ -36,6 +36,8 @@ import java.util.Optional;
  * @param maxEventBytes the largest boot-event body (JSON or protobuf) accepted; beyond: 413
  * @param eventBytesPerSecondPerSource boot-event body bytes per second one source address may post, on average
  * @param eventBytesBurstPerSource ... and at once (at least maxEventBytes, so that one largest event can pass)
+ * @param importWorkers threads of the pool that runs {@code image add} (copy, hash, torrent), apart from
+ *     the one for the catalog's other disk work, so that policy writes never wait behind imports
  */
 public record CatalogOptions(
     @Port int httpPort,
@@ -66,7 +68,8 @@ public record CatalogOptions(
     int eventMacBindingSeconds,
     @Min(64) int maxEventBytes,
     @Min(1) int eventBytesPerSecondPerSource,
-    @Min(1) int eventBytesBurstPerSource) {
+    @Min(1) int eventBytesBurstPerSource,
+    @Min(1) @Max(64) int importWorkers) {
   /** Path prefix of the BEP 19 web seed. */
   public static final String SEED_PATH = "/seed/";
 

@@ -105,6 +105,13 @@ public class CatalogVerticle extends VerticleBase implements Serving {
    */
   public static final String WORKER_POOL = "boottorrent-catalog-io";
   public static final int WORKER_POOL_SIZE = 4;
+  /**
+   * Worker pool of the imports ({@code catalog.importWorkers} threads): apart from {@link #WORKER_POOL},
+   * so that policy writes, deletes and token changes never queue behind imports that take minutes.
+   */
+  public static final String IMPORT_POOL = "boottorrent-catalog-import";
+  /** How often the progress of running imports is logged. */
+  static final long IMPORT_LOG_MS = 10_000;
   public static final long MAX_IO_MINUTES = 120;
   static final long KEY_EXPIRY_CHECK_MS = 3_600_000;
   /** What {@code ?nonce=} on a boot request may be: what the agent sends is 32 hex digits. */
@@ -119,6 +126,10 @@ public class CatalogVerticle extends VerticleBase implements Serving {
   private final AuthOptions auth;
   private final EventIngest ingest;
   private WorkerExecutor io;
+  private WorkerExecutor imports;
+  /** Imports asked for and not finished, by image name ({@code GET /api/v1/imports}). */
+  private final Map<String, ImportProgress> importing = new ConcurrentHashMap<>();
+  private long importLogTimer = -1;
   private volatile ImageStore store;
   /** The key ring when catalog.signing is on, else null. */
   private volatile SigningKeys keys;
@@ -155,6 +166,11 @@ public class CatalogVerticle extends VerticleBase implements Serving {
   public Future<?> start() {
     Codecs.registerAll(vertx.eventBus());
     io = vertx.createSharedWorkerExecutor(WORKER_POOL, WORKER_POOL_SIZE, MAX_IO_MINUTES, TimeUnit.MINUTES);
+    imports = vertx.createSharedWorkerExecutor(IMPORT_POOL, options.importWorkers(), MAX_IO_MINUTES, TimeUnit.MINUTES);
+    importLogTimer = vertx.setPeriodic(IMPORT_LOG_MS, id -> {
+      long now = System.currentTimeMillis();
+      importing.values().forEach(p -> LOG.info("importing image {}: {}", p.name(), p.describe(now)));
+    });
     return io.executeBlocking(() -> ImageStore.open(storeSettings()))
         .compose(opened -> {
           store = opened;
@@ -224,6 +240,7 @@ public class CatalogVerticle extends VerticleBase implements Serving {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(keyExpiryTimer);
+    vertx.cancelTimer(importLogTimer);
     return closeStore();
   }
 
@@ -234,7 +251,7 @@ public class CatalogVerticle extends VerticleBase implements Serving {
       try (ImageStore i = images; TokenStore k = t) {
         // both closed, tokens first
       }
-    });
+    }).eventually(imports::close);
   }
 
   /** On a worker: the token store, and on its first start the admin token's file. */
@@ -345,6 +362,7 @@ public class CatalogVerticle extends VerticleBase implements Serving {
     bearer.read(router.get(API + "/images")).handler(Rest.guard(this::listImages));
     bearer.read(router.get(API + "/policy")).handler(Rest.guard(ctx -> ProtoHttp.send(ctx, 200, store.policy())));
     bearer.read(router.get(API + "/stats")).handler(Rest.guard(this::stats));
+    bearer.read(router.get(API + "/imports")).handler(Rest.guard(this::listImports));
     router.get(API + "/keys").handler(Rest.guard(this::showKeys));
     bearer.require(router.post(API + "/keys/rotate"), Role.ADMIN).handler(Rest.guard(this::rotateKeys));
     mountBootAndSeed(router);
@@ -384,7 +402,15 @@ public class CatalogVerticle extends VerticleBase implements Serving {
 
   private void addImage(RoutingContext ctx) throws ProtoHttp.BadRequest {
     AddImageRequest request = parse(ctx, AddImageRequest.newBuilder()).build();
-    io.executeBlocking(() -> store.add(request), false)
+    ImportProgress progress = new ImportProgress(request.getName(), System.currentTimeMillis());
+    // a second add of a name being imported gets its 409 from the store; the first one's progress stays
+    boolean listed = !request.getName().isEmpty() && importing.putIfAbsent(request.getName(), progress) == null;
+    imports.executeBlocking(() -> store.add(request, progress), false)
+        .onComplete(done -> {
+          if (listed) {
+            importing.remove(request.getName(), progress);
+          }
+        })
         .onSuccess(manifest -> {
           vertx.eventBus().publish(Addresses.IMAGE_ADDED,
               ImageEvent.newBuilder().setType(ImageEvent.Type.ADDED).setImage(manifest).build());
@@ -392,6 +418,17 @@ public class CatalogVerticle extends VerticleBase implements Serving {
           ProtoHttp.send(ctx, 201, served(manifest));
         })
         .onFailure(ctx::fail);
+  }
+
+  /** {@code GET /api/v1/imports}: the adds not finished yet, oldest first, with how far each has got. */
+  private void listImports(RoutingContext ctx) {
+    long now = System.currentTimeMillis();
+    io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
+    importing.values().stream().map(p -> p.toJson(now))
+        .sorted(java.util.Comparator.comparingLong(j -> j.getLong("startedAtMs")))
+        .forEach(list::add);
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, ProtoHttp.JSON)
+        .end(new JsonObject().put("imports", list).encode());
   }
 
   private void listImages(RoutingContext ctx) {

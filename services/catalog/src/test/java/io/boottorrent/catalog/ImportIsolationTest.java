@@ -74,6 +74,7 @@ class ImportIsolationTest {
     Path imports = dir.resolve("import");
     List<String> names = List.of("big", "small-1", "small-2", "small-3", "small-4");
     List<CompletableFuture<HttpResponse<String>>> adds = new ArrayList<>();
+    java.util.concurrent.atomic.AtomicLong firstAddDone = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
     long started = System.nanoTime();
     // WHEN all five adds are posted at once (more than the import pool has threads, and more than the
     // 4 threads of the catalog's other pool: before imports had their own, these filled it)
@@ -83,10 +84,12 @@ class ImportIsolationTest {
           .header("Authorization", bearer).header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("name", name).put("kind", "QEMU")
               .put("disk", disk.toString()).encode())).build(), HttpResponse.BodyHandlers.ofString()));
+      adds.get(adds.size() - 1).thenRun(() -> firstAddDone.accumulateAndGet(System.nanoTime(), Math::min));
     }
     // AND meanwhile an operator puts the policy and reads it back, and reads the image list, every 100 ms
     List<Long> putMs = new ArrayList<>();
     List<Long> getMs = new ArrayList<>();
+    List<Long> putDone = new ArrayList<>();
     List<JsonObject> progress = new ArrayList<>();
     int i = 0;
     while (!adds.get(0).isDone()) {
@@ -104,6 +107,7 @@ class ImportIsolationTest {
       assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
       assertThat(new JsonObject(get.body()).getJsonObject("groups").getString("aa:bb:cc:dd:ee:01")).isEqualTo("lab-" + i);
       putMs.add((t1 - t0) / 1_000_000);
+      putDone.add(t1);
       getMs.add((t2 - t1) / 1_000_000);
       if (i % 10 == 0) {
         HttpResponse<String> list = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/imports")).build(),
@@ -121,16 +125,22 @@ class ImportIsolationTest {
       HttpResponse<String> r = add.get(9, TimeUnit.MINUTES);
       assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
     }
+    long beforeFirstAdd = putDone.stream().filter(t -> t < firstAddDone.get()).count();
     Collections.sort(putMs);
     Collections.sort(getMs);
     System.out.printf("MEASUREMENT import isolation: 1 GiB + 4 x 128 MiB added at once (2 import workers) in %.1f s;"
-        + " meanwhile %d policy PUTs: median %d ms, p95 %d ms, max %d ms; GETs: median %d ms, p95 %d ms, max %d ms%n",
-        importMs / 1000.0, putMs.size(), percentile(putMs, 0.5), percentile(putMs, 0.95), putMs.get(putMs.size() - 1),
+        + " meanwhile %d policy PUTs (%d before the first add ended, after %.1f s): median %d ms, p95 %d ms, max %d ms;"
+        + " GETs: median %d ms, p95 %d ms, max %d ms%n",
+        importMs / 1000.0, putMs.size(), beforeFirstAdd, (firstAddDone.get() - started) / 1e9, percentile(putMs, 0.5), percentile(putMs, 0.95), putMs.get(putMs.size() - 1),
         percentile(getMs, 0.5), percentile(getMs, 0.95), getMs.get(getMs.size() - 1));
     System.out.println("MEASUREMENT import progress of 'big' as GET /api/v1/imports showed it: " + progress);
-    // AND (margins for a shared 2-core machine) policy writes took well under a second while the import took longer
-    assertThat(putMs.size()).isGreaterThan(5);
+    // AND no policy write waited for an import: they went on while all five adds were running or queued.
+    // With the imports on the catalog's other pool, as before, the first PUT waited for an add to end
+    // (29.9 s here; the others, after it, were fast again). The rest is disk: a PUT fsyncs, and the adds
+    // write 1.5 GB meanwhile (margins for a shared 2-core machine).
+    assertThat(beforeFirstAdd).isGreaterThanOrEqualTo(5);
     assertThat(percentile(putMs, 0.95)).isLessThan(2000);
+    assertThat(putMs.get(putMs.size() - 1)).isLessThan(10_000);
     assertThat(getMs.get(getMs.size() - 1)).isLessThan(2000);
     // AND the big add's progress was visible: queued or copying with a growing byte count, then the torrent
     assertThat(progress).isNotEmpty();

@@ -280,7 +280,7 @@ public class CatalogVerticle extends VerticleBase implements Serving {
     List<java.net.InetSocketAddress> out = new ArrayList<>();
     for (HttpServer s : new HttpServer[] {server, tlsServer}) {
       if (s != null) {
-        out.add(new java.net.InetSocketAddress(options.host(), s.actualPort()));
+        out.add(java.net.InetSocketAddress.createUnresolved(options.host(), s.actualPort()));
       }
     }
     return out;

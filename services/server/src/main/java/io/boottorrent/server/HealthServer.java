@@ -220,12 +220,17 @@ public final class HealthServer {
     });
   }
 
-  /** Connects to {@code address} (a wildcard one on loopback) and closes at once: empty if it accepted. */
+  /**
+   * Connects to {@code address} (a wildcard one on loopback) and closes at once: empty if it accepted.
+   * A host name is resolved by Vert.x, off this loop.
+   */
   private Future<Optional<String>> accepts(String service, InetSocketAddress address) {
-    String host = address.getAddress() == null ? address.getHostString()
-        : address.getAddress().isAnyLocalAddress()
-            ? (address.getAddress() instanceof java.net.Inet6Address ? "::1" : "127.0.0.1")
-            : address.getAddress().getHostAddress();
+    String given = address.getAddress() == null ? address.getHostString() : address.getAddress().getHostAddress();
+    String host = switch (given) {
+      case "", "0.0.0.0" -> "127.0.0.1";
+      case "::", "0:0:0:0:0:0:0:0" -> "::1";
+      default -> given;
+    };
     NetClient client = own.createNetClient(new NetClientOptions().setConnectTimeout(PROBE_TIMEOUT_MS));
     return client.connect(address.getPort(), host)
         .compose(socket -> socket.close().map(v -> Optional.<String>empty()))

@@ -10,7 +10,10 @@ import java.util.List;
  * to. Called from the health server's own thread: implementations only read volatile state.
  */
 public interface Serving {
-  /** Where this service accepts TCP connections now (the wildcard address: any local one); empty before it listens. */
+  /**
+   * Where this service accepts TCP connections now (the wildcard address: any local one; best unresolved,
+   * {@link InetSocketAddress#createUnresolved}); empty before it listens.
+   */
   List<InetSocketAddress> listening();
 
   /** Directories this service must be able to create files in. */

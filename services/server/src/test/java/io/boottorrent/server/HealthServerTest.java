@@ -136,7 +136,7 @@ class HealthServerTest {
 
     @Override
     public List<InetSocketAddress> listening() {
-      return List.of(new InetSocketAddress("0.0.0.0", server.actualPort()));
+      return List.of(InetSocketAddress.createUnresolved("0.0.0.0", server.actualPort()));
     }
 
     @Override

@@ -182,7 +182,7 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
   @Override
   public java.util.List<java.net.InetSocketAddress> listening() {
     int port = actualPort();
-    return port < 0 ? java.util.List.of() : java.util.List.of(new java.net.InetSocketAddress(options.host(), port));
+    return port < 0 ? java.util.List.of() : java.util.List.of(java.net.InetSocketAddress.createUnresolved(options.host(), port));
   }
 
   @Override

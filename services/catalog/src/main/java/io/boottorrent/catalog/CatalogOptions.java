@@ -33,6 +33,11 @@ import java.util.Optional;
  * @param eventRatePerSource boot events per second one source address may post, on average
  * @param eventBurstPerSource ... and at once
  * @param eventMacBindingSeconds how long a MAC's events are taken only from the address that sent its last ones
+ * @param maxEventBytes the largest boot-event body (JSON or protobuf) accepted; beyond: 413
+ * @param eventBytesPerSecondPerSource boot-event body bytes per second one source address may post, on average
+ * @param eventBytesBurstPerSource ... and at once (at least maxEventBytes, so that one largest event can pass)
+ * @param importWorkers threads of the pool that runs {@code image add} (copy, hash, torrent), apart from
+ *     the one for the catalog's other disk work, so that policy writes never wait behind imports
  */
 public record CatalogOptions(
     @Port int httpPort,
@@ -60,7 +65,11 @@ public record CatalogOptions(
     @Min(0) long diskQuotaBytes,
     @Min(1) int eventRatePerSource,
     @Min(1) int eventBurstPerSource,
-    int eventMacBindingSeconds) {
+    int eventMacBindingSeconds,
+    @Min(64) int maxEventBytes,
+    @Min(1) int eventBytesPerSecondPerSource,
+    @Min(1) int eventBytesBurstPerSource,
+    @Min(1) @Max(64) int importWorkers) {
   /** Path prefix of the BEP 19 web seed. */
   public static final String SEED_PATH = "/seed/";
 
@@ -69,6 +78,10 @@ public record CatalogOptions(
     trackers = List.copyOf(trackers);
     bootFallbackRoots = List.copyOf(bootFallbackRoots);
     io.boottorrent.server.HttpServers.Tls.of("catalog", tlsCert, tlsKey);
+    if (eventBytesBurstPerSource < maxEventBytes) {
+      throw new IllegalArgumentException("catalog.eventBytesBurstPerSource: expected at least catalog.maxEventBytes ("
+          + maxEventBytes + "), got " + eventBytesBurstPerSource + " (an event that large could never pass)");
+    }
     if (pieceLength != 0) {
       ImageStore.checkPieceLength(pieceLength, "catalog.pieceLength");
     }

@@ -32,6 +32,7 @@ import io.boottorrent.server.HttpServers;
 import io.boottorrent.server.Meters;
 import io.boottorrent.server.ProtoHttp;
 import io.boottorrent.server.Rest;
+import io.boottorrent.server.Serving;
 import io.boottorrent.server.Workers;
 import io.boottorrent.server.auth.AuthOptions;
 import io.boottorrent.server.auth.BearerAuth;
@@ -92,7 +93,7 @@ import org.slf4j.LoggerFactory;
  * Disk work (adds, deletes, policy writes, start-up recovery) runs on worker threads; the event
  * loop only reads the store's in-memory state.
  */
-public class CatalogVerticle extends VerticleBase {
+public class CatalogVerticle extends VerticleBase implements Serving {
   private static final Logger LOG = LoggerFactory.getLogger(CatalogVerticle.class);
 
   /** Largest request body (JSON or protobuf) the API accepts. */
@@ -106,6 +107,13 @@ public class CatalogVerticle extends VerticleBase {
    */
   public static final String WORKER_POOL = "boottorrent-catalog-io";
   public static final int WORKER_POOL_SIZE = 4;
+  /**
+   * Worker pool of the imports ({@code catalog.importWorkers} threads): apart from {@link #WORKER_POOL},
+   * so that policy writes, deletes and token changes never queue behind imports that take minutes.
+   */
+  public static final String IMPORT_POOL = "boottorrent-catalog-import";
+  /** How often the progress of running imports is logged. */
+  static final long IMPORT_LOG_MS = 10_000;
   public static final long MAX_IO_MINUTES = 120;
   static final long KEY_EXPIRY_CHECK_MS = 3_600_000;
   /** What {@code ?nonce=} on a boot request may be: what the agent sends is 32 hex digits. */
@@ -120,6 +128,10 @@ public class CatalogVerticle extends VerticleBase {
   private final AuthOptions auth;
   private final EventIngest ingest;
   private WorkerExecutor io;
+  private WorkerExecutor imports;
+  /** Imports asked for and not finished, by image name ({@code GET /api/v1/imports}). */
+  private final Map<String, ImportProgress> importing = new ConcurrentHashMap<>();
+  private long importLogTimer = -1;
   private volatile ImageStore store;
   /** The key ring when catalog.signing is on, else null. */
   private volatile SigningKeys keys;
@@ -157,6 +169,11 @@ public class CatalogVerticle extends VerticleBase {
     Codecs.registerAll(vertx.eventBus());
     io = vertx.createSharedWorkerExecutor(WORKER_POOL, WORKER_POOL_SIZE, MAX_IO_MINUTES, TimeUnit.MINUTES);
     PathRule.warnIfHardlinksUnprotected();
+    imports = vertx.createSharedWorkerExecutor(IMPORT_POOL, options.importWorkers(), MAX_IO_MINUTES, TimeUnit.MINUTES);
+    importLogTimer = vertx.setPeriodic(IMPORT_LOG_MS, id -> {
+      long now = System.currentTimeMillis();
+      importing.values().forEach(p -> LOG.info("importing image {}: {}", p.name(), p.describe(now)));
+    });
     return io.executeBlocking(() -> ImageStore.open(storeSettings()))
         .compose(opened -> {
           store = opened;
@@ -228,6 +245,7 @@ public class CatalogVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     vertx.cancelTimer(keyExpiryTimer);
+    vertx.cancelTimer(importLogTimer);
     return closeStore();
   }
 
@@ -238,7 +256,7 @@ public class CatalogVerticle extends VerticleBase {
       try (ImageStore i = images; TokenStore k = t) {
         // both closed, tokens first
       }
-    });
+    }).eventually(imports::close);
   }
 
   /** On a worker: the token store, and on its first start the admin token's file. */
@@ -259,6 +277,24 @@ public class CatalogVerticle extends VerticleBase {
   public int actualPort() {
     HttpServer s = server;
     return s == null ? -1 : s.actualPort();
+  }
+
+  /** For /health: the plain and the TLS port. */
+  @Override
+  public List<java.net.InetSocketAddress> listening() {
+    List<java.net.InetSocketAddress> out = new ArrayList<>();
+    for (HttpServer s : new HttpServer[] {server, tlsServer}) {
+      if (s != null) {
+        out.add(java.net.InetSocketAddress.createUnresolved(options.host(), s.actualPort()));
+      }
+    }
+    return out;
+  }
+
+  /** For /health: where images, manifests, the policy and the tokens are written. */
+  @Override
+  public List<Path> writableDirs() {
+    return List.of(process.dataDir().resolve("catalog"));
   }
 
   /** The port the TLS server listens on; -1 before it does or without catalog.tlsCert. */
@@ -305,6 +341,15 @@ public class CatalogVerticle extends VerticleBase {
     router.route(API + "/*").method(HttpMethod.GET).method(HttpMethod.OPTIONS)
         .handler(CorsHandler.create().addOrigin("*").allowedMethod(HttpMethod.GET).allowedHeader("Accept")
             .allowedHeader("Authorization"));
+    // An event body announced larger than catalog.maxEventBytes is refused before it is read; a chunked
+    // one is read up to BODY_LIMIT and then measured (postEvent).
+    router.post(API + "/events").handler(Rest.guard(ctx -> {
+      String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
+      if (length != null && length.chars().allMatch(Character::isDigit) && length.length() < 19) {
+        ingest.checkSize(Long.parseLong(length));
+      }
+      ctx.next();
+    }));
     router.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
     // writes: a token with a role
     bearer.require(router.post(API + "/images"), Role.OPERATOR).handler(Rest.guard(this::addImage));
@@ -322,6 +367,7 @@ public class CatalogVerticle extends VerticleBase {
     bearer.read(router.get(API + "/images")).handler(Rest.guard(this::listImages));
     bearer.read(router.get(API + "/policy")).handler(Rest.guard(ctx -> ProtoHttp.send(ctx, 200, store.policy())));
     bearer.read(router.get(API + "/stats")).handler(Rest.guard(this::stats));
+    bearer.read(router.get(API + "/imports")).handler(Rest.guard(this::listImports));
     router.get(API + "/keys").handler(Rest.guard(this::showKeys));
     bearer.require(router.post(API + "/keys/rotate"), Role.ADMIN).handler(Rest.guard(this::rotateKeys));
     mountBootAndSeed(router);
@@ -361,7 +407,15 @@ public class CatalogVerticle extends VerticleBase {
 
   private void addImage(RoutingContext ctx) throws ProtoHttp.BadRequest {
     AddImageRequest request = parse(ctx, AddImageRequest.newBuilder()).build();
-    io.executeBlocking(() -> store.add(request), false)
+    ImportProgress progress = new ImportProgress(request.getName(), System.currentTimeMillis());
+    // a second add of a name being imported gets its 409 from the store; the first one's progress stays
+    boolean listed = !request.getName().isEmpty() && importing.putIfAbsent(request.getName(), progress) == null;
+    imports.executeBlocking(() -> store.add(request, progress), false)
+        .onComplete(done -> {
+          if (listed) {
+            importing.remove(request.getName(), progress);
+          }
+        })
         .onSuccess(manifest -> {
           vertx.eventBus().publish(Addresses.IMAGE_ADDED,
               ImageEvent.newBuilder().setType(ImageEvent.Type.ADDED).setImage(manifest).build());
@@ -369,6 +423,17 @@ public class CatalogVerticle extends VerticleBase {
           ProtoHttp.send(ctx, 201, served(manifest));
         })
         .onFailure(ctx::fail);
+  }
+
+  /** {@code GET /api/v1/imports}: the adds not finished yet, oldest first, with how far each has got. */
+  private void listImports(RoutingContext ctx) {
+    long now = System.currentTimeMillis();
+    io.vertx.core.json.JsonArray list = new io.vertx.core.json.JsonArray();
+    importing.values().stream().map(p -> p.toJson(now))
+        .sorted(java.util.Comparator.comparingLong(j -> j.getLong("startedAtMs")))
+        .forEach(list::add);
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, ProtoHttp.JSON)
+        .end(new JsonObject().put("imports", list).encode());
   }
 
   private void listImages(RoutingContext ctx) {
@@ -591,6 +656,8 @@ public class CatalogVerticle extends VerticleBase {
    * {@code boot.event}; telemetry records it, the catalog keeps nothing of it.
    */
   private void postEvent(RoutingContext ctx) throws ProtoHttp.BadRequest {
+    long bodyBytes = ctx.body().length();
+    ingest.checkSize(bodyBytes);
     BootEvent.Builder event = parse(ctx, BootEvent.newBuilder());
     event.setMac(BootPolicies.machine(event.getMac()).canonical());
     if (event.getStage() == BootStage.BOOT_STAGE_UNSPECIFIED) {
@@ -598,10 +665,10 @@ public class CatalogVerticle extends VerticleBase {
     }
     String source = ctx.request().remoteAddress().hostAddress();
     try {
-      ingest.admit(event, source, System.currentTimeMillis(), System.nanoTime());
+      ingest.admit(event, bodyBytes, source, System.currentTimeMillis(), System.nanoTime());
     } catch (CatalogException e) {
       if (e.status() == 429) {
-        ctx.response().putHeader("Retry-After", Long.toString(ingest.retryAfterSeconds(source)));
+        ctx.response().putHeader("Retry-After", Long.toString(ingest.retryAfterSeconds(source, bodyBytes)));
       }
       throw e;
     }

@@ -17,7 +17,11 @@ import java.util.Set;
  * or flood the bounded rings until real machines are forgotten. Hence, per event:
  *
  * <ol>
- *   <li>a token bucket per source address ({@code catalog.eventRatePerSource}/{@code eventBurstPerSource}): 429;
+ *   <li>at most {@code catalog.maxEventBytes} of request body per event (413, before it is parsed): a
+ *       count limit alone would let each event be a megabyte;
+ *   <li>two token buckets per source address, one in events ({@code catalog.eventRatePerSource}/{@code
+ *       eventBurstPerSource}), one in body bytes ({@code catalog.eventBytesPerSecondPerSource}/{@code
+ *       eventBytesBurstPerSource}): 429 from either;
  *   <li>only the agent's stages: DHCP, PXE, TFTP and HTTP-boot events come from our own services over
  *       the event bus, never over HTTP (403);
  *   <li>one source per MAC: the address its last DHCP lease from our DHCP server gave it
@@ -42,6 +46,8 @@ final class EventIngest {
   private record Owner(String source, long lastMs, boolean leased) {}
 
   private final RateLimiter<String> limiter;
+  private final RateLimiter<String> bytes;
+  private final int maxEventBytes;
   private final long bindingMs;
   private final Map<String, Owner> owners = new LinkedHashMap<>(16, 0.75f, true) {
     @Override
@@ -50,25 +56,52 @@ final class EventIngest {
     }
   };
 
-  EventIngest(int ratePerSource, int burstPerSource, int macBindingSeconds) {
-    this.limiter = new RateLimiter<>(ratePerSource, burstPerSource, MAX_SOURCES);
-    this.bindingMs = macBindingSeconds * 1000L;
+  /** The event limits of {@code catalog}; a bytes burst below {@code maxEventBytes} is refused by CatalogOptions. */
+  record Limits(int ratePerSource, int burstPerSource, int macBindingSeconds, int maxEventBytes,
+      int bytesPerSecondPerSource, int bytesBurstPerSource) {}
+
+  EventIngest(Limits limits) {
+    this.limiter = new RateLimiter<>(limits.ratePerSource(), limits.burstPerSource(), MAX_SOURCES);
+    this.bytes = new RateLimiter<>(limits.bytesPerSecondPerSource(), limits.bytesBurstPerSource(), MAX_SOURCES);
+    this.maxEventBytes = limits.maxEventBytes();
+    this.bindingMs = limits.macBindingSeconds() * 1000L;
   }
 
   static EventIngest of(CatalogOptions options) {
-    return new EventIngest(options.eventRatePerSource(), options.eventBurstPerSource(),
-        options.eventMacBindingSeconds());
+    return new EventIngest(new Limits(options.eventRatePerSource(), options.eventBurstPerSource(),
+        options.eventMacBindingSeconds(), options.maxEventBytes(), options.eventBytesPerSecondPerSource(),
+        options.eventBytesBurstPerSource()));
   }
 
   /**
-   * Checks {@code event} (its MAC already canonical) from {@code source} and stamps its {@code ip}.
+   * The size check, before the body is parsed: a body of more than {@code catalog.maxEventBytes}.
    *
-   * @throws CatalogException 429 (rate; {@link #retryAfterSeconds}) or 403 (stage, foreign MAC)
+   * @throws CatalogException 413
    */
-  void admit(BootEvent.Builder event, String source, long nowMs, long nowNanos) {
+  void checkSize(long bodyBytes) {
+    if (bodyBytes > maxEventBytes) {
+      throw new CatalogException(413, "a boot event of " + bodyBytes + " bytes; at most " + maxEventBytes
+          + " (catalog.maxEventBytes)");
+    }
+  }
+
+  /**
+   * Checks {@code event} (its MAC already canonical), {@code bodyBytes} long as posted, from {@code
+   * source} and stamps its {@code ip}.
+   *
+   * @throws CatalogException 413 (size), 429 (events or bytes per second; {@link #retryAfterSeconds})
+   *     or 403 (stage, foreign MAC)
+   */
+  void admit(BootEvent.Builder event, long bodyBytes, String source, long nowMs, long nowNanos) {
+    checkSize(bodyBytes);
     if (!limiter.tryAcquire(source, nowNanos)) {
       throw new CatalogException(429, "too many boot events from " + source + " (catalog.eventRatePerSource "
           + "and eventBurstPerSource); retry in " + limiter.retryAfterSeconds(source) + " s");
+    }
+    if (!bytes.tryAcquire(source, bodyBytes, nowNanos)) {
+      throw new CatalogException(429, "too many bytes of boot events from " + source
+          + " (catalog.eventBytesPerSecondPerSource and eventBytesBurstPerSource); retry in "
+          + bytes.retryAfterSeconds(source, bodyBytes) + " s");
     }
     if (SERVICE_STAGES.contains(event.getStage())) {
       throw CatalogException.forbidden(event.getStage() + " events come from the DHCP, TFTP and catalog "
@@ -92,7 +125,7 @@ final class EventIngest {
     owners.put(mac, new Owner(ip, nowMs, true));
   }
 
-  long retryAfterSeconds(String source) {
-    return limiter.retryAfterSeconds(source);
+  long retryAfterSeconds(String source, long bodyBytes) {
+    return Math.max(limiter.retryAfterSeconds(source), bytes.retryAfterSeconds(source, bodyBytes));
   }
 }

@@ -399,6 +399,11 @@ public final class ImageStore implements AutoCloseable {
    * @throws IOException a disk or torrent-building failure (a server error)
    */
   public ImageManifest add(AddImageRequest request) throws IOException {
+    return add(request, new ImportProgress(request.getName(), clock.millis()));
+  }
+
+  /** {@link #add(AddImageRequest)}, reporting how far it has got to {@code progress}. */
+  public ImageManifest add(AddImageRequest request, ImportProgress progress) throws IOException {
     List<Source> plan = plan(request);
     checkLimits(request, settings.limits());
     String name = request.getName();
@@ -420,7 +425,12 @@ public final class ImageStore implements AutoCloseable {
       for (Source s : plan) {
         sources.add(resolveSource(s.field(), s.path()));
       }
-      return store(request, plan, sources);
+      long total = 0;
+      for (Path source : sources) {
+        total += Files.size(source);
+      }
+      progress.copying(total);
+      return store(request, plan, sources, progress);
     } finally {
       synchronized (mutation) {
         adding.remove(name);
@@ -428,7 +438,8 @@ public final class ImageStore implements AutoCloseable {
     }
   }
 
-  private ImageManifest store(AddImageRequest request, List<Source> plan, List<Path> sources) throws IOException {
+  private ImageManifest store(AddImageRequest request, List<Source> plan, List<Path> sources, ImportProgress progress)
+      throws IOException {
     String name = request.getName();
     Path staging = tmpDir.resolve(UUID.randomUUID().toString());
     Path root = staging.resolve(name);
@@ -444,7 +455,7 @@ public final class ImageStore implements AutoCloseable {
       for (int i = 0; i < plan.size(); i++) {
         Source s = plan.get(i);
         Path target = root.resolve(s.targetName());
-        Copied copied = copyAndHash(sources.get(i), target, s.field());
+        Copied copied = copyAndHash(sources.get(i), target, s.field(), progress);
         files.add(ImageFile.newBuilder()
             .setRole(s.role())
             .setPath(s.targetName())
@@ -453,6 +464,7 @@ public final class ImageStore implements AutoCloseable {
             .build());
         total += copied.size();
       }
+      progress.phase(ImportProgress.Phase.BUILDING_TORRENT);
       int pieceLength = request.getPieceLength() > 0 ? request.getPieceLength() : settings.pieceLength();
       List<String> webSeeds = List.copyOf(settings.webSeeds().get());
       TorrentFactory.Created torrent = torrentMaker.create(root, settings.trackers(), webSeeds, pieceLength);
@@ -474,6 +486,7 @@ public final class ImageStore implements AutoCloseable {
           .addAllTrackers(settings.trackers())
           .addAllWebSeeds(webSeeds);
       ImageManifest manifest;
+      progress.phase(ImportProgress.Phase.COMMITTING);
       synchronized (mutation) {
         ensureOpen();
         checkQuota(files);
@@ -820,7 +833,7 @@ public final class ImageStore implements AutoCloseable {
 
   private record Copied(long size, String sha256) {}
 
-  private static Copied copyAndHash(Path source, Path target, String field) throws IOException {
+  private static Copied copyAndHash(Path source, Path target, String field, ImportProgress progress) throws IOException {
     MessageDigest sha = sha256();
     long size = 0;
     ByteBuffer buffer = ByteBuffer.allocate(COPY_BUFFER);
@@ -830,9 +843,12 @@ public final class ImageStore implements AutoCloseable {
         buffer.flip();
         sha.update(buffer);
         buffer.rewind();
+        int chunk = 0;
         while (buffer.hasRemaining()) {
-          size += out.write(buffer);
+          chunk += out.write(buffer);
         }
+        size += chunk;
+        progress.copied(chunk);
         buffer.clear();
       }
       out.force(true);

@@ -149,11 +149,58 @@ final class ImageCommand {
       if (args != null) b.addAllArgs(args);
       if (description != null) b.setDescription(description);
       System.err.println("adding " + name + " (hashing and building the torrent)...");
-      HttpResponse<String> response = send(HttpRequest.newBuilder(uri("/api/v1/images"))
-          .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString(Json.print(b.build()))));
-      return finish(response, body -> System.out.println(summary(parse(body))));
+      Thread progress = new Thread(this::reportProgress, "image-add-progress");
+      progress.setDaemon(true);
+      progress.start();
+      try {
+        HttpResponse<String> response = send(HttpRequest.newBuilder(uri("/api/v1/images"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(Json.print(b.build()))));
+        return finish(response, body -> System.out.println(summary(parse(body))));
+      } finally {
+        progress.interrupt();
+      }
     }
+
+    /** Until interrupted: every few seconds, how far the catalog has got with this add (GET /api/v1/imports). */
+    private void reportProgress() {
+      String last = "";
+      try {
+        while (!Thread.currentThread().isInterrupted()) {
+          Thread.sleep(PROGRESS_MS);
+          HttpResponse<String> r = send(HttpRequest.newBuilder(uri("/api/v1/imports")).GET());
+          if (r.statusCode() != 200) {
+            return; // an older catalog, or no right to read: the add goes on without progress
+          }
+          for (Object o : new JsonObject(r.body()).getJsonArray("imports")) {
+            JsonObject p = (JsonObject) o;
+            if (name.equals(p.getString("name"))) {
+              String line = progressLine(p);
+              if (!line.equals(last)) {
+                System.err.println("  " + line);
+                last = line;
+              }
+            }
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (IOException | RuntimeException e) {
+        // progress is a courtesy: the add's own answer says how it went
+      }
+    }
+  }
+
+  static final long PROGRESS_MS = 2000;
+
+  /** {@code copying 45% (460 of 1024 MiB), 12 s} from an entry of GET /api/v1/imports. */
+  static String progressLine(JsonObject p) {
+    String phase = p.getString("phase", "?").replace('_', ' ');
+    long seconds = p.getLong("elapsedMs", 0L) / 1000;
+    return "copying".equals(phase)
+        ? String.format("%s %d%% (%d of %d MiB), %d s", phase, p.getLong("percent", 0L),
+            p.getLong("bytesCopied", 0L) >> 20, p.getLong("bytesTotal", 0L) >> 20, seconds)
+        : phase + ", " + seconds + " s";
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List the catalog's images.")

@@ -140,8 +140,9 @@ final class ServeCommand implements Callable<Integer> {
       List<String> deployed = new ArrayList<>();
       Map<String, String> failed = new LinkedHashMap<>();
       for (int i = 0; i < services.size(); i++) {
+        String id;
         try {
-          vertx.deployVerticle(verticles.get(i)).await();
+          id = vertx.deployVerticle(verticles.get(i)).await();
         } catch (Exception e) { // await() rethrows the deploy's failure as it is, checked or not
           // A state file the service must not start without (its own ERROR line names it): that service
           // stays down and health says why; the others run. Any other failure stops the process.
@@ -154,6 +155,7 @@ final class ServeCommand implements Callable<Integer> {
           continue;
         }
         health.ready(services.get(i));
+        health.watch(services.get(i), id, verticles.get(i));
         deployed.add(services.get(i));
       }
       return new Running(vertx, deployed, failed, cfg, health.actualPort());

@@ -72,6 +72,27 @@ public class CliTest {
   }
 
   @Test
+  void imageAddPrintsHowFarTheCatalogHasGotWhileALargeImportRuns() throws Exception {
+    // GIVEN the default services and a 1 GiB disk image (sparse here; the catalog writes it in full)
+    try (Served served = serve()) {
+      Path imports = Files.createDirectories(dir.resolve("data/import"));
+      Path disk = imports.resolve("big.img");
+      try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(disk.toFile(), "rw")) {
+        f.setLength(1L << 30);
+      }
+      Files.write(disk, new byte[] {1}, java.nio.file.StandardOpenOption.WRITE); // not empty at the start
+      // WHEN it is added
+      Run add = run("image", "add", "--catalog=" + served.url("catalog"), "--token-file=" + adminToken(),
+          "--name", "big", "--kind", "qemu", "--disk", disk.toString());
+      // THEN it is added, and while it ran the command printed the catalog's progress (GET /api/v1/imports)
+      assertThat(add.code()).as(add.err()).isZero();
+      assertThat(add.out()).startsWith("big (qemu): 1073741824 bytes");
+      assertThat(add.err()).containsPattern("  (copying \\d+% \\(\\d+ of 1024 MiB\\), \\d+ s|building torrent, \\d+ s"
+          + "|committing, \\d+ s)");
+    }
+  }
+
+  @Test
   void imageCommandsAddListShowAndDeleteThroughTheCatalogApi() throws Exception {
     // GIVEN the default services started the way `serve` starts them
     try (Served served = serve()) {

@@ -63,7 +63,8 @@ final class Stack implements AutoCloseable {
         .orElseGet(HttpClient::newHttpClient);
     vertx = ServerVertx.start(ClusterOptions.fromSection(config.getJsonObject("cluster"))).await();
     health = new HealthServer(vertx);
-    health.listen(new HealthOptions(0, "127.0.0.1")).await();
+    health.listen(HealthOptions.fromSection(io.boottorrent.testsupport.TestConfig.section("health")
+        .put("port", 0).put("host", "127.0.0.1"))).await();
     config.getJsonObject("seeder").put("uploadLimit", seederUploadLimit).put("statusIntervalMs", 500);
     config.getJsonObject("catalog").put("webSeed", webSeed).put("defaultMenuTimeoutSeconds", 1);
     List<String> names = List.of("catalog", "tracker", "seeder", "telemetry");

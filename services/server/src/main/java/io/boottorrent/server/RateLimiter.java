@@ -42,22 +42,35 @@ public final class RateLimiter<K> {
   }
 
   /** Takes a token from {@code key}'s bucket; false when it is empty. */
-  public synchronized boolean tryAcquire(K key, long nowNanos) {
+  public boolean tryAcquire(K key, long nowNanos) {
+    return tryAcquire(key, 1, nowNanos);
+  }
+
+  /**
+   * Takes {@code tokens} (e.g. bytes) from {@code key}'s bucket at once, or none: false when it holds
+   * fewer. A request of more than the burst never succeeds; callers refuse those first.
+   */
+  public synchronized boolean tryAcquire(K key, long tokens, long nowNanos) {
     Bucket b = buckets.computeIfAbsent(key, k -> new Bucket(burst, nowNanos));
     long elapsed = Math.max(0, nowNanos - b.lastNanos);
     b.tokens = Math.min(burst, b.tokens + elapsed * perNano);
     b.lastNanos = Math.max(b.lastNanos, nowNanos);
-    if (b.tokens < 1) {
+    if (b.tokens < tokens) {
       return false;
     }
-    b.tokens -= 1;
+    b.tokens -= tokens;
     return true;
   }
 
   /** Seconds until {@code key} has a token again (at least 1, for a Retry-After header). */
-  public synchronized long retryAfterSeconds(K key) {
+  public long retryAfterSeconds(K key) {
+    return retryAfterSeconds(key, 1);
+  }
+
+  /** Seconds until {@code key}'s bucket holds {@code tokens} again (at least 1). */
+  public synchronized long retryAfterSeconds(K key, long tokens) {
     Bucket b = buckets.get(key);
-    double missing = b == null ? 0 : Math.max(0, 1 - b.tokens);
+    double missing = b == null ? 0 : Math.max(0, Math.min(tokens, burst) - b.tokens);
     return Math.max(1, (long) Math.ceil(missing / perNano / 1e9));
   }
 }

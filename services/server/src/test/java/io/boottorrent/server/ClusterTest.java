@@ -74,7 +74,7 @@ class ClusterTest {
 
   @Test
   void clusterAndHealthSectionsAreReadStrictly() {
-    assertThat(HealthOptions.fromSection(TestConfig.section("health"))).isEqualTo(new HealthOptions(8090, "0.0.0.0"));
+    assertThat(HealthOptions.fromSection(TestConfig.section("health"))).isEqualTo(new HealthOptions(8090, "0.0.0.0", 90, 200, 3000));
     assertThatThrownBy(() -> HealthOptions.fromSection(TestConfig.section("health").put("port", -2)))
         .hasMessage("health.port: expected an integer -1..65535, got -2");
     assertThatThrownBy(() -> ClusterOptions.fromSection(TestConfig.section("cluster").put("members", "a,b")))

@@ -58,6 +58,11 @@ class MetricsEndpointTest {
         vertx.eventBus().request("test.metrics", "ping").await();
       }
       assertThat(get(port, "/health").statusCode()).isEqualTo(200);
+      // AND a request to an HTTP server of the services (the health server runs on a Vert.x of its own,
+      // whose requests are not metered)
+      int service = vertx.createHttpServer().requestHandler(r -> r.response().end("ok")).listen(0, "127.0.0.1")
+          .await().actualPort();
+      assertThat(get(service, "/").statusCode()).isEqualTo(200);
 
       // WHEN Prometheus scrapes
       HttpResponse<String> scraped = get(port, "/metrics");

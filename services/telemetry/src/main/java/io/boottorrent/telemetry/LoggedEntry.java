@@ -22,6 +22,8 @@ public final class LoggedEntry {
   boolean inLog;
   boolean inMachine;
   boolean orphan;
+  /** No ring holds it any more (or the byte cap dropped it): it no longer counts towards the cap. */
+  boolean released;
 
   LoggedEntry(long seq, long receivedMs, BootEvent event, byte[] bytes, String machine, String image) {
     this.seq = seq;

@@ -55,6 +55,11 @@ final class TelemetryMetrics {
         .description("Payload the agents served to other machines (SEEDING_DONE)").register(registry);
     Gauge.builder("boottorrent.telemetry.machines", model, TelemetryModel::machineCount)
         .description("Machines telemetry keeps").register(registry);
+    Gauge.builder("boottorrent.telemetry.event.memory", model, TelemetryModel::heldEventBytes).baseUnit("bytes")
+        .description("Heap the events kept take, as telemetry.eventMemoryBytes counts it").register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("boottorrent.telemetry.events.evicted", model,
+        TelemetryModel::eventsEvictedForBytes)
+        .description("Events dropped to stay within telemetry.eventMemoryBytes").register(registry);
   }
 
   private static Counter boots(MeterRegistry registry, String outcome) {

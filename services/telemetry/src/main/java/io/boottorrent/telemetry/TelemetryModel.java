@@ -57,6 +57,10 @@ import java.util.TreeMap;
  *       (10,000), oldest dropped first; an entry is the serialized event plus ~60 bytes, shared by both
  *       rings (measured, TelemetryMeasurementsTest: 10,000 machines x 21 events, their storms included,
  *       take 64 MiB, ~320 bytes per event kept; the worst case of the defaults, 2,000,000 events, ~600 MiB);
+ *   <li>{@code eventMemoryBytes} of events in all of those rings together ({@link #entryCost}: the
+ *       serialized event plus the heap an entry costs beside it, measured); beyond, the oldest event
+ *       held anywhere is dropped first, whatever ring holds it: the counts alone let large events (a
+ *       progress event naming hundreds of peers) take many times the memory the counts suggest;
  *   <li>{@code maxStorms} finished storms (100), oldest dropped first, each with its members and at
  *       most {@value Storm#MAX_SAMPLES} P2P samples; running storms are bounded by the machines;
  *   <li>{@value #ORPHAN_CAPACITY} TFTP events waiting to be joined to a machine by their IP;
@@ -77,10 +81,10 @@ public final class TelemetryModel {
    * @param stormWindowMs downloads of one image starting within this of a storm's first join it
    */
   public record Limits(long stallMs, long stormWindowMs, int maxMachines, int eventsPerMachine, int logCapacity,
-      int maxStorms) {
+      int maxStorms, long eventMemoryBytes) {
     public Limits {
       if (stallMs < 1 || stormWindowMs < 1 || maxMachines < 1 || eventsPerMachine < 1 || logCapacity < 1
-          || maxStorms < 0) {
+          || maxStorms < 0 || eventMemoryBytes < 1) {
         throw new IllegalArgumentException("telemetry limits out of range: " + this);
       }
     }
@@ -94,6 +98,12 @@ public final class TelemetryModel {
   /** Distinct image names shared between entries; beyond, the table starts again (names stay correct). */
   static final int MAX_NAMES = 4096;
   static final int MAX_SEEDERS = 64;
+  /**
+   * Heap an entry costs beside its serialized bytes and its IP's characters: the entry, its byte
+   * array's and IP string's headers, and its slots in the rings (measured, TelemetryMeasurementsTest
+   * "heapPerEventByte": {@value} bytes).
+   */
+  static final int ENTRY_OVERHEAD = 210;
 
   private record SeederState(SeederStatus status, long receivedMs, Map<String, Long> uploaded) {}
 
@@ -118,6 +128,15 @@ public final class TelemetryModel {
   /** Image names shared by the entries that name them. */
   private final Map<String, String> names = new HashMap<>();
   private long eventsIngested;
+  /**
+   * Every entry held (in the log, a machine's ring or among the orphans) in the order taken in, the
+   * oldest first, for the byte cap; entries the rings dropped meanwhile are skipped when reached and
+   * swept out once they are half of it, so this costs at most two slots per entry held.
+   */
+  private final ArrayDeque<LoggedEntry> byAge = new ArrayDeque<>();
+  private int releasedInByAge;
+  private long heldBytes;
+  private long evictedForBytes;
 
   public TelemetryModel(Limits limits, Clock clock) {
     this.limits = limits;
@@ -203,6 +222,15 @@ public final class TelemetryModel {
     String key = machineKey(event.getMac());
     String image = intern(event.getImage());
     LoggedEntry entry = new LoggedEntry(nextSeq++, t, event, event.toByteArray(), key, image);
+    hold(entry);
+    try {
+      return place(entry, event, key, t);
+    } finally {
+      enforceBytes();
+    }
+  }
+
+  private LoggedEntry place(LoggedEntry entry, BootEvent event, String key, long t) {
     addToLog(entry);
     if (key == null) {
       String owner = event.getIp().isEmpty() ? null : machineByIp.get(event.getIp());
@@ -213,7 +241,9 @@ public final class TelemetryModel {
         entry.orphan = true;
         orphans.addLast(entry);
         if (orphans.size() > ORPHAN_CAPACITY) {
-          orphans.removeFirst().orphan = false;
+          LoggedEntry dropped = orphans.removeFirst();
+          dropped.orphan = false;
+          release(dropped);
         }
       }
       return entry;
@@ -256,6 +286,7 @@ public final class TelemetryModel {
     }
     for (LoggedEntry e : machine.ring) {
       e.inMachine = false;
+      release(e);
     }
     machine.ring.clear();
   }
@@ -293,7 +324,9 @@ public final class TelemetryModel {
     log.addLast(entry);
     entry.inLog = true;
     if (log.size() > limits.logCapacity()) {
-      log.removeFirst().inLog = false;
+      LoggedEntry dropped = log.removeFirst();
+      dropped.inLog = false;
+      release(dropped);
     }
   }
 
@@ -309,7 +342,72 @@ public final class TelemetryModel {
       machine.ring.addAll(all);
     }
     if (machine.ring.size() > limits.eventsPerMachine()) {
-      machine.ring.removeFirst().inMachine = false;
+      LoggedEntry dropped = machine.ring.removeFirst();
+      dropped.inMachine = false;
+      release(dropped);
+    }
+  }
+
+  // ------------------------------------------------------------------------------- the byte cap
+
+  /** What {@code e} costs on the heap, as the byte cap counts it. */
+  static long entryCost(LoggedEntry e) {
+    return ENTRY_OVERHEAD + e.bytes.length + e.ip.length();
+  }
+
+  /** {@code e} is held from now on (before any ring may drop it). */
+  private void hold(LoggedEntry e) {
+    byAge.addLast(e);
+    heldBytes += entryCost(e);
+  }
+
+  /** {@code e} left a ring: if no ring holds it any more, it no longer counts. */
+  private void release(LoggedEntry e) {
+    if (e.inLog || e.inMachine || e.orphan || e.released) {
+      return;
+    }
+    e.released = true;
+    heldBytes -= entryCost(e);
+    if (++releasedInByAge > byAge.size() / 2 + 1024) {
+      byAge.removeIf(x -> x.released);
+      releasedInByAge = 0;
+    }
+  }
+
+  /** Drops the oldest events held anywhere until they fit in {@code eventMemoryBytes}. */
+  private void enforceBytes() {
+    while (heldBytes > limits.eventMemoryBytes() && !byAge.isEmpty()) {
+      LoggedEntry e = byAge.pollFirst();
+      if (e.released) {
+        releasedInByAge--;
+        continue;
+      }
+      // the oldest held: the first of every ring that holds it (each ring is in the order taken in)
+      if (e.inLog) {
+        removeOldest(log, e);
+        e.inLog = false;
+      }
+      Machine m = e.inMachine && e.machine != null ? machines.get(e.machine) : null;
+      if (m != null) {
+        removeOldest(m.ring, e);
+      }
+      e.inMachine = false;
+      if (e.orphan) {
+        removeOldest(orphans, e);
+        e.orphan = false;
+      }
+      evictedForBytes++;
+      // out of byAge already: released without counting it among the ones to skip
+      e.released = true;
+      heldBytes -= entryCost(e);
+    }
+  }
+
+  private static void removeOldest(ArrayDeque<LoggedEntry> ring, LoggedEntry e) {
+    if (ring.peekFirst() == e) {
+      ring.removeFirst();
+    } else {
+      ring.removeFirstOccurrence(e);
     }
   }
 
@@ -630,6 +728,16 @@ public final class TelemetryModel {
     return eventsIngested;
   }
 
+  /** Bytes the events held take, as {@code eventMemoryBytes} counts them ({@link #entryCost}). */
+  public long heldEventBytes() {
+    return heldBytes;
+  }
+
+  /** Events dropped so far to stay within {@code eventMemoryBytes}. */
+  public long eventsEvictedForBytes() {
+    return evictedForBytes;
+  }
+
   // ---------------------------------------------------------------------------------- snapshots
 
   /**
@@ -697,6 +805,9 @@ public final class TelemetryModel {
     seeders.clear();
     swarmStats.clear();
     images.clear();
+    byAge.clear();
+    releasedInByAge = 0;
+    heldBytes = 0;
     nextSeq = seq;
   }
 
@@ -741,6 +852,10 @@ public final class TelemetryModel {
     if (logged.getOrphan()) {
       entry.orphan = true;
       orphans.addLast(entry);
+    }
+    if (entry.inLog || entry.inMachine || entry.orphan) {
+      hold(entry);
+      enforceBytes();
     }
   }
 

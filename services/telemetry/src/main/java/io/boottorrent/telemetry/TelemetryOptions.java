@@ -26,6 +26,8 @@ import java.util.Optional;
  * @param journalSync force each group commit of the journal to disk
  * @param sseHeartbeatSeconds a comment line on every Server-Sent-Events stream this often
  * @param clientQueueBytes an SSE or bridge client with this many bytes queued unread is dropped
+ * @param eventMemoryBytes heap the events of the log, the machines' histories and the orphans take
+ *     together at most (as {@link TelemetryModel#entryCost} counts it); the oldest are dropped first
  */
 public record TelemetryOptions(
     @Port int httpPort,
@@ -41,7 +43,8 @@ public record TelemetryOptions(
     @Min(1) long compactMinBytes,
     boolean journalSync,
     @Min(1) @Max(3600) int sseHeartbeatSeconds,
-    @Min(1024) int clientQueueBytes) {
+    @Min(1024) int clientQueueBytes,
+    @Min(1_048_576) long eventMemoryBytes) {
 
   public TelemetryOptions {
     HttpServers.Tls.of("telemetry", tlsCert, tlsKey);
@@ -62,6 +65,6 @@ public record TelemetryOptions(
   /** The model's caps and windows. */
   public TelemetryModel.Limits limits() {
     return new TelemetryModel.Limits(stallSeconds * 1000L, stormWindowSeconds * 1000L, maxMachines,
-        eventsPerMachine, logCapacity, maxStorms);
+        eventsPerMachine, logCapacity, maxStorms, eventMemoryBytes);
   }
 }

@@ -91,7 +91,7 @@ import org.slf4j.LoggerFactory;
  * RECEIVE's body (the message object) by its JSON mapping before the bridge encodes the frame, so
  * bridge clients use the bus's own addresses and no second, JSON-only address is published.
  */
-public class TelemetryVerticle extends VerticleBase {
+public class TelemetryVerticle extends VerticleBase implements io.boottorrent.server.Serving {
   private static final Logger LOG = LoggerFactory.getLogger(TelemetryVerticle.class);
 
   public static final String API = "/api/v1";
@@ -254,6 +254,18 @@ public class TelemetryVerticle extends VerticleBase {
   public int actualPort() {
     HttpServer s = server;
     return s == null ? -1 : s.actualPort();
+  }
+
+  /** For /health: its HTTP port, and the journal's directory. */
+  @Override
+  public java.util.List<java.net.InetSocketAddress> listening() {
+    int port = actualPort();
+    return port < 0 ? java.util.List.of() : java.util.List.of(java.net.InetSocketAddress.createUnresolved(options.host(), port));
+  }
+
+  @Override
+  public java.util.List<Path> writableDirs() {
+    return java.util.List.of(dataDir());
   }
 
   /** How many Server-Sent-Events clients are connected (asked on this verticle's event loop). */

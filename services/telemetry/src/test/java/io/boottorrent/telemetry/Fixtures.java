@@ -66,7 +66,7 @@ final class Fixtures {
   }
 
   static TelemetryModel.Limits limits() {
-    return new TelemetryModel.Limits(60_000, 30_000, 10_000, 200, 10_000, 100);
+    return new TelemetryModel.Limits(60_000, 30_000, 10_000, 200, 10_000, 100, 1L << 40);
   }
 
   /** The events of one machine, stamped with the model's clock as the services would stamp them. */

@@ -120,6 +120,65 @@ class TelemetryMeasurementsTest {
     java.lang.ref.Reference.reachabilityFence(model);
   }
 
+  /** A model holding {@code n} progress events of 20 machines, each with a message of {@code extra} bytes. */
+  private static TelemetryModel filled(int n, int extra, long cap) {
+    TestClock clock = new TestClock(T0);
+    TelemetryModel model = new TelemetryModel(new TelemetryModel.Limits(60_000, 30_000, 10_000, 1_000_000, 1_000_000,
+        100, cap), clock);
+    String message = "m".repeat(extra);
+    for (int i = 0; i < n; i++) {
+      clock.plus(1);
+      model.bootEvent(BootEvent.newBuilder().setMac(Fixtures.mac(i % 20)).setNodeId("node-" + (i % 20))
+          .setStage(BootStage.DOWNLOAD_PROGRESS).setTimestampMs(T0 + i).setImage("debian").setInfoHash(Fixtures.HASH)
+          .setBytesDone(i * 1000L).setBytesTotal(Fixtures.SIZE).setDownloadRate(1 << 20).setPeers(4)
+          .setIp(Fixtures.ip(i % 20)).setMessage(message).build());
+    }
+    return model;
+  }
+
+  @Test
+  void heapPerEventByte() {
+    // GIVEN 100,000 events held (in the log and their machine's history), once small and once with 1000 bytes more each
+    int n = 100_000;
+    long empty = usedAfterGc();
+    TelemetryModel small = filled(n, 0, 1L << 40);
+    long smallHeap = usedAfterGc() - empty;
+    long smallCounted = small.heldEventBytes();
+    java.lang.ref.Reference.reachabilityFence(small);
+    small = null;
+    empty = usedAfterGc();
+    TelemetryModel large = filled(n, 1000, 1L << 40);
+    long largeHeap = usedAfterGc() - empty;
+    long largeCounted = large.heldEventBytes();
+    java.lang.ref.Reference.reachabilityFence(large);
+    // THEN the heap per event is its serialized size plus a constant: that constant is ENTRY_OVERHEAD
+    double perByte = (largeHeap - smallHeap) / (n * 1000.0);
+    System.out.printf("MEASUREMENT telemetry heap per event: %,d small events %,d bytes of heap (%,d per event,"
+        + " counted %,d); with 1000 bytes more each %,d (%,d per event, counted %,d): %.2f heap bytes per event byte%n",
+        n, smallHeap, smallHeap / n, smallCounted / n, largeHeap, largeHeap / n, largeCounted / n, perByte);
+    // AND the cap's count is not short of what the heap holds by more than a tenth (machines add a little)
+    assertThat((double) smallHeap).isLessThan(smallCounted * 1.1);
+    assertThat((double) largeHeap).isLessThan(largeCounted * 1.1);
+  }
+
+  @Test
+  void heapStaysWithinTheByteCapWhileTenTimesItIsPosted() {
+    // GIVEN a cap of 32 MiB and caps by count that would hold 1,000,000 events
+    long cap = 32L << 20;
+    long empty = usedAfterGc();
+    // WHEN 150,000 events of ~2.2 kB each are taken in (330 MB, ten times the cap)
+    TelemetryModel model = filled(150_000, 2000, cap);
+    long heap = usedAfterGc() - empty;
+    // THEN the heap holds about the cap, not what was posted
+    System.out.printf("MEASUREMENT telemetry byte cap: 150,000 events of %,d bytes posted, %,d kept (%,d evicted),"
+        + " counted %.1f MiB of a %.0f MiB cap, heap %.1f MiB after GC%n",
+        model.latest(EventQuery.ALL, 1).get(0).event().getSerializedSize(), model.logSize(),
+        model.eventsEvictedForBytes(), model.heldEventBytes() / 1048576.0, cap / 1048576.0, heap / 1048576.0);
+    assertThat(model.heldEventBytes()).isLessThanOrEqualTo(cap);
+    assertThat(heap).isLessThan(cap + cap / 4);
+    java.lang.ref.Reference.reachabilityFence(model);
+  }
+
   private static long usedAfterGc() {
     for (int i = 0; i < 4; i++) {
       System.gc();

@@ -501,7 +501,7 @@ class TelemetryModelTest {
   class Caps {
     @Test
     void beyondMaxMachinesTheLeastRecentlySeenIsForgotten() {
-      model = new TelemetryModel(new TelemetryModel.Limits(60_000, 30_000, 3, 200, 10_000, 100), clock);
+      model = new TelemetryModel(new TelemetryModel.Limits(60_000, 30_000, 3, 200, 10_000, 100, 1L << 40), clock);
       for (int i = 0; i < 3; i++) {
         boot(Fixtures.mac(i), Fixtures.ip(i)).at(T0 + i).lease();
       }
@@ -516,7 +516,7 @@ class TelemetryModelTest {
 
     @Test
     void eachMachineKeepsItsLatestEventsAndTheLogItsLatest() {
-      model = new TelemetryModel(new TelemetryModel.Limits(60_000, 30_000, 100, 5, 8, 100), clock);
+      model = new TelemetryModel(new TelemetryModel.Limits(60_000, 30_000, 100, 5, 8, 100, 1L << 40), clock);
       Boot a = boot(Fixtures.mac(1), Fixtures.ip(1)).at(T0).started().downloadStarted();
       for (int i = 1; i <= 9; i++) {
         a.at(T0 + i * 1_000L).progress(i / 10.0);
@@ -534,7 +534,7 @@ class TelemetryModelTest {
 
     @Test
     void finishedStormsAreKeptUpToMaxStormsOldestDroppedFirst() {
-      model = new TelemetryModel(new TelemetryModel.Limits(60_000, 30_000, 100, 200, 10_000, 2), clock);
+      model = new TelemetryModel(new TelemetryModel.Limits(60_000, 30_000, 100, 200, 10_000, 2, 1L << 40), clock);
       for (int i = 0; i < 3; i++) {
         long t = T0 + i * 100_000L;
         boot(Fixtures.mac(i), Fixtures.ip(i)).at(t).started().downloadStarted().complete(SIZE, 0, 0).verified();
@@ -593,7 +593,7 @@ class TelemetryModelTest {
     @Test
     void aSnapshotReplayedIntoAnEmptyModelRebuildsIt() {
       // GIVEN a model with machines in every state, joined and unjoined TFTP events, storms and swarms
-      model = new TelemetryModel(new TelemetryModel.Limits(60_000, 30_000, 5, 6, 20, 1), clock);
+      model = new TelemetryModel(new TelemetryModel.Limits(60_000, 30_000, 5, 6, 20, 1, 1L << 40), clock);
       model.seederStatus(Fixtures.seeder("seeder-1", 0));
       model.image(ImageEvent.newBuilder().setType(ImageEvent.Type.ADDED).setImage(IMAGE).build());
       model.swarmStats(SwarmStats.newBuilder().setInfoHash(HASH).setComplete(1).setIncomplete(2).build());

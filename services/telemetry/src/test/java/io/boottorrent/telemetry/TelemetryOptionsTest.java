@@ -12,7 +12,7 @@ class TelemetryOptionsTest {
   void theDefaultsGiveTheModelItsWindowsInMsAndItsCaps() {
     TelemetryOptions options = TelemetryOptions.fromSection(TestConfig.section("telemetry"));
     assertThat(options.httpPort()).isEqualTo(8081);
-    assertThat(options.limits()).isEqualTo(new TelemetryModel.Limits(60_000, 30_000, 10_000, 200, 10_000, 100));
+    assertThat(options.limits()).isEqualTo(new TelemetryModel.Limits(60_000, 30_000, 10_000, 200, 10_000, 100, 268_435_456));
     assertThat(options.journalSync()).isTrue();
   }
 

@@ -72,7 +72,7 @@ import org.slf4j.LoggerFactory;
  * and its peer id ({@link PeerKey}), so a client re-using another's peer id from elsewhere only ever
  * adds or stops an entry of its own.
  */
-public final class TrackerVerticle extends VerticleBase {
+public final class TrackerVerticle extends VerticleBase implements io.boottorrent.server.Serving {
   /** At most one {@link SwarmStats} per swarm per this many milliseconds. */
   static final long STATS_PERIOD_MS = 1000;
   static final long CATALOG_RETRY_FIRST_MS = 250;
@@ -176,6 +176,18 @@ public final class TrackerVerticle extends VerticleBase {
   /** The port the HTTP server is bound to (useful with {@code httpPort: 0}); -1 before start. */
   public int actualPort() {
     return server == null ? -1 : server.actualPort();
+  }
+
+  /** For /health: the announce port; the tracker keeps nothing on disk. */
+  @Override
+  public java.util.List<java.net.InetSocketAddress> listening() {
+    int port = actualPort();
+    return port < 0 ? java.util.List.of() : java.util.List.of(java.net.InetSocketAddress.createUnresolved(options.host(), port));
+  }
+
+  @Override
+  public java.util.List<java.nio.file.Path> writableDirs() {
+    return java.util.List.of();
   }
 
   /**

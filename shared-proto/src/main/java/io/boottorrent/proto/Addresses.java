@@ -22,6 +22,15 @@ public final class Addresses {
   public static final String BOOT_SCRIPT = "catalog.boot.script";
   /** publish {@link BootEvent}: every stage of every boot, from agents (via HTTP) and services. */
   public static final String BOOT_EVENT = "boot.event";
+  /**
+   * request {@link BootEvent} → empty reply once telemetry has written it to its journal: how the catalog
+   * knows that an event it acknowledges to an agent (202) is recorded. The reply's {@link #RECORDED_BY}
+   * header names the telemetry instance, and the catalog's publish on {@link #BOOT_EVENT} carries it, so
+   * that instance does not record the event twice while every other subscriber gets it as usual.
+   */
+  public static final String BOOT_EVENT_RECORD = "telemetry.event.record";
+  /** Message header: the id of the telemetry instance that has recorded this boot event already. */
+  public static final String RECORDED_BY = "boottorrent-recorded-by";
   /** publish {@link SeederStatus} from each seeder instance, every few seconds. */
   public static final String SEEDER_STATUS = "seeder.status";
   /** publish {@link SwarmStats} from the tracker when a swarm's counts change. */

@@ -44,7 +44,10 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -116,6 +119,8 @@ public class CatalogVerticle extends VerticleBase implements Serving {
   static final long IMPORT_LOG_MS = 10_000;
   public static final long MAX_IO_MINUTES = 120;
   static final long KEY_EXPIRY_CHECK_MS = 3_600_000;
+  /** How long a boot event waits for telemetry's "recorded" (a journal group commit takes milliseconds). */
+  static final long RECORD_TIMEOUT_MS = 5_000;
   /** What {@code ?nonce=} on a boot request may be: what the agent sends is 32 hex digits. */
   static final java.util.regex.Pattern NONCE = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{16,128}");
 
@@ -127,6 +132,8 @@ public class CatalogVerticle extends VerticleBase implements Serving {
   private final List<String> announceUrls;
   private final AuthOptions auth;
   private final EventIngest ingest;
+  /** A telemetry has recorded an event for us: from now on, none is acknowledged unless recorded. */
+  private boolean telemetrySeen;
   private WorkerExecutor io;
   private WorkerExecutor imports;
   /** Imports asked for and not finished, by image name ({@code GET /api/v1/imports}). */
@@ -675,8 +682,37 @@ public class CatalogVerticle extends VerticleBase implements Serving {
     if (event.getTimestampMs() == 0) {
       event.setTimestampMs(System.currentTimeMillis());
     }
-    vertx.eventBus().publish(Addresses.BOOT_EVENT, event.build());
-    ctx.response().setStatusCode(202).end();
+    BootEvent built = event.build();
+    // 202 means recorded: telemetry has written the event to its journal (catalog.event.record) before we
+    // say so, and while telemetry is down (restarting) the agent gets 503 and sends it again later.
+    vertx.eventBus().request(Addresses.BOOT_EVENT_RECORD, built, new DeliveryOptions().setSendTimeout(RECORD_TIMEOUT_MS))
+        .onSuccess(reply -> {
+          telemetrySeen = true;
+          publishEvent(built, reply.headers().get(Addresses.RECORDED_BY));
+          ctx.response().setStatusCode(202).end();
+        })
+        .onFailure(e -> {
+          if (!telemetrySeen && e instanceof ReplyException r && r.failureType() == ReplyFailure.NO_HANDLERS) {
+            // No telemetry has answered since this catalog started (an installation without one, or its
+            // first seconds): published for whoever subscribes, as without telemetry there is no record.
+            publishEvent(built, null);
+            ctx.response().setStatusCode(202).end();
+            return;
+          }
+          ctx.response().putHeader("Retry-After", "2");
+          ProtoHttp.error(ctx, 503, "boot event not recorded: telemetry did not confirm it ("
+              + (e instanceof ReplyException r ? r.failureType().name().toLowerCase(java.util.Locale.ROOT) : "failed")
+              + "); send it again");
+        });
+  }
+
+  /** On boot.event for every subscriber; {@code recordedBy}: the telemetry instance that has it already. */
+  private void publishEvent(BootEvent event, String recordedBy) {
+    DeliveryOptions options = new DeliveryOptions();
+    if (recordedBy != null) {
+      options.addHeader(Addresses.RECORDED_BY, recordedBy);
+    }
+    vertx.eventBus().publish(Addresses.BOOT_EVENT, event, options);
   }
 
   /** A DHCP lease from our DHCP server (over the bus): that MAC's events come from that address now. */

@@ -56,6 +56,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -127,6 +128,10 @@ public class TelemetryVerticle extends VerticleBase implements io.boottorrent.se
   private final Set<SseClient> sseClients = new LinkedHashSet<>();
   private final List<Runnable> early = new ArrayList<>();
   private List<TelemetryRecord> pending = new ArrayList<>();
+  /** Completed once the records now in {@code pending} are on disk: replies to catalog.event.record. */
+  private List<Promise<Void>> pendingAcks = new ArrayList<>();
+  /** This instance in {@link Addresses#RECORDED_BY} headers: an event it recorded comes back as a publish. */
+  private final String instanceId = UUID.randomUUID().toString();
   private boolean writing;
   private boolean stopping;
   private long noCompactionUntil;
@@ -183,7 +188,12 @@ public class TelemetryVerticle extends VerticleBase implements io.boottorrent.se
     TelemetryModel fresh = new TelemetryModel(options.limits(), clock);
     // Subscribed before the replay: what arrives meanwhile waits in `early`, nothing is missed.
     List<MessageConsumer<?>> consumers = List.of(
-        vertx.eventBus().consumer(Addresses.BOOT_EVENT, m -> onInput(m.body())),
+        vertx.eventBus().consumer(Addresses.BOOT_EVENT, m -> {
+          if (!instanceId.equals(m.headers().get(Addresses.RECORDED_BY))) {
+            onInput(m.body());
+          }
+        }),
+        vertx.eventBus().<BootEvent>consumer(Addresses.BOOT_EVENT_RECORD, this::onRecord),
         vertx.eventBus().consumer(Addresses.SEEDER_STATUS, m -> onInput(m.body())),
         vertx.eventBus().consumer(Addresses.SWARM_STATS, m -> onInput(m.body())),
         vertx.eventBus().consumer(Addresses.IMAGE_ADDED, m -> onInput(m.body())),
@@ -283,11 +293,7 @@ public class TelemetryVerticle extends VerticleBase implements io.boottorrent.se
       return;
     }
     if (body instanceof BootEvent event) {
-      TelemetryModel.Ingested in = model.bootEvent(event);
-      journal(in.record());
-      publish(in.entry());
-      metrics.observe(event, event.getMac().isEmpty() ? Optional.empty()
-          : model.machine(event.getMac()).map(MachineDetail::getMachine), model.seederEndpoints());
+      bootEvent(event, null);
     } else if (body instanceof SeederStatus status) {
       journal(model.seederStatus(status));
     } else if (body instanceof SwarmStats stats) {
@@ -297,6 +303,32 @@ public class TelemetryVerticle extends VerticleBase implements io.boottorrent.se
     } else {
       LOG.debug("telemetry: ignoring a {} on the bus", body == null ? "null body" : body.getClass().getName());
     }
+  }
+
+  /**
+   * An event the catalog acknowledges to its sender only once it is recorded: the reply goes out when
+   * the journal batch holding it is written; a failed write fails the request (the catalog answers 503
+   * and the agent sends the event again).
+   */
+  private void onRecord(io.vertx.core.eventbus.Message<BootEvent> m) {
+    if (model == null) {
+      early.add(() -> onRecord(m));
+      return;
+    }
+    Promise<Void> written = Promise.promise();
+    bootEvent(m.body(), written);
+    written.future()
+        .onSuccess(v -> m.reply(null, new DeliveryOptions().addHeader(Addresses.RECORDED_BY, instanceId)))
+        .onFailure(e -> m.fail(503, "telemetry could not write its journal: " + e.getMessage()));
+  }
+
+  /** @param written completed once the event's record is on disk; null: nobody waits */
+  private void bootEvent(BootEvent event, Promise<Void> written) {
+    TelemetryModel.Ingested in = model.bootEvent(event);
+    journal(in.record(), written);
+    publish(in.entry());
+    metrics.observe(event, event.getMac().isEmpty() ? Optional.empty()
+        : model.machine(event.getMac()).map(MachineDetail::getMachine), model.seederEndpoints());
   }
 
   /** The catalog's images, once at start (the catalog may be elsewhere, later, or not deployed). */
@@ -321,7 +353,14 @@ public class TelemetryVerticle extends VerticleBase implements io.boottorrent.se
   // ------------------------------------------------------------------------------------- journal
 
   private void journal(TelemetryRecord record) {
+    journal(record, null);
+  }
+
+  private void journal(TelemetryRecord record, Promise<Void> written) {
     pending.add(record);
+    if (written != null) {
+      pendingAcks.add(written);
+    }
     if (!writing) {
       flush();
     }
@@ -349,12 +388,16 @@ public class TelemetryVerticle extends VerticleBase implements io.boottorrent.se
         && j.size() > Math.max(options.compactMinBytes(), 2 * j.sizeAfterCompaction())) {
       List<TelemetryRecord> snapshot = model.snapshot();
       List<TelemetryRecord> inSnapshot = pending;
+      List<Promise<Void>> acks = pendingAcks;
       pending = new ArrayList<>();
-      run(() -> j.compact(snapshot), failed -> {
+      pendingAcks = new ArrayList<>();
+      run(() -> j.compact(snapshot), () -> acks.forEach(Promise::tryComplete), failed -> {
         // The journal is as it was: the records the snapshot covered are appended after all.
         noCompactionUntil = clock.millis() + COMPACTION_RETRY_MS;
         inSnapshot.addAll(pending);
         pending = inSnapshot;
+        acks.addAll(pendingAcks);
+        pendingAcks = acks;
       });
       return;
     }
@@ -365,8 +408,10 @@ public class TelemetryVerticle extends VerticleBase implements io.boottorrent.se
       return;
     }
     List<TelemetryRecord> batch = pending;
+    List<Promise<Void>> acks = pendingAcks;
     pending = new ArrayList<>();
-    run(() -> j.append(batch), failed -> { });
+    pendingAcks = new ArrayList<>();
+    run(() -> j.append(batch), () -> acks.forEach(Promise::tryComplete), failed -> acks.forEach(a -> a.tryFail(failed)));
   }
 
   @FunctionalInterface
@@ -374,7 +419,7 @@ public class TelemetryVerticle extends VerticleBase implements io.boottorrent.se
     void run() throws Exception;
   }
 
-  private void run(IoTask task, Handler<Throwable> onFailure) {
+  private void run(IoTask task, Runnable onSuccess, Handler<Throwable> onFailure) {
     writing = true;
     io.executeBlocking(() -> {
       task.run();
@@ -385,6 +430,8 @@ public class TelemetryVerticle extends VerticleBase implements io.boottorrent.se
         LOG.error("telemetry journal write failed (what it held stays in memory; later records are still written)",
             ar.cause());
         onFailure.handle(ar.cause());
+      } else {
+        onSuccess.run();
       }
       flush();
     });

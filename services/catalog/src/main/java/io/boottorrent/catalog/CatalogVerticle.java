@@ -26,6 +26,7 @@ import io.boottorrent.proto.Role;
 import io.boottorrent.proto.TokenCheck;
 import io.boottorrent.proto.TokenCheckResult;
 import io.boottorrent.proto.TokenList;
+import io.boottorrent.server.HttpLimits;
 import io.boottorrent.server.HttpServers;
 import io.boottorrent.server.Meters;
 import io.boottorrent.server.ProtoHttp;
@@ -93,8 +94,6 @@ import org.slf4j.LoggerFactory;
 public class CatalogVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(CatalogVerticle.class);
 
-  /** Largest request body (JSON or protobuf) the API accepts. */
-  public static final long BODY_LIMIT = 1024 * 1024;
   public static final String BITTORRENT = "application/x-bittorrent";
   public static final String API = "/api/v1";
   /**
@@ -116,6 +115,7 @@ public class CatalogVerticle extends VerticleBase {
   private final ProcessOptions process;
   private final List<String> announceUrls;
   private final AuthOptions auth;
+  private final HttpLimits http;
   private final EventIngest ingest;
   private WorkerExecutor io;
   private volatile ImageStore store;
@@ -138,6 +138,13 @@ public class CatalogVerticle extends VerticleBase {
    */
   public CatalogVerticle(CatalogOptions options, ProcessOptions process, List<String> announceUrls,
       AuthOptions auth) {
+    this(options, process, announceUrls, auth, HttpLimits.defaults());
+  }
+
+  /** @param http the limits both of its servers apply (the {@code http} section) */
+  public CatalogVerticle(CatalogOptions options, ProcessOptions process, List<String> announceUrls,
+      AuthOptions auth, HttpLimits http) {
+    this.http = http;
     this.options = options;
     this.process = process;
     this.announceUrls = List.copyOf(announceUrls);
@@ -190,21 +197,21 @@ public class CatalogVerticle extends VerticleBase {
           MessageConsumer<BootScriptRequest> script = vertx.eventBus().consumer(Addresses.BOOT_SCRIPT, this::bootScript);
           Router api = router();
           Future<?> listen = options.tls().isEmpty()
-              ? vertx.createHttpServer(HttpServers.options()).requestHandler(api)
+              ? HttpServers.create(vertx, http, api)
                   .listen(options.httpPort(), options.host())
                   .onSuccess(s -> {
                     server = s;
                     LOG.info("catalog listening on {}:{} (data dir {}, import roots {}, trackers {})", options.host(),
                         s.actualPort(), process.dataDir(), opened.settings().effectiveImportRoots(), announceUrls);
                   })
-              : vertx.createHttpServer(HttpServers.tls(options.tls().get())).requestHandler(api)
+              : HttpServers.create(vertx, options.tls(), http, api)
                   .listen(options.httpsPort(), options.host())
                   .recover(e -> Future.failedFuture(new IllegalStateException("catalog: cannot serve TLS on port "
                       + options.httpsPort() + " with catalog.tlsCert " + options.tls().get().cert() + " and catalog.tlsKey "
                       + options.tls().get().key() + ": " + e.getMessage(), e)))
                   .compose(s -> {
                     tlsServer = s;
-                    return vertx.createHttpServer(HttpServers.options()).requestHandler(plainRouter())
+                    return HttpServers.create(vertx, http, plainRouter())
                         .listen(options.httpPort(), options.host());
                   })
                   .onSuccess(s -> {
@@ -300,7 +307,18 @@ public class CatalogVerticle extends VerticleBase {
     router.route(API + "/*").method(HttpMethod.GET).method(HttpMethod.OPTIONS)
         .handler(CorsHandler.create().addOrigin("*").allowedMethod(HttpMethod.GET).allowedHeader("Accept")
             .allowedHeader("Authorization"));
-    router.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
+    // Bodies are JSON or protobuf: a form would be decoded by BodyHandler (and a multipart one on a GET throws)
+    router.route(API + "/*").handler(ctx -> {
+      String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+      String lower = type == null ? "" : type.toLowerCase(java.util.Locale.ROOT);
+      if (lower.startsWith("multipart/") || lower.startsWith("application/x-www-form-urlencoded")) {
+        ctx.fail(new ProtoHttp.BadRequest(415, "request bodies are JSON (" + ProtoHttp.JSON + ") or protobuf ("
+            + ProtoHttp.PROTOBUF + "), not " + lower.split(";", 2)[0]));
+      } else {
+        ctx.next();
+      }
+    });
+    router.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(http.maxBodyBytes()));
     // writes: a token with a role
     bearer.require(router.post(API + "/images"), Role.OPERATOR).handler(Rest.guard(this::addImage));
     bearer.require(router.delete(API + "/images/:name"), Role.OPERATOR).handler(Rest.guard(this::deleteImage));
@@ -320,7 +338,7 @@ public class CatalogVerticle extends VerticleBase {
     router.get(API + "/keys").handler(Rest.guard(this::showKeys));
     bearer.require(router.post(API + "/keys/rotate"), Role.ADMIN).handler(Rest.guard(this::rotateKeys));
     mountBootAndSeed(router);
-    Rest.errors(router, LOG, BODY_LIMIT);
+    Rest.errors(router, LOG, http.maxBodyBytes());
     return router;
   }
 
@@ -333,7 +351,7 @@ public class CatalogVerticle extends VerticleBase {
     mountBootAndSeed(router);
     router.route().handler(ctx -> ctx.fail(CatalogException.notFound("this port serves only /boot/ and "
         + CatalogOptions.SEED_PATH + " over plain HTTP; the API is at " + apiUrl() + " (catalog.tlsCert is set)")));
-    Rest.errors(router, LOG, BODY_LIMIT);
+    Rest.errors(router, LOG, http.maxBodyBytes());
     return router;
   }
 

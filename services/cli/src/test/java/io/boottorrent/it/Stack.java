@@ -7,6 +7,7 @@ import io.boottorrent.cli.Services;
 import io.boottorrent.server.ClusterOptions;
 import io.boottorrent.server.HealthOptions;
 import io.boottorrent.server.HealthServer;
+import io.boottorrent.server.HttpLimits;
 import io.boottorrent.server.Json;
 import io.boottorrent.server.ServerVertx;
 import io.boottorrent.testsupport.TestConfig;
@@ -63,7 +64,7 @@ final class Stack implements AutoCloseable {
         .orElseGet(HttpClient::newHttpClient);
     vertx = ServerVertx.start(ClusterOptions.fromSection(config.getJsonObject("cluster"))).await();
     health = new HealthServer(vertx);
-    health.listen(new HealthOptions(0, "127.0.0.1")).await();
+    health.listen(new HealthOptions(0, "127.0.0.1"), HttpLimits.fromSection(config.getJsonObject("http"))).await();
     config.getJsonObject("seeder").put("uploadLimit", seederUploadLimit).put("statusIntervalMs", 500);
     config.getJsonObject("catalog").put("webSeed", webSeed).put("defaultMenuTimeoutSeconds", 1);
     List<String> names = List.of("catalog", "tracker", "seeder", "telemetry");
@@ -130,6 +131,11 @@ final class Stack implements AutoCloseable {
   String get(String path) throws IOException, InterruptedException {
     return http.send(HttpRequest.newBuilder(URI.create(catalogUrl() + path)).build(),
         HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  /** The port of the process's health server (/health, /readiness, /metrics). */
+  int healthPort() {
+    return health.actualPort();
   }
 
   String telemetryUrl() {

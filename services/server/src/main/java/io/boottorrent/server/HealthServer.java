@@ -40,7 +40,12 @@ public final class HealthServer {
     ready.add(service);
   }
 
+  /** {@link #listen(HealthOptions, HttpLimits)} with the embedded defaults' limits. */
   public Future<HttpServer> listen(HealthOptions options) {
+    return listen(options, HttpLimits.defaults());
+  }
+
+  public Future<HttpServer> listen(HealthOptions options, HttpLimits limits) {
     if (!options.enabled()) {
       return Future.succeededFuture();
     }
@@ -61,8 +66,7 @@ public final class HealthServer {
         vertx.executeBlocking(registry::scrape, false)
             .onSuccess(text -> ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, PROMETHEUS_TEXT).end(text))
             .onFailure(ctx::fail)));
-    return vertx.createHttpServer(HttpServers.options())
-        .requestHandler(router)
+    return HttpServers.create(vertx, limits, router)
         .listen(options.port(), options.host())
         .onSuccess(s -> server = s);
   }

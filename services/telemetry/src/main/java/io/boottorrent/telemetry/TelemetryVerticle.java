@@ -13,6 +13,8 @@ import io.boottorrent.proto.SeederStatus;
 import io.boottorrent.proto.StormView;
 import io.boottorrent.proto.SwarmStats;
 import io.boottorrent.proto.TelemetryRecord;
+import io.boottorrent.core.config.ConfigException;
+import io.boottorrent.server.HttpLimits;
 import io.boottorrent.server.HttpServers;
 import io.boottorrent.server.Json;
 import io.boottorrent.server.Meters;
@@ -118,6 +120,7 @@ public class TelemetryVerticle extends VerticleBase {
       "until", "offset", "limit");
 
   private final TelemetryOptions options;
+  private final HttpLimits http;
   private final ProcessOptions process;
   private final Clock clock;
   private final String catalogUrl;
@@ -151,6 +154,15 @@ public class TelemetryVerticle extends VerticleBase {
     this(options, process, catalogUrl, auth, Clock.systemUTC());
   }
 
+  /**
+   * @param http the limits its server applies (the {@code http} section)
+   * @throws ConfigException when the idle timeout would close event streams between their heartbeats
+   */
+  public TelemetryVerticle(TelemetryOptions options, ProcessOptions process, String catalogUrl, AuthOptions auth,
+      HttpLimits http) {
+    this(options, process, catalogUrl, auth, Clock.systemUTC(), http);
+  }
+
   /** Reads open ({@code auth.openReads} as its default has it). */
   public TelemetryVerticle(TelemetryOptions options, ProcessOptions process, String catalogUrl) {
     this(options, process, catalogUrl, null, Clock.systemUTC());
@@ -163,6 +175,17 @@ public class TelemetryVerticle extends VerticleBase {
 
   /** @param auth null: reads open, no tickets */
   TelemetryVerticle(TelemetryOptions options, ProcessOptions process, String catalogUrl, AuthOptions auth, Clock clock) {
+    this(options, process, catalogUrl, auth, clock, HttpLimits.defaults());
+  }
+
+  TelemetryVerticle(TelemetryOptions options, ProcessOptions process, String catalogUrl, AuthOptions auth, Clock clock,
+      HttpLimits http) {
+    if (http.idleTimeoutSeconds() > 0 && options.sseHeartbeatSeconds() >= http.idleTimeoutSeconds()) {
+      throw new ConfigException("telemetry.sseHeartbeatSeconds", "is " + options.sseHeartbeatSeconds()
+          + ", not shorter than http.idleTimeoutSeconds (" + http.idleTimeoutSeconds() + "): idle event streams"
+          + " would be closed between their heartbeats");
+    }
+    this.http = http;
     this.options = options;
     this.process = process;
     this.catalogUrl = catalogUrl;
@@ -215,8 +238,7 @@ public class TelemetryVerticle extends VerticleBase {
         })
         .compose(loaded -> {
           pages = loaded;
-          return vertx.createHttpServer(options.tls().map(HttpServers::tls).orElseGet(HttpServers::options))
-              .requestHandler(router())
+          return HttpServers.create(vertx, options.tls(), http, router())
               .listen(options.httpPort(), options.host());
         })
         .onSuccess(s -> {
@@ -411,7 +433,7 @@ public class TelemetryVerticle extends VerticleBase {
     }
     router.route(BRIDGE_PATH + "/*").subRouter(bridge());
     dashboard(router);
-    Rest.errors(router, LOG, 0);
+    Rest.errors(router, LOG, http.maxBodyBytes());
     return router;
   }
 

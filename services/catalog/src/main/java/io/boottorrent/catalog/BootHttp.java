@@ -99,7 +99,9 @@ final class BootHttp {
     }
     find(name).onSuccess(path -> {
       if (path == null) {
-        ctx.fail(new CatalogException(404, "no boot file " + name + " in " + roots));
+        // the folders are the operator's to know, not the network's
+        ctx.fail(new CatalogException(404, "no boot file " + name
+            + " (looked up in the client image folder and catalog.bootFallbackRoots)"));
       } else {
         long started = System.nanoTime();
         ctx.response().putHeader("Content-Type", "application/octet-stream").sendFile(path.toString())

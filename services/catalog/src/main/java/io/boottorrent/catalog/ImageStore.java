@@ -507,13 +507,13 @@ public final class ImageStore implements AutoCloseable {
         require(r.getDisk(), "disk", "qemu");
         forbidKexecFields(r, "qemu");
         forbid(r.getBinary(), "binary", "qemu");
-        plan.add(new Source("disk", r.getDisk(), "disk", torrentFileName(r.getDisk(), "disk.img")));
+        plan.add(new Source("disk", r.getDisk(), "disk", torrentFileName("disk", r.getDisk(), "disk.img")));
       }
       case EXEC -> {
         require(r.getBinary(), "binary", "exec");
         forbidKexecFields(r, "exec");
         forbid(r.getDisk(), "disk", "exec");
-        plan.add(new Source("binary", r.getBinary(), "binary", torrentFileName(r.getBinary(), "binary")));
+        plan.add(new Source("binary", r.getBinary(), "binary", torrentFileName("binary", r.getBinary(), "binary")));
       }
       default -> throw CatalogException.unprocessable(
           "unknown or missing image kind " + r.getKind() + ": expected KEXEC, QEMU or EXEC");
@@ -555,8 +555,14 @@ public final class ImageStore implements AutoCloseable {
   }
 
   /** The source's own file name if it is a plain, portable one; {@code fallback} otherwise. */
-  private static String torrentFileName(String source, String fallback) {
-    Path fileName = Path.of(source).getFileName();
+  private static String torrentFileName(String field, String source, String fallback) {
+    Path fileName;
+    try {
+      fileName = Path.of(source).getFileName();
+    } catch (java.nio.file.InvalidPathException e) {
+      // a NUL byte: before this check it escaped as a 500 (found by BadRequestSweepTest)
+      throw CatalogException.badRequest(field + ": invalid path (" + e.getReason() + ")");
+    }
     String name = fileName == null ? "" : fileName.toString();
     return SAFE_FILE_NAME.matcher(name).matches() ? name : fallback;
   }

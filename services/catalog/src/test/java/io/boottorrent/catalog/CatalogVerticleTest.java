@@ -257,6 +257,15 @@ class CatalogVerticleTest {
             "{\"name\":\"x\",\"kind\":\"FLOPPY\",\"kernel\":\"/k\"}", 422, "kind"),
         Arguments.of("kernel outside the import root", HttpMethod.POST, "/api/v1/images",
             "{\"name\":\"x\",\"kind\":\"KEXEC\",\"kernel\":\"/etc/hostname\"}", 403, "import root"),
+        // each was a 500 (InvalidPathException) before BadRequestSweepTest found it
+        Arguments.of("a NUL byte in a qemu disk path", HttpMethod.POST, "/api/v1/images",
+            "{\"name\":\"x\",\"kind\":\"QEMU\",\"disk\":\"@IMPORT@/d\\u0000isk.img\"}", 400, "disk: invalid path"),
+        Arguments.of("a NUL byte in an exec binary path", HttpMethod.POST, "/api/v1/images",
+            "{\"name\":\"x\",\"kind\":\"EXEC\",\"binary\":\"\\u0000\"}", 400, "binary: invalid path"),
+        Arguments.of("a broken percent-escape in an image name", HttpMethod.GET, "/api/v1/images/demo%zz", null, 400,
+            "malformed percent-encoding"),
+        Arguments.of("a form body", HttpMethod.POST, "/api/v1/images", "name=x", 415,
+            "not application/x-www-form-urlencoded"),
         Arguments.of("missing file", HttpMethod.POST, "/api/v1/images",
             "{\"name\":\"x\",\"kind\":\"KEXEC\",\"kernel\":\"@IMPORT@/nope\"}", 422, "no such file"),
         Arguments.of("duplicate name", HttpMethod.POST, "/api/v1/images",
@@ -298,7 +307,8 @@ class CatalogVerticleTest {
     } else {
       String text = body.replace("@IMPORT@", imports.toString());
       boolean binary = what.contains("protobuf");
-      request.putHeader("Content-Type", binary ? PROTOBUF : "application/json");
+      request.putHeader("Content-Type", binary ? PROTOBUF
+          : what.equals("a form body") ? "application/x-www-form-urlencoded" : "application/json");
       r = await(request.sendBuffer(binary ? Buffer.buffer(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff})
           : Buffer.buffer(text)));
     }

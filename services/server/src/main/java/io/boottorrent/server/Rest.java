@@ -50,7 +50,11 @@ public final class Rest {
       if (failure instanceof HttpException wrapped && wrapped.getCause() instanceof ClientError) {
         failure = wrapped.getCause(); // vertx-web's authentication handlers wrap what the provider failed with
       }
-      if (ctx.response().headWritten()) {
+      if (failure instanceof io.vertx.core.http.HttpClosedException) {
+        // the client went (or the idle timeout closed it) while its body was being read: nobody to answer
+        log.debug("{} {}: the connection closed before the request was read", ctx.request().method(),
+            ctx.request().path());
+      } else if (ctx.response().headWritten()) {
         log.warn("{} {} failed after the response started: {}", ctx.request().method(), ctx.request().path(),
             String.valueOf(failure));
         ctx.response().reset();

@@ -42,6 +42,20 @@ public final class HttpServers {
    */
   public static HttpServer create(Vertx vertx, Optional<Tls> tls, HttpLimits limits,
       Handler<HttpServerRequest> handler) {
+    return create(vertx, tls, limits, handler, true);
+  }
+
+  /**
+   * {@link #create} for a server that decodes its query strings itself (the tracker: raw bytes in
+   * {@code info_hash}, and a broken escape answered with a bencoded failure, as BEP 3 has it): only the
+   * path's escapes are checked here.
+   */
+  public static HttpServer createWithRawQueries(Vertx vertx, HttpLimits limits, Handler<HttpServerRequest> handler) {
+    return create(vertx, Optional.empty(), limits, handler, false);
+  }
+
+  private static HttpServer create(Vertx vertx, Optional<Tls> tls, HttpLimits limits,
+      Handler<HttpServerRequest> handler, boolean checkQuery) {
     HttpServerOptions options = tls.map(HttpServers::tls).orElseGet(HttpServers::options)
         .setIdleTimeout(limits.idleTimeoutSeconds())
         .setMaxInitialLineLength(limits.maxInitialLineBytes())
@@ -55,7 +69,9 @@ public final class HttpServers {
         return;
       }
       // vertx-web decodes the path and query as it routes and throws on a broken escape (a 500)
-      Optional<String> malformed = malformedEscape(req.uri());
+      String uri = req.uri();
+      int query = uri.indexOf('?');
+      Optional<String> malformed = malformedEscape(checkQuery || query < 0 ? uri : uri.substring(0, query));
       if (malformed.isPresent()) {
         refuse(req, 400, malformed.get());
         return;

@@ -158,7 +158,7 @@ public final class TrackerVerticle extends VerticleBase {
           return Future.all(added.completion(), removed.completion());
         })
         // A scrape of many hashes has a long request line: http.maxInitialLineBytes (Netty's default is 4096).
-        .compose(consuming -> HttpServers.create(vertx, http, router)
+        .compose(consuming -> HttpServers.createWithRawQueries(vertx, http, router)
             .listen(options.httpPort(), options.host()))
         .onSuccess(listening -> {
           server = listening;

@@ -35,7 +35,8 @@ class BadRequestSweepTest {
       "?limit=1&limit=2", "?ticket=%00", "?ticket=" + "t".repeat(4000), "?mac=%01%1b&image=demo%00",
       "?info_hash=%00&peer_id=x&port=99999", "?info_hash=" + "%ff".repeat(20) + "&peer_id=" + "%00".repeat(20)
           + "&port=-1&uploaded=-5&downloaded=x&left=%00&event=bogus&numwant=999999999&compact=7",
-      "?info_hash=" + "%41".repeat(19), "?x=" + "x".repeat(15_000));
+      "?info_hash=" + "%41".repeat(19), "?x=" + "x".repeat(15_000), "?mac=%zz&limit=%", "?info_hash=%g1%&peer_id=%",
+      "?image=%e2%80&mac=%c0%ae");
   static final List<String> METHODS = List.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
       "TRACE", "BREW", "PROPFIND", "get", "CONNECT");
   static final List<byte[]> BODIES = List.of(new byte[0], bytes("{"), bytes("{\"name\":"), bytes("null"),

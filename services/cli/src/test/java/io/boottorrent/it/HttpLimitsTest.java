@@ -216,6 +216,15 @@ class HttpLimitsTest {
         pool.shutdownNow();
       }
 
+      // the refusals are counted for Prometheus, per reason and server port
+      String metrics = stack.metrics();
+      for (Map.Entry<String, Integer> server : ports.entrySet()) {
+        for (String reason : List.of("max_connections", "max_connections_per_client", "header_timeout")) {
+          assertThat(metrics).as(server.getKey() + " " + reason).containsPattern(
+              "boottorrent_http_connections_refused_total\\{[^}]*port=\"" + server.getValue() + "\",reason=\"" + reason
+                  + "\"[^}]*} [1-9]");
+        }
+      }
       Thread.sleep(1000);
       long fdsAfter = fds();
       long rssAfter = rssKiB();

@@ -28,6 +28,11 @@ public final class HttpServers {
   private static final Logger LOG = LoggerFactory.getLogger(HttpServers.class);
   /** How often a server looks for connections that overstayed {@link HttpLimits#headerTimeoutSeconds}. */
   static final long SWEEP_MS = 500;
+  /**
+   * Connections closed at a limit of {@link HttpLimits}, by reason and server port (Prometheus:
+   * {@code boottorrent_http_connections_refused_total}).
+   */
+  public static final String REFUSED = "boottorrent.http.connections.refused";
 
   private HttpServers() {}
 
@@ -60,7 +65,7 @@ public final class HttpServers {
         .setIdleTimeout(limits.idleTimeoutSeconds())
         .setMaxInitialLineLength(limits.maxInitialLineBytes())
         .setMaxHeaderSize(limits.maxHeaderBytes());
-    Bounds bounds = new Bounds(vertx, limits);
+    Bounds bounds = new Bounds(vertx, limits, Meters.registry(vertx));
     return vertx.createHttpServer(options).connectionHandler(bounds::accepted).requestHandler(req -> {
       bounds.requestStarted(req);
       String declared = req.getHeader(HttpHeaders.CONTENT_LENGTH);
@@ -129,31 +134,38 @@ public final class HttpServers {
   static final class Bounds {
     private final HttpLimits limits;
     private final AtomicInteger total = new AtomicInteger();
-    private final Map<String, AtomicInteger> perClient = new ConcurrentHashMap<>();
+    /** Open connections by remote address; an address with none has no entry (compute: atomic per key). */
+    private final Map<String, Integer> perClient = new ConcurrentHashMap<>();
     private final Map<HttpConnection, Waiting> open = new ConcurrentHashMap<>();
     private final AtomicLong refused = new AtomicLong();
     private final Vertx vertx;
     private long sweepTimer = -1;
 
-    Bounds(Vertx vertx, HttpLimits limits) {
+    private final io.micrometer.core.instrument.MeterRegistry meters;
+
+    Bounds(Vertx vertx, HttpLimits limits, io.micrometer.core.instrument.MeterRegistry meters) {
       this.vertx = vertx;
       this.limits = limits;
+      this.meters = meters;
+    }
+
+    /** {@link #REFUSED}{@code {reason, port}}: connections this server closed at a limit. */
+    private void count(String reason, HttpConnection connection) {
+      int port = connection.localAddress() == null ? -1 : connection.localAddress().port();
+      meters.counter(REFUSED, "reason", reason, "port", Integer.toString(port)).increment();
     }
 
     void accepted(HttpConnection connection) {
       String client = connection.remoteAddress() == null || connection.remoteAddress().hostAddress() == null
           ? "?" : connection.remoteAddress().hostAddress();
       int now = total.incrementAndGet();
-      AtomicInteger mine = perClient.computeIfAbsent(client, c -> new AtomicInteger());
-      int fromClient = mine.incrementAndGet();
+      int fromClient = perClient.merge(client, 1, Integer::sum);
       boolean overTotal = limits.maxConnections() > 0 && now > limits.maxConnections();
       boolean overClient = limits.maxConnectionsPerClient() > 0 && fromClient > limits.maxConnectionsPerClient();
       connection.closeHandler(v -> {
         open.remove(connection);
         total.decrementAndGet();
-        if (mine.decrementAndGet() == 0) {
-          perClient.remove(client, mine);
-        }
+        perClient.computeIfPresent(client, (c, n) -> n == 1 ? null : n - 1);
       });
       if (overTotal || overClient) {
         long n = refused.incrementAndGet();
@@ -162,6 +174,7 @@ public final class HttpServers {
               overTotal ? "maxConnections" : "maxConnectionsPerClient",
               overTotal ? limits.maxConnections() : limits.maxConnectionsPerClient(), client);
         }
+        count(overTotal ? "max_connections" : "max_connections_per_client", connection);
         connection.close();
         return;
       }
@@ -205,6 +218,7 @@ public final class HttpServers {
         }
         if (overdue) {
           open.remove(connection);
+          count("header_timeout", connection);
           connection.close();
         }
       });
@@ -214,14 +228,6 @@ public final class HttpServers {
           sweepTimer = -1;
         }
       }
-    }
-
-    int connections() {
-      return total.get();
-    }
-
-    long refused() {
-      return refused.get();
     }
   }
 

@@ -28,6 +28,7 @@ import io.boottorrent.proto.Role;
 import io.boottorrent.proto.TokenCheck;
 import io.boottorrent.proto.TokenCheckResult;
 import io.boottorrent.proto.TokenList;
+import io.boottorrent.server.HttpLimits;
 import io.boottorrent.server.HttpServers;
 import io.boottorrent.server.Meters;
 import io.boottorrent.server.ProtoHttp;
@@ -99,8 +100,6 @@ import org.slf4j.LoggerFactory;
 public class CatalogVerticle extends VerticleBase implements Serving {
   private static final Logger LOG = LoggerFactory.getLogger(CatalogVerticle.class);
 
-  /** Largest request body (JSON or protobuf) the API accepts. */
-  public static final long BODY_LIMIT = 1024 * 1024;
   public static final String BITTORRENT = "application/x-bittorrent";
   public static final String API = "/api/v1";
   /**
@@ -131,6 +130,7 @@ public class CatalogVerticle extends VerticleBase implements Serving {
   private final ProcessOptions process;
   private final List<String> announceUrls;
   private final AuthOptions auth;
+  private final HttpLimits http;
   private final EventIngest ingest;
   /** A telemetry has recorded an event for us: from now on, none is acknowledged unless recorded. */
   private boolean telemetrySeen;
@@ -159,6 +159,13 @@ public class CatalogVerticle extends VerticleBase implements Serving {
    */
   public CatalogVerticle(CatalogOptions options, ProcessOptions process, List<String> announceUrls,
       AuthOptions auth) {
+    this(options, process, announceUrls, auth, HttpLimits.defaults());
+  }
+
+  /** @param http the limits both of its servers apply (the {@code http} section) */
+  public CatalogVerticle(CatalogOptions options, ProcessOptions process, List<String> announceUrls,
+      AuthOptions auth, HttpLimits http) {
+    this.http = http;
     this.options = options;
     this.process = process;
     this.announceUrls = List.copyOf(announceUrls);
@@ -219,21 +226,21 @@ public class CatalogVerticle extends VerticleBase implements Serving {
           MessageConsumer<BootScriptRequest> script = vertx.eventBus().consumer(Addresses.BOOT_SCRIPT, this::bootScript);
           Router api = router();
           Future<?> listen = options.tls().isEmpty()
-              ? vertx.createHttpServer(HttpServers.options()).requestHandler(api)
+              ? HttpServers.create(vertx, http, api)
                   .listen(options.httpPort(), options.host())
                   .onSuccess(s -> {
                     server = s;
                     LOG.info("catalog listening on {}:{} (data dir {}, import roots {}, trackers {})", options.host(),
                         s.actualPort(), process.dataDir(), opened.settings().effectiveImportRoots(), announceUrls);
                   })
-              : vertx.createHttpServer(HttpServers.tls(options.tls().get())).requestHandler(api)
+              : HttpServers.create(vertx, options.tls(), http, api)
                   .listen(options.httpsPort(), options.host())
                   .recover(e -> Future.failedFuture(new IllegalStateException("catalog: cannot serve TLS on port "
                       + options.httpsPort() + " with catalog.tlsCert " + options.tls().get().cert() + " and catalog.tlsKey "
                       + options.tls().get().key() + ": " + e.getMessage(), e)))
                   .compose(s -> {
                     tlsServer = s;
-                    return vertx.createHttpServer(HttpServers.options()).requestHandler(plainRouter())
+                    return HttpServers.create(vertx, http, plainRouter())
                         .listen(options.httpPort(), options.host());
                   })
                   .onSuccess(s -> {
@@ -349,7 +356,7 @@ public class CatalogVerticle extends VerticleBase implements Serving {
         .handler(CorsHandler.create().addOrigin("*").allowedMethod(HttpMethod.GET).allowedHeader("Accept")
             .allowedHeader("Authorization"));
     // An event body announced larger than catalog.maxEventBytes is refused before it is read; a chunked
-    // one is read up to BODY_LIMIT and then measured (postEvent).
+    // one is read up to http.maxBodyBytes and then measured (postEvent).
     router.post(API + "/events").handler(Rest.guard(ctx -> {
       String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
       if (length != null && length.chars().allMatch(Character::isDigit) && length.length() < 19) {
@@ -357,7 +364,18 @@ public class CatalogVerticle extends VerticleBase implements Serving {
       }
       ctx.next();
     }));
-    router.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT));
+    // Bodies are JSON or protobuf: a form would be decoded by BodyHandler (and a multipart one on a GET throws)
+    router.route(API + "/*").handler(ctx -> {
+      String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+      String lower = type == null ? "" : type.toLowerCase(java.util.Locale.ROOT);
+      if (lower.startsWith("multipart/") || lower.startsWith("application/x-www-form-urlencoded")) {
+        ctx.fail(new ProtoHttp.BadRequest(415, "request bodies are JSON (" + ProtoHttp.JSON + ") or protobuf ("
+            + ProtoHttp.PROTOBUF + "), not " + lower.split(";", 2)[0]));
+      } else {
+        ctx.next();
+      }
+    });
+    router.route(API + "/*").handler(BodyHandler.create(false).setBodyLimit(http.maxBodyBytes()));
     // writes: a token with a role
     bearer.require(router.post(API + "/images"), Role.OPERATOR).handler(Rest.guard(this::addImage));
     bearer.require(router.delete(API + "/images/:name"), Role.OPERATOR).handler(Rest.guard(this::deleteImage));
@@ -378,7 +396,7 @@ public class CatalogVerticle extends VerticleBase implements Serving {
     router.get(API + "/keys").handler(Rest.guard(this::showKeys));
     bearer.require(router.post(API + "/keys/rotate"), Role.ADMIN).handler(Rest.guard(this::rotateKeys));
     mountBootAndSeed(router);
-    Rest.errors(router, LOG, BODY_LIMIT);
+    Rest.errors(router, LOG, http.maxBodyBytes());
     return router;
   }
 
@@ -391,7 +409,7 @@ public class CatalogVerticle extends VerticleBase implements Serving {
     mountBootAndSeed(router);
     router.route().handler(ctx -> ctx.fail(CatalogException.notFound("this port serves only /boot/ and "
         + CatalogOptions.SEED_PATH + " over plain HTTP; the API is at " + apiUrl() + " (catalog.tlsCert is set)")));
-    Rest.errors(router, LOG, BODY_LIMIT);
+    Rest.errors(router, LOG, http.maxBodyBytes());
     return router;
   }
 

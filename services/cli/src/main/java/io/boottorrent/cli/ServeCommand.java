@@ -8,6 +8,7 @@ import io.boottorrent.core.config.ProcessOptions;
 import io.boottorrent.server.ClusterOptions;
 import io.boottorrent.server.HealthOptions;
 import io.boottorrent.server.HealthServer;
+import io.boottorrent.server.HttpLimits;
 import io.boottorrent.server.ServerVertx;
 import io.vertx.core.Deployable;
 import io.vertx.core.Vertx;
@@ -132,11 +133,12 @@ final class ServeCommand implements Callable<Integer> {
     List<Deployable> verticles = Services.assemble(cfg, services);
     ClusterOptions cluster = ClusterOptions.fromSection(cfg.getJsonObject("cluster"));
     HealthOptions healthOptions = HealthOptions.fromSection(cfg.getJsonObject("health"));
+    HttpLimits httpLimits = HttpLimits.fromSection(cfg.getJsonObject("http"));
     Vertx vertx = ServerVertx.start(cluster).await();
     try {
       HealthServer health = new HealthServer(vertx);
       services.forEach(health::expect);
-      health.listen(healthOptions).await();
+      health.listen(healthOptions, httpLimits).await();
       List<String> deployed = new ArrayList<>();
       Map<String, String> failed = new LinkedHashMap<>();
       for (int i = 0; i < services.size(); i++) {

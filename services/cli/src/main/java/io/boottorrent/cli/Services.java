@@ -2,6 +2,7 @@ package io.boottorrent.cli;
 
 import io.boottorrent.catalog.CatalogOptions;
 import io.boottorrent.catalog.CatalogVerticle;
+import io.boottorrent.server.HttpLimits;
 import io.boottorrent.server.auth.AuthOptions;
 import io.boottorrent.core.config.ProcessOptions;
 import io.boottorrent.core.config.ServiceLinks;
@@ -35,12 +36,14 @@ public final class Services {
 
   static {
     ALL.put("catalog", tree -> new CatalogVerticle(CatalogOptions.fromSection(section(tree, "catalog")),
-        ProcessOptions.fromTree(tree), ServiceLinks.announceUrls(tree), AuthOptions.fromSection(section(tree, "auth"))));
-    ALL.put("tracker", tree -> new TrackerVerticle(TrackerOptions.fromSection(section(tree, "tracker"))));
+        ProcessOptions.fromTree(tree), ServiceLinks.announceUrls(tree), AuthOptions.fromSection(section(tree, "auth")),
+        http(tree)));
+    ALL.put("tracker", tree -> new TrackerVerticle(TrackerOptions.fromSection(section(tree, "tracker")), http(tree)));
     ALL.put("seeder", tree -> new SeederVerticle(SeederOptions.fromSection(section(tree, "seeder")),
         ProcessOptions.fromTree(tree)));
     ALL.put("telemetry", tree -> new TelemetryVerticle(TelemetryOptions.fromSection(section(tree, "telemetry")),
-        ProcessOptions.fromTree(tree), ServiceLinks.catalogUrl(tree), AuthOptions.fromSection(section(tree, "auth"))));
+        ProcessOptions.fromTree(tree), ServiceLinks.catalogUrl(tree), AuthOptions.fromSection(section(tree, "auth")),
+        http(tree)));
     // Ports 67 and 69 need root (or CAP_NET_BIND_SERVICE), and dhcp needs pools: not deployed by default.
     ALL.put("dhcp", tree -> {
       ProcessOptions process = ProcessOptions.fromTree(tree);
@@ -61,6 +64,11 @@ public final class Services {
       }
     }
     return names.stream().map(name -> ALL.get(name).apply(tree)).toList();
+  }
+
+  /** The {@code http} section every HTTP server of the process applies. */
+  private static HttpLimits http(JsonObject tree) {
+    return HttpLimits.fromSection(section(tree, "http"));
   }
 
   private static JsonObject section(JsonObject tree, String name) {

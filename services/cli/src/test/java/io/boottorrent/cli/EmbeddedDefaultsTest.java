@@ -12,6 +12,7 @@ import io.boottorrent.dhcp.DhcpServerOptions;
 import io.boottorrent.seeder.SeederOptions;
 import io.boottorrent.server.ClusterOptions;
 import io.boottorrent.server.HealthOptions;
+import io.boottorrent.server.HttpLimits;
 import io.boottorrent.server.auth.AuthOptions;
 import io.boottorrent.telemetry.TelemetryOptions;
 import io.boottorrent.tftp.TftpOptions;
@@ -36,6 +37,7 @@ class EmbeddedDefaultsTest {
 
   static {
     READERS.put("cluster", ClusterOptions::fromSection);
+    READERS.put("http", HttpLimits::fromSection);
     READERS.put("health", HealthOptions::fromSection);
     READERS.put("auth", AuthOptions::fromSection);
     READERS.put("catalog", CatalogOptions::fromSection);

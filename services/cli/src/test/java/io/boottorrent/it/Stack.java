@@ -7,6 +7,7 @@ import io.boottorrent.cli.Services;
 import io.boottorrent.server.ClusterOptions;
 import io.boottorrent.server.HealthOptions;
 import io.boottorrent.server.HealthServer;
+import io.boottorrent.server.HttpLimits;
 import io.boottorrent.server.Json;
 import io.boottorrent.server.ServerVertx;
 import io.boottorrent.testsupport.TestConfig;
@@ -64,7 +65,7 @@ final class Stack implements AutoCloseable {
     vertx = ServerVertx.start(ClusterOptions.fromSection(config.getJsonObject("cluster"))).await();
     health = new HealthServer(vertx);
     health.listen(HealthOptions.fromSection(io.boottorrent.testsupport.TestConfig.section("health")
-        .put("port", 0).put("host", "127.0.0.1"))).await();
+        .put("port", 0).put("host", "127.0.0.1")), HttpLimits.fromSection(config.getJsonObject("http"))).await();
     config.getJsonObject("seeder").put("uploadLimit", seederUploadLimit).put("statusIntervalMs", 500);
     config.getJsonObject("catalog").put("webSeed", webSeed).put("defaultMenuTimeoutSeconds", 1);
     List<String> names = List.of("catalog", "tracker", "seeder", "telemetry");
@@ -131,6 +132,11 @@ final class Stack implements AutoCloseable {
   String get(String path) throws IOException, InterruptedException {
     return http.send(HttpRequest.newBuilder(URI.create(catalogUrl() + path)).build(),
         HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  /** The port of the process's health server (/health, /readiness, /metrics). */
+  int healthPort() {
+    return health.actualPort();
   }
 
   String telemetryUrl() {

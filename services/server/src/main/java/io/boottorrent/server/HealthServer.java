@@ -104,7 +104,12 @@ public final class HealthServer {
         verticle instanceof Serving s ? Optional.of(s) : Optional.empty()));
   }
 
+  /** {@link #listen(HealthOptions, HttpLimits)} with the embedded defaults' limits. */
   public Future<HttpServer> listen(HealthOptions options) {
+    return listen(options, HttpLimits.defaults());
+  }
+
+  public Future<HttpServer> listen(HealthOptions options, HttpLimits limits) {
     if (!options.enabled()) {
       return Future.succeededFuture();
     }
@@ -147,9 +152,7 @@ public final class HealthServer {
       }
     };
     return vertx.deployVerticle(lifecycle)
-        .compose(id -> own.createHttpServer(HttpServers.options())
-            .requestHandler(router)
-            .listen(options.port(), options.host()))
+        .compose(id -> HttpServers.create(own, limits, router).listen(options.port(), options.host()))
         .onSuccess(s -> server = s)
         .recover(e -> close().transform(closed -> Future.failedFuture(e)));
   }

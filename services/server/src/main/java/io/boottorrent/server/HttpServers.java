@@ -1,14 +1,245 @@
 package io.boottorrent.server;
 
 import io.boottorrent.core.config.ConfigException;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The options every HTTP server of a service process starts from. */
+/**
+ * Every HTTP server of a service process is made here ({@link #create}): the options it starts from
+ * and the {@link HttpLimits} it applies (docs/SECURITY.md "Bounded HTTP servers").
+ */
 public final class HttpServers {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpServers.class);
+  /** How often a server looks for connections that overstayed {@link HttpLimits#headerTimeoutSeconds}. */
+  static final long SWEEP_MS = 500;
+  /**
+   * Connections closed at a limit of {@link HttpLimits}, by reason and server port (Prometheus:
+   * {@code boottorrent_http_connections_refused_total}).
+   */
+  public static final String REFUSED = "boottorrent.http.connections.refused";
+
   private HttpServers() {}
+
+  /**
+   * A server answering with {@code handler}, plain HTTP or TLS, bounded by {@code limits}: Vert.x's
+   * own idle timeout, request-line (414) and header-block (431) limits; and here, because Vert.x has
+   * none, the connection caps (a connection beyond them is closed as soon as it is accepted, before
+   * it costs a request's worth of memory: a refusal by answer would have to wait for the request), the
+   * request-head timeout, and a 413 for a declared body ({@code Content-Length}) over the limit,
+   * before the handler runs. A chunked body is bounded where it is read (vertx-web's BodyHandler with
+   * {@link HttpLimits#maxBodyBytes}); routes that read no body discard it as it arrives.
+   */
+  public static HttpServer create(Vertx vertx, Optional<Tls> tls, HttpLimits limits,
+      Handler<HttpServerRequest> handler) {
+    return create(vertx, tls, limits, handler, true);
+  }
+
+  /**
+   * {@link #create} for a server that decodes its query strings itself (the tracker: raw bytes in
+   * {@code info_hash}, and a broken escape answered with a bencoded failure, as BEP 3 has it): only the
+   * path's escapes are checked here.
+   */
+  public static HttpServer createWithRawQueries(Vertx vertx, HttpLimits limits, Handler<HttpServerRequest> handler) {
+    return create(vertx, Optional.empty(), limits, handler, false);
+  }
+
+  private static HttpServer create(Vertx vertx, Optional<Tls> tls, HttpLimits limits,
+      Handler<HttpServerRequest> handler, boolean checkQuery) {
+    HttpServerOptions options = tls.map(HttpServers::tls).orElseGet(HttpServers::options)
+        .setIdleTimeout(limits.idleTimeoutSeconds())
+        .setMaxInitialLineLength(limits.maxInitialLineBytes())
+        .setMaxHeaderSize(limits.maxHeaderBytes());
+    Bounds bounds = new Bounds(vertx, limits, Meters.registry(vertx));
+    return vertx.createHttpServer(options).connectionHandler(bounds::accepted).requestHandler(req -> {
+      bounds.requestStarted(req);
+      String declared = req.getHeader(HttpHeaders.CONTENT_LENGTH);
+      if (declared != null && bodyTooLarge(declared, limits.maxBodyBytes())) {
+        refuse(req, 413, "request body larger than " + limits.maxBodyBytes() + " bytes");
+        return;
+      }
+      // vertx-web decodes the path and query as it routes and throws on a broken escape (a 500)
+      String uri = req.uri();
+      int query = uri.indexOf('?');
+      Optional<String> malformed = malformedEscape(checkQuery || query < 0 ? uri : uri.substring(0, query));
+      if (malformed.isPresent()) {
+        refuse(req, 400, malformed.get());
+        return;
+      }
+      handler.handle(req);
+    });
+  }
+
+  /** A plain-HTTP server with {@link #create}'s limits. */
+  public static HttpServer create(Vertx vertx, HttpLimits limits, Handler<HttpServerRequest> handler) {
+    return create(vertx, Optional.empty(), limits, handler);
+  }
+
+  /** Whether a Content-Length value exceeds {@code max}; a malformed one is left to Vert.x (it answers 400). */
+  static boolean bodyTooLarge(String declared, long max) {
+    String digits = declared.trim();
+    if (digits.isEmpty() || !digits.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      return false;
+    }
+    return digits.length() > 18 || Long.parseLong(digits) > max;
+  }
+
+  /**
+   * Why {@code uri} is not valid percent-encoding (RFC 3986 section 2.1: {@code %} and two hex
+   * digits), naming the first bad escape; empty when it is.
+   */
+  static Optional<String> malformedEscape(String uri) {
+    for (int i = uri.indexOf('%'); i >= 0; i = uri.indexOf('%', i + 1)) {
+      if (i + 2 >= uri.length() || Character.digit(uri.charAt(i + 1), 16) < 0 || Character.digit(uri.charAt(i + 2), 16) < 0) {
+        String escape = uri.substring(i, Math.min(uri.length(), i + 3));
+        return Optional.of("malformed percent-encoding \"" + printable(escape) + "\" at character " + i
+            + " of the request target (expected % and two hex digits)");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** {@code text} with control characters as {@code \xNN}, so a reason cannot carry them back. */
+  static String printable(String text) {
+    StringBuilder out = new StringBuilder();
+    text.chars().forEach(c -> out.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", c) : String.valueOf((char) c)));
+    return out.toString();
+  }
+
+  /** Answers before any handler ran; the body may be unread, so the connection closes after the answer. */
+  private static void refuse(HttpServerRequest req, int status, String reason) {
+    HttpConnection connection = req.connection();
+    req.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, ProtoHttp.JSON)
+        .putHeader(HttpHeaders.CONNECTION, "close")
+        .end(new JsonObject().put("error", reason).put("status", status).encode())
+        .onComplete(done -> connection.close());
+  }
+
+  /** A server's connection counts (total and per remote address) and the connections waiting for a request head. */
+  static final class Bounds {
+    private final HttpLimits limits;
+    private final AtomicInteger total = new AtomicInteger();
+    /** Open connections by remote address; an address with none has no entry (compute: atomic per key). */
+    private final Map<String, Integer> perClient = new ConcurrentHashMap<>();
+    private final Map<HttpConnection, Waiting> open = new ConcurrentHashMap<>();
+    private final AtomicLong refused = new AtomicLong();
+    private final Vertx vertx;
+    private long sweepTimer = -1;
+
+    private final io.micrometer.core.instrument.MeterRegistry meters;
+
+    Bounds(Vertx vertx, HttpLimits limits, io.micrometer.core.instrument.MeterRegistry meters) {
+      this.vertx = vertx;
+      this.limits = limits;
+      this.meters = meters;
+    }
+
+    /** {@link #REFUSED}{@code {reason, port}}: connections this server closed at a limit. */
+    private void count(String reason, HttpConnection connection) {
+      int port = connection.localAddress() == null ? -1 : connection.localAddress().port();
+      meters.counter(REFUSED, "reason", reason, "port", Integer.toString(port)).increment();
+    }
+
+    void accepted(HttpConnection connection) {
+      String client = connection.remoteAddress() == null || connection.remoteAddress().hostAddress() == null
+          ? "?" : connection.remoteAddress().hostAddress();
+      int now = total.incrementAndGet();
+      int fromClient = perClient.merge(client, 1, Integer::sum);
+      boolean overTotal = limits.maxConnections() > 0 && now > limits.maxConnections();
+      boolean overClient = limits.maxConnectionsPerClient() > 0 && fromClient > limits.maxConnectionsPerClient();
+      connection.closeHandler(v -> {
+        open.remove(connection);
+        total.decrementAndGet();
+        perClient.computeIfPresent(client, (c, n) -> n == 1 ? null : n - 1);
+      });
+      if (overTotal || overClient) {
+        long n = refused.incrementAndGet();
+        if (Long.bitCount(n) == 1) { // the 1st, 2nd, 4th, 8th… refusal: a flood does not flood the log
+          LOG.warn("refused {} connection(s) so far beyond http.{} ({}), the latest from {}", n,
+              overTotal ? "maxConnections" : "maxConnectionsPerClient",
+              overTotal ? limits.maxConnections() : limits.maxConnectionsPerClient(), client);
+        }
+        count(overTotal ? "max_connections" : "max_connections_per_client", connection);
+        connection.close();
+        return;
+      }
+      if (limits.headerTimeoutSeconds() > 0) {
+        open.put(connection, new Waiting(System.nanoTime()));
+        ensureSweeping();
+      }
+    }
+
+    /** One timer per server, not one per connection; it stops when no connection is open. */
+    private synchronized void ensureSweeping() {
+      if (sweepTimer < 0) {
+        sweepTimer = vertx.setPeriodic(SWEEP_MS, id -> sweep());
+      }
+    }
+
+    void requestStarted(HttpServerRequest req) {
+      Waiting waiting = open.get(req.connection());
+      if (waiting != null) {
+        synchronized (waiting) {
+          waiting.response = req.response();
+          waiting.since = -1;
+        }
+      }
+    }
+
+    /**
+     * Closes the connections that have waited longer than the header timeout for a request head:
+     * since they opened, or since their last response ended (noticed here, within {@link #SWEEP_MS}).
+     */
+    private void sweep() {
+      long now = System.nanoTime();
+      long limit = limits.headerTimeoutSeconds() * 1_000_000_000L;
+      open.forEach((connection, waiting) -> {
+        boolean overdue;
+        synchronized (waiting) {
+          if (waiting.since < 0 && waiting.response != null && waiting.response.ended()) {
+            waiting.since = now;
+          }
+          overdue = waiting.since >= 0 && now - waiting.since > limit;
+        }
+        if (overdue) {
+          open.remove(connection);
+          count("header_timeout", connection);
+          connection.close();
+        }
+      });
+      synchronized (this) {
+        if (open.isEmpty()) {
+          vertx.cancelTimer(sweepTimer);
+          sweepTimer = -1;
+        }
+      }
+    }
+  }
+
+  /** A connection's wait for its next request head: since when (nanoTime; -1 while a request runs). */
+  private static final class Waiting {
+    long since;
+    HttpServerResponse response;
+
+    Waiting(long since) {
+      this.since = since;
+    }
+  }
 
   /**
    * HTTP/1.1 only: no HTTP/2 cleartext upgrade ({@code Upgrade: h2c}). The JDK's HttpClient asks for

@@ -41,7 +41,7 @@ public final class Rest {
   /**
    * Errors as {@code {"error": reason, "status": code}}: a {@link ClientError} with its status, a
    * body over {@code bodyLimit} as 413, another 4xx the router raised as "bad request", 404 and 405
-   * naming the path and method; anything else a 500 with the reason, logged to {@code log}. A failure
+   * naming the path and method; anything else a 500 whose reason is only logged to {@code log}. A failure
    * after the response started resets the connection (the client sees a broken answer, not a wrong one).
    */
   public static void errors(Router router, Logger log, long bodyLimit) {
@@ -50,7 +50,11 @@ public final class Rest {
       if (failure instanceof HttpException wrapped && wrapped.getCause() instanceof ClientError) {
         failure = wrapped.getCause(); // vertx-web's authentication handlers wrap what the provider failed with
       }
-      if (ctx.response().headWritten()) {
+      if (failure instanceof io.vertx.core.http.HttpClosedException) {
+        // the client went (or the idle timeout closed it) while its body was being read: nobody to answer
+        log.debug("{} {}: the connection closed before the request was read", ctx.request().method(),
+            ctx.request().path());
+      } else if (ctx.response().headWritten()) {
         log.warn("{} {} failed after the response started: {}", ctx.request().method(), ctx.request().path(),
             String.valueOf(failure));
         ctx.response().reset();
@@ -62,8 +66,9 @@ public final class Rest {
       } else if (failure == null && ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
         ProtoHttp.error(ctx, ctx.statusCode(), "bad request");
       } else {
+        // The reason is logged, not sent: an exception's message may name files of the server.
         log.error("{} {} failed", ctx.request().method(), ctx.request().path(), failure);
-        ProtoHttp.error(ctx, 500, failure == null ? "internal error" : "internal error: " + failure);
+        ProtoHttp.error(ctx, 500, "internal error (logged by the server)");
       }
     });
     router.errorHandler(404, ctx -> ProtoHttp.error(ctx, 404, "no such resource: " + ctx.request().path()));

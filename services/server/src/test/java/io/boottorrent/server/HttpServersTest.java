@@ -10,6 +10,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;
+import io.boottorrent.core.config.ConfigException;
+import io.boottorrent.testsupport.TestConfig;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class HttpServersTest {
   @Test
@@ -33,5 +36,34 @@ class HttpServersTest {
     } finally {
       vertx.close().await();
     }
+  }
+
+  @Test
+  void theLimitsAreReadFromTheHttpSectionAndABadOneIsRefusedNamingIt() {
+    HttpLimits limits = HttpLimits.fromSection(TestConfig.section("http"));
+    assertThat(limits).isEqualTo(HttpLimits.defaults());
+    assertThat(limits.maxBodyBytes()).isEqualTo(1 << 20);
+    assertThatThrownBy(() -> HttpLimits.fromSection(TestConfig.section("http").put("maxConnections", -1)))
+        .isInstanceOf(ConfigException.class).hasMessageStartingWith("http.maxConnections: expected an integer 0..1000000");
+    assertThatThrownBy(() -> HttpLimits.fromSection(TestConfig.section("http").put("maxHeaderBytes", 10)))
+        .isInstanceOf(ConfigException.class).hasMessageStartingWith("http.maxHeaderBytes");
+  }
+
+  @Test
+  void aBrokenPercentEscapeIsNamedAndAGoodOneIsNot() {
+    assertThat(HttpServers.malformedEscape("/api/v1/images/demo%00?mac=%41%42")).isEmpty();
+    assertThat(HttpServers.malformedEscape("/seed/%")).hasValueSatisfying(r -> assertThat(r).contains("\"%\" at character 6"));
+    assertThat(HttpServers.malformedEscape("/a?x=%zz")).hasValueSatisfying(r -> assertThat(r).contains("\"%zz\""));
+    assertThat(HttpServers.malformedEscape("/a%4")).isPresent();
+    assertThat(HttpServers.malformedEscape("/a%\u0001b")).hasValueSatisfying(r -> assertThat(r).contains("\\x01"));
+  }
+
+  @Test
+  void aDeclaredLengthOverTheLimitIsTooLargeAndAMalformedOneIsLeftToVertx() {
+    assertThat(HttpServers.bodyTooLarge("1048577", 1 << 20)).isTrue();
+    assertThat(HttpServers.bodyTooLarge(" 1048576 ", 1 << 20)).isFalse();
+    assertThat(HttpServers.bodyTooLarge("99999999999999999999", 1 << 20)).isTrue();
+    assertThat(HttpServers.bodyTooLarge("12x", 1 << 20)).isFalse();
+    assertThat(HttpServers.bodyTooLarge("-1", 1 << 20)).isFalse();
   }
 }

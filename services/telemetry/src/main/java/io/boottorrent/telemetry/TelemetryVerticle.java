@@ -14,6 +14,8 @@ import io.boottorrent.proto.SeederStatus;
 import io.boottorrent.proto.StormView;
 import io.boottorrent.proto.SwarmStats;
 import io.boottorrent.proto.TelemetryRecord;
+import io.boottorrent.core.config.ConfigException;
+import io.boottorrent.server.HttpLimits;
 import io.boottorrent.server.HttpServers;
 import io.boottorrent.server.Json;
 import io.boottorrent.server.Meters;
@@ -120,6 +122,7 @@ public class TelemetryVerticle extends VerticleBase implements io.boottorrent.se
       "until", "offset", "limit");
 
   private final TelemetryOptions options;
+  private final HttpLimits http;
   private final ProcessOptions process;
   private final Clock clock;
   private final String catalogUrl;
@@ -157,6 +160,15 @@ public class TelemetryVerticle extends VerticleBase implements io.boottorrent.se
     this(options, process, catalogUrl, auth, Clock.systemUTC());
   }
 
+  /**
+   * @param http the limits its server applies (the {@code http} section)
+   * @throws ConfigException when the idle timeout would close event streams between their heartbeats
+   */
+  public TelemetryVerticle(TelemetryOptions options, ProcessOptions process, String catalogUrl, AuthOptions auth,
+      HttpLimits http) {
+    this(options, process, catalogUrl, auth, Clock.systemUTC(), http);
+  }
+
   /** Reads open ({@code auth.openReads} as its default has it). */
   public TelemetryVerticle(TelemetryOptions options, ProcessOptions process, String catalogUrl) {
     this(options, process, catalogUrl, null, Clock.systemUTC());
@@ -169,6 +181,17 @@ public class TelemetryVerticle extends VerticleBase implements io.boottorrent.se
 
   /** @param auth null: reads open, no tickets */
   TelemetryVerticle(TelemetryOptions options, ProcessOptions process, String catalogUrl, AuthOptions auth, Clock clock) {
+    this(options, process, catalogUrl, auth, clock, HttpLimits.defaults());
+  }
+
+  TelemetryVerticle(TelemetryOptions options, ProcessOptions process, String catalogUrl, AuthOptions auth, Clock clock,
+      HttpLimits http) {
+    if (http.idleTimeoutSeconds() > 0 && options.sseHeartbeatSeconds() >= http.idleTimeoutSeconds()) {
+      throw new ConfigException("telemetry.sseHeartbeatSeconds", "is " + options.sseHeartbeatSeconds()
+          + ", not shorter than http.idleTimeoutSeconds (" + http.idleTimeoutSeconds() + "): idle event streams"
+          + " would be closed between their heartbeats");
+    }
+    this.http = http;
     this.options = options;
     this.process = process;
     this.catalogUrl = catalogUrl;
@@ -227,8 +250,7 @@ public class TelemetryVerticle extends VerticleBase implements io.boottorrent.se
         })
         .compose(loaded -> {
           pages = loaded;
-          return vertx.createHttpServer(options.tls().map(HttpServers::tls).orElseGet(HttpServers::options))
-              .requestHandler(router())
+          return HttpServers.create(vertx, options.tls(), http, router())
               .listen(options.httpPort(), options.host());
         })
         .onSuccess(s -> {
@@ -472,7 +494,7 @@ public class TelemetryVerticle extends VerticleBase implements io.boottorrent.se
     }
     router.route(BRIDGE_PATH + "/*").subRouter(bridge());
     dashboard(router);
-    Rest.errors(router, LOG, 0);
+    Rest.errors(router, LOG, http.maxBodyBytes());
     return router;
   }
 

@@ -1,6 +1,7 @@
 package io.boottorrent.tracker;
 
 import io.boottorrent.core.InfoHash;
+import io.boottorrent.server.HttpLimits;
 import io.boottorrent.server.HttpServers;
 import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.Codecs;
@@ -31,7 +32,6 @@ import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -94,6 +94,7 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
   private final Random random = new Random();
   private final SwarmStore givenStore;
   private final TrackerOptions options;
+  private final HttpLimits http;
   private final TrustedProxies proxies;
   /** Event-loop confined, like everything the handlers touch. */
   private final CatalogImages catalog = new CatalogImages();
@@ -113,11 +114,21 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
 
   /** Keeps swarms cluster-wide when Vert.x is clustered over Hazelcast, else in this JVM. */
   public TrackerVerticle(TrackerOptions options) {
-    this(options, null);
+    this(options, HttpLimits.defaults());
+  }
+
+  /** @param http the limits its server applies (the {@code http} section) */
+  public TrackerVerticle(TrackerOptions options, HttpLimits http) {
+    this(options, http, null);
   }
 
   /** With {@code store} instead of the one chosen from how Vert.x runs (tests of failure handling). */
   TrackerVerticle(TrackerOptions options, SwarmStore store) {
+    this(options, HttpLimits.defaults(), store);
+  }
+
+  private TrackerVerticle(TrackerOptions options, HttpLimits http, SwarmStore store) {
+    this.http = http;
     this.options = options;
     this.proxies = options.proxies();
     this.givenStore = store;
@@ -137,8 +148,6 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
     Router router = Router.router(vertx);
     router.get("/announce").handler(guarded("announce", this::announce));
     router.get("/scrape").handler(guarded("scrape", this::scrape));
-    // A scrape of many hashes has a long request line; Netty's default limit is 4096 bytes.
-    HttpServerOptions serverOptions = HttpServers.options().setMaxInitialLineLength(20 * 1024);
     return openStore()
         .compose(opened -> {
           store = opened;
@@ -148,8 +157,8 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
               vertx.eventBus().consumer(Addresses.IMAGE_REMOVED, this::onImageRemoved);
           return Future.all(added.completion(), removed.completion());
         })
-        .compose(consuming -> vertx.createHttpServer(serverOptions)
-            .requestHandler(router)
+        // A scrape of many hashes has a long request line: http.maxInitialLineBytes (Netty's default is 4096).
+        .compose(consuming -> HttpServers.createWithRawQueries(vertx, http, router)
             .listen(options.httpPort(), options.host()))
         .onSuccess(listening -> {
           server = listening;

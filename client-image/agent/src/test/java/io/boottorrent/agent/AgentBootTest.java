@@ -2,7 +2,6 @@ package io.boottorrent.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.boottorrent.proto.BootAssignment;
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.BootStage;
 import io.boottorrent.proto.ImageKind;
@@ -10,9 +9,6 @@ import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.swarm.TorrentFactory;
 import io.boottorrent.testsupport.TestConfig;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpServer;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -40,28 +36,7 @@ class AgentBootTest {
 
   /** A catalog that assigns {@code image} (with its manifest in the menu) and serves {@code torrent} for it. */
   private String catalog(ImageManifest image, byte[] torrent) {
-    BootAssignment assignment = BootAssignment.newBuilder().setMac("52:54:00:00:00:01")
-        .setDefaultImage(image.getName()).setSkipMenu(true).setMatchedRule("mac").addMenu(image).build();
-    HttpServer server = vertx.createHttpServer().requestHandler(req -> {
-      requests.add(req.method() + " " + req.path());
-      if (req.method() == HttpMethod.POST && req.path().equals("/api/v1/events")) {
-        req.body().onSuccess(body -> {
-          try {
-            events.add(BootEvent.parseFrom(body.getBytes()));
-          } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-          }
-          req.response().setStatusCode(202).end();
-        });
-      } else if (req.path().startsWith("/api/v1/boot/")) {
-        req.response().end(Buffer.buffer(assignment.toByteArray()));
-      } else if (req.path().equals("/api/v1/images/" + image.getName() + "/torrent")) {
-        req.response().end(Buffer.buffer(torrent));
-      } else {
-        req.response().setStatusCode(404).end();
-      }
-    }).listen(0, "127.0.0.1").await();
-    return "http://127.0.0.1:" + server.actualPort();
+    return StubCatalog.start(vertx, "127.0.0.1", "52:54:00:00:00:01", image, torrent, events, requests);
   }
 
   private TorrentFactory.Created torrentOf(String name, byte seed) throws Exception {

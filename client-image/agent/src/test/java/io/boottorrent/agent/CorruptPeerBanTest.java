@@ -2,7 +2,6 @@ package io.boottorrent.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.boottorrent.proto.BootAssignment;
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.BootStage;
 import io.boottorrent.proto.ImageFile;
@@ -14,7 +13,6 @@ import io.boottorrent.swarm.TorrentFactory;
 import io.boottorrent.testsupport.TestConfig;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -290,27 +288,7 @@ class CorruptPeerBanTest {
 
   /** A catalog that assigns {@code image} and serves its torrent, keeping every boot event posted. */
   private String catalog(ImageManifest image, byte[] torrent) {
-    BootAssignment assignment = BootAssignment.newBuilder().setMac(MAC).setDefaultImage(image.getName())
-        .setSkipMenu(true).setMatchedRule("mac").addMenu(image).build();
-    HttpServer server = vertx.createHttpServer().requestHandler(req -> {
-      if (req.method() == HttpMethod.POST && req.path().equals("/api/v1/events")) {
-        req.body().onSuccess(body -> {
-          try {
-            events.add(BootEvent.parseFrom(body.getBytes()));
-          } catch (java.io.IOException e) {
-            throw new IllegalStateException(e);
-          }
-          req.response().setStatusCode(202).end();
-        });
-      } else if (req.path().startsWith("/api/v1/boot/")) {
-        req.response().end(Buffer.buffer(assignment.toByteArray()));
-      } else if (req.path().equals("/api/v1/images/" + image.getName() + "/torrent")) {
-        req.response().end(Buffer.buffer(torrent));
-      } else {
-        req.response().setStatusCode(404).end();
-      }
-    }).listen(0, STUBS).await();
-    return "http://" + STUBS + ":" + server.actualPort();
+    return StubCatalog.start(vertx, STUBS, MAC, image, torrent, events, new CopyOnWriteArrayList<>());
   }
 
   /**

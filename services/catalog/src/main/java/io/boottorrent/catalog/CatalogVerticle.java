@@ -182,7 +182,10 @@ public class CatalogVerticle extends VerticleBase implements Serving {
   public Future<?> start() {
     Codecs.registerAll(vertx.eventBus());
     io = vertx.createSharedWorkerExecutor(WORKER_POOL, WORKER_POOL_SIZE, MAX_IO_MINUTES, TimeUnit.MINUTES);
-    PathRule.warnIfHardlinksUnprotected();
+    io.executeBlocking(() -> {
+      PathRule.warnIfHardlinksUnprotected(); // reads /proc: not on the event loop
+      return null;
+    }, false);
     imports = vertx.createSharedWorkerExecutor(IMPORT_POOL, options.importWorkers(), MAX_IO_MINUTES, TimeUnit.MINUTES);
     importLogTimer = vertx.setPeriodic(IMPORT_LOG_MS, id -> {
       long now = System.currentTimeMillis();

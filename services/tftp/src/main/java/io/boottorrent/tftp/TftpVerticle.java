@@ -120,7 +120,10 @@ public class TftpVerticle extends VerticleBase {
     metrics = TftpMetrics.of(vertx);
     resolver = new FileResolver(root, options.fallbackRoots(),
         options.secureBootChain() ? SECURE_BOOT_FILES : java.util.Map.of());
-    io.boottorrent.core.PathRule.warnIfHardlinksUnprotected();
+    vertx.executeBlocking(() -> {
+      io.boottorrent.core.PathRule.warnIfHardlinksUnprotected(); // reads /proc: not on the event loop
+      return null;
+    }, false);
     DatagramSocket s = vertx.createDatagramSocket(new DatagramSocketOptions());
     s.handler(this::onRequest);
     return vertx.fileSystem().mkdirs(root.toString())

@@ -103,10 +103,11 @@ class EventIngestLimitsTest {
     long heap0 = heapAfterGc();
     long rss0 = rssKib();
     long fds0 = openFds();
-    // WHEN 200 events of 1 MiB (with Content-Length) and 50 of 900 kB sent chunked (no length) are posted
+    // WHEN 200 events of 1 MB (with Content-Length; under http.maxBodyBytes, so the events' own limit
+    // answers) and 50 of 900 kB sent chunked (no length) are posted
     int refused = 0;
     String reason = "";
-    byte[] mib = event(2, 1 << 20).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] mib = event(2, 1_000_000).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     for (int i = 0; i < 200; i++) {
       HttpResponse<String> r = post(HttpRequest.BodyPublishers.ofByteArray(mib));
       refused += r.statusCode() == 413 ? 1 : 0;
@@ -128,7 +129,7 @@ class EventIngestLimitsTest {
     assertThat(refusedChunked).isEqualTo(50);
     assertThat(new JsonObject(reason).getString("error")).contains("at most 4096 (catalog.maxEventBytes)");
     assertThat(published.get()).isEqualTo(1);
-    System.out.printf("MEASUREMENT ingest 413: 200 x 1 MiB + 50 x 900 kB chunked refused; heap after GC %.1f -> %.1f MiB,"
+    System.out.printf("MEASUREMENT ingest 413: 200 x 1 MB + 50 x 900 kB chunked refused; heap after GC %.1f -> %.1f MiB,"
         + " RSS %.1f -> %.1f MiB, open fds %d -> %d%n", heap0 / 1048576.0, heap1 / 1048576.0, rss0 / 1024.0, rss1 / 1024.0,
         fds0, fds1);
     // AND 245 MB posted left no trace in the heap (bodies refused or dropped once answered)

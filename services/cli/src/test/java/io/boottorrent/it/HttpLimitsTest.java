@@ -74,6 +74,17 @@ class HttpLimitsTest {
       RawHttp.Answer chunked = RawHttp.exchange(ports.get("catalog"), chunkedPost("/api/v1/images", stack.bearer(),
           100_000), 10_000);
       assertThat(chunked.status()).as("chunked body over 65536 bytes").isEqualTo(413);
+      // a client still sending a large declared body gets the 413, not a reset: the server reads and
+      // drops the rest before it closes (HttpServers.LINGER_MS)
+      for (int i = 0; i < 5; i++) {
+        java.net.http.HttpResponse<String> big = java.net.http.HttpClient.newHttpClient().send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + ports.get("catalog")
+                + "/api/v1/events")).header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(new byte[4 << 20])).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(big.statusCode()).as("JDK client, 4 MiB declared body, try " + i).isEqualTo(413);
+        assertThat(big.body()).contains("request body larger than 65536 bytes");
+      }
 
       // ---------------------------------------------------------------------------- connection caps
       long fdsBefore = fds();
@@ -101,6 +112,10 @@ class HttpLimitsTest {
           int open = openCount(held);
           // other clients of the process (the seeder announcing to the tracker) may hold a few of the TOTAL
           assertThat(open).as(name + ": held under the total cap").isBetween(TOTAL - 4, TOTAL);
+          // (the slots they leave, if any, filled from a fourth address, whose next connection is refused)
+          for (int i = open; i < TOTAL; i++) {
+            held.add(RawHttp.connect("127.0.1.4", port, 50));
+          }
           Socket fourth = RawHttp.connect("127.0.1.4", port, 50);
           held.add(fourth);
           assertThat(closedByServer(fourth, 5000)).as(name + ": one over the total cap").isTrue();

@@ -115,6 +115,8 @@ public final class HealthServer {
     }
     own = Vertx.builder().with(new VertxOptions().setEventLoopPoolSize(1).setWorkerPoolSize(2)
         .setInternalBlockingPoolSize(1)).build();
+    // the health server's own HTTP meters (its connection refusals) belong in the process's /metrics
+    Meters.share(vertx, own);
     loops = new EventLoopProbe(vertx, options.eventLoopProbeMs());
     HeapCheck.watchUncaught();
     watchVertxFailures();

@@ -70,7 +70,7 @@ public final class HttpServers {
       bounds.requestStarted(req);
       String declared = req.getHeader(HttpHeaders.CONTENT_LENGTH);
       if (declared != null && bodyTooLarge(declared, limits.maxBodyBytes())) {
-        refuse(req, 413, "request body larger than " + limits.maxBodyBytes() + " bytes");
+        refuse(vertx, req, 413, "request body larger than " + limits.maxBodyBytes() + " bytes");
         return;
       }
       // vertx-web decodes the path and query as it routes and throws on a broken escape (a 500)
@@ -78,7 +78,7 @@ public final class HttpServers {
       int query = uri.indexOf('?');
       Optional<String> malformed = malformedEscape(checkQuery || query < 0 ? uri : uri.substring(0, query));
       if (malformed.isPresent()) {
-        refuse(req, 400, malformed.get());
+        refuse(vertx, req, 400, malformed.get());
         return;
       }
       handler.handle(req);
@@ -121,13 +121,34 @@ public final class HttpServers {
     return out.toString();
   }
 
+  /**
+   * How long a refused request's unread body is read and dropped before its connection closes. Closing
+   * with bytes unread makes the kernel send a reset, and a client still sending (curl, the JDK's client)
+   * then loses the answer already on its way: it sees "connection reset" instead of the 413. nginx
+   * lingers the same way (lingering_close); the timer bounds what a client that never stops can cost.
+   */
+  static final long LINGER_MS = 5_000;
+
   /** Answers before any handler ran; the body may be unread, so the connection closes after the answer. */
-  private static void refuse(HttpServerRequest req, int status, String reason) {
+  private static void refuse(Vertx vertx, HttpServerRequest req, int status, String reason) {
     HttpConnection connection = req.connection();
+    if (!req.isEnded()) {
+      long linger = vertx.setTimer(LINGER_MS, t -> connection.close());
+      req.handler(dropped -> { });
+      req.endHandler(v -> {
+        vertx.cancelTimer(linger);
+        connection.close();
+      });
+      req.resume();
+    }
     req.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, ProtoHttp.JSON)
         .putHeader(HttpHeaders.CONNECTION, "close")
         .end(new JsonObject().put("error", reason).put("status", status).encode())
-        .onComplete(done -> connection.close());
+        .onComplete(done -> {
+          if (req.isEnded()) {
+            connection.close();
+          }
+        });
   }
 
   /** A server's connection counts (total and per remote address) and the connections waiting for a request head. */
@@ -162,12 +183,10 @@ public final class HttpServers {
       int fromClient = perClient.merge(client, 1, Integer::sum);
       boolean overTotal = limits.maxConnections() > 0 && now > limits.maxConnections();
       boolean overClient = limits.maxConnectionsPerClient() > 0 && fromClient > limits.maxConnectionsPerClient();
-      connection.closeHandler(v -> {
-        open.remove(connection);
-        total.decrementAndGet();
-        perClient.computeIfPresent(client, (c, n) -> n == 1 ? null : n - 1);
-      });
       if (overTotal || overClient) {
+        // out of the counts at once, not when its close completes: a flood's refused connections,
+        // closing, would otherwise hold slots and get the next address refused at a limit it is under
+        release(client);
         long n = refused.incrementAndGet();
         if (Long.bitCount(n) == 1) { // the 1st, 2nd, 4th, 8th… refusal: a flood does not flood the log
           LOG.warn("refused {} connection(s) so far beyond http.{} ({}), the latest from {}", n,
@@ -178,10 +197,19 @@ public final class HttpServers {
         connection.close();
         return;
       }
+      connection.closeHandler(v -> {
+        open.remove(connection);
+        release(client);
+      });
       if (limits.headerTimeoutSeconds() > 0) {
         open.put(connection, new Waiting(System.nanoTime()));
         ensureSweeping();
       }
+    }
+
+    private void release(String client) {
+      total.decrementAndGet();
+      perClient.computeIfPresent(client, (c, n) -> n == 1 ? null : n - 1);
     }
 
     /** One timer per server, not one per connection; it stops when no connection is open. */

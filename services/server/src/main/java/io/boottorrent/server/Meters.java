@@ -80,6 +80,17 @@ public final class Meters {
     vertx.sharedData().getLocalMap(SHARED_MAP).put(REGISTRY_KEY, registry);
   }
 
+  /**
+   * Lets {@code helper}, a Vert.x of the same process that is not the services' own (the health
+   * server's), register into the process's registry, so that what it counts is scraped too.
+   */
+  static void share(Vertx services, Vertx helper) {
+    Object shared = services.sharedData().getLocalMap(SHARED_MAP).get(REGISTRY_KEY);
+    if (shared != null) {
+      helper.sharedData().getLocalMap(SHARED_MAP).put(REGISTRY_KEY, (Shareable) shared);
+    }
+  }
+
   /** A Prometheus registry that Vert.x local shared data keeps as it is (not copied). */
   static final class ProcessRegistry extends PrometheusMeterRegistry implements Shareable {
     ProcessRegistry() {

@@ -14,8 +14,10 @@ import io.boottorrent.tftp.protocol.TftpCodec;
 import io.boottorrent.tftp.protocol.TftpPacket;
 import io.boottorrent.tftp.protocol.TftpPacket.Data;
 import io.boottorrent.tftp.protocol.TftpPacket.ErrorPacket;
+import io.boottorrent.tftp.protocol.TftpPacket.OptionAck;
 import io.boottorrent.tftp.protocol.TftpPacket.ReadRequest;
 import io.boottorrent.tftp.protocol.TransferMode;
+import io.boottorrent.tftp.protocol.TransferOptions;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -179,6 +181,43 @@ class TftpFloodTest {
     assertThat(Prometheus.value(counted, "boottorrent_tftp_refused_busy_total{cap=\"total\"}")
         + Prometheus.value(counted, "boottorrent_tftp_refused_busy_total{cap=\"client\"}"))
         .as("every refusal counted (a resent RRQ may be refused twice), atftp's two included").isGreaterThanOrEqualTo(2.0 * (CLIENTS * PORTS_PER_CLIENT - MAX_TRANSFERS) + 2);
+  }
+
+  @Test
+  void silentRequestsForTheLargestWindowsGetAnOptionAckAndNoDataSoTheyHoldNoWindowInMemory() throws Exception {
+    // (octet: what firmware asks for. Netascii is not measured here: docs/SECURITY.md, "Not covered")
+    System.gc();
+    long rssBefore = rssKiB();
+    // WHEN 200 silent requests (50 addresses x 4 ports) ask for 64 blocks of 65464 bytes at a time: a
+    // window of 4 MiB each, 800 MiB if it were sent to the (spoofed) senders
+    List<Flooder> flood = new ArrayList<>();
+    for (int c = 0; c < 50; c++) {
+      for (int p = 0; p < PER_CLIENT; p++) {
+        flood.add(new Flooder(InetAddress.getByName("127.0.2." + (c + 1))));
+      }
+    }
+    ReadRequest rrq = new ReadRequest(FILE, TransferMode.OCTET,
+        TransferOptions.of("blksize", "65464", "windowsize", "64"));
+    Map<Flooder, Received> answers = exchange(flood, rrq, server.port(), Duration.ofSeconds(30));
+    long rssDuring = rssKiB();
+
+    // THEN each gets an OACK and no DATA: nothing is read or sent before the client's ACK 0 proves it is
+    // at its address (a blind spoofer never sees the OACK's port), so no window is held
+    assertThat(answers.values()).allMatch(r -> r.packet() instanceof OptionAck);
+    Thread.sleep(1000);
+    int more = 0;
+    for (Flooder f : flood) {
+      for (Received r = f.poll(); r != null; r = f.poll()) {
+        assertThat(r.packet()).as("only OACKs (resent after the timeout)").isInstanceOf(OptionAck.class);
+        more++;
+      }
+    }
+    System.out.printf("200 silent RRQs for windowsize 64 x blksize 65464: 200 OACKs (+%d resent), no DATA;"
+        + " VmRSS %d KiB before, %d KiB with the transfers waiting%n", more, rssBefore, rssDuring);
+    assertThat(rssDuring - rssBefore).as("VmRSS growth, KiB").isLessThan(128 * 1024);
+    flood.forEach(Flooder::close);
+    Prometheus.await(() -> Meters.prometheus(vertx).orElseThrow().scrape(),
+        Map.of("boottorrent_tftp_transfers_active", 0.0), Duration.ofSeconds(30));
   }
 
   private static long awaitDescriptorsAtMost(long limit, Duration timeout) throws Exception {

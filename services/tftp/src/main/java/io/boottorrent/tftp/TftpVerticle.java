@@ -117,6 +117,8 @@ public class TftpVerticle extends VerticleBase {
   private final Path root;
   private final BootEvents events = BootEvents.system();
   private FileResolver resolver;
+  /** Shared by the transfer loops; a netascii RRQ reads its file's whole length only once per version. */
+  private NetasciiLengths netasciiLengths;
   private TftpMetrics metrics;
   private volatile DatagramSocket socket;
 
@@ -131,6 +133,7 @@ public class TftpVerticle extends VerticleBase {
   public Future<?> start() {
     Codecs.registerAll(vertx.eventBus());
     metrics = TftpMetrics.of(vertx);
+    netasciiLengths = new NetasciiLengths(vertx, options.netasciiLengthCacheFiles());
     resolver = new FileResolver(root, options.fallbackRoots(),
         options.secureBootChain() ? SECURE_BOOT_FILES : java.util.Map.of());
     DatagramSocket s = vertx.createDatagramSocket(new DatagramSocketOptions());
@@ -179,6 +182,11 @@ public class TftpVerticle extends VerticleBase {
 
   public TftpOptions options() {
     return options;
+  }
+
+  /** Whole-file reads made to learn netascii lengths so far (for tests). */
+  long netasciiMeasurements() {
+    return netasciiLengths.measurements();
   }
 
   // ---------------------------------------------------------------------------------- requests
@@ -252,7 +260,8 @@ public class TftpVerticle extends VerticleBase {
             .open(resolved.file().toString(), new OpenOptions().setRead(true).setWrite(false).setCreate(false))
             .compose(file -> startTransfer(rrq, from, key, resolved.size(), resolved.file().toString(),
                     negotiated -> rrq.mode() == TransferMode.NETASCII
-                        ? NetasciiBlockSource.open(file, resolved.size(), negotiated.windowsize()).map(s -> (BlockSource) s)
+                        ? netasciiLengths.of(resolved.file())
+                            .map(measured -> (BlockSource) NetasciiBlockSource.of(file, measured, negotiated.windowsize()))
                         : Future.succeededFuture(new OctetBlockSource(file, resolved.size(), negotiated.blksize())),
                     transfer, home)
                 .onFailure(e -> file.close())))

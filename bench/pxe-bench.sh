@@ -528,6 +528,8 @@ tftp:
   port: 69
   root: $shm/root
   fallbackRoots: []
+  # every client runs in the one client namespace (one address): lift the per-address cap
+  maxTransfersPerClient: 1000
 EOF
   cp "$d/tftp.yaml" "$out/tftp-ours.yaml"
   start_ours tftp "$d/tftp.yaml" "$d/data" "$log-ours.server.log"

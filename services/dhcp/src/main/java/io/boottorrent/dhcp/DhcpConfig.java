@@ -17,12 +17,13 @@ import java.util.Optional;
  * @param httpBootBaseUrl prefix for relative {@code bootFiles} entries given to UEFI HTTP-boot clients
  * @param clientPort where replies to clients go (68; another value only for tests)
  * @param relayPort where replies to relay agents go (67)
+ * @param offerLimits how many offers, per MAC, per relay and outstanding per pool ({@link OfferLimiter})
  */
 public record DhcpConfig(
     Mode mode, String bindHost, int port, int proxyPort, Ipv4 serverAddress, long leaseSeconds,
     List<Pool> pools, PoolShare poolShare, Map<String, Ipv4> reservations, Map<String, String> bootFiles,
     Map<String, String> hostBootFiles, String ipxeScriptUrl, String httpBootBaseUrl, long offerHoldSeconds,
-    long declineHoldSeconds, int clientPort, int relayPort) {
+    long declineHoldSeconds, int clientPort, int relayPort, OfferLimits offerLimits) {
 
   /** full: hand out addresses; proxy: boot information only, to PXE clients (ports 67 + 4011). */
   public enum Mode { FULL, PROXY }
@@ -38,6 +39,7 @@ public record DhcpConfig(
     require(bindHost != null && !bindHost.isBlank(), "dhcp.bindHost must not be empty");
     require(!serverAddress.isZero(), "dhcp.serverAddress must not be 0.0.0.0");
     pools = List.copyOf(pools);
+    offerLimits = offerLimits == null ? OfferLimits.NONE : offerLimits;
     poolShare = poolShare == null ? PoolShare.WHOLE : poolShare;
     reservations = Map.copyOf(reservations);
     bootFiles = Map.copyOf(bootFiles);

@@ -60,6 +60,27 @@ final class DhcpMetrics {
     return shared instanceof MeterRegistry process ? process : new SimpleMeterRegistry();
   }
 
+  /**
+   * The offer limits' counters ({@link OfferLimiter}): DISCOVERs not answered, by the limit that
+   * refused them, and offers whose address was given to a new client; read when scraped.
+   */
+  void offerLimits(OfferLimiter limiter) {
+    io.micrometer.core.instrument.FunctionCounter.builder("boottorrent.dhcp.offers.limited", limiter,
+            OfferLimiter::limitedByMac)
+        .description("DISCOVERs not answered because of an offer rate limit: per MAC (dhcp.offerRatePerMacPerMinute) or"
+            + " per relay (dhcp.offerRatePerRelay)")
+        .tag("limit", "mac").register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("boottorrent.dhcp.offers.limited", limiter,
+            OfferLimiter::limitedByRelay)
+        .description("DISCOVERs not answered because of an offer rate limit: per MAC (dhcp.offerRatePerMacPerMinute) or"
+            + " per relay (dhcp.offerRatePerRelay)")
+        .tag("limit", "relay").register(registry);
+    io.micrometer.core.instrument.FunctionCounter.builder("boottorrent.dhcp.offers.reclaimed", limiter,
+            OfferLimiter::reclaimedOffers)
+        .description("Offers never REQUESTed whose address went to a new client because the pool had no free address")
+        .register(registry);
+  }
+
   /** A request decoded (by its option 53; {@code none}: BOOTP, or no message type). */
   void received(Optional<MessageType> type) {
     type.map(requests::get).orElse(requestsWithoutType).increment();

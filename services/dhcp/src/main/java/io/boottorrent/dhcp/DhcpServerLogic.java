@@ -11,6 +11,7 @@ import io.boottorrent.dhcp.protocol.OptionCode;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -87,6 +88,16 @@ public final class DhcpServerLogic {
     }
     String mac = request.mac();
     long now = ctx.nowMs();
+    // A client the server knows (an address it holds, a reservation) takes no new address: only the
+    // MAC's own bucket applies to it, so it is answered during a flood of new MACs from its relay.
+    boolean known = ctx.config().reservations().containsKey(mac)
+        || ctx.leases().leaseOf(mac).filter(l -> l.holds(now) && l.state() != State.DECLINED).isPresent();
+    Optional<OfferLimiter.Limit> limited = ctx.offerLimiter().tryOffer(mac, request.giaddr(), !known, now);
+    if (limited.isPresent()) {
+      LOG.debug("DISCOVER from {} via {} not answered: over the offer rate per {}", mac, request.giaddr(),
+          limited.get() == OfferLimiter.Limit.MAC ? "MAC (dhcp.offerRatePerMacPerMinute)" : "relay (dhcp.offerRatePerRelay)");
+      return Optional.empty();
+    }
     Optional<Ipv4> address = chooseAddress(ctx, pool.get(), request);
     if (address.isEmpty()) {
       LOG.warn("DISCOVER from {}: pool {} has no free address", mac, pool.get());
@@ -299,7 +310,21 @@ public final class DhcpServerLogic {
     if (asked.isPresent()) {
       return asked;
     }
-    return leases.findFree(pool.rangeStart(), pool.rangeEnd(), ip -> allocatable(ctx, pool, ip, mac), now);
+    // A new address: a free one; else, rather than no answer, the address of the oldest offer that was
+    // never REQUESTed (spoofed MACs, or clients that took another server's offer), so offers cannot
+    // starve the pool. Its client, if it exists and REQUESTs it after all, gets a NAK and starts again.
+    Predicate<Ipv4> allowed = ip -> allocatable(ctx, pool, ip, mac);
+    Optional<Ipv4> free = leases.findFree(pool.rangeStart(), pool.rangeEnd(), allowed, now);
+    if (free.isPresent()) {
+      return free;
+    }
+    Optional<Ipv4> oldest = leases.oldestOffer(pool.rangeStart(), pool.rangeEnd(), mac, allowed, now);
+    oldest.ifPresent(ip -> {
+      LOG.debug("{}: pool {} has no free address; taking back the oldest offer never REQUESTed, {}", mac, pool, ip);
+      leases.reclaim(ip, now);
+      ctx.offerLimiter().reclaimed();
+    });
+    return oldest;
   }
 
   /**

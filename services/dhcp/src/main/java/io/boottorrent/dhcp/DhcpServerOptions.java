@@ -28,12 +28,14 @@ import java.util.TreeSet;
  * @param ipxeScriptUrl template with {@code {serverAddress}} and {@code {httpPort}} ({@code ${net0/mac}}
  *     is left to iPXE)
  * @param httpBootBaseUrl template, likewise; prefix of relative boot files for UEFI HTTP boot
+ * @param offerLimits {@code offerBurstPerMac}, {@code offerRatePerMacPerMinute}, {@code offerBurstPerRelay},
+ *     {@code offerRatePerRelay}
  */
 public record DhcpServerOptions(
     Mode mode, String bindHost, int port, int proxyPort, Optional<Ipv4> serverAddress, long leaseSeconds,
     List<Pool> pools, PoolShare poolShare, Map<String, Ipv4> reservations, Map<String, String> bootFiles,
     Map<String, String> hostBootFiles, String ipxeScriptUrl, String httpBootBaseUrl, long offerHoldSeconds,
-    long declineHoldSeconds, int clientPort, int relayPort) {
+    long declineHoldSeconds, int clientPort, int relayPort, OfferLimits offerLimits) {
 
   /** The {@code dhcp.bootFiles} keys, one per client architecture we answer. */
   public static final Set<String> BOOT_FILE_KEYS = Set.of(
@@ -68,7 +70,12 @@ public record DhcpServerOptions(
         s.longValue("offerHoldSeconds", 1, Integer.MAX_VALUE),
         s.longValue("declineHoldSeconds", 1, Integer.MAX_VALUE),
         s.integer("clientPort", 1, 65_535),
-        s.integer("relayPort", 1, 65_535)));
+        s.integer("relayPort", 1, 65_535),
+        new OfferLimits(
+            s.integer("offerBurstPerMac", 1, Integer.MAX_VALUE),
+            s.integer("offerRatePerMacPerMinute", 1, Integer.MAX_VALUE),
+            s.integer("offerBurstPerRelay", 1, Integer.MAX_VALUE),
+            s.integer("offerRatePerRelay", 1, Integer.MAX_VALUE))));
   }
 
   /**
@@ -83,7 +90,7 @@ public record DhcpServerOptions(
     Ipv4 address = serverAddress.orElseGet(() -> ipv4("dhcp.serverAddress (empty, so publicHost)", publicHost));
     return new DhcpConfig(mode, bindHost, port, proxyPort, address, leaseSeconds, pools, poolShare, reservations,
         bootFiles, hostBootFiles, expand(ipxeScriptUrl, address, bootHttpPort), expand(httpBootBaseUrl, address, bootHttpPort),
-        offerHoldSeconds, declineHoldSeconds, clientPort, relayPort);
+        offerHoldSeconds, declineHoldSeconds, clientPort, relayPort, offerLimits);
   }
 
   private static List<Pool> pools(ConfigSection s) {

@@ -59,6 +59,10 @@ public final class DhcpVerticle extends VerticleBase {
   private DatagramSocket socket;
   private DatagramSocket proxySocket;
   private DhcpMetrics metrics;
+  /** How often the offer limits' work is logged, when there was any. */
+  static final long LIMIT_REPORT_MS = 10_000;
+  private long limitReport = -1;
+  private long[] reported = {0, 0, 0};
 
   /**
    * @param config the resolved {@code dhcp} section ({@link DhcpServerOptions#resolve})
@@ -88,6 +92,8 @@ public final class DhcpVerticle extends VerticleBase {
                 java.time.Instant.ofEpochMilli(holdUntil), journal.file());
           }
           context = new ServerContext(options, leases, System::currentTimeMillis);
+          metrics.offerLimits(context.offerLimiter());
+          limitReport = vertx.setPeriodic(LIMIT_REPORT_MS, id -> reportLimits());
           writer = new JournalWriter(records.size());
           return listen(options.port(), Port.DHCP);
         })
@@ -106,8 +112,25 @@ public final class DhcpVerticle extends VerticleBase {
         });
   }
 
+  /**
+   * One WARN line per {@link #LIMIT_REPORT_MS} in which the offer limits refused or took back
+   * anything, rather than a line per DISCOVER of a flood.
+   */
+  private void reportLimits() {
+    OfferLimiter limiter = context.offerLimiter();
+    long[] now = {limiter.limitedByMac(), limiter.limitedByRelay(), limiter.reclaimedOffers()};
+    if (now[0] != reported[0] || now[1] != reported[1] || now[2] != reported[2]) {
+      LOG.warn("offer limits in the last {} s: {} DISCOVERs not answered over dhcp.offerRatePerMacPerMinute, {} over"
+          + " dhcp.offerRatePerRelay; {} offers never REQUESTed taken back for new clients (pool full);"
+          + " {} offers outstanding", LIMIT_REPORT_MS / 1000, now[0] - reported[0], now[1] - reported[1],
+          now[2] - reported[2], context.leases().offersHeld(Ipv4.ZERO, Ipv4.BROADCAST, System.currentTimeMillis()));
+      reported = now;
+    }
+  }
+
   @Override
   public Future<?> stop() {
+    vertx.cancelTimer(limitReport);
     List<Future<?>> closing = new ArrayList<>();
     if (socket != null) {
       closing.add(socket.close());

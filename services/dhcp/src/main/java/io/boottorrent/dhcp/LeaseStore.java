@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,6 +29,12 @@ public final class LeaseStore {
   private final Map<Ipv4, Lease> byIp = new HashMap<>();
   private final Map<String, Lease> byMac = new HashMap<>();
   private final List<Lease> changes = new ArrayList<>();
+  /**
+   * The OFFERED records that are an address's current record, oldest offer first (every offer holds
+   * for the same {@code offerHoldSeconds}); expired ones are dropped as they are met. Bounded by the
+   * pools' size.
+   */
+  private final LinkedHashMap<Ipv4, Lease> offers = new LinkedHashMap<>();
   /** Per range start: where the search for a never-used address goes on. */
   private final Map<Ipv4, Ipv4> cursors = new HashMap<>();
 
@@ -43,6 +51,10 @@ public final class LeaseStore {
 
   private void apply(Lease lease) {
     Lease previous = byIp.put(lease.ip(), lease);
+    offers.remove(lease.ip());
+    if (lease.state() == State.OFFERED) {
+      offers.put(lease.ip(), lease); // at the end: the newest offer
+    }
     if (previous != null && lease.state() == State.DECLINED && byMac.get(previous.mac()) == previous) {
       byMac.remove(previous.mac());
     }
@@ -121,6 +133,48 @@ public final class LeaseStore {
     requireAvailable(ip, mac, nowMs);
     giveUpOther(mac, ip, nowMs);
     change(new Lease(ip, State.BOUND, mac, untilMs));
+  }
+
+  /** Offers held now (made, not REQUESTed, not expired) for addresses in {@code start..end}. */
+  public synchronized long offersHeld(Ipv4 start, Ipv4 end, long nowMs) {
+    long held = 0;
+    for (Iterator<Lease> it = offers.values().iterator(); it.hasNext(); ) {
+      Lease offer = it.next();
+      if (!offer.holds(nowMs)) {
+        it.remove(); // expired: the address is free again, and findFree finds it
+      } else if (offer.ip().compareTo(start) >= 0 && offer.ip().compareTo(end) <= 0) {
+        held++;
+      }
+    }
+    return held;
+  }
+
+  /**
+   * The address of the oldest offer held now in {@code start..end}, to another MAC than {@code mac},
+   * that {@code allowed} accepts: what {@link #reclaim} gives to a new client when offers that were
+   * never REQUESTed hold too much of the pool.
+   */
+  public synchronized Optional<Ipv4> oldestOffer(Ipv4 start, Ipv4 end, String mac, Predicate<Ipv4> allowed,
+      long nowMs) {
+    for (Lease offer : offers.values()) {
+      if (offer.holds(nowMs) && !offer.mac().equals(mac) && offer.ip().compareTo(start) >= 0
+          && offer.ip().compareTo(end) <= 0 && allowed.test(offer.ip())) {
+        return Optional.of(offer.ip());
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Takes back the offer of {@code ip} (it must be an offer held now): the address is free, and the
+   * client it was offered to gets a NAK if it REQUESTs it after someone else was given it.
+   */
+  public synchronized void reclaim(Ipv4 ip, long nowMs) {
+    Lease offer = byIp.get(ip);
+    if (offer == null || offer.state() != State.OFFERED || !offer.holds(nowMs)) {
+      throw new IllegalStateException(ip + " is not an offer held now: " + offer);
+    }
+    change(new Lease(ip, State.RELEASED, offer.mac(), nowMs));
   }
 
   /** Frees {@code ip} if it is {@code mac}'s; returns whether it was. */

@@ -14,13 +14,20 @@ public final class ServerContext {
   private final LeaseStore leases;
   private final LongSupplier clock;
   private final Map<Ipv4, String> reservedFor = new HashMap<>();
+  private final OfferLimiter offerLimiter;
 
   public ServerContext(DhcpConfig config, LeaseStore leases, LongSupplier clock) {
     this.config = config;
     this.leases = leases;
     this.clock = clock;
     config.reservations().forEach((mac, ip) -> reservedFor.put(ip, mac));
+    this.offerLimiter = new OfferLimiter(config.offerLimits());
   }
+
+  public OfferLimiter offerLimiter() {
+    return offerLimiter;
+  }
+
 
   public DhcpConfig config() {
     return config;

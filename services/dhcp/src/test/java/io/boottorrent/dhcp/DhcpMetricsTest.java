@@ -111,6 +111,41 @@ class DhcpMetricsTest {
         Duration.ofSeconds(5))).isEqualTo(expected);
   }
 
+  @Test
+  void discoversOverTheOfferLimitsAndReusedOffersAreCounted() throws Exception {
+    // GIVEN a pool of 2, a burst of 2 DISCOVERs per MAC and of 3 new clients per relay
+    JsonObject config = TestConfig.loopback(dir);
+    config.getJsonObject("dhcp").mergeIn(new JsonObject()
+        .put("bindHost", "127.0.0.1").put("port", 0).put("serverAddress", "127.0.0.1")
+        .put("relayPort", relay.getLocalPort())
+        .put("offerBurstPerMac", 2).put("offerRatePerMacPerMinute", 1)
+        .put("offerBurstPerRelay", 3).put("offerRatePerRelay", 1)
+        .put("pools", new JsonArray().add(new JsonObject().put("subnet", "127.0.0.0/8")
+            .put("rangeStart", "127.0.10.1").put("rangeEnd", "127.0.10.2"))));
+    DhcpVerticle server = new DhcpVerticle(Clients.resolved(config), dir);
+    vertx.deployVerticle(server).await();
+    int port = server.actualPort();
+
+    // WHEN client 1 DISCOVERs 3 times (its second is for the address it was offered: no relay token)
+    Ipv4 first = exchange(Clients.discover(1), port).yiaddr();
+    assertThat(exchange(Clients.discover(1), port).yiaddr()).isEqualTo(first);
+    send(relayed(Clients.discover(1)), port);
+    // AND clients 2 and 3 come (3 finds the pool full of offers: it gets client 1's), then client 4
+    exchange(Clients.discover(2), port);
+    assertThat(exchange(Clients.discover(3), port).yiaddr()).isEqualTo(first);
+    send(relayed(Clients.discover(4)), port);
+
+    // THEN one DISCOVER was over the MAC's burst, one over the relay's, one offer was reused
+    Map<String, Double> expected = Map.of(
+        "boottorrent_dhcp_requests_total{type=\"discover\"}", 6.0,
+        "boottorrent_dhcp_replies_total{type=\"offer\"}", 4.0,
+        "boottorrent_dhcp_offers_limited_total{limit=\"mac\"}", 1.0,
+        "boottorrent_dhcp_offers_limited_total{limit=\"relay\"}", 1.0,
+        "boottorrent_dhcp_offers_reclaimed_total", 1.0);
+    assertThat(Prometheus.await(() -> Meters.prometheus(vertx).orElseThrow().scrape(), expected,
+        Duration.ofSeconds(5))).isEqualTo(expected);
+  }
+
   private DhcpMessage exchange(DhcpMessage request, int port) throws IOException, MalformedPacketException {
     send(relayed(request), port);
     byte[] buffer = new byte[1500];

@@ -229,14 +229,35 @@ class DhcpServerLogicTest {
     }
 
     @Test
-    void offeredAddressIsHeldForTheClientOnlyForTheOfferHold() {
-      ctx = context(withRange(Clients.config(), "10.213.0.100", "10.213.0.100"));
+    void anOfferNeverRequestedGoesToANewClientOnlyWhenThePoolIsOtherwiseFull() {
+      ctx = context(withRange(Clients.config(), "10.213.0.100", "10.213.0.101"));
+      Ipv4 first = reply(Clients.discover(1)).message().yiaddr();
+      // while an address is free, an offer holds its own
+      Ipv4 second = reply(Clients.discover(2)).message().yiaddr();
+      assertThat(second).isNotEqualTo(first);
+
+      // WHEN a third client comes and the pool holds nothing but the two offers
+      DhcpReply third = reply(Clients.discover(3));
+
+      // THEN it gets the oldest offer's address; that offer's client is refused if it REQUESTs it late
+      assertThat(third.message().yiaddr()).isEqualTo(first);
+      assertThat(reply(Clients.select(1, first, SERVER)).type()).isEqualTo(MessageType.NAK);
+      assertThat(reply(Clients.select(2, second, SERVER)).type()).isEqualTo(MessageType.ACK);
+      assertThat(reply(Clients.select(3, first, SERVER)).type()).isEqualTo(MessageType.ACK);
+      // AND a bound address is never taken back
+      assertThat(send(Clients.discover(4))).isEmpty();
+      assertThat(ctx.offerLimiter().reclaimedOffers()).isEqualTo(1);
+    }
+
+    @Test
+    void anOfferHoldsItsAddressForTheOfferHoldThenItIsFree() {
+      ctx = context(withRange(Clients.config(), "10.213.0.100", "10.213.0.101"));
       Ipv4 offered = reply(Clients.discover(1)).message().yiaddr();
-
-      assertThat(send(Clients.discover(2))).isEmpty();
+      assertThat(reply(Clients.discover(2)).message().yiaddr()).isNotEqualTo(offered);
       advanceSeconds(61);
-
-      assertThat(reply(Clients.discover(2)).message().yiaddr()).isEqualTo(offered);
+      // both offers expired: client 3 gets a free address (the one free longest), none is taken back
+      assertThat(reply(Clients.discover(3)).message().yiaddr()).isEqualTo(offered);
+      assertThat(ctx.offerLimiter().reclaimedOffers()).isZero();
       assertThat(reply(Clients.select(1, offered, SERVER)).type()).isEqualTo(MessageType.NAK);
     }
 

@@ -152,6 +152,8 @@ class TwoServersPerfdhcpTest {
         .put("dhcp", new JsonObject()
             .put("mode", "full").put("bindHost", "0.0.0.0").put("port", 67).put("serverAddress", address)
             .put("leaseSeconds", 3600).put("poolShare", share)
+            // a throughput test: perfdhcp's thousands of new MACs from one relay would meet dhcp.offerRatePerRelay
+            .put("offerBurstPerRelay", 1_000_000).put("offerRatePerRelay", 1_000_000)
             .put("pools", new JsonArray().add(new JsonObject().put("subnet", "10.213.0.0/16")
                 .put("rangeStart", "10.213.1.0").put("rangeEnd", "10.213.255.254").put("router", "10.213.0.1"))));
   }

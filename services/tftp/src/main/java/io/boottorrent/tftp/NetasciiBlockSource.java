@@ -32,24 +32,12 @@ final class NetasciiBlockSource implements BlockSource {
     this.retain = windowsize;
   }
 
-  /** Reads the file once to learn its converted length, then returns the source. */
-  static Future<NetasciiBlockSource> open(AsyncFile file, long rawLength, int windowsize) {
-    return encodedLength(file, rawLength, 0, 0)
-        .map(encoded -> new NetasciiBlockSource(file, rawLength, encoded, windowsize));
-  }
-
-  private static Future<Long> encodedLength(AsyncFile file, long rawLength, long pos, long sum) {
-    if (pos >= rawLength) {
-      return Future.succeededFuture(sum);
-    }
-    int n = (int) Math.min(RAW_CHUNK, rawLength - pos);
-    return file.read(Buffer.buffer(n), 0, pos, n).compose(read -> {
-      if (read.length() == 0) {
-        return Future.failedFuture(new IllegalStateException("file shrank while being measured"));
-      }
-      byte[] bytes = read.getBytes();
-      return encodedLength(file, rawLength, pos + bytes.length, sum + Netascii.encodedLength(bytes, 0, bytes.length));
-    });
+  /**
+   * @param measured the file's raw and converted lengths ({@link NetasciiLengths}): the converted
+   *     stream is produced up to {@code measured.rawLength()} bytes of the file
+   */
+  static NetasciiBlockSource of(AsyncFile file, NetasciiLengths.Measured measured, int windowsize) {
+    return new NetasciiBlockSource(file, measured.rawLength(), measured.encodedLength(), windowsize);
   }
 
   @Override

@@ -5,6 +5,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -23,6 +25,7 @@ final class TftpMetrics {
   private final Counter refused;
   private final Counter bytes;
   private final Counter retransmitted;
+  private final Map<TransferCaps.Cap, Counter> overCap = new EnumMap<>(TransferCaps.Cap.class);
   private final AtomicInteger active = new AtomicInteger();
   private final Gauge activeGauge;
 
@@ -37,6 +40,12 @@ final class TftpMetrics {
     retransmitted = Counter.builder("boottorrent.tftp.retransmitted.blocks")
         .description("DATA blocks sent again (timeouts, a client's repeated ACK or RRQ), counted when the transfer ends")
         .register(registry);
+    for (TransferCaps.Cap cap : TransferCaps.Cap.values()) {
+      overCap.put(cap, Counter.builder("boottorrent.tftp.refused.busy")
+          .description("Read requests answered ERROR 0 \"server busy\" from the request port, no socket opened:"
+              + " tftp.maxTransfers (cap=total) or tftp.maxTransfersPerClient (cap=client) running")
+          .tag("cap", cap.tag).register(registry));
+    }
     activeGauge = Gauge.builder("boottorrent.tftp.transfers.active", active, AtomicInteger::get)
         .description("Read transfers running now").strongReference(true).register(registry);
   }
@@ -69,6 +78,11 @@ final class TftpMetrics {
   /** A request answered with an ERROR before any transfer (write, mail mode, no such file, …). */
   void refused() {
     refused.increment();
+  }
+
+  /** A read request refused because {@code cap} was reached (not counted in {@link #refused()}). */
+  void overCap(TransferCaps.Cap cap) {
+    overCap.get(cap).increment();
   }
 
   void bytesSent(int payload) {

@@ -32,6 +32,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +43,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Requests arrive on {@code tftp.bindHost:tftp.port}; each accepted read gets a new ephemeral
  * socket (its TID) and runs independently on one of the {@link TransferLoop}s (one event loop per
- * core by default, {@code tftp.transferLoops}), so any number of transfers proceed at once. Files come
+ * core by default, {@code tftp.transferLoops}), so many transfers proceed at once: up to
+ * {@code tftp.maxTransfers} in total and {@code tftp.maxTransfersPerClient} per client address
+ * ({@link TransferCaps}); a request beyond a cap gets ERROR 0 from the request socket. Files come
  * from {@code tftp.root} (default {@code <dataDir>/tftp}, created if missing) and then
  * {@code tftp.fallbackRoots} ({@link FileResolver} has the path rules); they are read with
  * {@code vertx.fileSystem()} asynchronously, never on the event loop. Write requests are refused
@@ -76,13 +79,18 @@ public class TftpVerticle extends VerticleBase {
    */
   private static final class Transfer {
     final TransferLoop loop;
+    /** The client's address, under which {@link #caps} counts this transfer. */
+    final String host;
+    /** Still counted in {@link #caps}: cleared by the one release when the transfer is over. */
+    boolean counted = true;
     /** Set once the transfer runs. */
     TransferSession session;
     /** The request was refused or the transfer could not be started. */
     boolean failed;
 
-    Transfer(TransferLoop loop) {
+    Transfer(TransferLoop loop, String host) {
       this.loop = loop;
+      this.host = host;
     }
 
     /**
@@ -100,11 +108,17 @@ public class TftpVerticle extends VerticleBase {
   /** By client host:port; touched on this verticle's context only. */
   private final Map<String, Transfer> transfers = new HashMap<>();
   private final List<TransferLoop> loops = new ArrayList<>();
+  /** Transfers counted from acceptance until their socket and file are closed; this context only. */
+  private final TransferCaps caps;
+  /** A cap refused a request since the last warning: warn once per time the caps fill up. */
+  private boolean atCap;
   private int nextLoop;
   private final TftpOptions options;
   private final Path root;
   private final BootEvents events = BootEvents.system();
   private FileResolver resolver;
+  /** Shared by the transfer loops; a netascii RRQ reads its file's whole length only once per version. */
+  private NetasciiLengths netasciiLengths;
   private TftpMetrics metrics;
   private volatile DatagramSocket socket;
 
@@ -112,12 +126,14 @@ public class TftpVerticle extends VerticleBase {
   public TftpVerticle(TftpOptions options, Path dataDir) {
     this.options = options;
     this.root = options.rootIn(dataDir);
+    this.caps = new TransferCaps(options.maxTransfers(), options.maxTransfersPerClient());
   }
 
   @Override
   public Future<?> start() {
     Codecs.registerAll(vertx.eventBus());
     metrics = TftpMetrics.of(vertx);
+    netasciiLengths = new NetasciiLengths(vertx, options.netasciiLengthCacheFiles());
     resolver = new FileResolver(root, options.fallbackRoots(),
         options.secureBootChain() ? SECURE_BOOT_FILES : java.util.Map.of());
     vertx.executeBlocking(() -> {
@@ -131,6 +147,7 @@ public class TftpVerticle extends VerticleBase {
         .compose(v -> s.listen(options.port(), options.bindHost()))
         .onSuccess(listening -> {
           socket = listening;
+          warnIfDescriptorsTooFew();
           LOG.info("tftp listening on {}:{} (root {}, fallback roots {}, max blksize {}, max windowsize {}, "
               + "{} transfer loops)", options.bindHost(), listening.localAddress().port(), root,
               options.fallbackRoots(), options.maxBlksize(), options.maxWindowsize(), loops.size());
@@ -169,6 +186,11 @@ public class TftpVerticle extends VerticleBase {
 
   public TftpOptions options() {
     return options;
+  }
+
+  /** Whole-file reads made to learn netascii lengths so far (for tests). */
+  long netasciiMeasurements() {
+    return netasciiLengths.measurements();
   }
 
   // ---------------------------------------------------------------------------------- requests
@@ -217,9 +239,23 @@ public class TftpVerticle extends VerticleBase {
       refused(from, rrq.filename(), ErrorCode.ILLEGAL_OPERATION, "mail mode is for write requests only");
       return;
     }
+    Optional<TransferCaps.Cap> full = caps.admit(from.host());
+    if (full.isPresent()) {
+      // From the request port, with no socket or file opened for it: a flood costs no descriptors.
+      reply(from, ErrorPacket.of(ErrorCode.NOT_DEFINED, caps.message(full.get())));
+      metrics.overCap(full.get());
+      if (!atCap) {
+        atCap = true;
+        LOG.warn("refusing read requests: {} (the first from {}; more are counted in "
+            + "boottorrent_tftp_refused_busy_total)", caps.message(full.get()), from.host());
+      } else {
+        LOG.debug("refused {} to {}: {}", rrq.filename(), key, caps.message(full.get()));
+      }
+      return;
+    }
     TransferLoop loop = loops.get(nextLoop);
     nextLoop = (nextLoop + 1) % loops.size();
-    Transfer transfer = new Transfer(loop);
+    Transfer transfer = new Transfer(loop, from.host());
     transfers.put(key, transfer);
     Context home = context;
     // on the loop: the file is opened and read and the socket created there, so they belong to it
@@ -228,7 +264,8 @@ public class TftpVerticle extends VerticleBase {
             .open(resolved.file().toString(), new OpenOptions().setRead(true).setWrite(false).setCreate(false))
             .compose(file -> startTransfer(rrq, from, key, resolved.size(), resolved.file().toString(),
                     negotiated -> rrq.mode() == TransferMode.NETASCII
-                        ? NetasciiBlockSource.open(file, resolved.size(), negotiated.windowsize()).map(s -> (BlockSource) s)
+                        ? netasciiLengths.of(resolved.file())
+                            .map(measured -> (BlockSource) NetasciiBlockSource.of(file, measured, negotiated.windowsize()))
                         : Future.succeededFuture(new OctetBlockSource(file, resolved.size(), negotiated.blksize())),
                     transfer, home)
                 .onFailure(e -> file.close())))
@@ -238,6 +275,7 @@ public class TftpVerticle extends VerticleBase {
         .onFailure(e -> transfer.failed = true))
         .onFailure(cause -> {
           transfers.remove(key, transfer);
+          release(transfer);
           if (cause instanceof Refusal refusal) {
             refused(from, rrq.filename(), refusal.code(), refusal.getMessage());
           } else {
@@ -311,8 +349,34 @@ public class TftpVerticle extends VerticleBase {
     return System.nanoTime() / 1_000_000;
   }
 
+  /** The transfer's socket and file are closed or closing: it no longer counts against the caps. */
+  private void release(Transfer transfer) {
+    if (transfer.counted) {
+      transfer.counted = false;
+      caps.release(transfer.host);
+      atCap = false;
+    }
+  }
+
+  /**
+   * Warns when the process may run out of descriptors before the caps stop new transfers: each
+   * transfer holds two (socket and file), and the process needs some for everything else.
+   */
+  private void warnIfDescriptorsTooFew() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+      long limit = unix.getMaxFileDescriptorCount();
+      long needed = 2L * options.maxTransfers() + 256;
+      if (limit < needed) {
+        LOG.warn("tftp.maxTransfers {} needs about {} file descriptors, but this process may open {} (ulimit -n):"
+            + " lower tftp.maxTransfers or raise the limit", options.maxTransfers(), needed, limit);
+      }
+    }
+  }
+
   private void ended(String key, Transfer transfer, TransferSession.Outcome outcome) {
     transfers.remove(key, transfer);
+    release(transfer);
     String ip = outcome.clientHost();
     BootEvent event = outcome.success()
         ? events.tftpSent(ip, outcome.filename(), outcome.bytes(), outcome.totalBytes(), outcome.millis())

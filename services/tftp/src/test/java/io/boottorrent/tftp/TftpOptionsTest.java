@@ -23,6 +23,9 @@ class TftpOptionsTest {
     assertThat(options.retries()).isEqualTo(5);
     assertThat(options.maxBlksize()).isEqualTo(65464);
     assertThat(options.maxWindowsize()).isEqualTo(64);
+    assertThat(options.maxTransfers()).isEqualTo(1000);
+    assertThat(options.maxTransfersPerClient()).isEqualTo(8);
+    assertThat(options.netasciiLengthCacheFiles()).isEqualTo(1024);
     assertThat(options.effectiveTransferLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
   }
 
@@ -53,6 +56,12 @@ class TftpOptionsTest {
         .hasMessage("tftp.port: expected an integer 0..65535, got 70000");
     assertThatThrownBy(() -> TftpOptions.fromSection(TestConfig.section("tftp").put("transferLoops", -1)))
         .hasMessage("tftp.transferLoops: expected an integer 0..1024, got -1");
+    assertThatThrownBy(() -> TftpOptions.fromSection(TestConfig.section("tftp").put("maxTransfers", 0)))
+        .hasMessage("tftp.maxTransfers: expected an integer >= 1, got 0");
+    assertThatThrownBy(() -> TftpOptions.fromSection(TestConfig.section("tftp").put("maxTransfersPerClient", 0)))
+        .hasMessage("tftp.maxTransfersPerClient: expected an integer >= 1, got 0");
+    assertThatThrownBy(() -> TftpOptions.fromSection(TestConfig.section("tftp").put("netasciiLengthCacheFiles", 0)))
+        .hasMessage("tftp.netasciiLengthCacheFiles: expected an integer >= 1, got 0");
   }
 
   @Test

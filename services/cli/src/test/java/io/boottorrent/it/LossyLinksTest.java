@@ -3,23 +3,13 @@ package io.boottorrent.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.boottorrent.agent.Verifier;
-import io.boottorrent.dhcp.Lease;
-import io.boottorrent.dhcp.LeaseJournal;
-import io.boottorrent.proto.AddImageRequest;
-import io.boottorrent.proto.ImageKind;
 import io.boottorrent.proto.ImageManifest;
-import io.boottorrent.server.Json;
 import io.boottorrent.testsupport.Gate;
 import io.boottorrent.testsupport.LossyLink;
 import io.boottorrent.testsupport.LossyLink.Counts;
 import io.boottorrent.testsupport.NetnsLab;
 import io.boottorrent.testsupport.NetnsLab.Ns;
 import io.boottorrent.testsupport.Proc;
-import io.boottorrent.testsupport.Proc.Match;
-import io.boottorrent.testsupport.Proc.Running;
-import io.boottorrent.testsupport.TestTokens;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -28,8 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -48,10 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * against the same server process; each must complete byte-identical both times, and the time cost
  * is printed as a ratio (docs/SECURITY.md "Faults: loss, jitter and a DHCP storm").
  *
- * <p>The lab ({@link NetnsLab}, 10.92.0.0/16): a server namespace with {@code boottorrent serve}
- * (catalog, tracker, seeder, telemetry, DHCP, TFTP) at 10.92.0.1, a client namespace at 10.92.0.2
- * where the clients and the agents (one child JVM, {@link AgentsMain}) run, joined by a veth pair.
- * The lossy link is {@link LossyLink} (iptables NFQUEUE to a program that drops and delays each
+ * <p>The lab is {@link FaultLab}: our services in a server namespace, the clients and agents in a
+ * client namespace, a veth pair between them. The lossy link is {@link LossyLink} (iptables NFQUEUE to a program that drops and delays each
  * packet): packets from the clients are queued as the server's namespace receives them, packets
  * to the clients as the client namespace receives them, packets from agent to agent (loopback in the
  * client namespace) count as two links. DHCP clients send and receive on raw sockets, which iptables
@@ -64,68 +50,35 @@ import org.junit.jupiter.api.io.TempDir;
 class LossyLinksTest {
   static final double LOSS = 0.05;
   static final int JITTER_MS = 50;
-  static final String SERVER = "10.92.0.1";
-  static final String CLIENT = "10.92.0.2";
-  static final String CLIENT_MAC = "02:42:0a:5c:00:02";
-  static final String DEV = "eth0";
-  static final int HTTP_PORT = 8080;
+  static final String SERVER = FaultLab.SERVER;
+  static final String CLIENT_MAC = FaultLab.CLIENT_MAC;
+  static final String DEV = FaultLab.DEV;
+  static final int HTTP_PORT = FaultLab.HTTP_PORT;
   /** DHCP leases per client and condition. */
   static final int DHCP_RUNS = 10;
-  /** The TFTP file: about the size of undionly.kpxe, the first file a BIOS PXE ROM fetches. */
-  static final int TFTP_SIZE = 64 << 10;
   static final int AGENTS = 3;
   static final long IMAGE_BYTES = 6L << 20;
 
   @TempDir static Path dir;
-  private NetnsLab lab;
+  private FaultLab fault;
   private Ns srv;
   private Ns cli;
-  private Path data;
   private Path boot;
   private Path logs;
-  private Running server;
   private LossyLink srvLink;
   private LossyLink cliLink;
   private final List<String> summary = new ArrayList<>();
 
   @BeforeAll
   void lab() throws Exception {
-    NetnsLab.require("the lossy-link tests need network namespaces, iptables and ports 67/69");
+    NetnsLab.require("the lossy-link tests need network namespaces and ports 67/69");
     LossyLink.require();
-    logs = Files.createDirectories(Path.of("target", "lossy-links"));
-    lab = NetnsLab.create("btfaults");
-    srv = lab.namespace("srv");
-    cli = lab.namespace("cli");
-    lab.veth(srv, DEV, cli, DEV);
-    srv.address(DEV, SERVER + "/16");
-    srv.broadcastRoute(DEV);
-    cli.mac(DEV, CLIENT_MAC);
-    cli.address(DEV, CLIENT + "/16");
-    // agent-to-agent packets loop back inside the client namespace: give them Ethernet-sized packets
-    cli.ip("link", "set", "lo", "mtu", "1500");
-
     // GIVEN our services in the server namespace, boot files in the catalog's client-image folder and the TFTP root
-    data = dir.resolve("data");
-    boot = Files.createDirectories(dir.resolve("boot"));
-    Stack.writeRandom(boot.resolve("vmlinuz"), 1 << 20, 3);
-    Stack.writeRandom(boot.resolve("initrd"), 2 << 20, 5);
-    Stack.writeRandom(boot.resolve("undionly.kpxe"), TFTP_SIZE, 9);
-    JsonObject config = new JsonObject()
-        .put("dataDir", data.toString()).put("publicHost", SERVER)
-        .put("cluster", new JsonObject().put("enabled", false))
-        .put("health", new JsonObject().put("port", -1))
-        .put("catalog", new JsonObject().put("httpPort", HTTP_PORT).put("clientImageDir", boot.toString())
-            .put("webSeed", false).put("defaultMenuTimeoutSeconds", 1))
-        .put("seeder", new JsonObject().put("statusIntervalMs", 500))
-        .put("tftp", new JsonObject().put("root", boot.toString()))
-        .put("dhcp", new JsonObject().put("serverAddress", SERVER).put("leaseSeconds", 3600)
-            .put("pools", new JsonArray().add(new JsonObject().put("subnet", "10.92.0.0/16")
-                .put("rangeStart", "10.92.1.0").put("rangeEnd", "10.92.255.254").put("router", SERVER))));
-    Path file = Files.writeString(dir.resolve("server.yaml"), config.encodePrettily()); // JSON is YAML
-    server = srv.java(List.of("-Xmx512m"), "io.boottorrent.cli.Main", "serve",
-            "--services", "catalog,tracker,seeder,telemetry,dhcp,tftp", "--config", file.toString())
-        .name("server").log(logs.resolve("server.log")).start();
-    server.await("BootTorrent running", Duration.ofSeconds(120), "error:", "Exception in thread \"main\"");
+    fault = new FaultLab(dir, "lossy-links");
+    srv = fault.srv;
+    cli = fault.cli;
+    boot = fault.boot;
+    logs = fault.logs;
 
     // AND the lossy link's program in both namespaces, not yet given any packet
     srvLink = LossyLink.start(srv, LOSS, JITTER_MS, 13, Map.of(0, 1), logs.resolve("lossy-link-srv.log"));
@@ -136,7 +89,7 @@ class LossyLinksTest {
   void tearDown() {
     System.out.println("lossy links (" + (int) (LOSS * 100) + "% loss, 0-" + JITTER_MS + " ms jitter per link):");
     summary.forEach(line -> System.out.println("  " + line));
-    for (AutoCloseable c : new AutoCloseable[] {cliLink, srvLink, lab}) {
+    for (AutoCloseable c : new AutoCloseable[] {cliLink, srvLink, fault}) {
       try {
         if (c != null) {
           c.close();
@@ -221,7 +174,7 @@ class LossyLinksTest {
         // THEN it is bound, and our journal holds that lease for its MAC
         assertThat(run.exit()).as(run.output()).isZero();
         String bound = lastLine(log, "reason=BOUND");
-        assertBound(bound.replaceAll(".* ip=(\\S+).*", "$1"));
+        fault.assertBound(CLIENT_MAC, bound.replaceAll(".* ip=(\\S+).*", "$1"));
         total += run.elapsed().toMillis() / 1000.0;
         Files.delete(log);
       }
@@ -242,7 +195,7 @@ class LossyLinksTest {
         Proc.Result run = cli.exec(Duration.ofSeconds(90), udhcpc, "-f", "-q", "-n", "-i", DEV, "-s", script.toString(),
             "-t", "30", "-T", "1", "-A", "1");
         assertThat(run.exit()).as(run.output()).isZero();
-        assertBound(lastLine(log, "event=bound").replaceAll(".* ip=(\\S+).*", "$1"));
+        fault.assertBound(CLIENT_MAC, lastLine(log, "event=bound").replaceAll(".* ip=(\\S+).*", "$1"));
         total += run.elapsed().toMillis() / 1000.0;
         Files.delete(log);
       }
@@ -305,14 +258,14 @@ class LossyLinksTest {
   @Order(5)
   void threeAgentsDownloadAVerifiedImageThroughLossAndJitter() throws Exception {
     // GIVEN an image in the catalog (no web seed: the agents get it from the seeder and each other)
-    ImageManifest image = addImage("swarm", IMAGE_BYTES);
+    ImageManifest image = fault.addImage("swarm", IMAGE_BYTES);
     compare("swarm " + AGENTS + " agents x " + (image.getTotalSize() >> 20) + " MiB (slowest)", 1, condition -> {
-      Path work = Files.createDirectories(dir.resolve("agents-" + condition));
+      Path work = dir.resolve("agents-" + condition);
       // WHEN three agents boot it at once (one JVM in the client namespace)
-      List<AgentRun> results = runAgents(work, AGENTS, "swarm", new JsonObject());
+      List<FaultLab.AgentRun> results = fault.runAgents(work, AGENTS, "swarm");
       // THEN each holds exactly the catalog's bytes, from the swarm
       long slowest = 0;
-      for (AgentRun r : results) {
+      for (FaultLab.AgentRun r : results) {
         assertThat(Verifier.verify(image, r.imageDir())).as(condition + " " + r.imageDir()).isEmpty();
         assertThat(r.fromWebSeed()).isZero();
         slowest = Math.max(slowest, r.downloadMillis());
@@ -322,86 +275,6 @@ class LossyLinksTest {
   }
 
   // ---------------------------------------------------------------- helpers
-
-  /** A finished agent of {@link AgentsMain}. */
-  record AgentRun(int index, long downloadMillis, long fromSwarm, long fromWebSeed, long uploaded, Path imageDir) {}
-
-  private static final Pattern AGENT = Pattern.compile("AGENT (\\d+) (\\d+) (\\d+) (\\d+) (\\d+) (.+)");
-
-  /** Agents of {@link AgentsMain} in the client namespace, booting {@code image} together once all are ready. */
-  List<AgentRun> runAgents(Path work, int count, String image, JsonObject overrides) throws Exception {
-    Running agents = startAgents(work, count, image, overrides);
-    openGate(agents, work, count);
-    return awaitAgents(agents, count);
-  }
-
-  Running startAgents(Path work, int count, String image, JsonObject overrides) throws Exception {
-    JsonObject section = new JsonObject().put("catalogUrl", "http://" + SERVER + ":" + HTTP_PORT)
-        .put("launcher", "none").put("interactive", false).put("image", image).put("seedSeconds", 30)
-        .put("webSeedFallbackSeconds", 600).put("startGate", work.resolve("gate").toString())
-        .mergeIn(overrides);
-    Path file = Files.writeString(work.resolve("agents.json"), section.encodePrettily());
-    return cli.java(List.of("-Xmx768m"), AgentsMain.class.getName(), file.toString(), Integer.toString(count),
-        work.toString()).name("agents").log(logs.resolve("agents-" + work.getFileName() + ".log")).start();
-  }
-
-  /** Waits until all agents are ready (their libtorrent listening), then opens their start gate; returns when. */
-  static long openGate(Running agents, Path work, int count) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (agents.lines().stream().filter(l -> l.text().contains("waiting for start gate")).count() < count) {
-      if (!agents.isAlive() || System.nanoTime() > deadline) {
-        throw new AssertionError("agents not all ready: " + agents.tail(40));
-      }
-      Thread.sleep(50);
-    }
-    Files.writeString(work.resolve("gate"), "open\n");
-    return System.nanoTime();
-  }
-
-  static List<AgentRun> awaitAgents(Running agents, int count) throws Exception {
-    agents.await(Match.prefix("ALL "), Duration.ofSeconds(180), Match.prefix("FAILED"));
-    List<AgentRun> runs = new ArrayList<>();
-    for (Proc.Line line : agents.lines()) {
-      Matcher m = AGENT.matcher(line.text());
-      if (m.matches()) {
-        runs.add(new AgentRun(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3)),
-            Long.parseLong(m.group(4)), Long.parseLong(m.group(5)), Path.of(m.group(6))));
-      }
-    }
-    assertThat(runs).hasSize(count);
-    agents.waitFor(Duration.ofSeconds(20));
-    return runs;
-  }
-
-  /** Adds a kexec image ({@code size} random bytes of initrd, a 1 MiB kernel) with the catalog's API, from the server's namespace. */
-  ImageManifest addImage(String name, long size) throws Exception {
-    Path src = Files.createDirectories(data.resolve("import/" + name));
-    Stack.writeRandom(src.resolve("vmlinuz"), 1 << 20, 7);
-    Stack.writeRandom(src.resolve("initrd"), size, 11);
-    AddImageRequest request = AddImageRequest.newBuilder().setName(name).setKind(ImageKind.KEXEC)
-        .setKernel(src.resolve("vmlinuz").toString()).setInitrd(src.resolve("initrd").toString())
-        .setCmdline("console=ttyS0").build();
-    Path body = Files.writeString(dir.resolve("add-" + name + ".json"), Json.print(request));
-    Proc.Result added = srv.exec(Duration.ofSeconds(120), Gate.requireCommand("curl", "curl").toString(), "-sS",
-        "--fail-with-body", "-H", "Content-Type: application/json", "-H", "Authorization: " + TestTokens.bearer(data),
-        "--data-binary", "@" + body, "http://" + SERVER + ":" + HTTP_PORT + "/api/v1/images");
-    assertThat(added.exit()).as(added.output()).isZero();
-    return Json.parse(added.output(), ImageManifest.newBuilder()).build();
-  }
-
-  /** The server's journal holds {@code ip} as BOUND to the client's MAC (waiting for its write). */
-  void assertBound(String ip) throws Exception {
-    LeaseJournal journal = LeaseJournal.inDataDir(data);
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (System.currentTimeMillis() < deadline) {
-      if (journal.load().stream().anyMatch(l -> l.state() == Lease.State.BOUND && l.mac().equals(CLIENT_MAC)
-          && l.ip().toString().equals(ip))) {
-        return;
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("no BOUND lease of " + ip + " for " + CLIENT_MAC + " in the journal: " + journal.load());
-  }
 
   private static Path script(String name, String text) throws Exception {
     Path path = dir.resolve(name);

@@ -55,7 +55,7 @@ class LossyLinksTest {
   static final String DEV = FaultLab.DEV;
   static final int HTTP_PORT = FaultLab.HTTP_PORT;
   /** DHCP leases per client and condition. */
-  static final int DHCP_RUNS = 10;
+  static final int DHCP_RUNS = 20;
   static final int AGENTS = 3;
   static final long IMAGE_BYTES = 6L << 20;
 
@@ -137,8 +137,10 @@ class LossyLinksTest {
     summary.add(line);
     // the faults really happened: packets were dropped and delayed about as asked
     // (a fixed seed: the same draws every run; bounds only where the sample is large enough to hold them)
-    assertThat(packets.dropped()).as(what + ": packets dropped").isPositive();
     assertThat(packets.delayMsSum()).as(what + ": packets delayed").isPositive();
+    if (packets.seen() * LOSS >= 5) { // (else no drop at all is not unlikely enough to fail for)
+      assertThat(packets.dropped()).as(what + ": packets dropped").isPositive();
+    }
     if (packets.seen() > 1000) {
       assertThat(packets.lossRate()).as(what + ": loss rate").isBetween(LOSS * 0.6, LOSS * 2.2);
       assertThat(packets.meanDelayMs()).as(what + ": mean delay").isBetween(JITTER_MS * 0.35, JITTER_MS * 1.1);

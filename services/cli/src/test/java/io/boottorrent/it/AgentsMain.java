@@ -20,8 +20,8 @@ import java.util.List;
  * are too heavy for two cores), agent {@code i} with MAC {@code 02:00:00:5c:00:<i>} and work dir
  * {@code <work dir>/agent-<i>}. The file holds what the test changes; the embedded defaults hold
  * the rest. The agents' consoles go to standard output (lines {@code [<mac> +<s>] …}, e.g.
- * {@code waiting for start gate}, progress, {@code downloaded:}). Then it prints {@code AGENT <i> <download ms> <bytes from peers> <bytes from web seeds>
- * <bytes uploaded> <image dir>} per agent, then {@code ALL <wall ms>}, and exits; {@code FAILED
+ * {@code waiting for start gate}, progress, {@code downloaded:}). Then it prints {@code AGENT <i>
+ * <download ms> <bytes from peers> <bytes from web seeds> <bytes uploaded> <image dir>} per agent, then {@code ALL <wall ms>}, and exits; {@code FAILED
  * <message>} and exit code 1 if an agent failed.
  */
 public final class AgentsMain {

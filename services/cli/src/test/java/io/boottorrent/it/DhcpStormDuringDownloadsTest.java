@@ -40,6 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class DhcpStormDuringDownloadsTest {
   static final int CLIENTS = 200;
+  /** perfdhcp's DORA exchanges started per second: the 200 clients in one second. */
+  static final int RATE = 200;
   static final int AGENTS = 16;
   static final long IMAGE_BYTES = 24L << 20;
 
@@ -126,8 +128,8 @@ class DhcpStormDuringDownloadsTest {
   }
 
   /**
-   * 200 DORA exchanges at 200/s, MACs {@code 00:0c:5c:<storm>:00:00} + 0..199 (-R: sequential), as a
-   * relay from the client address; -d/-W: an answer counts if it comes within 10 s (perfdhcp never
+   * {@value #CLIENTS} DORA exchanges at {@value #RATE}/s, MACs {@code 00:0c:5c:<storm>:00:00} + 0..199
+   * (-R: sequential), as a relay from the client address; -d/-W: an answer counts if it comes within 10 s (perfdhcp never
    * retransmits, real clients would), -u: perfdhcp checks that no address comes twice.
    */
   private static Storm storm(FaultLab lab, String perfdhcp, int storm) throws Exception {
@@ -135,14 +137,17 @@ class DhcpStormDuringDownloadsTest {
     Map<String, Long> cliBefore = udp(lab.cli);
     long start = System.nanoTime();
     Proc.Result run = lab.cli.exec(Duration.ofSeconds(90), perfdhcp, "-4", "-l", FaultLab.CLIENT,
-        "-r", Integer.toString(CLIENTS), "-n", Integer.toString(CLIENTS), "-R", Integer.toString(CLIENTS),
+        "-r", Integer.toString(RATE), "-n", Integer.toString(CLIENTS), "-R", Integer.toString(CLIENTS),
         "-b", "mac=" + macPrefix(storm) + "00:00", "-d", "10", "-W", "10000000", "-u", FaultLab.SERVER);
     String out = run.output();
     Map<String, Long> srvAfter = udp(lab.srv);
     Map<String, Long> cliAfter = udp(lab.cli);
-    String udp = String.format("server UDP in %d, receive-buffer errors %d, out %d; perfdhcp UDP in %d, receive-buffer errors %d",
-        srvAfter.get("InDatagrams") - srvBefore.get("InDatagrams"), srvAfter.get("RcvbufErrors") - srvBefore.get("RcvbufErrors"),
-        srvAfter.get("OutDatagrams") - srvBefore.get("OutDatagrams"), cliAfter.get("InDatagrams") - cliBefore.get("InDatagrams"),
+    String udp = String.format(
+        "server UDP in %d, receive-buffer errors %d, out %d; perfdhcp UDP in %d, receive-buffer errors %d",
+        srvAfter.get("InDatagrams") - srvBefore.get("InDatagrams"),
+        srvAfter.get("RcvbufErrors") - srvBefore.get("RcvbufErrors"),
+        srvAfter.get("OutDatagrams") - srvBefore.get("OutDatagrams"),
+        cliAfter.get("InDatagrams") - cliBefore.get("InDatagrams"),
         cliAfter.get("RcvbufErrors") - cliBefore.get("RcvbufErrors"));
     out = out + "\n" + udp;
     assertThat(run.exit()).as(out).isIn(0, 3); // 3: finished, some exchanges not completed
@@ -154,8 +159,9 @@ class DhcpStormDuringDownloadsTest {
     assertThat(all(out, "non unique addresses: (\\d+)")).as(out).containsExactly(0, 0);
     assertThat(sent.get(0)).as(out).isGreaterThanOrEqualTo(CLIENTS); // (perfdhcp may send one or two more)
     List<Double> maxDelays = allDoubles(out, "max delay: ([0-9.]+) ms");
-    // the DISCOVERs go out at 200/s: the last one about a second after the start
-    double sendSeconds = CLIENTS / (double) CLIENTS;
+    // the DISCOVERs go out at RATE/s: the last one about a second after the start (half as much again
+    // for perfdhcp's own start, in sentUntil)
+    double sendSeconds = CLIENTS / (double) RATE;
     return new Storm(sent.get(0), received.get(0), received.get(1), all(out, "drops: (\\d+)"),
         maxDelays.isEmpty() ? Double.NaN : maxDelays.get(0), maxDelays.size() < 2 ? Double.NaN : maxDelays.get(1),
         sendSeconds, start + (long) (sendSeconds * 1.5e9), udp, out);

@@ -153,7 +153,10 @@ final class FaultLab implements AutoCloseable {
     return runs;
   }
 
-  /** Adds a kexec image ({@code size} random bytes of initrd, a 1 MiB kernel) with the catalog's API, from the server's namespace. */
+  /**
+   * Adds a kexec image ({@code size} random bytes of initrd, a 1 MiB kernel) with the catalog's API,
+   * from the server's namespace.
+   */
   ImageManifest addImage(String name, long size) throws Exception {
     Path src = Files.createDirectories(data.resolve("import/" + name));
     Stack.writeRandom(src.resolve("vmlinuz"), 1 << 20, 7);

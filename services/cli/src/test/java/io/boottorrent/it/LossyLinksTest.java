@@ -37,8 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * is printed as a ratio (docs/SECURITY.md "Faults: loss, jitter and a DHCP storm").
  *
  * <p>The lab is {@link FaultLab}: our services in a server namespace, the clients and agents in a
- * client namespace, a veth pair between them. The lossy link is {@link LossyLink} (iptables NFQUEUE to a program that drops and delays each
- * packet): packets from the clients are queued as the server's namespace receives them, packets
+ * client namespace, a veth pair between them. The lossy link is {@link LossyLink} (iptables
+ * NFQUEUE to a program that drops and delays each packet): packets from the clients are queued as the server's namespace receives them, packets
  * to the clients as the client namespace receives them, packets from agent to agent (loopback in the
  * client namespace) count as two links. DHCP clients send and receive on raw sockets, which iptables
  * does not see in their own namespace: the server's DHCP replies are queued as it sends them.

@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  * the sender beyond what the delay does (netem has the same caveat on a sender's egress).
  */
 public final class LossyLink implements AutoCloseable {
-  private static final Pattern STATS = Pattern.compile("stats queue=(\\d+) seen=(\\d+) dropped=(\\d+) delay_ms_sum=(\\d+)");
+  private static final Pattern STATS =
+      Pattern.compile("stats queue=(\\d+) seen=(\\d+) dropped=(\\d+) delay_ms_sum=(\\d+)");
   private static final String IPTABLES = Gate.which("iptables").map(Path::toString).orElse("iptables");
 
   private final Ns ns;

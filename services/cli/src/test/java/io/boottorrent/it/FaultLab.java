@@ -89,7 +89,9 @@ final class FaultLab implements AutoCloseable {
               .put("pools", new JsonArray().add(new JsonObject().put("subnet", "10.92.0.0/16")
                   .put("rangeStart", "10.92.1.0").put("rangeEnd", "10.92.255.254").put("router", SERVER))));
       Path file = Files.writeString(dir.resolve("server.yaml"), config.encodePrettily()); // JSON is YAML
-      server = srv.java(List.of("-Xmx512m"), "io.boottorrent.cli.Main", "serve",
+      // (GC log beside the server's: a stall in a storm is then told apart from a pause)
+      server = srv.java(List.of("-Xmx512m", "-Xlog:gc:file=" + logs.toAbsolutePath().resolve("server-gc.log")),
+              "io.boottorrent.cli.Main", "serve",
               "--services", "catalog,tracker,seeder,telemetry,dhcp,tftp", "--config", file.toString())
           .name("server").log(logs.resolve("server.log")).start();
       server.await("BootTorrent running", Duration.ofSeconds(120), "error:", "Exception in thread \"main\"");

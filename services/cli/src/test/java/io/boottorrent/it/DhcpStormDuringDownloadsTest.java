@@ -53,8 +53,8 @@ class DhcpStormDuringDownloadsTest {
   @Test
   void twoHundredDhcpClientsInOneSecondLoseNoLeaseWhileSixteenAgentsDownload() throws Exception {
     String perfdhcp = Gate.requireCommand("perfdhcp", "kea-admin").toString();
-    // The agents' work dirs on tmpfs, as in the client image (agent.workDir): 800 MiB of downloads on the
-    // server's disk would make the lease journal's fsync, which every ACK waits for, take seconds
+    // The agents' work dirs on tmpfs, as in the client image (agent.workDir): their 800 MiB stay off the
+    // disk the server's lease journal is fsynced to
     Path work = Files.isDirectory(Path.of("/dev/shm")) ? Files.createTempDirectory(Path.of("/dev/shm"), "btfaults-")
         : dir.resolve("agents");
     try (FaultLab lab = new FaultLab(dir, "dhcp-storm")) {
@@ -112,8 +112,8 @@ class DhcpStormDuringDownloadsTest {
       assertThat(boundAlone).as("a BOUND lease for every ACK of the storm alone").isGreaterThanOrEqualTo(alone.acks);
       assertThat(boundDuring).as("a BOUND lease for every ACK of the storm during downloads")
           .isGreaterThanOrEqualTo(during.acks);
-      // AND most clients got their address at the first try (perfdhcp never retransmits, real clients would;
-      // how many depends on the machine's load, so only printed beyond a quarter, as in PerfdhcpTest)
+      // AND most clients got their address within 10 s (perfdhcp never retransmits, real clients would). This
+      // fails in some runs: the server then answers most REQUESTs only after 10 s (docs/SECURITY.md, open)
       assertThat(alone.acks).as(alone.output).isGreaterThan(CLIENTS / 4);
       assertThat(during.acks).as(during.output).isGreaterThan(CLIENTS / 4);
     } finally {
@@ -167,8 +167,11 @@ class DhcpStormDuringDownloadsTest {
     List<Integer> sent = all(out, "sent packets: (\\d+)");
     List<Integer> received = all(out, "received packets: (\\d+)");
     assertThat(received).as(out).hasSize(2);
-    assertThat(all(out, "non unique addresses: (\\d+)")).as(out).containsExactly(0, 0);
     assertThat(sent.get(0)).as(out).isGreaterThanOrEqualTo(CLIENTS); // (perfdhcp may send one or two more)
+    // perfdhcp's own check: an address seen twice. With -R 200 its extra exchanges reuse a MAC,
+    // which rightly gets its own address again; that many are allowed (the test's journal check is exact)
+    int repeatedMacs = sent.get(0) - CLIENTS;
+    assertThat(all(out, "non unique addresses: (\\d+)")).as(out).allMatch(n -> n <= repeatedMacs);
     List<Double> maxDelays = allDoubles(out, "max delay: ([0-9.]+) ms");
     // the DISCOVERs go out at RATE/s: the last one about a second after the start (half as much again
     // for perfdhcp's own start, in sentUntil)

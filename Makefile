@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 MVNW := ./mvnw -B -ntp
 # Debian packages the tests drive as real third-party peers (and the browser DashboardBrowserTest drives;
-# systemd for the systemd-analyze InstallScriptIT runs on the units; shim, GRUB and sbsigntool for the Secure Boot VM).
-TEST_PACKAGES := aria2 transmission-cli iproute2 isc-dhcp-client udhcpc kea-admin tftp-hpa atftp curl qemu-system-x86 ipxe-qemu busybox-static python3 ovmf ipxe chromium chromium-driver systemd openssl shim-signed grub-efi-amd64-signed sbsigntool
+# systemd for the systemd-analyze InstallScriptIT runs on the units; shim, GRUB and sbsigntool for the Secure Boot VM;
+# iptables for the fault tests' lossy links, LossyLink).
+TEST_PACKAGES := aria2 transmission-cli iproute2 iptables isc-dhcp-client udhcpc kea-admin tftp-hpa atftp curl qemu-system-x86 ipxe-qemu busybox-static python3 ovmf ipxe chromium chromium-driver systemd openssl shim-signed grub-efi-amd64-signed sbsigntool
 # What client-image/build.sh needs (QEMU=1 adds qemu-system-x86 seabios ipxe-qemu).
 CLIENT_IMAGE_PACKAGES := busybox-static kexec-tools cpio zstd kmod openjdk-17-jdk-headless
 JAR := services/cli/target/boottorrent.jar

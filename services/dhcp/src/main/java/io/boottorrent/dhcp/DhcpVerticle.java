@@ -47,6 +47,12 @@ public final class DhcpVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(DhcpVerticle.class);
   /** Journal lines before compaction is considered; then when lines exceed 4× the live records. */
   static final int MIN_COMPACT_LINES = 1000;
+  /**
+   * SO_RCVBUF of the DHCP sockets (the kernel caps it at net.core.rmem_max). The default
+   * (net.core.rmem_default, 208 KiB) holds about 200 DISCOVERs: DhcpStormDuringDownloadsTest (services/cli)
+   * lost a quarter of a 200-client storm at the socket while 16 downloads kept the process busy.
+   */
+  static final int RECEIVE_BUFFER_BYTES = 4 << 20;
 
   private final DhcpConfig options;
   private final Path dataDir;
@@ -166,6 +172,8 @@ public final class DhcpVerticle extends VerticleBase {
   private Future<DatagramSocket> listen(int port, Port which) {
     DatagramSocketOptions socketOptions = new DatagramSocketOptions()
         .setBroadcast(true)
+        // A boot storm arrives while the event loop may be busy: queue it rather than drop it at the socket
+        .setReceiveBufferSize(RECEIVE_BUFFER_BYTES)
         // proxyDHCP shares port 67 with the network's real DHCP server when they run on one host.
         .setReuseAddress(options.mode() == DhcpConfig.Mode.PROXY);
     DatagramSocket created = vertx.createDatagramSocket(socketOptions);

@@ -1,0 +1,239 @@
+package io.boottorrent.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.boottorrent.agent.Verifier;
+import io.boottorrent.dhcp.Lease;
+import io.boottorrent.dhcp.protocol.Ipv4;
+import io.boottorrent.proto.ImageManifest;
+import io.boottorrent.testsupport.Gate;
+import io.boottorrent.testsupport.Proc;
+import io.boottorrent.testsupport.Proc.Running;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 13, faults: a boot storm of {@value #CLIENTS} DHCP clients in one second (ISC Kea's perfdhcp,
+ * package kea-admin) against our DHCP server while {@value #AGENTS} agents download an image from the
+ * seeder in the same process. perfdhcp acts as a relay (giaddr its address) with {@value #CLIENTS}
+ * sequential client MACs. No lease may be lost — every exchange perfdhcp completed has its BOUND
+ * lease in the journal — no address may go to two MACs nor a MAC get two addresses, and every agent
+ * must finish verified; the agents' download times are compared with a run without the storm
+ * (the two runs share this machine's two cores with the DHCP server, which is the only cost allowed).
+ *
+ * <p>The lab is {@link FaultLab}, clean links (no loss): perfdhcp and the agents (16 in one child JVM,
+ * {@link AgentsMain}: 16 JVMs would not fit in two cores) in the client namespace.
+ */
+@Tag("faults")
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class DhcpStormDuringDownloadsTest {
+  static final int CLIENTS = 200;
+  /** perfdhcp's DORA exchanges started per second: the 200 clients in one second. */
+  static final int RATE = 200;
+  static final int AGENTS = 16;
+  static final long IMAGE_BYTES = 24L << 20;
+
+  @TempDir Path dir;
+
+  @Test
+  void twoHundredDhcpClientsInOneSecondLoseNoLeaseWhileSixteenAgentsDownload() throws Exception {
+    String perfdhcp = Gate.requireCommand("perfdhcp", "kea-admin").toString();
+    // The agents' work dirs on tmpfs, as in the client image (agent.workDir): their 800 MiB stay off the
+    // disk the server's lease journal is fsynced to
+    Path work = Files.isDirectory(Path.of("/dev/shm")) ? Files.createTempDirectory(Path.of("/dev/shm"), "btfaults-")
+        : dir.resolve("agents");
+    try (FaultLab lab = new FaultLab(dir, "dhcp-storm")) {
+      // GIVEN a warm server (a few exchanges first, other MACs: the measured storms are not the JIT's)
+      lab.cli.exec(Duration.ofSeconds(60), perfdhcp, "-4", "-l", FaultLab.CLIENT, "-r", "20", "-n", "40", "-R", "40",
+          "-b", "mac=" + macPrefix(0) + "00:00", "-d", "10", "-W", "5000000", FaultLab.SERVER);
+      // AND a storm's baseline: 200 clients in 1 s against the idle server
+      Storm alone = storm(lab, perfdhcp, 1);
+      // AND an image in the catalog, and the agents' baseline: 16 agents download it with no DHCP traffic
+      ImageManifest image = lab.addImage("storm", IMAGE_BYTES);
+      List<FaultLab.AgentRun> quiet = lab.runAgents(work.resolve("quiet"), AGENTS, "storm");
+      assertVerified(image, quiet);
+
+      // WHEN 16 agents download it again, and the moment they start 200 other clients ask for leases in 1 s
+      Path busyWork = work.resolve("busy");
+      Running agents = lab.startAgents(busyWork, AGENTS, "storm");
+      FaultLab.openGate(agents, busyWork, AGENTS);
+      Storm during = storm(lab, perfdhcp, 2);
+      List<FaultLab.AgentRun> busy = FaultLab.awaitAgents(agents, AGENTS);
+
+      // THEN the storm's requests went out while the agents downloaded: before the last of them had the image
+      double lastDownloaded = agents.lines().stream().filter(l -> l.text().contains("storm downloaded:"))
+          .mapToDouble(Proc.Line::seconds).max().orElseThrow();
+      assertThat(during.sentUntil).as("perfdhcp's last DISCOVER before the last agent's download ended")
+          .isLessThan(agents.startNanos() + (long) (lastDownloaded * 1e9));
+      // AND every agent still holds exactly the catalog's bytes
+      assertVerified(image, busy);
+
+      // AND our journal holds a BOUND lease for every ACK perfdhcp got, none lost, no address or MAC twice
+      Map<Ipv4, Set<String>> holders = new HashMap<>();
+      Map<String, Set<Ipv4>> addressesOf = new HashMap<>();
+      Map<String, Set<String>> boundByStorm = new HashMap<>();
+      List<Lease> journal = awaitBound(lab, alone.acks + during.acks);
+      for (Lease lease : journal) {
+        assertThat(lease.state()).isIn(Lease.State.OFFERED, Lease.State.BOUND); // perfdhcp neither releases nor declines
+        holders.computeIfAbsent(lease.ip(), k -> new HashSet<>()).add(lease.mac());
+        addressesOf.computeIfAbsent(lease.mac(), k -> new HashSet<>()).add(lease.ip());
+        if (lease.state() == Lease.State.BOUND) {
+          boundByStorm.computeIfAbsent(lease.mac().substring(0, 12), k -> new HashSet<>()).add(lease.mac());
+        }
+      }
+      assertThat(holders.entrySet()).as("addresses given to more than one MAC").filteredOn(e -> e.getValue().size() > 1)
+          .isEmpty();
+      assertThat(addressesOf.entrySet()).as("MACs given more than one address").filteredOn(e -> e.getValue().size() > 1)
+          .isEmpty();
+      int boundAlone = boundByStorm.getOrDefault(macPrefix(1), Set.of()).size();
+      int boundDuring = boundByStorm.getOrDefault(macPrefix(2), Set.of()).size();
+      assertThat(boundByStorm.keySet()).as("only perfdhcp's MACs").containsOnly(macPrefix(0), macPrefix(1), macPrefix(2));
+
+      System.out.printf("DHCP storm alone:            %s; %d BOUND in the journal%n", alone, boundAlone);
+      System.out.printf("DHCP storm during downloads: %s; %d BOUND in the journal%n", during, boundDuring);
+      System.out.printf("DHCP storm: %d agents x %d MiB, slowest download %.2f s quiet vs %.2f s in the storm (x%.2f), "
+              + "mean %.2f vs %.2f s (x%.2f)%n", AGENTS, image.getTotalSize() >> 20, slowest(quiet), slowest(busy),
+          slowest(busy) / slowest(quiet), mean(quiet), mean(busy), mean(busy) / mean(quiet));
+      assertThat(boundAlone).as("a BOUND lease for every ACK of the storm alone").isGreaterThanOrEqualTo(alone.acks);
+      assertThat(boundDuring).as("a BOUND lease for every ACK of the storm during downloads")
+          .isGreaterThanOrEqualTo(during.acks);
+      // AND most clients got their address within 10 s (perfdhcp never retransmits, real clients would). This
+      // fails in some runs: the server then answers most REQUESTs only after 10 s (docs/SECURITY.md, open)
+      assertThat(alone.acks).as(alone.output).isGreaterThan(CLIENTS / 4);
+      assertThat(during.acks).as(during.output).isGreaterThan(CLIENTS / 4);
+    } finally {
+      try (Stream<Path> files = Files.walk(work)) {
+        files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
+  }
+
+  /** One perfdhcp run: what it sent and got, and when its requests went out. */
+  record Storm(int discovers, int offers, int acks, List<Integer> drops, double offerDelayMaxMs, double ackDelayMaxMs,
+      double sendSeconds, long sentUntil, String udp, String output) {
+    @Override
+    public String toString() {
+      return String.format("%d DISCOVERs sent in %.2f s, %d OFFERs, %d ACKs, drops DO/RA %s, max delay DO %.0f ms / "
+          + "RA %.0f ms, 0 duplicate addresses; %s", discovers, sendSeconds, offers, acks, drops, offerDelayMaxMs,
+          ackDelayMaxMs, udp);
+    }
+  }
+
+  private static String macPrefix(int storm) {
+    return String.format("00:0c:5c:%02x:", storm);
+  }
+
+  /**
+   * {@value #CLIENTS} DORA exchanges at {@value #RATE}/s, MACs {@code 00:0c:5c:<storm>:00:00} + 0..199
+   * (-R: sequential), as a relay from the client address; -d/-W: an answer counts if it comes within 10 s (perfdhcp never
+   * retransmits, real clients would), -u: perfdhcp checks that no address comes twice.
+   */
+  private static Storm storm(FaultLab lab, String perfdhcp, int storm) throws Exception {
+    Map<String, Long> srvBefore = udp(lab.srv);
+    Map<String, Long> cliBefore = udp(lab.cli);
+    long start = System.nanoTime();
+    Proc.Result run = lab.cli.exec(Duration.ofSeconds(90), perfdhcp, "-4", "-l", FaultLab.CLIENT,
+        "-r", Integer.toString(RATE), "-n", Integer.toString(CLIENTS), "-R", Integer.toString(CLIENTS),
+        "-b", "mac=" + macPrefix(storm) + "00:00", "-d", "10", "-W", "10000000", "-u", FaultLab.SERVER);
+    String out = run.output();
+    Map<String, Long> srvAfter = udp(lab.srv);
+    Map<String, Long> cliAfter = udp(lab.cli);
+    String udp = String.format(
+        "server UDP in %d, receive-buffer errors %d, out %d; perfdhcp UDP in %d, receive-buffer errors %d",
+        srvAfter.get("InDatagrams") - srvBefore.get("InDatagrams"),
+        srvAfter.get("RcvbufErrors") - srvBefore.get("RcvbufErrors"),
+        srvAfter.get("OutDatagrams") - srvBefore.get("OutDatagrams"),
+        cliAfter.get("InDatagrams") - cliBefore.get("InDatagrams"),
+        cliAfter.get("RcvbufErrors") - cliBefore.get("RcvbufErrors"));
+    out = out + "\n" + udp;
+    assertThat(run.exit()).as(out).isIn(0, 3); // 3: finished, some exchanges not completed
+    // the server's socket queued the whole storm, however busy the process (DhcpVerticle.RECEIVE_BUFFER_BYTES)
+    assertThat(srvAfter.get("RcvbufErrors") - srvBefore.get("RcvbufErrors")).as(out).isZero();
+    List<Integer> sent = all(out, "sent packets: (\\d+)");
+    List<Integer> received = all(out, "received packets: (\\d+)");
+    assertThat(received).as(out).hasSize(2);
+    assertThat(sent.get(0)).as(out).isGreaterThanOrEqualTo(CLIENTS); // (perfdhcp may send one or two more)
+    // perfdhcp's own check: an address seen twice. With -R 200 its extra exchanges reuse a MAC,
+    // which rightly gets its own address again; that many are allowed (the test's journal check is exact)
+    int repeatedMacs = sent.get(0) - CLIENTS;
+    assertThat(all(out, "non unique addresses: (\\d+)")).as(out).allMatch(n -> n <= repeatedMacs);
+    List<Double> maxDelays = allDoubles(out, "max delay: ([0-9.]+) ms");
+    // the DISCOVERs go out at RATE/s: the last one about a second after the start (half as much again
+    // for perfdhcp's own start, in sentUntil)
+    double sendSeconds = CLIENTS / (double) RATE;
+    return new Storm(sent.get(0), received.get(0), received.get(1), all(out, "drops: (\\d+)"),
+        maxDelays.isEmpty() ? Double.NaN : maxDelays.get(0), maxDelays.size() < 2 ? Double.NaN : maxDelays.get(1),
+        sendSeconds, start + (long) (sendSeconds * 1.5e9), udp, out);
+  }
+
+  /** The UDP counters of a namespace ({@code /proc/net/snmp}: InDatagrams, RcvbufErrors, ...). */
+  private static Map<String, Long> udp(io.boottorrent.testsupport.NetnsLab.Ns ns) throws Exception {
+    List<String> lines = ns.run("cat", "/proc/net/snmp").lines().filter(l -> l.startsWith("Udp: ")).toList();
+    String[] names = lines.get(0).substring(5).trim().split("\\s+");
+    String[] values = lines.get(1).substring(5).trim().split("\\s+");
+    Map<String, Long> counters = new HashMap<>();
+    for (int i = 0; i < names.length; i++) {
+      counters.put(names[i], Long.parseLong(values[i]));
+    }
+    return counters;
+  }
+
+  private static void assertVerified(ImageManifest image, List<FaultLab.AgentRun> runs) throws Exception {
+    for (FaultLab.AgentRun r : runs) {
+      assertThat(Verifier.verify(image, r.imageDir())).as(r.imageDir().toString()).isEmpty();
+    }
+  }
+
+  /** The journal once it holds at least {@code bound} BOUND leases (the server writes them as it acknowledges). */
+  private static List<Lease> awaitBound(FaultLab lab, int bound) throws Exception {
+    long deadline = System.currentTimeMillis() + 10_000;
+    List<Lease> records = lab.journal();
+    while (records.stream().filter(l -> l.state() == Lease.State.BOUND).count() < bound
+        && System.currentTimeMillis() < deadline) {
+      Thread.sleep(100);
+      records = lab.journal();
+    }
+    return records;
+  }
+
+  private static double slowest(List<FaultLab.AgentRun> runs) {
+    return runs.stream().mapToLong(FaultLab.AgentRun::downloadMillis).max().orElseThrow() / 1000.0;
+  }
+
+  private static double mean(List<FaultLab.AgentRun> runs) {
+    return runs.stream().mapToLong(FaultLab.AgentRun::downloadMillis).average().orElseThrow() / 1000.0;
+  }
+
+  private static List<Double> allDoubles(String text, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(text);
+    List<Double> out = new java.util.ArrayList<>();
+    while (m.find()) {
+      out.add(Double.parseDouble(m.group(1)));
+    }
+    return out;
+  }
+
+  private static List<Integer> all(String text, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(text);
+    List<Integer> out = new java.util.ArrayList<>();
+    while (m.find()) {
+      out.add(Integer.parseInt(m.group(1)));
+    }
+    return out;
+  }
+}

@@ -24,6 +24,7 @@ final class NetasciiBlockSource implements BlockSource {
   private ByteBuffer in = ByteBuffer.allocate(0);
   private long rawPos;
   private long produced;
+  private long producedBytes;
 
   private NetasciiBlockSource(AsyncFile file, long rawLength, long encodedLength, int windowsize) {
     this.file = file;
@@ -61,6 +62,12 @@ final class NetasciiBlockSource implements BlockSource {
     return fill(out).compose(v -> {
       if (out.hasRemaining()) {
         return Future.failedFuture(new IllegalStateException("file shrank during the transfer"));
+      }
+      producedBytes += length;
+      // The lengths were measured by path, this file was opened before: if it was replaced in
+      // between, its stream does not end where they say, and the client would get a truncated file.
+      if (producedBytes == encodedLength && (rawPos < rawLength || in.hasRemaining() || encoder.hasPending())) {
+        return Future.failedFuture(new IllegalStateException("file changed during the transfer"));
       }
       Buffer block = Buffer.buffer(out.array());
       produced = index;

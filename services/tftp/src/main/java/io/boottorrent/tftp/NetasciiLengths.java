@@ -5,6 +5,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,11 +23,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * netascii RRQ — which never ACKs — would cost that read every time; here it is done at most once per
  * version of a file (real path, size, mtime, file key), on a worker thread, streaming through one
  * buffer, and concurrent requests for the same file wait for the one measurement under way.
+ * Measurements run on their own {@value #MEASURING_THREADS} threads, so requests for many big files at
+ * once queue there instead of taking the worker pool that resolves requests (and serves other services).
  *
  * <p>At most {@code capacity} files are remembered (least recently used dropped first): a few hundred
  * bytes each. A failed measurement is not remembered. Thread-safe: the transfer loops share it.
  */
 final class NetasciiLengths {
+  /**
+   * Files the server remembers: {@value} × a few hundred bytes is under 1 MiB. Not a config key: a
+   * TFTP root serves a handful of text files, and a file dropped from the cache costs one more read
+   * of it, which is what every netascii RRQ cost before.
+   */
+  static final int FILES = 1024;
+
   /** Raw bytes read per call while measuring; the buffer is one per measurement. */
   static final int CHUNK = 64 * 1024;
 
@@ -36,7 +46,11 @@ final class NetasciiLengths {
   /** A version of a file: a rewrite in place changes the mtime, a replacement the file key. */
   private record Key(Path file, long size, long modifiedNanos, Object fileKey) {}
 
+  /** Threads of the executor that measures: files measured at once. */
+  static final int MEASURING_THREADS = 2;
+
   private final Vertx vertx;
+  private final WorkerExecutor measurers;
   private final int capacity;
   private final Map<Key, Future<Measured>> cache;
   private final AtomicLong measurements = new AtomicLong();
@@ -47,6 +61,7 @@ final class NetasciiLengths {
       throw new IllegalArgumentException("netascii length cache must hold at least 1 file, not " + capacity);
     }
     this.vertx = vertx;
+    this.measurers = vertx.createSharedWorkerExecutor("tftp-netascii-length", MEASURING_THREADS);
     this.capacity = capacity;
     this.cache = new LinkedHashMap<>(16, 0.75f, true) {
       @Override
@@ -76,7 +91,7 @@ final class NetasciiLengths {
       if (mine != null) {
         Promise<Measured> measuring = mine;
         Future<Measured> shared = known;
-        vertx.executeBlocking(() -> measure(key), false).onComplete(ar -> {
+        measurers.executeBlocking(() -> measure(key), false).onComplete(ar -> {
           if (ar.failed()) {
             synchronized (cache) {
               cache.remove(key, shared);
@@ -121,6 +136,14 @@ final class NetasciiLengths {
       }
     }
     return new Measured(read, encoded);
+  }
+
+  /**
+   * Releases the measuring threads; once no server uses the pool, a measurement under way is
+   * interrupted (its RRQ fails) and queued ones are dropped (Vert.x shuts the pool down now).
+   */
+  Future<Void> close() {
+    return measurers.close();
   }
 
   /** Measurements started so far (each a read of a whole file). */

@@ -28,8 +28,6 @@ import java.util.Optional;
  * @param maxTransfers read transfers running at once (each holds a socket and a file); a request
  *     beyond it gets ERROR 0 from the request port ({@link TransferCaps})
  * @param maxTransfersPerClient read transfers running at once for one client address
- * @param netasciiLengthCacheFiles files whose netascii length is remembered ({@link NetasciiLengths}):
- *     a netascii transfer needs it before its first packet, and learning it reads the whole file
  * @param secureBootChain serve Debian's signed shim and GRUB ({@code shimx64.efi}, {@code grubx64.efi})
  *     and the catalog's GRUB config ({@code grub.cfg}) when no root has those names
  */
@@ -45,7 +43,6 @@ public record TftpOptions(
     @Max(1024) int transferLoops,
     @Min(1) int maxTransfers,
     @Min(1) int maxTransfersPerClient,
-    @Min(1) int netasciiLengthCacheFiles,
     boolean secureBootChain) {
   /** Subfolder of {@code dataDir} served when {@code tftp.root} is empty. */
   public static final String DATA_DIR_SUBFOLDER = "tftp";
@@ -59,8 +56,6 @@ public record TftpOptions(
     require(transferLoops >= 0 && transferLoops <= 1024, "tftp.transferLoops must be 0..1024, got " + transferLoops);
     require(maxTransfers >= 1, "tftp.maxTransfers must be at least 1, got " + maxTransfers);
     require(maxTransfersPerClient >= 1, "tftp.maxTransfersPerClient must be at least 1, got " + maxTransfersPerClient);
-    require(netasciiLengthCacheFiles >= 1,
-        "tftp.netasciiLengthCacheFiles must be at least 1, got " + netasciiLengthCacheFiles);
     new OptionNegotiation.Limits(maxBlksize, maxWindowsize); // range checks with RFC bounds in the message
   }
 

@@ -133,7 +133,7 @@ public class TftpVerticle extends VerticleBase {
   public Future<?> start() {
     Codecs.registerAll(vertx.eventBus());
     metrics = TftpMetrics.of(vertx);
-    netasciiLengths = new NetasciiLengths(vertx, options.netasciiLengthCacheFiles());
+    netasciiLengths = new NetasciiLengths(vertx, NetasciiLengths.FILES);
     resolver = new FileResolver(root, options.fallbackRoots(),
         options.secureBootChain() ? SECURE_BOOT_FILES : java.util.Map.of());
     vertx.executeBlocking(() -> {
@@ -174,8 +174,9 @@ public class TftpVerticle extends VerticleBase {
     if (metrics != null) {
       metrics.close();
     }
+    Future<Void> measuring = netasciiLengths == null ? Future.succeededFuture() : netasciiLengths.close();
     DatagramSocket s = socket;
-    return s == null ? Future.succeededFuture() : s.close();
+    return measuring.compose(v -> s == null ? Future.succeededFuture() : s.close());
   }
 
   /** The port requests are received on; -1 before the socket listens. */

@@ -10,6 +10,7 @@ import io.boottorrent.testsupport.Proc;
 import io.boottorrent.testsupport.TestConfig;
 import io.boottorrent.tftp.protocol.ErrorCode;
 import io.boottorrent.tftp.protocol.MalformedPacketException;
+import io.boottorrent.tftp.protocol.Netascii;
 import io.boottorrent.tftp.protocol.TftpCodec;
 import io.boottorrent.tftp.protocol.TftpPacket;
 import io.boottorrent.tftp.protocol.TftpPacket.Data;
@@ -19,19 +20,23 @@ import io.boottorrent.tftp.protocol.TftpPacket.ReadRequest;
 import io.boottorrent.tftp.protocol.TransferMode;
 import io.boottorrent.tftp.protocol.TransferOptions;
 import io.vertx.core.Vertx;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -49,7 +54,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Exactly the caps' worth start; every other request gets ERROR 0 from port 69's socket; the process's
  * open descriptors grow by two per running transfer at most and come back once the silent transfers
  * time out; real clients (atftp, tftp-hpa) are told "server busy" while the caps are full and get the
- * file byte-identical after. Two floods in a row: nothing leaks from the first.
+ * file byte-identical after. Two floods in a row: nothing leaks from the first. Silent requests for
+ * the largest windows hold no window; silent netascii requests for one big file read it once.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class TftpFloodTest {
@@ -59,6 +65,8 @@ class TftpFloodTest {
   static final int PORTS_PER_CLIENT = 8;
   static final int SIZE = 1024 * 1024;
   static final String FILE = "undionly.kpxe";
+  static final String TEXT_FILE = "menu.txt";
+  static final int TEXT_SIZE = 16 * 1024 * 1024;
 
   @TempDir Path dir;
   private Vertx vertx;
@@ -185,7 +193,7 @@ class TftpFloodTest {
 
   @Test
   void silentRequestsForTheLargestWindowsGetAnOptionAckAndNoDataSoTheyHoldNoWindowInMemory() throws Exception {
-    // (octet: what firmware asks for. Netascii is not measured here: docs/SECURITY.md, "Not covered")
+    // (octet: what firmware asks for; netascii in the next test)
     System.gc();
     long rssBefore = rssKiB();
     // WHEN 200 silent requests (50 addresses x 4 ports) ask for 64 blocks of 65464 bytes at a time: a
@@ -218,6 +226,100 @@ class TftpFloodTest {
     flood.forEach(Flooder::close);
     Prometheus.await(() -> Meters.prometheus(vertx).orElseThrow().scrape(),
         Map.of("boottorrent_tftp_transfers_active", 0.0), Duration.ofSeconds(30));
+  }
+
+  @Test
+  void silentNetasciiRequestsForOneBigFileReadItOnceAndARealClientGetsItConverted() throws Exception {
+    String tftpHpa = ExternalClients.require(ExternalClients.TFTP_HPA, "tftp-hpa");
+    // GIVEN a 16 MiB text file with LFs, CRs and CR LFs: its netascii length is known only by reading all of it
+    Path text = server.root.resolve(TEXT_FILE);
+    byte[] content = text(TEXT_SIZE, 17);
+    Files.write(text, content);
+    long encoded = Netascii.encodedLength(content, 0, content.length);
+    System.gc();
+    long rssBefore = rssKiB();
+    long measuredBefore = server.verticle.netasciiMeasurements();
+    // WHEN 200 silent netascii RRQs (50 addresses x 4 ports) arrive in two bursts of 100: without options
+    // (the server sends DATA 1 at once), then asking for tsize and blksize 1428 (an OACK first)
+    List<Flooder> flood = new ArrayList<>();
+    for (int c = 0; c < 50; c++) {
+      for (int p = 0; p < PER_CLIENT; p++) {
+        flood.add(new Flooder(InetAddress.getByName("127.0.3." + (c + 1))));
+      }
+    }
+    List<Flooder> plain = new ArrayList<>();
+    List<Flooder> withOptions = new ArrayList<>();
+    for (int i = 0; i < flood.size(); i++) {
+      (i % 2 == 0 ? plain : withOptions).add(flood.get(i));
+    }
+    long startNanos = System.nanoTime();
+    Map<Flooder, Received> answers = new HashMap<>(exchange(plain, new ReadRequest(TEXT_FILE, TransferMode.NETASCII),
+        server.port(), Duration.ofSeconds(60)));
+    answers.putAll(exchange(withOptions, new ReadRequest(TEXT_FILE, TransferMode.NETASCII,
+        TransferOptions.of("tsize", "0", "blksize", "1428")), server.port(), Duration.ofSeconds(60)));
+    long answeredMs = (System.nanoTime() - startNanos) / 1_000_000;
+    long rssDuring = rssKiB();
+    long measured = server.verticle.netasciiMeasurements() - measuredBefore;
+    System.out.printf("200 silent netascii RRQs for a %d MiB text file (%d bytes on the wire): all answered in %d ms;"
+        + " whole-file reads %d; VmRSS %d KiB before, %d KiB with the transfers waiting (+%d KiB)%n",
+        TEXT_SIZE >> 20, encoded, answeredMs, measured, rssBefore, rssDuring, rssDuring - rssBefore);
+
+    // THEN each got its first packet: DATA 1 with the first 512 converted bytes, or an OACK of blksize
+    // and no tsize (in netascii the size on the wire is not the file's, as in tftp-hpa)
+    byte[] wire = netascii(content, 0, 2048);
+    for (Flooder f : plain) {
+      Data data = (Data) answers.get(f).packet();
+      assertThat(data.block()).isEqualTo(1);
+      assertThat(data.payload()).isEqualTo(Arrays.copyOf(wire, 512));
+    }
+    for (Flooder f : withOptions) {
+      OptionAck oack = (OptionAck) answers.get(f).packet();
+      assertThat(oack.options().values()).containsExactly(Map.entry("blksize", "1428"));
+    }
+    // AND the file was read once to learn its length, not once per request; the heap did not grow with them
+    assertThat(measured).as("whole-file reads for 200 RRQs of one file").isEqualTo(1);
+    assertThat(rssDuring - rssBefore).as("VmRSS growth, KiB").isLessThan(96 * 1024);
+
+    // WHEN the silent transfers have timed out (they hold the whole total cap) and tftp-hpa gets the
+    // file in netascii ("ascii") mode
+    flood.forEach(Flooder::close);
+    Prometheus.await(() -> Meters.prometheus(vertx).orElseThrow().scrape(),
+        Map.of("boottorrent_tftp_transfers_active", 0.0), Duration.ofSeconds(30));
+    Path copy = dir.resolve("text-copy.txt");
+    Proc.Result h = ExternalClients.run(List.of(tftpHpa, "-m", "ascii", "127.0.0.1", Integer.toString(server.port()),
+        "-c", "get", TEXT_FILE, copy.toString()), dir, 120);
+    // THEN it converts back to the file's bytes, and the length was not measured again
+    assertThat(h.exit()).as(h.output()).isZero();
+    assertThat(Files.mismatch(text, copy)).isEqualTo(-1L);
+    assertThat(server.verticle.netasciiMeasurements() - measuredBefore).isEqualTo(1);
+  }
+
+  /** Text of LFs, CRs (some in CR LF pairs) and letters, like a config file with mixed line ends. */
+  private static byte[] text(int size, long seed) {
+    Random random = new Random(seed);
+    byte[] alphabet = "abcdefgh ijklmnop\r\n".getBytes(StandardCharsets.US_ASCII);
+    byte[] bytes = new byte[size];
+    for (int i = 0; i < size; i++) {
+      bytes[i] = alphabet[random.nextInt(alphabet.length)];
+    }
+    return bytes;
+  }
+
+  /** The netascii encoding (RFC 764: LF as CR LF, CR as CR NUL) of {@code bytes[from, from+len)}. */
+  private static byte[] netascii(byte[] bytes, int from, int len) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (int i = from; i < from + len; i++) {
+      if (bytes[i] == '\n') {
+        out.write('\r');
+        out.write('\n');
+      } else if (bytes[i] == '\r') {
+        out.write('\r');
+        out.write(0);
+      } else {
+        out.write(bytes[i]);
+      }
+    }
+    return out.toByteArray();
   }
 
   private static long awaitDescriptorsAtMost(long limit, Duration timeout) throws Exception {

@@ -25,7 +25,6 @@ class TftpOptionsTest {
     assertThat(options.maxWindowsize()).isEqualTo(64);
     assertThat(options.maxTransfers()).isEqualTo(1000);
     assertThat(options.maxTransfersPerClient()).isEqualTo(8);
-    assertThat(options.netasciiLengthCacheFiles()).isEqualTo(1024);
     assertThat(options.effectiveTransferLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
   }
 
@@ -60,8 +59,6 @@ class TftpOptionsTest {
         .hasMessage("tftp.maxTransfers: expected an integer >= 1, got 0");
     assertThatThrownBy(() -> TftpOptions.fromSection(TestConfig.section("tftp").put("maxTransfersPerClient", 0)))
         .hasMessage("tftp.maxTransfersPerClient: expected an integer >= 1, got 0");
-    assertThatThrownBy(() -> TftpOptions.fromSection(TestConfig.section("tftp").put("netasciiLengthCacheFiles", 0)))
-        .hasMessage("tftp.netasciiLengthCacheFiles: expected an integer >= 1, got 0");
   }
 
   @Test

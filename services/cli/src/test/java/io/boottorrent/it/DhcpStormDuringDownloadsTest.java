@@ -62,7 +62,9 @@ class DhcpStormDuringDownloadsTest {
       lab.cli.exec(Duration.ofSeconds(60), perfdhcp, "-4", "-l", FaultLab.CLIENT, "-r", "20", "-n", "40", "-n", "40", "-R", "40",
           "-b", "mac=" + macPrefix(0) + "00:00", "-d", "10", "-W", "5000000", FaultLab.SERVER);
       // AND a storm's baseline: 200 clients in 1 s against the idle server
+      long[] idleBefore = eventLoopSchedstat(lab.server.pid());
       Storm alone = storm(lab, perfdhcp, 1);
+      long[] idleAfter = eventLoopSchedstat(lab.server.pid());
       // AND an image in the catalog, and the agents' baseline: 16 agents download it with no DHCP traffic
       ImageManifest image = lab.addImage("storm", IMAGE_BYTES);
       List<FaultLab.AgentRun> quiet = lab.runAgents(work.resolve("quiet"), AGENTS, "storm");
@@ -72,7 +74,9 @@ class DhcpStormDuringDownloadsTest {
       Path busyWork = work.resolve("busy");
       Running agents = lab.startAgents(busyWork, AGENTS, "storm");
       FaultLab.openGate(agents, busyWork, AGENTS);
+      long[] loopsBefore = eventLoopSchedstat(lab.server.pid());
       Storm during = storm(lab, perfdhcp, 2);
+      long[] loopsAfter = eventLoopSchedstat(lab.server.pid());
       List<FaultLab.AgentRun> busy = FaultLab.awaitAgents(agents, AGENTS);
 
       // THEN the storm's requests went out while the agents downloaded: before the last of them had the image
@@ -108,6 +112,13 @@ class DhcpStormDuringDownloadsTest {
       System.out.printf("DHCP storm during downloads: %s; %d BOUND in the journal%n", during, boundDuring);
       System.out.printf("DHCP storm alone, in the server:            %s%n", serverSide(lab.server, 1));
       System.out.printf("DHCP storm during downloads, in the server: %s%n", serverSide(lab.server, 2));
+      // a late answer with the event loops waiting for a core is this machine's CPU, not a blocked loop
+      System.out.printf("DHCP storm alone: the server's event loops ran %d ms and waited %d ms for a CPU "
+          + "(/proc schedstat, the whole perfdhcp run)%n", (idleAfter[0] - idleBefore[0]) / 1_000_000,
+          (idleAfter[1] - idleBefore[1]) / 1_000_000);
+      System.out.printf("DHCP storm during downloads: the server's event loops ran %d ms and waited %d ms for a CPU "
+          + "(/proc schedstat, the whole perfdhcp run)%n", (loopsAfter[0] - loopsBefore[0]) / 1_000_000,
+          (loopsAfter[1] - loopsBefore[1]) / 1_000_000);
       System.out.printf("DHCP storm: %d agents x %d MiB, slowest download %.2f s quiet vs %.2f s in the storm (x%.2f), "
               + "mean %.2f vs %.2f s (x%.2f)%n", AGENTS, image.getTotalSize() >> 20, slowest(quiet), slowest(busy),
           slowest(busy) / slowest(quiet), mean(quiet), mean(busy), mean(busy) / mean(quiet));
@@ -242,6 +253,33 @@ class DhcpStormDuringDownloadsTest {
     }
     long span = discoverReads.isEmpty() ? 0 : discoverReads.get(discoverReads.size() - 1) - discoverReads.get(0);
     return new ServerSide(discoverReads.size(), span, requests, offerMax, ackMax, threads);
+  }
+
+  /**
+   * CPU time and run-queue wait (ns, {@code /proc/<pid>/task/<tid>/schedstat}) summed over the Vert.x
+   * event-loop threads of {@code pid} (or of its child, if {@code ip netns exec} forked).
+   */
+  private static long[] eventLoopSchedstat(long pid) throws java.io.IOException {
+    Path proc = Path.of("/proc", Long.toString(pid));
+    if (!Files.readString(proc.resolve("comm")).strip().equals("java")) {
+      String children = Files.readString(proc.resolve("task").resolve(Long.toString(pid)).resolve("children")).strip();
+      proc = Path.of("/proc", children.split("\\s+")[0]);
+    }
+    long[] sum = new long[2];
+    try (Stream<Path> tasks = Files.list(proc.resolve("task"))) {
+      for (Path task : tasks.toList()) {
+        try {
+          if (Files.readString(task.resolve("comm")).startsWith("vert.x-eventloo")) {
+            String[] fields = Files.readString(task.resolve("schedstat")).strip().split(" ");
+            sum[0] += Long.parseLong(fields[0]);
+            sum[1] += Long.parseLong(fields[1]);
+          }
+        } catch (java.nio.file.NoSuchFileException gone) {
+          // a thread that ended while we listed them
+        }
+      }
+    }
+    return sum;
   }
 
   /** The UDP counters of a namespace ({@code /proc/net/snmp}: InDatagrams, RcvbufErrors, ...). */

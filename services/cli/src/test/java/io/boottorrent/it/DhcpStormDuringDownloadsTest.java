@@ -59,8 +59,8 @@ class DhcpStormDuringDownloadsTest {
         : dir.resolve("agents");
     try (FaultLab lab = new FaultLab(dir, "dhcp-storm")) {
       // GIVEN a warm server (a few exchanges first, other MACs: the measured storms are not the JIT's)
-      lab.cli.exec(Duration.ofSeconds(60), perfdhcp, "-4", "-l", FaultLab.CLIENT, "-r", "20", "-n", "40", "-n", "40", "-R", "40",
-          "-b", "mac=" + macPrefix(0) + "00:00", "-d", "10", "-W", "5000000", FaultLab.SERVER);
+      lab.cli.exec(Duration.ofSeconds(60), perfdhcp, "-4", "-l", FaultLab.CLIENT, "-r", "20", "-n", "40", "-n", "40",
+          "-R", "40", "-b", "mac=" + macPrefix(0) + "00:00", "-d", "10", "-W", "5000000", FaultLab.SERVER);
       // AND a storm's baseline: 200 clients in 1 s against the idle server
       long[] idleBefore = eventLoopSchedstat(lab.server.pid());
       Storm alone = storm(lab, perfdhcp, 1);
@@ -220,7 +220,8 @@ class DhcpStormDuringDownloadsTest {
 
   private static final Pattern READ = Pattern.compile(
       "(\\d\\d):(\\d\\d):(\\d\\d)\\.(\\d{3}) DEBUG \\[([^\\]]+)\\] \\S+ - \\S+ (DISCOVER|REQUEST) from (\\S+) ");
-  private static final Pattern SENT = Pattern.compile("sent (OFFER|ACK) to (\\S+) (\\d+) ms after its request was read");
+  private static final Pattern SENT =
+      Pattern.compile("sent (OFFER|ACK) to (\\S+) (\\d+) ms after its request was read");
 
   private static ServerSide serverSide(Running server, int storm) {
     String prefix = macPrefix(storm);

@@ -44,6 +44,32 @@ final class FaultLab implements AutoCloseable {
   /** The TFTP file: about the size of undionly.kpxe, the first file a BIOS PXE ROM fetches. */
   static final int TFTP_SIZE = 64 << 10;
 
+  /**
+   * The product's logback.xml (services/core) with the DHCP service's per-packet DEBUG lines on, written
+   * through an AsyncAppender (each line keeps the time it was logged).
+   */
+  static final String SERVER_LOGBACK = """
+      <configuration>
+        <appender name="STDERR" class="ch.qos.logback.core.ConsoleAppender">
+          <target>System.err</target>
+          <encoder><pattern>%d{HH:mm:ss.SSS} %-5level [%thread] %logger{24} - %msg%n</pattern></encoder>
+        </appender>
+        <logger name="com.hazelcast" level="WARN"/>
+        <logger name="com.hazelcast.cp.CPSubsystem" level="ERROR"/>
+        <logger name="io.netty" level="WARN"/>
+        <logger name="io.micrometer.core.instrument.MeterRegistry" level="ERROR"/>
+        <!-- off the event loop: a pipe to a busy test JVM must not slow the DHCP service it measures -->
+        <appender name="ASYNC" class="ch.qos.logback.classic.AsyncAppender">
+          <queueSize>65536</queueSize>
+          <discardingThreshold>0</discardingThreshold>
+          <appender-ref ref="STDERR"/>
+        </appender>
+        <logger name="io.boottorrent" level="INFO"/>
+        <logger name="io.boottorrent.dhcp.DhcpVerticle" level="DEBUG"/>
+        <root level="INFO"><appender-ref ref="ASYNC"/></root>
+      </configuration>
+      """;
+
   final NetnsLab lab;
   final Ns srv;
   final Ns cli;
@@ -89,8 +115,11 @@ final class FaultLab implements AutoCloseable {
               .put("pools", new JsonArray().add(new JsonObject().put("subnet", "10.92.0.0/16")
                   .put("rangeStart", "10.92.1.0").put("rangeEnd", "10.92.255.254").put("router", SERVER))));
       Path file = Files.writeString(dir.resolve("server.yaml"), config.encodePrettily()); // JSON is YAML
-      // (GC log beside the server's: a stall in a storm is then told apart from a pause)
-      server = srv.java(List.of("-Xmx512m", "-Xlog:gc:file=" + logs.toAbsolutePath().resolve("server-gc.log")),
+      // (GC log beside the server's: a stall in a storm is then told apart from a pause; DhcpVerticle at DEBUG:
+      // when each request was read and its reply sent, so a late answer is placed inside or outside the process)
+      Path logback = Files.writeString(dir.resolve("logback.xml"), SERVER_LOGBACK);
+      server = srv.java(List.of("-Xmx512m", "-Xlog:gc:file=" + logs.toAbsolutePath().resolve("server-gc.log"),
+              "-Dlogback.configurationFile=" + logback),
               "io.boottorrent.cli.Main", "serve",
               "--services", "catalog,tracker,seeder,telemetry,dhcp,tftp", "--config", file.toString())
           .name("server").log(logs.resolve("server.log")).start();

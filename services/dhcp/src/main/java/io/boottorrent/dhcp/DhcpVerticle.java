@@ -184,6 +184,7 @@ public final class DhcpVerticle extends VerticleBase {
 
   /** Never throws: a bad packet or a bug in the logic costs one reply, not the socket. */
   private void receive(DatagramSocket on, DatagramPacket packet, Port which) {
+    long readAt = System.nanoTime();
     String sender = packet.sender() == null ? "?" : packet.sender().host() + ":" + packet.sender().port();
     try {
       DhcpMessage request;
@@ -197,7 +198,7 @@ public final class DhcpVerticle extends VerticleBase {
       metrics.received(request.messageType());
       MDC.put("xid", String.format("%08x", request.xid()));
       try {
-        handle(on, request, new InetSocketAddress(packet.sender().host(), packet.sender().port()), which);
+        handle(on, request, new InetSocketAddress(packet.sender().host(), packet.sender().port()), which, readAt);
       } finally {
         MDC.remove("xid");
       }
@@ -207,7 +208,7 @@ public final class DhcpVerticle extends VerticleBase {
     }
   }
 
-  private void handle(DatagramSocket on, DhcpMessage request, InetSocketAddress from, Port which) {
+  private void handle(DatagramSocket on, DhcpMessage request, InetSocketAddress from, Port which, long readAt) {
     Optional<DhcpReply> reply = Optional.empty();
     try {
       reply = DhcpServerLogic.replyFor(context, request, from, which);
@@ -228,14 +229,17 @@ public final class DhcpVerticle extends VerticleBase {
             metrics.dropped(DhcpMetrics.JOURNAL_ERROR);
           }
         })
-        .onSuccess(v -> answer.ifPresent(r -> send(on, r, request)));
+        .onSuccess(v -> answer.ifPresent(r -> send(on, r, request, readAt)));
   }
 
-  private void send(DatagramSocket on, DhcpReply reply, DhcpMessage request) {
+  private void send(DatagramSocket on, DhcpReply reply, DhcpMessage request, long readAt) {
     InetSocketAddress to = reply.destination();
     on.send(Buffer.buffer(DhcpCodec.encode(reply.message())), to.getPort(), to.getAddress().getHostAddress())
         .onFailure(e -> LOG.debug("could not send {} to {}: {}", reply.type(), to, e.toString()))
         .onSuccess(v -> {
+          // the time spent in this process (logic, journal, event loop): tells a slow server from a slow network
+          LOG.debug("sent {} to {} {} ms after its request was read", reply.type(), request.mac(),
+              (System.nanoTime() - readAt) / 1_000_000);
           metrics.replied(reply);
           publishEvents(reply, request);
         });

@@ -50,9 +50,13 @@ public final class DhcpVerticle extends VerticleBase {
   /**
    * SO_RCVBUF of the DHCP sockets (the kernel caps it at net.core.rmem_max). The default
    * (net.core.rmem_default, 208 KiB) holds about 200 DISCOVERs: DhcpStormDuringDownloadsTest (services/cli)
-   * lost a quarter of a 200-client storm at the socket while 16 downloads kept the process busy.
+   * lost a quarter of a 200-client storm at the socket while 16 downloads kept the process busy. Not
+   * more than 1 MiB (about 1000 requests): what the buffer holds is answered late, and a server that
+   * has fallen behind answers stale requests first. With 4 MiB, TwoServersPerfdhcpTest on an overloaded
+   * machine saw its servers still answering the previous run's clients seconds later (16 and 0 DORA
+   * exchanges/s of the 400 asked, hundreds of perfdhcp "orphans"); with 1 MiB, 211–395/s.
    */
-  static final int RECEIVE_BUFFER_BYTES = 4 << 20;
+  static final int RECEIVE_BUFFER_BYTES = 1 << 20;
 
   private final DhcpConfig options;
   private final Path dataDir;

@@ -12,6 +12,7 @@ import org.libtorrent4j.TorrentHandle;
 import org.libtorrent4j.alerts.Alert;
 import org.libtorrent4j.alerts.AlertType;
 import org.libtorrent4j.alerts.AlertsDroppedAlert;
+import org.libtorrent4j.alerts.BlockDownloadingAlert;
 import org.libtorrent4j.alerts.BlockFinishedAlert;
 import org.libtorrent4j.alerts.CloseReason;
 import org.libtorrent4j.alerts.FileErrorAlert;
@@ -102,6 +103,13 @@ final class AlertRouter implements AlertListener {
         Torrent t = torrentOf(a);
         if (t != null) {
           t.blocks.received(peerOf(a.endpoint()), a.pieceIndex(), a.blockIndex());
+        }
+      }
+      case BLOCK_DOWNLOADING -> {
+        BlockDownloadingAlert a = (BlockDownloadingAlert) alert;
+        Torrent t = torrentOf(a);
+        if (t != null) {
+          t.blocks.requested(peerOf(a.endpoint()), a.pieceIndex(), a.blockIndex());
         }
       }
       case LISTEN_SUCCEEDED -> {
@@ -327,7 +335,8 @@ final class AlertRouter implements AlertListener {
         AlertType.STATE_CHANGED.swig(), AlertType.TORRENT_FINISHED.swig(), AlertType.CACHE_FLUSHED.swig(),
         AlertType.TORRENT_ERROR.swig(), AlertType.FILE_ERROR.swig(), AlertType.HASH_FAILED.swig(),
         AlertType.TORRENT_REMOVED.swig(), AlertType.TORRENT_DELETED.swig(), AlertType.TORRENT_DELETE_FAILED.swig(),
-        AlertType.BLOCK_FINISHED.swig(), AlertType.URL_SEED.swig(), AlertType.TRACKER_ERROR.swig(),
+        AlertType.BLOCK_FINISHED.swig(), AlertType.BLOCK_DOWNLOADING.swig(), AlertType.URL_SEED.swig(),
+        AlertType.TRACKER_ERROR.swig(),
         AlertType.ALERTS_DROPPED.swig(), AlertType.PEER_BAN.swig(), AlertType.PEER_DISCONNECTED.swig(),
         AlertType.PEER_BLOCKED.swig()};
   }

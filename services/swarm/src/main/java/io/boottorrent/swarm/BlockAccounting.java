@@ -44,6 +44,13 @@ final class BlockAccounting {
   /** Per block, the endpoint that delivered it and the source it is counted for; guarded by this. */
   private final PeerSource.Peer[] blockEndpoint;
   private final PeerSource[] blockSource;
+  /**
+   * Per block, the endpoint it was last requested from (block_downloading alerts), guarded by this:
+   * who delivered a block whose block_finished alert never came, when nothing else says so. Taken
+   * when libtorrent posts the request, so, unlike its peer list at completion (a seed drops its
+   * connection to a new seed at once), it does not race the end of the download.
+   */
+  private final PeerSource.Peer[] requestedFrom;
   /** Bytes of failed pieces, per source that delivered them. Written under this. */
   private final Map<PeerSource, AtomicLong> discarded = new ConcurrentHashMap<>();
   /** The source of the last block counted, guarded by this. */
@@ -66,6 +73,15 @@ final class BlockAccounting {
     this.pieceSource = new PeerSource[numPieces];
     this.blockEndpoint = new PeerSource.Peer[numPieces * blocksPerPiece];
     this.blockSource = new PeerSource[numPieces * blocksPerPiece];
+    this.requestedFrom = new PeerSource.Peer[numPieces * blocksPerPiece];
+  }
+
+  /** Block {@code block} of {@code piece} was requested from {@code endpoint}. */
+  synchronized void requested(PeerSource.Peer endpoint, int piece, int block) {
+    int index = blockIndex(piece, block);
+    if (index >= 0) {
+      requestedFrom[index] = endpoint;
+    }
   }
 
   /**
@@ -200,9 +216,9 @@ final class BlockAccounting {
    * CI run: one block of 199 from a lone web seed, still missing after the flush; its write can
    * complete after the torrent is already a seed). At completion every block that was not on
    * disk when the download started and was never reported is counted for the source of the rest
-   * of its piece, or for the last source of the torrent when the piece is that one block, or — when
-   * not one block was reported — for the peer libtorrent's peer list credits with the most payload
-   * ({@link #topPeer}), so the counts add up to what was downloaded. When files existed before (a
+   * of its piece, else for the peer its first block was requested from ({@link #requested}), else
+   * for the last source of the torrent, or — when not one block was reported — for the peer
+   * libtorrent's peer list credits with the most payload ({@link #topPeer}), so the counts add up to what was downloaded. When files existed before (a
    * resumed download), only pieces with a reported block are completed. Returns the number of blocks
    * counted here.
    */
@@ -215,10 +231,13 @@ final class BlockAccounting {
     for (int piece = 0; piece < numPieces; piece++) {
       PeerSource source = pieceSource[piece];
       if (source == null) {
-        if (!nothingOnDisk || lastResort == null) {
+        PeerSource.Peer asked = requestedFrom[blockIndex(piece, 0)];
+        PeerSource fallback = asked == null ? lastResort
+            : webSeedByEndpoint.containsKey(asked) ? webSeedByEndpoint.get(asked) : asked;
+        if (!nothingOnDisk || fallback == null) {
           continue;
         }
-        source = lastResort;
+        source = fallback;
         pieceSource[piece] = source;
       }
       int first = blockIndex(piece, 0);

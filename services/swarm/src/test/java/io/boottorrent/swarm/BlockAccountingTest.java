@@ -96,6 +96,38 @@ class BlockAccountingTest {
   }
 
   @Test
+  void aBlockWhoseFinishedAlertNeverCameIsCountedForThePeerItWasRequestedFrom() {
+    // GIVEN a one-block image requested from P2, whose block_finished alert never came, and a peer
+    // list at completion that no longer has P2 (a seed drops a new seed at once; a CI run saw this)
+    BlockAccounting t = new BlockAccounting(BLOCK, 1, 88);
+    t.nothingOnDisk();
+    t.requested(P2, 0, 0);
+    assertThat(t.nothingReported()).isTrue();
+    // WHEN the download is reconciled without a top peer, and with another one
+    // THEN the block is counted for the peer it was requested from
+    assertThat(t.reconcile()).isEqualTo(1);
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(P2, 88L));
+    BlockAccounting u = new BlockAccounting(BLOCK, 1, 88);
+    u.nothingOnDisk();
+    u.requested(P2, 0, 0);
+    u.topPeer(P6);
+    u.reconcile();
+    assertThat(u.receivedSnapshot()).containsExactly(Map.entry(P2, 88L));
+  }
+
+  @Test
+  void aRequestToAWebSeedsEndpointIsCountedUnderTheWebSeed() {
+    BlockAccounting t = new BlockAccounting(BLOCK, 1, 88);
+    PeerSource.Peer endpoint = new PeerSource.Peer("127.0.0.1", 8080);
+    PeerSource.WebSeed seed = new PeerSource.WebSeed("http://127.0.0.1:8080/seed/");
+    t.countAsWebSeed(endpoint, seed);
+    t.nothingOnDisk();
+    t.requested(endpoint, 0, 0);
+    t.reconcile();
+    assertThat(t.receivedSnapshot()).containsExactly(Map.entry(seed, 88L));
+  }
+
+  @Test
   void aTopPeerThatIsAWebSeedsEndpointIsCountedUnderTheWebSeed() {
     BlockAccounting t = new BlockAccounting(BLOCK, 1, 88);
     PeerSource.Peer endpoint = new PeerSource.Peer("127.0.0.1", 8080);

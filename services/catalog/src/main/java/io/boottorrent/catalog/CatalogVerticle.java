@@ -755,7 +755,8 @@ public class CatalogVerticle extends VerticleBase implements Serving {
   // ------------------------------------------------------------------------------------ web seed
 
   /**
-   * {@code GET|HEAD /seed/<image>/<file>}: a file of a stored image, whole or one byte range. Only
+   * {@code GET|HEAD /seed/<image>/<file>}, and {@code /seed/<image>} for an image of one file: a file
+   * of a stored image, whole or one byte range. Only
    * files the image's manifest lists are served, and only through the one {@link PathRule} (decoded
    * once; a symlink or someone else's hard link planted in the payload folder is a 403).
    */
@@ -767,8 +768,14 @@ public class CatalogVerticle extends VerticleBase implements Serving {
       throw BootHttp.refused(e);
     }
     String name = segments.get(0);
-    String fileName = segments.size() == 2 ? segments.get(1) : "";
-    Optional<ImageFile> file = store.get(name).flatMap(m -> m.getFilesList().stream()
+    Optional<ImageManifest> manifest = store.get(name);
+    // BEP 19: a single-file torrent's web seed URL names the file itself. Our one-file images are a
+    // folder holding one file, which libtorrent 2.0.6 (arvidn/libtorrent#3519) and so qBittorrent and
+    // Deluge treat as a single file: they ask for /seed/<image>, which therefore is that file.
+    String fileName = segments.size() == 2 ? segments.get(1)
+        : segments.size() == 1 && manifest.map(m -> m.getFilesCount() == 1).orElse(false)
+            ? manifest.get().getFiles(0).getPath() : "";
+    Optional<ImageFile> file = manifest.flatMap(m -> m.getFilesList().stream()
         .filter(f -> f.getPath().equals(fileName))
         .findFirst());
     if (file.isEmpty()) {

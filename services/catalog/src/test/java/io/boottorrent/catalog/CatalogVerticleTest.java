@@ -453,6 +453,28 @@ class CatalogVerticleTest {
   }
 
   @Test
+  void aOneFileImageIsAlsoServedAtTheImagesOwnUrlAsBep19HasItForASingleFileTorrent() {
+    // GIVEN a one-file image (EXEC: its binary) and a two-file one
+    HttpResponse<Buffer> added = postJson("/api/v1/images", AddImageRequest.newBuilder().setName("tool")
+        .setKind(ImageKind.EXEC).setBinary(imports.resolve("vmlinuz").toString()).build());
+    assertThat(added.statusCode()).as(added.bodyAsString()).isEqualTo(201);
+    String file = parseJson(added, ImageManifest.newBuilder()).build().getFiles(0).getPath();
+    addOverRest("demo");
+    // WHEN a libtorrent-based client asks for the web seed URL plus the torrent's name, as libtorrent
+    // 2.0.6 does for a torrent of one file in a folder, and a range of it
+    HttpResponse<Buffer> whole = await(client.get("/seed/tool").send());
+    HttpResponse<Buffer> range = await(client.get("/seed/tool").putHeader("Range", "bytes=100-199").send());
+    // THEN it gets that file, as it gets it at /seed/<image>/<file>
+    assertThat(whole.statusCode()).isEqualTo(200);
+    assertThat(whole.bodyAsBuffer().getBytes()).isEqualTo(kernel);
+    assertThat(await(client.get("/seed/tool/" + file).send()).bodyAsBuffer().getBytes()).isEqualTo(kernel);
+    assertThat(range.statusCode()).isEqualTo(206);
+    assertThat(range.bodyAsBuffer().getBytes()).isEqualTo(Arrays.copyOfRange(kernel, 100, 200));
+    // AND an image of two files has no such URL
+    assertThat(await(client.get("/seed/demo").send()).statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void headOnTheWebSeedGivesTheLengthWithoutABody() {
     // GIVEN an image
     addOverRest("demo");

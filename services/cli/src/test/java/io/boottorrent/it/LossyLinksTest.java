@@ -5,10 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.boottorrent.agent.Verifier;
 import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.testsupport.Gate;
-import io.boottorrent.testsupport.LossyLink;
+import io.boottorrent.testsupport.LogFiles;
 import io.boottorrent.testsupport.LossyLink.Counts;
-import io.boottorrent.testsupport.NetnsLab;
+import io.boottorrent.testsupport.LossyLink;
 import io.boottorrent.testsupport.NetnsLab.Ns;
+import io.boottorrent.testsupport.NetnsLab;
 import io.boottorrent.testsupport.Proc;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -175,7 +176,7 @@ class LossyLinksTest {
             "-pf", pid.toString(), "-sf", script.toString(), DEV);
         // THEN it is bound, and our journal holds that lease for its MAC
         assertThat(run.exit()).as(run.output()).isZero();
-        String bound = lastLine(log, "reason=BOUND");
+        String bound = LogFiles.lastLine(log, "reason=BOUND");
         fault.assertBound(CLIENT_MAC, bound.replaceAll(".* ip=(\\S+).*", "$1"));
         total += run.elapsed().toMillis() / 1000.0;
         Files.delete(log);
@@ -197,7 +198,7 @@ class LossyLinksTest {
         Proc.Result run = cli.exec(Duration.ofSeconds(90), udhcpc, "-f", "-q", "-n", "-i", DEV, "-s", script.toString(),
             "-t", "30", "-T", "1", "-A", "1");
         assertThat(run.exit()).as(run.output()).isZero();
-        fault.assertBound(CLIENT_MAC, lastLine(log, "event=bound").replaceAll(".* ip=(\\S+).*", "$1"));
+        fault.assertBound(CLIENT_MAC, LogFiles.lastLine(log, "event=bound").replaceAll(".* ip=(\\S+).*", "$1"));
         total += run.elapsed().toMillis() / 1000.0;
         Files.delete(log);
       }
@@ -283,21 +284,5 @@ class LossyLinksTest {
     Files.writeString(path, text);
     Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwx------"));
     return path;
-  }
-
-  /** The last line of a client script's log that starts with {@code prefix} (waiting for the script to run). */
-  private static String lastLine(Path log, String prefix) throws Exception {
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (true) {
-      List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
-      java.util.Optional<String> last = lines.stream().filter(l -> l.startsWith(prefix)).reduce((a, b) -> b);
-      if (last.isPresent()) {
-        return last.get();
-      }
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("no '" + prefix + "' in " + log + ": " + lines);
-      }
-      Thread.sleep(50);
-    }
   }
 }

@@ -5,9 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.boottorrent.dhcp.Lease.State;
 import io.boottorrent.dhcp.protocol.Ipv4;
 import io.boottorrent.testsupport.Gate;
+import io.boottorrent.testsupport.LogFiles;
 import io.boottorrent.testsupport.NetnsLab;
-import io.boottorrent.testsupport.Proc;
 import io.boottorrent.testsupport.Proc.Match;
+import io.boottorrent.testsupport.Proc;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -108,7 +109,7 @@ class RealDhcpClientsTest {
 
     // THEN it is bound to a pool address with our router, DNS and domain, and applied it
     assertThat(first.exit()).as(first.output()).isZero();
-    String bound = lastLine(log, "reason=BOUND");
+    String bound = LogFiles.lastLine(log, "reason=BOUND");
     assertThat(bound).contains("mask=255.255.255.0", "routers=10.213.77.1", "dns=10.213.77.53 10.213.77.54",
         "domain=lab.boottorrent.test");
     Ipv4 address = Ipv4.parse(bound.replaceAll(".* ip=(\\S+) .*", "$1"));
@@ -129,7 +130,7 @@ class RealDhcpClientsTest {
 
     // THEN the same address is confirmed and its lease extended in our store
     assertThat(again.exit()).as(again.output()).isZero();
-    assertThat(lastLine(log, "reason=")).startsWith("reason=REBOOT ip=" + address + " ");
+    assertThat(LogFiles.lastLine(log, "reason=")).startsWith("reason=REBOOT ip=" + address + " ");
     assertThat(awaitStore(l -> l.ip().equals(address) && l.state() == State.BOUND && l.expiresAtMs() > firstExpiry)).isTrue();
 
     // WHEN it releases (-r)
@@ -165,7 +166,7 @@ class RealDhcpClientsTest {
     udhcpcRun.awaitNext(Match.prefix("udhcpc: lease of"), Duration.ofSeconds(30));
 
     // THEN it is bound with our options
-    String bound = lastLine(log, "event=bound");
+    String bound = LogFiles.lastLine(log, "event=bound");
     assertThat(bound).contains("subnet=255.255.255.0", "router=10.213.77.1", "dns=10.213.77.53 10.213.77.54",
         "domain=lab.boottorrent.test", "serverid=10.213.77.1");
     Ipv4 address = Ipv4.parse(bound.replaceAll(".* ip=(\\S+) .*", "$1"));
@@ -186,7 +187,7 @@ class RealDhcpClientsTest {
     udhcpcRun.awaitNext(Match.prefix("udhcpc: lease of"), SHORT);
 
     // THEN the lease is extended
-    assertThat(lastLine(log, "event=renew")).startsWith("event=renew ip=" + address + " ");
+    assertThat(LogFiles.lastLine(log, "event=renew")).startsWith("event=renew ip=" + address + " ");
     assertThat(awaitStore(l -> l.ip().equals(address) && l.state() == State.BOUND && l.expiresAtMs() > firstExpiry)).isTrue();
 
     // WHEN it releases (SIGUSR2)
@@ -211,22 +212,6 @@ class RealDhcpClientsTest {
     String[] out = java.util.Arrays.copyOf(head, head.length + tail.length);
     System.arraycopy(tail, 0, out, head.length, tail.length);
     return out;
-  }
-
-  /** The last line of the client script's log that starts with {@code prefix} (waiting for the script to run). */
-  private static String lastLine(Path log, String prefix) throws Exception {
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (true) {
-      List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
-      java.util.Optional<String> last = lines.stream().filter(l -> l.startsWith(prefix)).reduce((a, b) -> b);
-      if (last.isPresent()) {
-        return last.get();
-      }
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("no '" + prefix + "' in " + log + ": " + lines);
-      }
-      Thread.sleep(50);
-    }
   }
 
   /** Whether the server's lease journal (as a restarted server would read it) reaches a record matching {@code wanted}. */

@@ -110,8 +110,13 @@ public class TftpVerticle extends VerticleBase {
   private final List<TransferLoop> loops = new ArrayList<>();
   /** Transfers counted from acceptance until their socket and file are closed; this context only. */
   private final TransferCaps caps;
-  /** A cap refused a request since the last warning: warn once per time the caps fill up. */
-  private boolean atCap;
+  /**
+   * When a refusal may next be a WARN line ({@link #monotonicMillis}): at most one per
+   * {@link #CAP_WARNING_MS}. A sustained flood keeps the caps full, a slot freed and taken again
+   * every few milliseconds, so "once per time they fill up" would still be a line per transfer.
+   */
+  private long nextCapWarning = Long.MIN_VALUE;
+  static final long CAP_WARNING_MS = 10_000;
   private int nextLoop;
   private final TftpOptions options;
   private final Path root;
@@ -245,9 +250,10 @@ public class TftpVerticle extends VerticleBase {
       // From the request port, with no socket or file opened for it: a flood costs no descriptors.
       reply(from, ErrorPacket.of(ErrorCode.NOT_DEFINED, caps.message(full.get())));
       metrics.overCap(full.get());
-      if (!atCap) {
-        atCap = true;
-        LOG.warn("refusing read requests: {} (the first from {}; more are counted in "
+      long now = monotonicMillis();
+      if (now >= nextCapWarning) {
+        nextCapWarning = now + CAP_WARNING_MS;
+        LOG.warn("refusing read requests: {} (this one from {}; the rest of the next 10 s are counted in "
             + "boottorrent_tftp_refused_busy_total)", caps.message(full.get()), from.host());
       } else {
         LOG.debug("refused {} to {}: {}", rrq.filename(), key, caps.message(full.get()));
@@ -355,7 +361,6 @@ public class TftpVerticle extends VerticleBase {
     if (transfer.counted) {
       transfer.counted = false;
       caps.release(transfer.host);
-      atCap = false;
     }
   }
 

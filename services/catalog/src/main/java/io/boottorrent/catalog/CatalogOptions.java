@@ -20,6 +20,8 @@ import java.util.Optional;
  * @param trackers announce URLs for new torrents as configured; empty: this deployment's tracker (the
  *     process assembly resolves it, see {@code ServiceLinks.announceUrls})
  * @param webSeed add the catalog's own file server as a BEP 19 web seed to new torrents
+ * @param uploadLimit bytes per second each of the catalog's HTTP servers sends at most (web seed,
+ *     {@code /boot/} files, API together); 0: no limit
  * @param pieceLength 0: chosen from the image size
  * @param clientImageDir where {@code /boot/vmlinuz} and {@code /boot/initrd} come from; empty:
  *     {@code <dataDir>/client-image}
@@ -48,6 +50,7 @@ public record CatalogOptions(
     List<Path> importRoots,
     List<String> trackers,
     boolean webSeed,
+    @Min(0) long uploadLimit,
     @Max(ImageStore.MAX_PIECE_LENGTH) int pieceLength,
     int defaultMenuTimeoutSeconds,
     Optional<Path> clientImageDir,

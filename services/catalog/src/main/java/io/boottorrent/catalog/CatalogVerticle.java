@@ -229,21 +229,21 @@ public class CatalogVerticle extends VerticleBase implements Serving {
           MessageConsumer<BootScriptRequest> script = vertx.eventBus().consumer(Addresses.BOOT_SCRIPT, this::bootScript);
           Router api = router();
           Future<?> listen = options.tls().isEmpty()
-              ? HttpServers.create(vertx, http, api)
+              ? HttpServers.create(vertx, Optional.empty(), http, options.uploadLimit(), api)
                   .listen(options.httpPort(), options.host())
                   .onSuccess(s -> {
                     server = s;
                     LOG.info("catalog listening on {}:{} (data dir {}, import roots {}, trackers {})", options.host(),
                         s.actualPort(), process.dataDir(), opened.settings().effectiveImportRoots(), announceUrls);
                   })
-              : HttpServers.create(vertx, options.tls(), http, api)
+              : HttpServers.create(vertx, options.tls(), http, options.uploadLimit(), api)
                   .listen(options.httpsPort(), options.host())
                   .recover(e -> Future.failedFuture(new IllegalStateException("catalog: cannot serve TLS on port "
                       + options.httpsPort() + " with catalog.tlsCert " + options.tls().get().cert() + " and catalog.tlsKey "
                       + options.tls().get().key() + ": " + e.getMessage(), e)))
                   .compose(s -> {
                     tlsServer = s;
-                    return HttpServers.create(vertx, http, plainRouter())
+                    return HttpServers.create(vertx, Optional.empty(), http, options.uploadLimit(), plainRouter())
                         .listen(options.httpPort(), options.host());
                   })
                   .onSuccess(s -> {

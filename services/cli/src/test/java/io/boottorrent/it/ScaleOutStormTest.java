@@ -75,7 +75,9 @@ class ScaleOutStormTest {
   /**
    * Whether torrents carry the catalog's web seed (the default config does; agents use it only when
    * peers are slow, a seeder always): {@code make bench-scale ARGS=--web-seed} measures seeders that
-   * fetch from the catalog's uncapped HTTP server as well as from the swarm.
+   * fetch from the catalog's HTTP server as well as from the swarm. The catalog is then capped as a
+   * seeder is ({@code catalog.uploadLimit} = {@value #SEEDER_UPLOAD} B/s: a node of its own with the
+   * same link), so that its web seed is one more capped source, in every storm, not a free one.
    */
   static final boolean WEB_SEED = Boolean.getBoolean("scaleout.webSeed");
   /** When the mid-storm seeders start, after the gate. */
@@ -107,6 +109,7 @@ class ScaleOutStormTest {
     telemetryUrl = "http://127.0.0.1:" + telemetryPort;
     lab.shared
         .put("catalog", new JsonObject().put("host", "127.0.0.1").put("httpPort", catalogPort).put("webSeed", WEB_SEED)
+            .put("uploadLimit", WEB_SEED ? SEEDER_UPLOAD : 0)
             .put("trackers", new JsonArray().add(announceUrl(0)).add(announceUrl(1))))
         .put("telemetry", new JsonObject().put("host", "127.0.0.1").put("httpPort", telemetryPort))
         .put("seeder", new JsonObject().put("listenHost", "127.0.0.1").put("listenPort", 0)

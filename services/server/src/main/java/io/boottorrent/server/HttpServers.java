@@ -11,10 +11,12 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.TrafficShapingOptions;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -47,7 +49,18 @@ public final class HttpServers {
    */
   public static HttpServer create(Vertx vertx, Optional<Tls> tls, HttpLimits limits,
       Handler<HttpServerRequest> handler) {
-    return create(vertx, tls, limits, handler, true);
+    return create(vertx, tls, limits, 0, handler, true);
+  }
+
+  /**
+   * {@link #create} sending at most {@code uploadLimit} bytes per second over all its connections
+   * together (0: no limit). Netty's global traffic shaping, which counts sendFile's file regions too:
+   * a large region waits until the budget allows it, then goes out whole, so the rate holds on average
+   * over a few seconds rather than per packet.
+   */
+  public static HttpServer create(Vertx vertx, Optional<Tls> tls, HttpLimits limits, long uploadLimit,
+      Handler<HttpServerRequest> handler) {
+    return create(vertx, tls, limits, uploadLimit, handler, true);
   }
 
   /**
@@ -56,15 +69,21 @@ public final class HttpServers {
    * path's escapes are checked here.
    */
   public static HttpServer createWithRawQueries(Vertx vertx, HttpLimits limits, Handler<HttpServerRequest> handler) {
-    return create(vertx, Optional.empty(), limits, handler, false);
+    return create(vertx, Optional.empty(), limits, 0, handler, false);
   }
 
-  private static HttpServer create(Vertx vertx, Optional<Tls> tls, HttpLimits limits,
+  private static HttpServer create(Vertx vertx, Optional<Tls> tls, HttpLimits limits, long uploadLimit,
       Handler<HttpServerRequest> handler, boolean checkQuery) {
     HttpServerOptions options = tls.map(HttpServers::tls).orElseGet(HttpServers::options)
         .setIdleTimeout(limits.idleTimeoutSeconds())
         .setMaxInitialLineLength(limits.maxInitialLineBytes())
         .setMaxHeaderSize(limits.maxHeaderBytes());
+    if (uploadLimit > 0) {
+      // a web seed answers ranges of up to libtorrent's urlseed_max_request_bytes (16 MiB): let one
+      // wait as long as it needs at a low limit, not netty's default of at most 15 s
+      options.setTrafficShapingOptions(new TrafficShapingOptions().setOutboundGlobalBandwidth(uploadLimit)
+          .setMaxDelayToWait(Math.max(15, 2 * (16L << 20) / uploadLimit)).setMaxDelayToWaitUnit(TimeUnit.SECONDS));
+    }
     Bounds bounds = new Bounds(vertx, limits, Meters.registry(vertx));
     return vertx.createHttpServer(options).connectionHandler(bounds::accepted).requestHandler(req -> {
       bounds.requestStarted(req);

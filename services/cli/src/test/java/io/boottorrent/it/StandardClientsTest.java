@@ -78,6 +78,7 @@ class StandardClientsTest {
   private Path logs;
   private Running sampler;
   private String curl;
+  private String iptables;
   private final Map<String, ImageManifest> images = new HashMap<>();
   private final Map<Client, String> summary = new EnumMap<>(Client.class);
   private final Map<Path, String> versions = new HashMap<>();
@@ -100,8 +101,8 @@ class StandardClientsTest {
   @BeforeAll
   void lab() throws Exception {
     NetnsLab.require("the standard-client tests shape the seeder's link in a network namespace");
-    Gate.requireCommand("tc", "iproute2");
-    Gate.requireCommand("iptables", "iptables");
+    String tc = Gate.requireCommand("tc", "iproute2").toString();
+    iptables = Gate.requireCommand("iptables", "iptables").toString();
     curl = Gate.requireCommand("curl", "curl").toString();
     logs = Files.createDirectories(Path.of("target", "standard-clients"));
     lab = NetnsLab.create("btstd");
@@ -112,7 +113,7 @@ class StandardClientsTest {
       srv.address(DEV, SERVER + "/16");
       cli.address(DEV, CLIENT + "/16");
       // the server's uplink: CAP_MBIT, a burst of 10 full frames, 50 ms of queue (bench/lib/bs-net.sh's shape)
-      srv.run("tc", "qdisc", "add", "dev", DEV, "root", "tbf", "rate", CAP_MBIT + "mbit", "burst", "15k",
+      srv.run(tc, "qdisc", "add", "dev", DEV, "root", "tbf", "rate", CAP_MBIT + "mbit", "burst", "15k",
           "latency", "50ms");
 
       // GIVEN boottorrent serve with the product defaults: only where it listens and keeps its data
@@ -147,6 +148,7 @@ class StandardClientsTest {
       sampler.await(Proc.Match.regex("\\d+"), Duration.ofSeconds(10));
     } catch (Exception | AssertionError e) {
       lab.close();
+      lab = null;
       throw e;
     }
   }
@@ -351,7 +353,7 @@ class StandardClientsTest {
   }
 
   private void iptables(String op, List<String> rule) throws Exception {
-    List<String> command = new ArrayList<>(List.of("iptables", op));
+    List<String> command = new ArrayList<>(List.of(iptables, op));
     command.addAll(rule);
     cli.command(command).run(Duration.ofSeconds(20));
   }

@@ -195,10 +195,20 @@ final class FaultLab implements AutoCloseable {
     AddImageRequest request = AddImageRequest.newBuilder().setName(name).setKind(ImageKind.KEXEC)
         .setKernel(src.resolve("vmlinuz").toString()).setInitrd(src.resolve("initrd").toString())
         .setCmdline("console=ttyS0").build();
-    Path body = Files.writeString(dir.resolve("add-" + name + ".json"), Json.print(request));
-    Proc.Result added = srv.exec(Duration.ofSeconds(120), Gate.requireCommand("curl", "curl").toString(), "-sS",
+    return postImage(srv, dir, data, "http://" + SERVER + ":" + HTTP_PORT, request);
+  }
+
+  /**
+   * POSTs {@code request} to the catalog at {@code catalogUrl} with curl from {@code ns} (the test JVM
+   * is outside the lab's network), with the admin token of the catalog whose data dir is {@code data};
+   * {@code dir} takes the request body.
+   */
+  static ImageManifest postImage(Ns ns, Path dir, Path data, String catalogUrl, AddImageRequest request)
+      throws Exception {
+    Path body = Files.writeString(dir.resolve("add-" + request.getName() + ".json"), Json.print(request));
+    Proc.Result added = ns.exec(Duration.ofSeconds(120), Gate.requireCommand("curl", "curl").toString(), "-sS",
         "--fail-with-body", "-H", "Content-Type: application/json", "-H", "Authorization: " + TestTokens.bearer(data),
-        "--data-binary", "@" + body, "http://" + SERVER + ":" + HTTP_PORT + "/api/v1/images");
+        "--data-binary", "@" + body, catalogUrl + "/api/v1/images");
     assertThat(added.exit()).as(added.output()).isZero();
     return Json.parse(added.output(), ImageManifest.newBuilder()).build();
   }

@@ -16,7 +16,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -46,13 +48,13 @@ class ThirdPartyClientTest {
 
       // WHEN aria2c downloads it (150 s at most: a timeout kills it and fails the test with its output)
       Path out = Files.createDirectories(dir.resolve("aria2"));
-      Proc.Result aria = Proc.command(aria2c.toString(), "--dir=" + out,
+      List<String> command = new ArrayList<>(List.of(aria2c.toString(), "--dir=" + out,
           // seed ~1 s: with --seed-time=0 aria2c skips event=completed and only sends stopped
           "--seed-time=0.02",
-          "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--disable-ipv6=true",
           "--listen-port=" + Ports.freeTcp(), "--bt-stop-timeout=90", "--summary-interval=0",
-          "--console-log-level=warn", "--check-integrity=true", torrent.toString())
-          .log(dir.resolve("aria2.log")).exec(Duration.ofSeconds(150));
+          "--console-log-level=warn", "--check-integrity=true", torrent.toString()));
+      command.addAll(1, StandardClientsTest.ARIA2_LAB_ONLY);
+      Proc.Result aria = Proc.command(command).log(dir.resolve("aria2.log")).exec(Duration.ofSeconds(150));
 
       // THEN it completed with the catalog's exact bytes
       assertThat(aria.exit()).as(aria.output()).isZero();

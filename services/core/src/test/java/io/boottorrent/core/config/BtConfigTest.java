@@ -53,15 +53,16 @@ class BtConfigTest {
   @Test
   void requestQueuesAndStartGateHaveProductDefaultsAndEnvironmentOverrides() {
     JsonObject defaults = BtConfig.defaults();
-    assertThat(defaults.getJsonObject("seeder").getValue("maxRequestsPerPeer")).isEqualTo(8);
+    // 0: libtorrent's 2000, which it also advertises as reqq (8 held transmission to 131 kB/s)
+    assertThat(defaults.getJsonObject("seeder").getValue("maxRequestsPerPeer")).isEqualTo(0);
     assertThat(defaults.getJsonObject("agent").getValue("requestQueueSeconds")).isEqualTo(1);
     assertThat(defaults.getJsonObject("agent").getValue("startGate")).isEqualTo("");
 
     JsonObject config = BtConfig.load(null, Map.of(
-        "BOOTTORRENT_SEEDER_MAXREQUESTSPERPEER", "2000",
+        "BOOTTORRENT_SEEDER_MAXREQUESTSPERPEER", "8",
         "BOOTTORRENT_AGENT_REQUESTQUEUESECONDS", "3",
         "BOOTTORRENT_AGENT_STARTGATE", "/tmp/bench/go"));
-    assertThat(config.getJsonObject("seeder").getValue("maxRequestsPerPeer")).isEqualTo(2000);
+    assertThat(config.getJsonObject("seeder").getValue("maxRequestsPerPeer")).isEqualTo(8);
     assertThat(config.getJsonObject("agent").getValue("requestQueueSeconds")).isEqualTo(3);
     assertThat(config.getJsonObject("agent").getValue("startGate")).isEqualTo("/tmp/bench/go");
     assertThat(EnvOverrides.unknown(defaults, Map.of("BOOTTORRENT_SEEDER_MAXREQUESTSPERPEER", "1",

@@ -35,6 +35,9 @@ final class PeerSelector {
   record Requester(ByteString peerId, Set<InetAddress> addresses, int port, boolean seed) {
     Requester {
       addresses = Set.copyOf(addresses);
+      // ByteString caches its hash and compares hashes before bytes: with this one computed, each
+      // swarm entry costs an int comparison, not a 20-byte one.
+      peerId.hashCode();
     }
 
     boolean is(SwarmPeer peer) {

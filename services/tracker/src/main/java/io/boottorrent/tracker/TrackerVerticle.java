@@ -285,6 +285,9 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
     AnnounceRequest request =
         AnnounceRequest.parse(ctx.query(), options.defaultNumwant(), options.maxNumwant());
     InfoHash infoHash = request.infoHash();
+    if (catalog.verdict(infoHash) == CatalogImages.Verdict.TRACKED) {
+      return register(ctx, request, infoHash); // the common case, without a refresh's future to compose
+    }
     return refreshedFor(List.of(infoHash)).compose(v -> {
       try {
         requireTracked(infoHash);

@@ -17,7 +17,7 @@
 # Prints the table and writes results/tracker-<timestamp>/ (CSV, table, machine, exact commands, logs).
 # Needs root (namespace, apt-get). Installs missing Debian packages (opentracker, wrk).
 #
-# Usage: bench/tracker-bench.sh [--runs 3] [--seconds 10] [--warmup 5] [--connections 64] [--threads 1]
+# Usage: bench/tracker-bench.sh [--runs 3] [--seconds 10] [--warmup 10] [--connections 64] [--threads 1]
 #          [--peers 5000] [--swarms 50] [--seeds-percent 20] [--no-install] [--results DIR]
 set -euo pipefail
 export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
@@ -29,7 +29,7 @@ repo=$(cd "$here/.." && pwd)
 args="$*"
 runs=3
 seconds=10
-warmup=5
+warmup=10
 connections=64
 threads=1
 peers=5000

@@ -22,6 +22,7 @@ import io.boottorrent.tracker.protocol.PeerId;
 import io.boottorrent.tracker.protocol.ScrapeRequest;
 import io.boottorrent.tracker.protocol.ScrapeResponse;
 import io.boottorrent.tracker.protocol.TrustedProxies;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -47,6 +48,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -108,6 +110,10 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
   private StatsThrottle stats;
   private TrackerMetrics metrics;
   private HttpServer server;
+  /** The first instance's meters, which its siblings count into too; null in the first instance. */
+  private final TrackerMetrics sharedMetrics;
+  /** The further instances this one deployed on {@code tracker.eventLoops} (first instance only). */
+  private final List<TrackerVerticle> siblings = new CopyOnWriteArrayList<>();
 
   /** The answer body of one tracker request; throwing a Malformed- or RefusedRequestException refuses it. */
   @FunctionalInterface
@@ -134,10 +140,15 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
   }
 
   private TrackerVerticle(TrackerOptions options, HttpLimits http, SwarmStore store) {
+    this(options, http, store, null);
+  }
+
+  private TrackerVerticle(TrackerOptions options, HttpLimits http, SwarmStore store, TrackerMetrics sharedMetrics) {
     this.http = http;
     this.options = options;
     this.proxies = options.proxies();
     this.givenStore = store;
+    this.sharedMetrics = sharedMetrics;
   }
 
   @Override
@@ -148,8 +159,8 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
     }
     // Idempotent; needed when the Vert.x instance was not made by ServerVertx.start (e.g. embedded, tests).
     Codecs.registerAll(vertx.eventBus());
-    metrics = new TrackerMetrics(Meters.registry(vertx), Duration.ofSeconds(options.peerTtlSeconds()),
-        System::currentTimeMillis);
+    metrics = sharedMetrics != null ? sharedMetrics : new TrackerMetrics(Meters.registry(vertx),
+        Duration.ofSeconds(options.peerTtlSeconds()), System::currentTimeMillis);
     stats = new StatsThrottle(vertx, STATS_PERIOD_MS, s -> vertx.eventBus().publish(Addresses.SWARM_STATS, s));
     announceHandler = guarded("announce", this::announce);
     scrapeHandler = guarded("scrape", this::scrape);
@@ -167,10 +178,29 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
             .listen(options.httpPort(), options.host()))
         .onSuccess(listening -> {
           server = listening;
-          LOG.info("tracker on {}:{}, swarms in {}, {}", options.host(), listening.actualPort(),
-              store.getClass().getName(), options);
+          if (sharedMetrics == null) {
+            LOG.info("tracker on {}:{}, swarms in {}, {} event loop(s), {}", options.host(), listening.actualPort(),
+                store.getClass().getName(), options.instances(), options);
+          }
           requestCatalog(CATALOG_RETRY_FIRST_MS);
-        });
+        })
+        .compose(listening -> deploySiblings(listening.actualPort()));
+  }
+
+  /**
+   * The further instances of {@code tracker.eventLoops}, on the port this one listens on (Vert.x
+   * shares it and spreads the connections), deployed as children: undeployed with this one.
+   */
+  private Future<?> deploySiblings(int port) {
+    int more = sharedMetrics == null ? options.instances() - 1 : 0;
+    if (more <= 0) {
+      return Future.succeededFuture();
+    }
+    return vertx.deployVerticle(() -> {
+      TrackerVerticle sibling = new TrackerVerticle(options.sibling(port), http, givenStore, metrics);
+      siblings.add(sibling);
+      return sibling;
+    }, new DeploymentOptions().setInstances(more));
   }
 
   @Override
@@ -181,7 +211,7 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
     if (stats != null) {
       stats.close();
     }
-    if (metrics != null) {
+    if (metrics != null && sharedMetrics == null) {
       metrics.close();
     }
     return Future.succeededFuture();
@@ -205,11 +235,14 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
   }
 
   /**
-   * Completes once the catalog's image list has arrived; until then every announce is refused with
-   * "tracker has not yet heard from the catalog".
+   * Completes once the catalog's image list has arrived at this instance and its siblings; until then
+   * an announce may be refused with "tracker has not yet heard from the catalog".
    */
   public Future<Void> catalogHeard() {
-    return catalogHeard.future();
+    List<Future<Void>> all = new ArrayList<>();
+    all.add(catalogHeard.future());
+    siblings.forEach(sibling -> all.add(sibling.catalogHeard()));
+    return Future.all(all).mapEmpty();
   }
 
   private Future<SwarmStore> openStore() {

@@ -17,7 +17,7 @@ AGENT_SOURCES := $(call sources,pom.xml shared-proto services/core services/swar
 # What the client image is made of: `make test` rebuilds it only when one of these changed.
 CLIENT_IMAGE_SOURCES := $(filter-out %/src/test/%,$(AGENT_SOURCES)) $(shell find client-image/rootfs client-image/build.sh client-image/fetch-kernel.sh client-image/modules.txt -type f 2>/dev/null)
 
-.PHONY: all build run test test-faults deps clean help bench bench-pxe bench-storm bench-scale client-image fuzz
+.PHONY: all build run test test-faults deps clean help bench bench-pxe bench-storm bench-scale bench-tracker client-image fuzz
 
 all: build
 
@@ -32,6 +32,7 @@ help:
 	@echo "make bench  (root) boot storm: BootTorrent vs HTTP, TFTP, multicast and the lower bound (docs/BENCHMARKS.md)"
 	@echo "make bench-scale  scale-out: storms across seven service JVMs, seeders added mid-storm (ARGS=\"--runs 1\")"
 	@echo "make bench-pxe  (root) DHCP/TFTP vs dnsmasq/tftpd-hpa: table + results/pxe-<time>/ (ARGS=\"--only tftp\")"
+	@echo "make bench-tracker  (root) our tracker vs opentracker, HTTP announces: table + results/tracker-<time>/ (ARGS=\"--runs 5\")"
 
 build: $(JAR)
 
@@ -111,6 +112,10 @@ bench-scale: build
 # Side-by-side PXE benchmarks (issue 3): our DHCP/TFTP vs dnsmasq and tftpd-hpa. Root; not part of `make test`.
 bench-pxe: build
 	bench/pxe-bench.sh $(ARGS)
+
+# Tracker (issue 14): announces/s of ours vs Debian's opentracker, wrk, a new connection per announce. Root; ~3 min.
+bench-tracker: build
+	bench/tracker-bench.sh $(ARGS)
 
 clean:
 	$(MVNW) -q clean

@@ -295,7 +295,13 @@ public final class HttpServers {
    * SwarmBootStormTest reading 3 MB of events); boot clients and browsers speak HTTP/1.1 here anyway.
    */
   public static HttpServerOptions options() {
-    return new HttpServerOptions().setHttp2ClearTextEnabled(false);
+    // WebSocket compression is not offered: the one WebSocket user (telemetry's SockJS bridge,
+    // TelemetryVerticleTest) sends small JSON frames, and without compression to negotiate Vert.x leaves
+    // its WebSocket extension handler out of every connection's pipeline (a measurable cost per
+    // connection for the tracker's one-announce connections, docs/BENCHMARKS.md "Tracker").
+    return new HttpServerOptions().setHttp2ClearTextEnabled(false)
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false);
   }
 
   /**

@@ -6,8 +6,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.Shareable;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.function.LongSupplier;
 
@@ -15,7 +17,10 @@ import java.util.function.LongSupplier;
  * Swarm state of a standalone (not clustered) tracker, in this JVM's memory. Calls are synchronized:
  * each is a few map operations, and the verticle may run as several instances on different event
  * loops sharing one store. Expired peers are dropped when their swarm is read, and every TTL the next
- * write sweeps all swarms, so abandoned swarms do not accumulate.
+ * write sweeps all swarms, so abandoned swarms do not accumulate. A swarm is only walked for expired
+ * peers once its earliest expiry has passed: re-announcing peers keep pushing theirs back, so a busy
+ * swarm is not walked on every announce. Entries are held with their address parsed ({@link SwarmPeer}),
+ * once per announce of that peer rather than once per answer that lists it.
  */
 final class InMemorySwarmStore implements SwarmStore, Shareable {
   private static final String LOCAL_MAP = "boottorrent.tracker";
@@ -28,9 +33,11 @@ final class InMemorySwarmStore implements SwarmStore, Shareable {
   private static final class Swarm {
     final Map<PeerKey, Listed> peers = new HashMap<>();
     long downloaded;
+    /** No peer expires before this (it may be earlier than the earliest expiry: then a walk finds none). */
+    long earliestExpiry = Long.MAX_VALUE;
   }
 
-  private record Listed(PeerEntry peer, long expiresAt) {}
+  private record Listed(SwarmPeer peer, long expiresAt) {}
 
   InMemorySwarmStore(Duration ttl, LongSupplier clock) {
     this.ttlMillis = ttl.toMillis();
@@ -46,10 +53,16 @@ final class InMemorySwarmStore implements SwarmStore, Shareable {
 
   @Override
   public synchronized Future<Void> put(InfoHash infoHash, PeerEntry peer) {
+    Optional<SwarmPeer> listed = SwarmPeer.parse(peer);
+    if (listed.isEmpty()) {
+      return Future.failedFuture(new IllegalArgumentException("unlistable peer entry " + peer.getIp() + ":" + peer.getPort()));
+    }
     long now = clock.getAsLong();
     sweepIfDue(now);
-    swarms.computeIfAbsent(infoHash, h -> new Swarm())
-        .peers.put(PeerKey.of(peer), new Listed(peer, now + ttlMillis));
+    Swarm swarm = swarms.computeIfAbsent(infoHash, h -> new Swarm());
+    long expiresAt = now + ttlMillis;
+    swarm.peers.put(PeerKey.of(peer), new Listed(listed.get(), expiresAt));
+    swarm.earliestExpiry = Math.min(swarm.earliestExpiry, expiresAt);
     return Future.succeededFuture();
   }
 
@@ -82,8 +95,11 @@ final class InMemorySwarmStore implements SwarmStore, Shareable {
       return Future.succeededFuture(new SwarmSnapshot(List.of(), 0));
     }
     prune(swarm, clock.getAsLong());
-    List<PeerEntry> peers = swarm.peers.values().stream().map(Listed::peer).toList();
-    SwarmSnapshot snapshot = new SwarmSnapshot(peers, swarm.downloaded);
+    List<SwarmPeer> peers = new ArrayList<>(swarm.peers.size());
+    for (Listed listed : swarm.peers.values()) {
+      peers.add(listed.peer());
+    }
+    SwarmSnapshot snapshot = SwarmSnapshot.of(peers, swarm.downloaded);
     dropIfUnused(infoHash, swarm);
     return Future.succeededFuture(snapshot);
   }
@@ -104,7 +120,15 @@ final class InMemorySwarmStore implements SwarmStore, Shareable {
   }
 
   private static void prune(Swarm swarm, long now) {
+    if (now < swarm.earliestExpiry) {
+      return;
+    }
     swarm.peers.values().removeIf(listed -> listed.expiresAt() <= now);
+    long earliest = Long.MAX_VALUE;
+    for (Listed listed : swarm.peers.values()) {
+      earliest = Math.min(earliest, listed.expiresAt());
+    }
+    swarm.earliestExpiry = earliest;
   }
 
   private void dropIfUnused(InfoHash infoHash, Swarm swarm) {

@@ -67,7 +67,7 @@ final class TrackerMetrics {
   /** An announce answered; {@code swarm} is the swarm as the answer reports it. */
   void announced(Event event, InfoHash infoHash, SwarmSnapshot swarm) {
     announces.get(event).increment();
-    if (swarm.peers().isEmpty()) {
+    if (swarm.size() == 0) {
       swarms.remove(infoHash);
     } else {
       swarms.put(infoHash, new Seen(swarm.complete(), swarm.incomplete(), clock.getAsLong()));

@@ -17,6 +17,8 @@ import java.util.List;
  * @param trustedProxies addresses or CIDR blocks whose requests may name the peer's address
  *     ({@code X-Forwarded-For}, else {@code ip=}); from any other source the source address is the
  *     peer's ({@link TrustedProxies})
+ * @param eventLoops verticle instances (each on an event loop of its own) answering on {@code httpPort};
+ *     0: one per CPU core ({@link #instances()})
  */
 public record TrackerOptions(
     @Port int httpPort,
@@ -26,7 +28,8 @@ public record TrackerOptions(
     @Min(1) int peerTtlSeconds,
     int defaultNumwant,
     int maxNumwant,
-    List<String> trustedProxies) {
+    List<String> trustedProxies,
+    @Min(0) int eventLoops) {
 
   private static final String TRUSTED_PROXIES_KEY = "tracker.trustedProxies";
 
@@ -40,8 +43,20 @@ public record TrackerOptions(
     require(maxNumwant >= 0, "tracker.maxNumwant must not be negative, got " + maxNumwant);
     require(defaultNumwant >= 0 && defaultNumwant <= maxNumwant,
         "tracker.defaultNumwant must be 0..maxNumwant (" + maxNumwant + "), got " + defaultNumwant);
+    require(eventLoops >= 0, "tracker.eventLoops must not be negative (0: one per CPU core), got " + eventLoops);
     trustedProxies = List.copyOf(trustedProxies);
     TrustedProxies.parse(TRUSTED_PROXIES_KEY, trustedProxies); // fails naming the entry
+  }
+
+  /** How many instances answer announces: {@link #eventLoops}, or the CPU cores when it is 0. */
+  public int instances() {
+    return eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
+  }
+
+  /** The same options for one more instance on {@code port} (the first one's, when it was 0). */
+  TrackerOptions sibling(int port) {
+    return new TrackerOptions(port, host, interval, minInterval, peerTtlSeconds, defaultNumwant, maxNumwant,
+        trustedProxies, 1);
   }
 
   /** {@link #trustedProxies} parsed. */

@@ -22,6 +22,7 @@ import io.boottorrent.tracker.protocol.PeerId;
 import io.boottorrent.tracker.protocol.ScrapeRequest;
 import io.boottorrent.tracker.protocol.ScrapeResponse;
 import io.boottorrent.tracker.protocol.TrustedProxies;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -31,20 +32,23 @@ import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.internal.VertxInternal;
-import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,6 +93,7 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
   private long lastRefreshMs = Long.MIN_VALUE / 2;
   private static final String INTERNAL_ERROR = "internal tracker error";
   private static final String X_FORWARDED_FOR = "X-Forwarded-For";
+  private static final CharSequence TEXT_PLAIN = HttpHeaders.createOptimized("text/plain");
   private static final Logger LOG = LoggerFactory.getLogger(TrackerVerticle.class);
 
   private final Random random = new Random();
@@ -105,12 +110,19 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
   private StatsThrottle stats;
   private TrackerMetrics metrics;
   private HttpServer server;
+  /** The first instance's meters, which its siblings count into too; null in the first instance. */
+  private final TrackerMetrics sharedMetrics;
+  /** The further instances this one deployed on {@code tracker.eventLoops} (first instance only). */
+  private final List<TrackerVerticle> siblings = new CopyOnWriteArrayList<>();
 
   /** The answer body of one tracker request; throwing a Malformed- or RefusedRequestException refuses it. */
   @FunctionalInterface
   private interface TrackerHandler {
-    Future<byte[]> handle(RoutingContext ctx) throws MalformedRequestException, RefusedRequestException;
+    Future<byte[]> handle(HttpServerRequest request) throws MalformedRequestException, RefusedRequestException;
   }
+
+  private Handler<HttpServerRequest> announceHandler;
+  private Handler<HttpServerRequest> scrapeHandler;
 
   /** Keeps swarms cluster-wide when Vert.x is clustered over Hazelcast, else in this JVM. */
   public TrackerVerticle(TrackerOptions options) {
@@ -128,10 +140,15 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
   }
 
   private TrackerVerticle(TrackerOptions options, HttpLimits http, SwarmStore store) {
+    this(options, http, store, null);
+  }
+
+  private TrackerVerticle(TrackerOptions options, HttpLimits http, SwarmStore store, TrackerMetrics sharedMetrics) {
     this.http = http;
     this.options = options;
     this.proxies = options.proxies();
     this.givenStore = store;
+    this.sharedMetrics = sharedMetrics;
   }
 
   @Override
@@ -142,12 +159,11 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
     }
     // Idempotent; needed when the Vert.x instance was not made by ServerVertx.start (e.g. embedded, tests).
     Codecs.registerAll(vertx.eventBus());
-    metrics = new TrackerMetrics(Meters.registry(vertx), Duration.ofSeconds(options.peerTtlSeconds()),
-        System::currentTimeMillis);
+    metrics = sharedMetrics != null ? sharedMetrics : new TrackerMetrics(Meters.registry(vertx),
+        Duration.ofSeconds(options.peerTtlSeconds()), System::currentTimeMillis);
     stats = new StatsThrottle(vertx, STATS_PERIOD_MS, s -> vertx.eventBus().publish(Addresses.SWARM_STATS, s));
-    Router router = Router.router(vertx);
-    router.get("/announce").handler(guarded("announce", this::announce));
-    router.get("/scrape").handler(guarded("scrape", this::scrape));
+    announceHandler = guarded("announce", this::announce);
+    scrapeHandler = guarded("scrape", this::scrape);
     return openStore()
         .compose(opened -> {
           store = opened;
@@ -158,14 +174,33 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
           return Future.all(added.completion(), removed.completion());
         })
         // A scrape of many hashes has a long request line: http.maxInitialLineBytes (Netty's default is 4096).
-        .compose(consuming -> HttpServers.createWithRawQueries(vertx, http, router)
+        .compose(consuming -> HttpServers.createWithRawQueries(vertx, http, this::route)
             .listen(options.httpPort(), options.host()))
         .onSuccess(listening -> {
           server = listening;
-          LOG.info("tracker on {}:{}, swarms in {}, {}", options.host(), listening.actualPort(),
-              store.getClass().getName(), options);
+          if (sharedMetrics == null) {
+            LOG.info("tracker on {}:{}, swarms in {}, {} event loop(s), {}", options.host(), listening.actualPort(),
+                store.getClass().getName(), options.instances(), options);
+          }
           requestCatalog(CATALOG_RETRY_FIRST_MS);
-        });
+        })
+        .compose(listening -> deploySiblings(listening.actualPort()));
+  }
+
+  /**
+   * The further instances of {@code tracker.eventLoops}, on the port this one listens on (Vert.x
+   * shares it and spreads the connections), deployed as children: undeployed with this one.
+   */
+  private Future<?> deploySiblings(int port) {
+    int more = sharedMetrics == null ? options.instances() - 1 : 0;
+    if (more <= 0) {
+      return Future.succeededFuture();
+    }
+    return vertx.deployVerticle(() -> {
+      TrackerVerticle sibling = new TrackerVerticle(options.sibling(port), http, givenStore, metrics);
+      siblings.add(sibling);
+      return sibling;
+    }, new DeploymentOptions().setInstances(more));
   }
 
   @Override
@@ -176,7 +211,7 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
     if (stats != null) {
       stats.close();
     }
-    if (metrics != null) {
+    if (metrics != null && sharedMetrics == null) {
       metrics.close();
     }
     return Future.succeededFuture();
@@ -200,11 +235,14 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
   }
 
   /**
-   * Completes once the catalog's image list has arrived; until then every announce is refused with
-   * "tracker has not yet heard from the catalog".
+   * Completes once the catalog's image list has arrived at this instance and its siblings; until then
+   * an announce may be refused with "tracker has not yet heard from the catalog".
    */
   public Future<Void> catalogHeard() {
-    return catalogHeard.future();
+    List<Future<Void>> all = new ArrayList<>();
+    all.add(catalogHeard.future());
+    siblings.forEach(sibling -> all.add(sibling.catalogHeard()));
+    return Future.all(all).mapEmpty();
   }
 
   private Future<SwarmStore> openStore() {
@@ -222,10 +260,28 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
   }
 
   /**
+   * Two routes, so a plain request handler rather than a vertx-web Router: announces come by the
+   * thousand a second in a boot storm, a new connection each, and the router's per-request context
+   * was a measurable part of their cost (docs/BENCHMARKS.md "Tracker"). Anything else is a 404, as
+   * the router answered.
+   */
+  private void route(HttpServerRequest request) {
+    boolean get = request.method() == HttpMethod.GET;
+    String path = request.path();
+    if (get && "/announce".equals(path)) {
+      announceHandler.handle(request);
+    } else if (get && "/scrape".equals(path)) {
+      scrapeHandler.handle(request);
+    } else {
+      request.response().setStatusCode(404).putHeader(HttpHeaders.CONTENT_TYPE, "text/plain").end("not found");
+    }
+  }
+
+  /**
    * Runs {@code handler} so that whatever happens the client gets a bencoded answer with status 200;
    * a failure answer is counted as a refusal of {@code request}.
    */
-  private Handler<RoutingContext> guarded(String request, TrackerHandler handler) {
+  private Handler<HttpServerRequest> guarded(String request, TrackerHandler handler) {
     return ctx -> {
       Future<byte[]> body;
       try {
@@ -239,29 +295,32 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
             return Future.succeededFuture(failureBody(ctx, failure));
           })
           .onSuccess(bytes -> ctx.response()
-              .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain")
+              .putHeader(HttpHeaders.CONTENT_TYPE, TEXT_PLAIN)
               .end(Buffer.buffer(bytes))
-              .onFailure(e -> LOG.debug("could not answer {}: {}", ctx.request().remoteAddress(), e.getMessage())));
+              .onFailure(e -> LOG.debug("could not answer {}: {}", ctx.remoteAddress(), e.getMessage())));
     };
   }
 
-  private static byte[] failureBody(RoutingContext ctx, Throwable failure) {
+  private static byte[] failureBody(HttpServerRequest ctx, Throwable failure) {
     if (failure instanceof MalformedRequestException refused) {
-      LOG.debug("refused {} from {}: {}", ctx.request().path(), ctx.request().remoteAddress(), refused.getMessage());
+      LOG.debug("refused {} from {}: {}", ctx.path(), ctx.remoteAddress(), refused.getMessage());
       return new FailureResponse(refused.getMessage()).encode();
     }
     if (failure instanceof RefusedRequestException refused) {
-      LOG.debug("refused {} from {}: {}", ctx.request().path(), ctx.request().remoteAddress(), refused.getMessage());
+      LOG.debug("refused {} from {}: {}", ctx.path(), ctx.remoteAddress(), refused.getMessage());
       return new FailureResponse(refused.getMessage(), refused.retryInterval()).encode();
     }
-    LOG.warn("{} from {} failed", ctx.request().path(), ctx.request().remoteAddress(), failure);
+    LOG.warn("{} from {} failed", ctx.path(), ctx.remoteAddress(), failure);
     return new FailureResponse(INTERNAL_ERROR).encode();
   }
 
-  private Future<byte[]> announce(RoutingContext ctx) throws MalformedRequestException, RefusedRequestException {
+  private Future<byte[]> announce(HttpServerRequest ctx) throws MalformedRequestException, RefusedRequestException {
     AnnounceRequest request =
-        AnnounceRequest.parse(ctx.request().query(), options.defaultNumwant(), options.maxNumwant());
+        AnnounceRequest.parse(ctx.query(), options.defaultNumwant(), options.maxNumwant());
     InfoHash infoHash = request.infoHash();
+    if (catalog.verdict(infoHash) == CatalogImages.Verdict.TRACKED) {
+      return register(ctx, request, infoHash); // the common case, without a refresh's future to compose
+    }
     return refreshedFor(List.of(infoHash)).compose(v -> {
       try {
         requireTracked(infoHash);
@@ -272,12 +331,12 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
     });
   }
 
-  private Future<byte[]> register(RoutingContext ctx, AnnounceRequest request, InfoHash infoHash)
+  private Future<byte[]> register(HttpServerRequest ctx, AnnounceRequest request, InfoHash infoHash)
       throws MalformedRequestException {
     // The address the request came from, unless a trusted proxy vouches for another: a client's own
     // ip= or X-Forwarded-For would let it list a victim's address, or itself under the victim's.
     InetAddress source = remoteAddress(ctx);
-    InetAddress address = proxies.clientAddress(source, request.ip(), ctx.request().headers().getAll(X_FORWARDED_FOR));
+    InetAddress address = proxies.clientAddress(source, request.ip(), ctx.headers().getAll(X_FORWARDED_FOR));
     if (request.ip().isPresent() && !request.ip().get().equals(address)) {
       LOG.debug("announce {} from {}: ip={} ignored, listed as {}", infoHash, source,
           request.ip().get().getHostAddress(), address.getHostAddress());
@@ -306,12 +365,13 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
           .setIncomplete(swarm.incomplete())
           .setDownloaded((int) Math.min(Integer.MAX_VALUE, swarm.downloaded()))
           .build());
-      List<PeerEntry> chosen = request.event() == Event.STOPPED
+      List<Peer> peers = request.event() == Event.STOPPED
           ? List.of()
-          : PeerSelector.select(swarm.peers(), self, request.numwant(), random);
-      LOG.debug("announce {} {} from {}:{} event={}: {} seeds, {} leechers, sent {}", infoHash, request.peerId(),
-          self.getIp(), self.getPort(), request.event(), swarm.complete(), swarm.incomplete(), chosen.size());
-      List<Peer> peers = chosen.stream().flatMap(entry -> toPeer(entry).stream()).toList();
+          : PeerSelector.select(swarm.listed(), requester(request, source, address), request.numwant(), random);
+      if (LOG.isDebugEnabled()) {
+        LOG.debug("announce {} {} from {}:{} event={}: {} seeds, {} leechers, sent {}", infoHash, request.peerId(),
+            self.getIp(), self.getPort(), request.event(), swarm.complete(), swarm.incomplete(), peers.size());
+      }
       return new AnnounceResponse(options.interval(), options.minInterval(), swarm.complete(), swarm.incomplete(),
           peers, Optional.empty()).encode(request.peerFormat());
     });
@@ -321,8 +381,8 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
    * BEP 48 has no per-file failure: hashes that are not catalog images are left out of {@code files};
    * when none of the requested hashes is one, the whole scrape is refused naming the first.
    */
-  private Future<byte[]> scrape(RoutingContext ctx) throws MalformedRequestException, RefusedRequestException {
-    ScrapeRequest request = ScrapeRequest.parse(ctx.request().query());
+  private Future<byte[]> scrape(HttpServerRequest ctx) throws MalformedRequestException, RefusedRequestException {
+    ScrapeRequest request = ScrapeRequest.parse(ctx.query());
     return refreshedFor(request.infoHashes()).compose(v -> {
       try {
         return scrapeTracked(request);
@@ -468,22 +528,23 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
 
   // ------------------------------------------------------------------ helpers
 
-  private static InetAddress remoteAddress(RoutingContext ctx) {
-    String host = ctx.request().remoteAddress().hostAddress();
+  /**
+   * The announcing peer as {@link PeerSelector} excludes it: every address it is known by (listed
+   * under, connected from, and the {@code ip=} it named, believed or not) at its port.
+   */
+  private static PeerSelector.Requester requester(AnnounceRequest request, InetAddress source, InetAddress listed) {
+    Set<InetAddress> addresses = new HashSet<>(4);
+    addresses.add(listed);
+    addresses.add(source);
+    request.ip().ifPresent(addresses::add);
+    return new PeerSelector.Requester(request.peerId().value(), addresses, request.port(), request.seed());
+  }
+
+  private static InetAddress remoteAddress(HttpServerRequest ctx) {
+    String host = ctx.remoteAddress().hostAddress();
     int zone = host.indexOf('%'); // link-local IPv6 carries the interface: not part of the address
     String literal = zone < 0 ? host : host.substring(0, zone);
     return IpAddresses.parseLiteral(literal)
         .orElseThrow(() -> new IllegalStateException("unparsable remote address " + host));
-  }
-
-  /** A stored entry as a response peer; entries that cannot be (written by another version) are skipped. */
-  private static Optional<Peer> toPeer(PeerEntry entry) {
-    Optional<InetAddress> address = IpAddresses.parseLiteral(entry.getIp());
-    if (address.isEmpty() || entry.getPeerId().size() != PeerId.LENGTH || entry.getPort() < 1
-        || entry.getPort() > 65535) {
-      LOG.warn("skipping malformed stored peer {}:{}", entry.getIp(), entry.getPort());
-      return Optional.empty();
-    }
-    return Optional.of(new Peer(new PeerId(entry.getPeerId()), address.get(), entry.getPort()));
   }
 }

@@ -19,6 +19,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -29,6 +32,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -42,6 +46,9 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(VertxExtension.class)
 class Aria2cInteropTest {
   private static final int PIECE = 16 * 1024;
+  private static final int ANNOUNCE_SECONDS = 5;
+  /** Also loopback (Linux routes all of 127/8 to lo): an address of the seeder's that it is not listed under. */
+  private static final String NAMED_ADDRESS = "127.0.0.2";
 
   @TempDir Path dir;
   private final List<Proc.Running> processes = new ArrayList<>();
@@ -140,6 +147,88 @@ class Aria2cInteropTest {
     } finally {
       processes.forEach(p -> p.stop(Duration.ofSeconds(2)));
     }
+  }
+
+  /**
+   * Issue 14: the tracker never hands a peer its own entry. A real client seeds while the swarm holds
+   * two stale entries of it (the peer ids of earlier runs at its listen port: at the address it
+   * announces from, and at the address it names with {@code ip=}, which the tracker does not believe
+   * but which is its own all the same) and one bait leecher, a socket of this test. Over four announce
+   * intervals aria2c connects to the bait (so it does connect to the leechers it is handed), and never to
+   * its own listen port.
+   */
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void anAria2cSeederIsNeverHandedItsOwnEntryAndNeverConnectsToItself(Vertx vertx) throws Exception {
+    String aria2c = Gate.requireCommand("aria2c", "aria2").toString();
+    // GIVEN a catalog image and our tracker asking for an announce every 5 s
+    byte[] payload = new byte[64 * 1024];
+    new Random(9).nextBytes(payload);
+    Path seedDir = Files.createDirectories(dir.resolve("self"));
+    Files.write(seedDir.resolve("self.bin"), payload);
+    byte[] info = Bencode.encode(BDict.builder()
+        .put("length", payload.length)
+        .put("name", "self.bin")
+        .put("piece length", PIECE)
+        .put("pieces", pieceHashes(payload))
+        .build());
+    byte[] infoHash = MessageDigest.getInstance("SHA-1").digest(info);
+    FakeCatalog.serving(vertx, infoHash);
+    JsonObject config = TestConfig.loopback(dir);
+    config.getJsonObject("tracker").put("interval", ANNOUNCE_SECONDS).put("minInterval", ANNOUNCE_SECONDS);
+    TrackerVerticle verticle = new TrackerVerticle(TrackerOptions.fromSection(config.getJsonObject("tracker")));
+    await(vertx.deployVerticle(verticle));
+    await(verticle.catalogHeard());
+    TrackerHttp tracker = new TrackerHttp(vertx, verticle.actualPort());
+    Path torrent = dir.resolve("self.torrent");
+    Files.write(torrent, torrentFile("http://127.0.0.1:" + verticle.actualPort() + "/announce", info));
+    int seederPort = Ports.freeTcp();
+
+    // AND the swarm holds the seeder's stale entries and a bait leecher
+    tracker.announce(AnnounceQuery.of(infoHash, AnnounceQuery.id(501), seederPort).event("started").build());
+    tracker.from(NAMED_ADDRESS)
+        .announce(AnnounceQuery.of(infoHash, AnnounceQuery.id(502), seederPort).event("started").build());
+    try (ServerSocket bait = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+      AtomicInteger baitConnections = new AtomicInteger();
+      Thread acceptor = new Thread(() -> {
+        while (!bait.isClosed()) {
+          try (Socket accepted = bait.accept()) {
+            baitConnections.incrementAndGet();
+          } catch (IOException closed) {
+            return;
+          }
+        }
+      }, "bait-acceptor");
+      acceptor.setDaemon(true);
+      acceptor.start();
+      tracker.announce(AnnounceQuery.of(infoHash, AnnounceQuery.id(503), bait.getLocalPort()).event("started").build());
+      String scrape = "info_hash=" + escape(infoHash);
+      assertThat(integer(scrapeFile(tracker.scrape(scrape), infoHash), "incomplete")).isEqualTo(3);
+
+      Path log = dir.resolve("self-aria2c.log");
+      try {
+        // WHEN aria2c seeds on that port, naming 127.0.0.2 as its address, for four announce intervals
+        start(aria2c, "self-seeder", seedDir, torrent, "--listen-port=" + seederPort, "--bt-external-ip=" + NAMED_ADDRESS,
+            "--seed-ratio=0.0", "--check-integrity=true", "--log=" + log, "--log-level=info");
+        awaitScrape(tracker, scrape, infoHash, "complete", 1);
+        Thread.sleep(4 * ANNOUNCE_SECONDS * 1000L);
+
+        // THEN it announced again and again, connected to the bait, and never to its own port
+        String aria2cLog = Files.readString(log);
+        assertThat(count(aria2cLog, "Creating tracker request group")).as("aria2c's announces").isGreaterThanOrEqualTo(3);
+        assertThat(baitConnections.get()).as("connections to the bait leecher; aria2c log:%n%s", aria2cLog).isPositive();
+        assertThat(aria2cLog.lines().filter(line -> line.contains("Connecting to ") && line.endsWith(":" + seederPort)))
+            .as("aria2c connecting to its own listen port " + seederPort).isEmpty();
+        // AND the stale entries were there all along to be handed out (only not to it)
+        assertThat(integer(scrapeFile(tracker.scrape(scrape), infoHash), "incomplete")).isEqualTo(3);
+      } finally {
+        processes.forEach(p -> p.stop(Duration.ofSeconds(2)));
+      }
+    }
+  }
+
+  private static long count(String text, String needle) {
+    return text.lines().filter(line -> line.contains(needle)).count();
   }
 
   private Proc.Running start(String aria2c, String name, Path workDir, Path torrent, String... extra)

@@ -5,11 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import io.boottorrent.proto.PeerEntry;
 import io.boottorrent.tracker.protocol.AnnounceQuery;
+import io.boottorrent.tracker.protocol.IpAddresses;
+import io.boottorrent.tracker.protocol.Peer;
+import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -24,6 +29,24 @@ class PeerSelectorTest {
         .setPort(6881)
         .setSeed(seed)
         .build();
+  }
+
+  private static InetAddress ip(String literal) {
+    return IpAddresses.parseLiteral(literal).orElseThrow();
+  }
+
+  /** {@code me} asks, known by its entry's address and {@code alsoAt}; the answer as the entries it lists. */
+  private List<PeerEntry> select(List<PeerEntry> swarm, PeerEntry me, int numwant, String... alsoAt) {
+    Set<InetAddress> addresses = new HashSet<>();
+    addresses.add(ip(me.getIp()));
+    for (String other : alsoAt) {
+      addresses.add(ip(other));
+    }
+    List<SwarmPeer> listed = new SwarmSnapshot(swarm, 0).listed();
+    List<Peer> chosen = PeerSelector.select(listed,
+        new PeerSelector.Requester(me.getPeerId(), addresses, me.getPort(), me.getSeed()), numwant, random);
+    Map<Peer, PeerEntry> byWire = listed.stream().collect(Collectors.toMap(SwarmPeer::wire, SwarmPeer::entry));
+    return chosen.stream().map(byWire::get).toList();
   }
 
   private static List<PeerEntry> swarm(int seeds, int leechers) {
@@ -45,7 +68,7 @@ class PeerSelectorTest {
     swarm.add(me);
 
     // WHEN it asks for everything THEN it gets the four others, not itself
-    assertThat(PeerSelector.select(swarm, me, 50, random)).hasSize(4).doesNotContain(me);
+    assertThat(select(swarm, me, 50)).hasSize(4).doesNotContain(me);
   }
 
   @Test
@@ -55,14 +78,14 @@ class PeerSelectorTest {
     PeerEntry stale = restarted.toBuilder().setPeerId(ByteString.copyFrom(AnnounceQuery.id(77))).build();
 
     // WHEN the restarted client announces THEN its old self is not offered to it
-    assertThat(PeerSelector.select(List.of(stale, peer(2, true)), restarted, 50, random))
+    assertThat(select(List.of(stale, peer(2, true)), restarted, 50))
         .containsExactly(peer(2, true));
   }
 
   @Test
   void givesASeedOnlyLeechers() {
     // GIVEN 5 seeds and 3 leechers WHEN a seed asks THEN it gets the 3 leechers and no seed
-    List<PeerEntry> chosen = PeerSelector.select(swarm(5, 3), peer(1, true), 50, random);
+    List<PeerEntry> chosen = select(swarm(5, 3), peer(1, true), 50);
     assertThat(chosen).hasSize(3).noneMatch(PeerEntry::getSeed);
   }
 
@@ -76,7 +99,7 @@ class PeerSelectorTest {
       "10, 10, 0, 0, 0"})  // numwant=0 (e.g. stopping): nobody
   void givesALeecherSeedsForHalfItsWishAndLeechersForTheRest(
       int seeds, int leechers, int numwant, int expectedSeeds, int expectedLeechers) {
-    List<PeerEntry> chosen = PeerSelector.select(swarm(seeds, leechers), peer(1, false), numwant, random);
+    List<PeerEntry> chosen = select(swarm(seeds, leechers), peer(1, false), numwant);
     assertThat(chosen.stream().filter(PeerEntry::getSeed).count()).isEqualTo(expectedSeeds);
     assertThat(chosen.stream().filter(p -> !p.getSeed()).count()).isEqualTo(expectedLeechers);
   }
@@ -89,10 +112,57 @@ class PeerSelectorTest {
 
     // WHEN 100 leechers ask THEN each answer has 3 distinct peers, and over all answers every peer appeared
     for (int i = 0; i < 100; i++) {
-      List<PeerEntry> chosen = PeerSelector.select(swarm, peer(1, false), 3, random);
+      List<PeerEntry> chosen = select(swarm, peer(1, false), 3);
       assertThat(chosen).hasSize(3).doesNotHaveDuplicates();
       seen.addAll(chosen);
     }
     assertThat(seen).hasSize(30);
+  }
+
+  @Test
+  void neverReturnsTheRequestersPeerIdListedUnderAnotherAddress() {
+    // GIVEN the requester's entry under a second address (a client announcing from two interfaces, or
+    // over IPv4 and IPv6, is listed once per address)
+    PeerEntry me = peer(1, false);
+    PeerEntry meElsewhere = me.toBuilder().setIp("192.168.7.1").build();
+
+    // WHEN it asks THEN neither of its entries is offered, the other peer is
+    assertThat(select(List.of(meElsewhere, peer(2, true)), me, 50)).containsExactly(peer(2, true));
+  }
+
+  @Test
+  void neverReturnsAnEntryAtTheRequestersPortOnAnyOfItsAddresses() {
+    // GIVEN a stale entry (older peer id) at the address the requester named with ip= but was not
+    // listed under (no trusted proxy vouched for it), at the requester's port
+    PeerEntry me = peer(1, false);
+    PeerEntry staleAtNamedAddress = peer(77, true).toBuilder().setIp("192.168.7.1").setPort(me.getPort()).build();
+
+    // WHEN it asks, known by its source and its ip= THEN the stale entry is itself and is left out
+    assertThat(select(List.of(staleAtNamedAddress, peer(2, true)), me, 50, "192.168.7.1"))
+        .containsExactly(peer(2, true));
+  }
+
+  @ParameterizedTest(name = "stored as {0}, asking from {1}")
+  @CsvSource({
+      "::ffff:10.0.0.1, 10.0.0.1",             // IPv4-mapped (RFC 4291 2.5.5.2) is the IPv4 address
+      "fd00:0:0:0:0:0:0:1, fd00::1",           // the same IPv6 address written two ways
+      "FD00::1, fd00::1"})
+  void comparesAddressesAsAddressesNotAsText(String stored, String asking) {
+    // GIVEN a stale entry (another peer id) written in another form of the requester's own address
+    PeerEntry me = peer(1, false).toBuilder().setIp(asking).build();
+    PeerEntry stale = peer(77, true).toBuilder().setIp(stored).build();
+
+    // WHEN it asks THEN that entry is recognised as itself
+    assertThat(select(List.of(stale, peer(2, true)), me, 50)).containsExactly(peer(2, true));
+  }
+
+  @Test
+  void keepsOtherClientsBehindTheSameAddress() {
+    // GIVEN another client at the requester's address on another port (NAT, or every peer on 127.0.0.1)
+    PeerEntry me = peer(1, false);
+    PeerEntry neighbour = peer(2, true).toBuilder().setIp(me.getIp()).setPort(6882).build();
+
+    // WHEN it asks THEN the neighbour is offered
+    assertThat(select(List.of(neighbour), me, 50)).containsExactly(neighbour);
   }
 }

@@ -133,7 +133,8 @@ class TrackerMetricsTest {
   private static SwarmSnapshot swarm(int seeders, int leechers) {
     List<PeerEntry> peers = new java.util.ArrayList<>();
     for (int i = 0; i < seeders + leechers; i++) {
-      peers.add(PeerEntry.newBuilder().setIp("127.0.0.1").setPort(7000 + i).setSeed(i < seeders).build());
+      peers.add(PeerEntry.newBuilder().setPeerId(com.google.protobuf.ByteString.copyFrom(AnnounceQuery.id(i)))
+          .setIp("127.0.0.1").setPort(7000 + i).setSeed(i < seeders).build());
     }
     return new SwarmSnapshot(peers, 0);
   }

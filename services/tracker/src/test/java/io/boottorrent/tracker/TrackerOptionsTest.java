@@ -21,9 +21,9 @@ class TrackerOptionsTest {
     assertThat(TrackerOptions.fromSection(TestConfig.section("tracker")))
         .extracting(TrackerOptions::interval, TrackerOptions::minInterval, TrackerOptions::defaultNumwant)
         .containsExactly(30, 5, 50);
-    assertThatThrownBy(() -> new TrackerOptions(0, "h", 10, 11, 60, 5, 10, List.of()))
+    assertThatThrownBy(() -> new TrackerOptions(0, "h", 10, 11, 60, 5, 10, List.of(), 1))
         .hasMessage("tracker.minInterval must be 1..interval (10), got 11");
-    assertThatThrownBy(() -> new TrackerOptions(0, "h", 10, 5, 60, 11, 10, List.of()))
+    assertThatThrownBy(() -> new TrackerOptions(0, "h", 10, 5, 60, 11, 10, List.of(), 1))
         .hasMessage("tracker.defaultNumwant must be 0..maxNumwant (10), got 11");
   }
 
@@ -34,7 +34,8 @@ class TrackerOptionsTest {
       "minInterval, 31",
       "peerTtlSeconds, 0",
       "maxNumwant, -1",
-      "defaultNumwant, 201"})
+      "defaultNumwant, 201",
+      "eventLoops, -1"})
   void refusesOutOfRangeValuesNamingTheKey(String key, int value) {
     JsonObject json = TestConfig.section("tracker").put(key, value);
     assertThatThrownBy(() -> TrackerOptions.fromSection(json))

@@ -99,6 +99,23 @@ class TrackerVerticleTest {
   }
 
   @Test
+  void severalEventLoopsAnswerOnOnePortFromOneSwarm(Vertx vertx) {
+    // GIVEN a tracker on three event loops (tracker.eventLoops)
+    TrackerHttp tracker = deploy(vertx, new JsonObject().put("eventLoops", 3));
+
+    // WHEN six leechers start, each on a connection of its own (Vert.x spreads connections over the loops)
+    for (int i = 0; i < 6; i++) {
+      tracker.announce(AnnounceQuery.of(HASH, id(100 + i), 7000 + i).event("started").build(), "Connection", "close");
+    }
+
+    // THEN the seventh, on yet another connection, is handed all six and counts the whole swarm
+    BDict answer = tracker.announce(AnnounceQuery.of(HASH, id(200), 7100).event("started").build(),
+        "Connection", "close");
+    assertThat(compactPeers(answer)).hasSize(6);
+    assertThat(integer(answer, "incomplete")).isEqualTo(7);
+  }
+
+  @Test
   void listsAPeerUnderItsSourceAddressWhateverItsIpParameterSays(Vertx vertx) {
     // GIVEN a tracker that trusts no proxy (the default), and a seed claiming to be 10.20.30.40
     TrackerHttp tracker = deploy(vertx, new JsonObject());

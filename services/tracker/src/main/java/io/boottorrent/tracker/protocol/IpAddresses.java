@@ -26,25 +26,30 @@ public final class IpAddresses {
     }
   }
 
+  /** Dotted quad, four decimal parts 0..255 without leading zeros; null otherwise. One pass, no allocation but the result. */
   private static byte[] ipv4(String text) {
-    String[] parts = text.split("\\.", -1);
-    if (parts.length != 4) {
-      return null;
-    }
     byte[] out = new byte[4];
-    for (int i = 0; i < 4; i++) {
-      String part = parts[i];
-      // No leading zeros: "010" is octal to some parsers and decimal to others.
-      if (part.isEmpty() || part.length() > 3 || !digits(part) || (part.length() > 1 && part.charAt(0) == '0')) {
+    int part = 0;
+    int value = 0;
+    int digits = 0;
+    for (int i = 0; i <= text.length(); i++) {
+      char c = i < text.length() ? text.charAt(i) : '.';
+      if (c == '.') {
+        // No leading zeros: "010" is octal to some parsers and decimal to others.
+        if (digits == 0 || part == 4 || value > 255 || (digits > 1 && text.charAt(i - digits) == '0')) {
+          return null;
+        }
+        out[part++] = (byte) value;
+        value = 0;
+        digits = 0;
+      } else if (c >= '0' && c <= '9' && digits < 3) {
+        value = value * 10 + (c - '0');
+        digits++;
+      } else {
         return null;
       }
-      int value = Integer.parseInt(part);
-      if (value > 255) {
-        return null;
-      }
-      out[i] = (byte) value;
     }
-    return out;
+    return part == 4 ? out : null;
   }
 
   private static byte[] ipv6(String text) {
@@ -104,11 +109,13 @@ public final class IpAddresses {
     return out;
   }
 
-  private static boolean digits(String s) {
-    return s.chars().allMatch(c -> c >= '0' && c <= '9');
-  }
-
   private static boolean hexDigits(String s) {
-    return s.chars().allMatch(c -> (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -144,12 +144,19 @@ public final class ReadTransfer {
     this.state = this.optionAck != null ? State.NEGOTIATING : State.SENDING;
   }
 
-  /** @param congestionControl pace windows after a loss ({@link CongestionWindow#adaptive}), or never */
+  /**
+   * @param congestionControl pace windows after a loss ({@link CongestionWindow#adaptive}), or never;
+   *     a gap inside a window is at most half the repeat holdoff (a quarter of the base timeout), far
+   *     below a receiver's timeout
+   */
   public static ReadTransfer of(OptionNegotiation.Result negotiated, long length, int maxRetries,
       long repeatHoldoffMillis, LongSupplier clock, boolean congestionControl) {
     int windowsize = negotiated.windowsize();
+    CongestionWindow congestion = congestionControl
+        ? CongestionWindow.adaptive(windowsize, Math.max(1, repeatHoldoffMillis / 2))
+        : CongestionWindow.fixed(windowsize);
     return new ReadTransfer(length, negotiated.blksize(), maxRetries, negotiated.optionAck(), repeatHoldoffMillis,
-        clock, congestionControl ? CongestionWindow.adaptive(windowsize) : CongestionWindow.fixed(windowsize));
+        clock, congestion);
   }
 
   /** The block number on the wire for an absolute block index. */

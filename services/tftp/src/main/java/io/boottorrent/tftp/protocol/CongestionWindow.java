@@ -19,6 +19,11 @@ package io.boottorrent.tftp.protocol;
  * {@value #PACING_RATIO} (Linux paces TCP at 120% of cwnd per round trip, tcp_pacing_ca_ratio): a
  * little more than a burst per round trip, so that a queue that drains faster than the estimate
  * follows is refilled rather than left idle.
+ *
+ * <p>A loss only counts as congestion when the round trip shows a queue: at least
+ * {@value #QUEUE_RTT_MILLIS} ms (a LAN round trip without one is well under a millisecond). Random
+ * loss on a short path (a bad cable, a lossy Wi-Fi bridge) leaves the burst alone: pacing there only
+ * adds timer gaps (5% loss on loopback: 47 s with every loss counted against 23 s unpaced).
  * Pure and single-threaded: the caller passes the events and the round-trip samples.
  */
 public final class CongestionWindow {
@@ -27,6 +32,7 @@ public final class CongestionWindow {
   private static final double RTT_GAIN = 1.0 / 8;
   static final double DECREASE = 0.7;
   static final double PACING_RATIO = 1.2;
+  static final double QUEUE_RTT_MILLIS = 2;
 
   private final int windowsize;
   private final boolean adaptive;
@@ -82,11 +88,12 @@ public final class CongestionWindow {
 
   /**
    * A block was lost: a timeout, a repeated ACK answered with a resend, or an ACK short of the
-   * window's last block (the receiver saw a gap). Shrinks the burst once per loss episode.
+   * window's last block (the receiver saw a gap). Shrinks the burst once per loss episode, when the
+   * round trip shows a queue.
    */
   public void onLoss() {
     losses++;
-    if (adaptive && !lossSinceProgress) {
+    if (adaptive && !lossSinceProgress && srttMillis >= QUEUE_RTT_MILLIS) {
       burst = Math.max(1, (int) (burst * DECREASE));
     }
     lossSinceProgress = true;

@@ -21,6 +21,8 @@ class CongestionWindowTest {
   @Test
   void aLossShrinksTheBurstOncePerEpisodeAndCleanWindowsGrowItBackByOneUpToTheWindow() {
     CongestionWindow w = CongestionWindow.adaptive(8, 250);
+    // GIVEN round trips of 20 ms: a queue on the path
+    w.onRoundTrip(20);
     // WHEN a block is lost THEN the burst shrinks to 0.7 of itself, rounded down: 8 -> 5
     w.onLoss();
     assertThat(w.burst()).isEqualTo(5);
@@ -43,6 +45,29 @@ class CongestionWindowTest {
       w.onCleanWindow();
       assertThat(w.burst()).isEqualTo(Math.min(8, 2 + i));
     }
+  }
+
+  @Test
+  void aLossAtALanRoundTripIsNotCongestionAndLeavesTheBurstAlone() {
+    CongestionWindow w = CongestionWindow.adaptive(8, 250);
+    // GIVEN no round trip measured yet, or loopback round trips of 0-1 ms
+    w.onLoss();
+    assertThat(w.burst()).isEqualTo(8);
+    for (int i = 0; i < 10; i++) {
+      w.onRoundTrip(1);
+      w.onProgress();
+      w.onLoss();
+    }
+    // THEN random loss there does not slow the transfer down, though every loss is counted
+    assertThat(w.burst()).isEqualTo(8);
+    assertThat(w.losses()).isEqualTo(11);
+    // WHEN the round trip grows to show a queue THEN the next loss counts
+    for (int i = 0; i < 20; i++) {
+      w.onRoundTrip(30);
+    }
+    w.onProgress();
+    w.onLoss();
+    assertThat(w.burst()).isEqualTo(5);
   }
 
   @Test
@@ -88,6 +113,7 @@ class CongestionWindowTest {
   @Test
   void aWindowOfOneIsLockstepWhateverHappens() {
     CongestionWindow w = CongestionWindow.adaptive(1, 250);
+    w.onRoundTrip(20);
     w.onLoss();
     assertThat(w.burst()).isEqualTo(1);
     w.onProgress();

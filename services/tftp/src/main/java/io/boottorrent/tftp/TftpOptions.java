@@ -23,6 +23,8 @@ import java.util.Optional;
  *     backoff, the defaults 1000 ms and 5 wait 1+2+4+8+16+32 = 63 s for a silent client)
  * @param maxBlksize ceiling for RFC 2348 {@code blksize} (8..65464)
  * @param maxWindowsize ceiling for RFC 7440 {@code windowsize} (1..65535)
+ * @param congestionControl after a loss, send each window in bursts that halve on loss and grow back
+ *     ({@link io.boottorrent.tftp.protocol.CongestionWindow}); false: every window in one burst
  * @param transferLoops event loops that run the transfers, each taking every n-th request; 0 means
  *     one per core ({@link #effectiveTransferLoops()})
  * @param maxTransfers read transfers running at once (each holds a socket and a file); a request
@@ -40,6 +42,7 @@ public record TftpOptions(
     int retries,
     @Min(TransferOptions.MIN_BLKSIZE) @Max(TransferOptions.MAX_BLKSIZE) int maxBlksize,
     @Min(TransferOptions.MIN_WINDOWSIZE) @Max(TransferOptions.MAX_WINDOWSIZE) int maxWindowsize,
+    boolean congestionControl,
     @Max(1024) int transferLoops,
     @Min(1) int maxTransfers,
     @Min(1) int maxTransfersPerClient,

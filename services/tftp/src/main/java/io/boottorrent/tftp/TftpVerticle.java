@@ -334,7 +334,7 @@ public class TftpVerticle extends VerticleBase {
         .listen(0, options.bindHost())
         .map(transferSocket -> {
           ReadTransfer transfer = ReadTransfer.of(negotiated, blocks.length(), maxRetries, repeatHoldoffMs,
-              TftpVerticle::monotonicMillis);
+              TftpVerticle::monotonicMillis, options.congestionControl());
           TransferSession session = new TransferSession(vertx, transferSocket, from, rrq.filename(), transfer,
               blocks, intervalMs, metrics, (done, outcome) -> {
                 loop.ended(done);

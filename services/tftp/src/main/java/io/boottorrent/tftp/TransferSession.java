@@ -52,6 +52,10 @@ final class TransferSession {
   private long nextToSend = 1;
   private long lastToSend;
   private boolean pumping;
+  /** Blocks the current burst may still send ({@link io.boottorrent.tftp.protocol.CongestionWindow}). */
+  private int burstLeft;
+  /** The timer that starts the window's next burst, or -1. */
+  private long paceTimerId = -1;
   /** When the transfer times out unless the client answers; {@link #NO_DEADLINE} while sending. */
   private long deadlineNanos = NO_DEADLINE;
   /** The one pending timer (or -1) and when it fires; it may fire before the deadline and re-arm. */
@@ -150,6 +154,10 @@ final class TransferSession {
       deadlineNanos = NO_DEADLINE;
       nextToSend = blocks.first();
       lastToSend = blocks.last();
+      if (paceTimerId < 0) {
+        // a new window starts a new burst; while a gap runs, the pace timer goes on with it
+        burstLeft = transfer.congestion().burst();
+      }
       pump();
     } else if (action instanceof ReadTransfer.Completed done) {
       end(true, done.bytes(), "");
@@ -165,14 +173,24 @@ final class TransferSession {
   /**
    * Sends blocks nextToSend..lastToSend. Blocks already in memory go out in a loop; a block that
    * needs a file read suspends the pump until the read completes. A new window replaces the range;
-   * a read that completes for a block no longer wanted is dropped.
+   * a read that completes for a block no longer wanted is dropped. After a burst of
+   * {@code burst()} blocks the rest of the window waits for the pace timer.
    */
   private void pump() {
-    if (pumping || ended) {
+    if (pumping || ended || paceTimerId >= 0) {
       return;
     }
     pumping = true;
     while (!ended && nextToSend <= lastToSend) {
+      if (burstLeft <= 0) {
+        pumping = false;
+        paceTimerId = vertx.setTimer(transfer.congestion().gapMillis(), id -> {
+          paceTimerId = -1;
+          burstLeft = transfer.congestion().burst();
+          pump();
+        });
+        return;
+      }
       long index = nextToSend;
       Future<Buffer> payload = source.block(index, transfer.blockLength(index));
       if (!payload.isComplete()) {
@@ -198,12 +216,14 @@ final class TransferSession {
     }
     pumping = false;
     if (!ended) {
+      transfer.windowSent();
       armTimer();
     }
   }
 
   private void sendBlock(long index, Buffer payload) {
     nextToSend = index + 1;
+    burstLeft--;
     Buffer packet = Buffer.buffer(TftpCodec.DATA_HEADER_LENGTH + payload.length())
         .appendUnsignedShort(Opcode.DATA.code())
         .appendUnsignedShort(ReadTransfer.wireBlock(index))
@@ -270,6 +290,10 @@ final class TransferSession {
   private void end(boolean success, long bytes, String reason) {
     ended = true;
     cancelTimer();
+    if (paceTimerId >= 0) {
+      vertx.cancelTimer(paceTimerId);
+      paceTimerId = -1;
+    }
     // The last packet (final ERROR) may still sit in the socket's queue: close once it is out.
     lastSend.onComplete(ar -> socket.close());
     source.close().onFailure(e -> LOG.debug("closing {} failed: {}", filename, e.getMessage()));

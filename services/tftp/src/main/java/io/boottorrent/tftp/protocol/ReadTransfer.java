@@ -42,7 +42,9 @@ import java.util.function.LongSupplier;
  *
  * <p>The window is never cut below the negotiated windowsize as a congestion response: a RFC 7440
  * receiver acknowledges only after windowsize blocks (or the last one), so a shorter window would
- * stall until the receiver's timeout.
+ * stall until the receiver's timeout. Instead {@link #congestion()} paces the window out in bursts
+ * after a loss; this class feeds it the loss signals (a timeout, an answered repeat, an ACK short of
+ * the window's last block), the clean windows and the round trips ({@link #windowSent()} to ACK).
  */
 public final class ReadTransfer {
   public enum State { NEGOTIATING, SENDING, COMPLETED, FAILED }
@@ -84,6 +86,7 @@ public final class ReadTransfer {
   private final long lastBlock;
   private final long repeatHoldoffMillis;
   private final LongSupplier clock;
+  private final CongestionWindow congestion;
 
   private State state;
   private long acked;
@@ -93,6 +96,10 @@ public final class ReadTransfer {
   private long timeouts;
   private long repeatsAnswered;
   private long lastSentMillis;
+  /** When the current window's last block went out ({@link #windowSent()}), or -1. */
+  private long windowSentMillis = -1;
+  /** The current window is a resend after a timeout or repeat: its ACK is no round-trip sample. */
+  private boolean windowResent;
 
   /**
    * @param length bytes to send (as they go on the wire)
@@ -103,6 +110,13 @@ public final class ReadTransfer {
    */
   public ReadTransfer(long length, int blksize, int windowsize, int maxRetries, Optional<OptionAck> optionAck,
       long repeatHoldoffMillis, LongSupplier clock) {
+    this(length, blksize, maxRetries, optionAck, repeatHoldoffMillis, clock, CongestionWindow.fixed(windowsize));
+  }
+
+  /** @param congestion paces the windows; its windowsize is the transfer's */
+  public ReadTransfer(long length, int blksize, int maxRetries, Optional<OptionAck> optionAck,
+      long repeatHoldoffMillis, LongSupplier clock, CongestionWindow congestion) {
+    int windowsize = congestion.windowsize();
     if (length < 0) {
       throw new IllegalArgumentException("length must not be negative");
     }
@@ -126,13 +140,23 @@ public final class ReadTransfer {
     this.lastBlock = length / blksize + 1;
     this.repeatHoldoffMillis = repeatHoldoffMillis;
     this.clock = clock;
+    this.congestion = congestion;
     this.state = this.optionAck != null ? State.NEGOTIATING : State.SENDING;
   }
 
+  /**
+   * @param congestionControl pace windows after a loss ({@link CongestionWindow#adaptive}), or never;
+   *     a gap inside a window is at most half the repeat holdoff (a quarter of the base timeout), far
+   *     below a receiver's timeout
+   */
   public static ReadTransfer of(OptionNegotiation.Result negotiated, long length, int maxRetries,
-      long repeatHoldoffMillis, LongSupplier clock) {
-    return new ReadTransfer(length, negotiated.blksize(), negotiated.windowsize(), maxRetries, negotiated.optionAck(),
-        repeatHoldoffMillis, clock);
+      long repeatHoldoffMillis, LongSupplier clock, boolean congestionControl) {
+    int windowsize = negotiated.windowsize();
+    CongestionWindow congestion = congestionControl
+        ? CongestionWindow.adaptive(windowsize, Math.max(1, repeatHoldoffMillis / 2))
+        : CongestionWindow.fixed(windowsize);
+    return new ReadTransfer(length, negotiated.blksize(), maxRetries, negotiated.optionAck(), repeatHoldoffMillis,
+        clock, congestion);
   }
 
   /** The block number on the wire for an absolute block index. */
@@ -172,8 +196,23 @@ public final class ReadTransfer {
       // a block we never sent (stale or bogus)
       return Optional.empty();
     }
+    long windowEnd = sentUpTo;
+    boolean fullWindow = index - acked == windowsize;
     acked = index;
     timeoutsInARow = 0;
+    congestion.onProgress();
+    if (index < windowEnd) {
+      // short of the window's last block: the receiver saw a gap, or its timer ran out inside the
+      // window (so this ACK's delay is no round-trip sample)
+      congestion.onLoss();
+    } else {
+      if (windowSentMillis >= 0 && !windowResent) {
+        congestion.onRoundTrip(Math.max(0, clock.getAsLong() - windowSentMillis));
+      }
+      if (fullWindow) {
+        congestion.onCleanWindow();
+      }
+    }
     if (acked == lastBlock) {
       state = State.COMPLETED;
       return Optional.of(new Completed(length, lastBlock));
@@ -201,6 +240,7 @@ public final class ReadTransfer {
     if (state == State.NEGOTIATING) {
       return Optional.of(optionAck(true));
     }
+    congestion.onLoss();
     return Optional.of(window(true));
   }
 
@@ -226,7 +266,11 @@ public final class ReadTransfer {
       return Optional.empty();
     }
     repeatsAnswered++;
-    return Optional.of(state == State.NEGOTIATING ? optionAck(true) : window(true));
+    if (state == State.NEGOTIATING) {
+      return Optional.of(optionAck(true));
+    }
+    congestion.onLoss();
+    return Optional.of(window(true));
   }
 
   /**
@@ -265,8 +309,23 @@ public final class ReadTransfer {
     return new SendOptionAck(optionAck, retransmission);
   }
 
+  /**
+   * The caller has sent the last block of the current window (all its bursts): the round trip to
+   * its ACK is measured from now.
+   */
+  public void windowSent() {
+    windowSentMillis = clock.getAsLong();
+  }
+
+  /** The pacing of this transfer's windows. */
+  public CongestionWindow congestion() {
+    return congestion;
+  }
+
   private SendBlocks window(boolean retransmission) {
     lastSentMillis = clock.getAsLong();
+    windowSentMillis = -1;
+    windowResent = retransmission;
     long first = acked + 1;
     long last = Math.min(acked + windowsize, lastBlock);
     if (first <= sentUpTo) {

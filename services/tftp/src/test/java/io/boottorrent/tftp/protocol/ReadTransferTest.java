@@ -343,4 +343,57 @@ class ReadTransferTest {
       assertThat(f.reason()).contains("ERROR 8").contains("blksize too big");
     });
   }
+
+  private ReadTransfer paced(long length, int blksize, int windowsize) {
+    return new ReadTransfer(length, blksize, 3, Optional.empty(), HOLDOFF, now::get,
+        CongestionWindow.adaptive(windowsize, 250));
+  }
+
+  @Test
+  void anAckShortOfTheWindowATimeoutAndAnAnsweredRepeatAreLossesThatShrinkTheBurstNotTheWindow() {
+    // GIVEN 40 blocks in windows of 8, paced
+    ReadTransfer t = paced(4000, 100, 8);
+    assertThat(t.start()).isEqualTo(new SendBlocks(1, 8, false));
+    t.windowSent();
+    now.addAndGet(20);
+    // WHEN the whole window is acked 20 ms after its last block THEN a round trip of 20 ms, no loss
+    assertThat(t.onAck(8)).hasValue(new SendBlocks(9, 16, false));
+    assertThat(t.congestion().burst()).isEqualTo(8);
+    assertThat(t.congestion().srttMillis()).isEqualTo(20.0);
+    t.windowSent();
+    // WHEN the receiver acks 12 of 9..16 (it saw a gap) THEN the burst shrinks and the next window
+    // is still 8 blocks, from 13
+    assertThat(t.onAck(12)).hasValue(new SendBlocks(13, 20, false));
+    assertThat(t.congestion().burst()).isEqualTo(5);
+    // AND that ACK is no round-trip sample (it may come from the receiver's timer)
+    assertThat(t.congestion().srttMillis()).isEqualTo(20.0);
+    t.windowSent();
+    // WHEN the window times out, and the client's repeated ACK of 12 follows, old enough to be
+    // answered THEN the window is resent whole each time, and with no progress since the loss the
+    // burst does not halve again: one loss episode
+    assertThat(t.onTimeout()).hasValue(new SendBlocks(13, 20, true));
+    t.windowSent();
+    now.addAndGet(HOLDOFF);
+    assertThat(t.onAck(12)).hasValue(new SendBlocks(13, 20, true));
+    assertThat(t.congestion().burst()).isEqualTo(5);
+    assertThat(t.congestion().losses()).isEqualTo(3);
+    t.windowSent();
+    now.addAndGet(900);
+    // WHEN the resent window is acked whole THEN the burst grows by one; its delay is no sample (Karn)
+    assertThat(t.onAck(20)).hasValue(new SendBlocks(21, 28, false));
+    assertThat(t.congestion().burst()).isEqualTo(6);
+    assertThat(t.congestion().srttMillis()).isEqualTo(20.0);
+  }
+
+  @Test
+  void theDefaultConstructorKeepsWindowsInOneBurstWhateverIsLost() {
+    ReadTransfer t = plain(4000, 100, 8);
+    t.start();
+    t.windowSent();
+    t.onAck(4);
+    t.onTimeout();
+    assertThat(t.congestion().isAdaptive()).isFalse();
+    assertThat(t.congestion().burst()).isEqualTo(8);
+    assertThat(t.windowsize()).isEqualTo(8);
+  }
 }

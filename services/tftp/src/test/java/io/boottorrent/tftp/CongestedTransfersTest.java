@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * 32 transfers of 1 MiB (about 20 s) meet the congestion that the benchmark's 16 MiB ones met over
  * minutes. Before repeated ACKs were answered, 3 of 4 runs lost 2 or 3 clients here ("timeout:
  * retrying ..." six times, then "tftp: aborting"). The same storm runs twice, against a server with
- * fixed windows ({@code tftp.congestionControl: false}) and one with the default paced windows
+ * fixed windows ({@code tftp.congestionControl: false}) and one with paced windows
  * ({@link io.boottorrent.tftp.protocol.CongestionWindow}): the paced one must lose no client either,
  * and send fewer datagrams into the full queue. To measure other shapes:
  * {@code -Dtftp.congestion.clients=N -Dtftp.congestion.kib=K -Dtftp.congestion.bps=B -Dtftp.congestion.queueMs=Q}.

@@ -23,7 +23,7 @@ class TftpOptionsTest {
     assertThat(options.retries()).isEqualTo(5);
     assertThat(options.maxBlksize()).isEqualTo(65464);
     assertThat(options.maxWindowsize()).isEqualTo(64);
-    assertThat(options.congestionControl()).isTrue();
+    assertThat(options.congestionControl()).isFalse();
     assertThat(options.maxTransfers()).isEqualTo(1000);
     assertThat(options.maxTransfersPerClient()).isEqualTo(8);
     assertThat(options.effectiveTransferLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());

@@ -61,7 +61,8 @@ usage: bench/boot-storm.sh [options]
   --keep                  keep the scratch folder (agent logs, outputs) for inspection
   --gate auto|on|off      start barrier for the agents (agent.startGate: every agent waits, swarm
                           session up, until the harness creates a file once all are ready); auto: on
-                          when the agent has that setting (default $GATE)
+                          when the agent has that setting (default $GATE); never in a staggered run,
+                          where it would wait for the last arrival
 env: BS_AGENT_JAR / BS_SERVER_JAR (another boottorrent.jar for the agents / the server, for profiling
      patched builds), BS_AGENT_JAVA_OPTS (default "$BS_AGENT_JAVA_OPTS"), BS_AGENT_ENV / BS_SERVER_ENV (extra
      BOOTTORRENT_* overrides for agents / the server, e.g. BS_SERVER_ENV=BOOTTORRENT_SEEDER_UPLOADLIMIT=0),

@@ -137,8 +137,10 @@ bs_run_boottorrent() {
   local dir="$BS_WORK/$run-$contender-$n" i off stripe_env
   rm -rf "$dir"
   mkdir -p "$dir/work" "$dir/log" "$dir/cpu"
-  local gate_env= gate_ms= cpu_gate=
-  if (( BS_GATE )); then gate_env="BOOTTORRENT_AGENT_STARTGATE=$dir/go"; fi
+  local gate_env= gate_ms= cpu_gate= gated=$BS_GATE
+  # Staggered arrivals: no barrier, which would wait for the last arrival and start them all at once.
+  [ "$stagger" = 0 ] || gated=0
+  if (( gated )); then gate_env="BOOTTORRENT_AGENT_STARTGATE=$dir/go"; fi
   local ws0 tx0 rx0 t0
   ws0=$(bs_webseed_bytes)
   tx0=$(bs_server_tx_bytes); rx0=$(bs_server_rx_bytes)
@@ -164,7 +166,7 @@ bs_run_boottorrent() {
   local tmo deadline done_nodes k
   tmo=$(bs_client_timeout "$n" "$stagger")
   deadline=$(( $(bs_now_ms) + tmo * 1000 ))
-  if (( BS_GATE )); then
+  if (( gated )); then
     # start barrier: open the gate once every agent is up (JVM, Vert.x, catalog, libtorrent session)
     while :; do
       done_nodes=0

@@ -191,8 +191,14 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
    * The further instances of {@code tracker.eventLoops}, on the port this one listens on (Vert.x
    * shares it and spreads the connections), deployed as children: undeployed with this one.
    */
-  private Future<?> deploySiblings(int port) {
+  private Future<?> deploySiblings(int actualPort) {
     int more = sharedMetrics == null ? options.instances() - 1 : 0;
+    // A server on a port asked for as 0 is shared only under that request: a sibling binding its
+    // actual port would be a second bind of it (EADDRINUSE). Then only this instance answers.
+    if (options.httpPort() == 0) {
+      more = 0;
+    }
+    int port = actualPort;
     if (more <= 0) {
       return Future.succeededFuture();
     }

@@ -158,7 +158,7 @@ public class AgentVerticle extends VerticleBase {
     TrustedKeys trusted = options.trustedKeys();
     if (trusted.isEmpty()) {
       say("warning: no trusted keys (agent.trustedKeys, boottorrent.keys=): image signatures are not checked");
-      return catalog.assignment(mac.canonical());
+      return catalog.assignment(mac.canonical(), options.image());
     }
     return catalog.assignment(mac.canonical(), nonce, options.image()).compose(assignment -> {
       try {
@@ -205,7 +205,7 @@ public class AgentVerticle extends VerticleBase {
         .findFirst()
         .map(Future::succeededFuture)
         .orElseGet(() -> catalog.image(choice.image()));
-    PieceStripe stripe = stripeFor(options, choice.assignment());
+    PieceStripe stripe = stripeFor(options, choice.assignment(), choice.image());
     return manifest.compose(this::trusted).compose(image -> catalog.torrent(image.getName())
         .compose(torrent -> vertx.executeBlocking(() -> checkInfoHash(image, torrent)))
         .map(torrent -> new Prepared(image, torrent, stripe)));
@@ -382,15 +382,21 @@ public class AgentVerticle extends VerticleBase {
   // ----------------------------------------------------------------------------------- helpers
 
   /**
-   * The piece stripe to ask for first: this machine's own setting (agent.pieceStripe), else the one
-   * its group rule hands out (BootAssignment stripe_index/stripe_count), else none.
+   * The piece stripe to ask for first when booting {@code image}: this machine's own setting
+   * (agent.pieceStripe), else the one its group rule hands out (BootAssignment stripe_index/
+   * stripe_count), else the nested stripe of its place in the storm (BootAssignment arrival, counted
+   * for the configured image or else the default one: only when booting that image), else none.
    */
-  static PieceStripe stripeFor(AgentOptions options, BootAssignment assignment) {
+  static PieceStripe stripeFor(AgentOptions options, BootAssignment assignment, String image) {
     if (options.pieceStripe().isPresent()) {
       return options.pieceStripe().get();
     }
-    if (assignment == null || assignment.getStripeCount() <= 0) {
+    if (assignment == null) {
       return null;
+    }
+    String counted = options.image().isBlank() ? assignment.getDefaultImage() : options.image();
+    if (assignment.getStripeCount() <= 0) {
+      return assignment.getArrival() > 0 && image.equals(counted) ? PieceStripe.nested(assignment.getArrival() - 1) : null;
     }
     try {
       return new PieceStripe(assignment.getStripeIndex(), assignment.getStripeCount());

@@ -61,8 +61,10 @@ public final class CatalogClient {
     this.base = catalogUrl.endsWith("/") ? catalogUrl.substring(0, catalogUrl.length() - 1) : catalogUrl;
   }
 
-  public Future<BootAssignment> assignment(String mac) {
-    return retrying(() -> get("/api/v1/boot/" + enc(mac)).map(b -> parse(b, BootAssignment.parser())));
+  /** The assignment, naming {@code image} (an image configured on this machine; empty: none). */
+  public Future<BootAssignment> assignment(String mac, String image) {
+    String query = image.isEmpty() ? "" : "?image=" + enc(image);
+    return retrying(() -> get("/api/v1/boot/" + enc(mac) + query).map(b -> parse(b, BootAssignment.parser())));
   }
 
   /**

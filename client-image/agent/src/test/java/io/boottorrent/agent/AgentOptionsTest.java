@@ -99,14 +99,32 @@ class AgentOptionsTest {
   void theMachinesOwnStripeWinsOverTheOneItsGroupRuleHandsOut() {
     AgentOptions plain = AgentOptions.fromSection(agent());
     BootAssignment grouped = BootAssignment.newBuilder().setStripeIndex(2).setStripeCount(8).build();
-    assertThat(AgentVerticle.stripeFor(plain, grouped)).isEqualTo(new PieceStripe(2, 8));
-    assertThat(AgentVerticle.stripeFor(AgentOptions.fromSection(agent().put("pieceStripe", "1/4")), grouped))
+    assertThat(AgentVerticle.stripeFor(plain, grouped, "")).isEqualTo(new PieceStripe(2, 8));
+    assertThat(AgentVerticle.stripeFor(AgentOptions.fromSection(agent().put("pieceStripe", "1/4")), grouped, ""))
         .isEqualTo(new PieceStripe(1, 4));
-    assertThat(AgentVerticle.stripeFor(plain, BootAssignment.getDefaultInstance())).isNull();
-    assertThat(AgentVerticle.stripeFor(plain, null)).isNull();
+    assertThat(AgentVerticle.stripeFor(plain, BootAssignment.getDefaultInstance(), "")).isNull();
+    assertThat(AgentVerticle.stripeFor(plain, null, "debian")).isNull();
     // a nonsensical stripe from the catalog is ignored, not fatal
-    assertThat(AgentVerticle.stripeFor(plain, BootAssignment.newBuilder().setStripeIndex(9).setStripeCount(8).build()))
+    assertThat(AgentVerticle.stripeFor(plain, BootAssignment.newBuilder().setStripeIndex(9).setStripeCount(8).build(), ""))
         .isNull();
+  }
+
+  @Test
+  void aPlaceInTheStormIsANestedStripeForTheImageItWasCountedFor() {
+    AgentOptions plain = AgentOptions.fromSection(agent());
+    BootAssignment third = BootAssignment.newBuilder().setDefaultImage("debian").setArrival(3).build();
+    // booting the default image: the nested stripe of place 3 (index 2)
+    assertThat(AgentVerticle.stripeFor(plain, third, "debian")).isEqualTo(PieceStripe.nested(2));
+    // another image chosen from the menu: the place was counted for the default one
+    assertThat(AgentVerticle.stripeFor(plain, third, "ubuntu")).isNull();
+    // an image configured on the machine: the catalog counted that one
+    AgentOptions configured = AgentOptions.fromSection(agent().put("image", "ubuntu"));
+    assertThat(AgentVerticle.stripeFor(configured, third, "ubuntu")).isEqualTo(PieceStripe.nested(2));
+    // a group stripe, and the machine's own, come first
+    assertThat(AgentVerticle.stripeFor(plain, third.toBuilder().setStripeIndex(1).setStripeCount(4).build(), "debian"))
+        .isEqualTo(new PieceStripe(1, 4));
+    assertThat(AgentVerticle.stripeFor(AgentOptions.fromSection(agent().put("pieceStripe", "0/2")), third, "debian"))
+        .isEqualTo(new PieceStripe(0, 2));
   }
 
   @Test

@@ -30,7 +30,7 @@ class CatalogRetryTest {
     int port = Ports.freeTcp();
     CatalogClient client = new CatalogClient(vertx, "http://127.0.0.1:" + port, Optional.empty(), 30_000);
     long asked = System.nanoTime();
-    Future<BootAssignment> assignment = client.assignment("02:00:00:00:00:01");
+    Future<BootAssignment> assignment = client.assignment("02:00:00:00:00:01", "");
     // WHEN the catalog starts 3 s later
     Thread.sleep(3000);
     assertThat(assignment.isComplete()).isFalse();
@@ -46,7 +46,7 @@ class CatalogRetryTest {
   @Test
   void withoutRetryTimeAnUnreachableCatalogFailsAtOnce() throws Exception {
     CatalogClient client = new CatalogClient(vertx, "http://127.0.0.1:" + Ports.freeTcp(), Optional.empty(), 0);
-    Future<BootAssignment> assignment = client.assignment("02:00:00:00:00:01");
+    Future<BootAssignment> assignment = client.assignment("02:00:00:00:00:01", "");
     assertThat(assignment.toCompletionStage().toCompletableFuture().handle((a, e) -> e).get(10, TimeUnit.SECONDS))
         .isNotNull();
   }

@@ -38,6 +38,9 @@ import java.util.Optional;
  * @param maxEventBytes the largest boot-event body (JSON or protobuf) accepted; beyond: 413
  * @param eventBytesPerSecondPerSource boot-event body bytes per second one source address may post, on average
  * @param eventBytesBurstPerSource ... and at once (at least maxEventBytes, so that one largest event can pass)
+ * @param autoStripes number the machines assigned each image in a storm (BootAssignment arrival), so
+ *     that each asks the seeder for a different nested piece stripe first (StormArrivals)
+ * @param stormWindowSeconds a storm of an image ends when no machine was assigned it for this long
  * @param importWorkers threads of the pool that runs {@code image add} (copy, hash, torrent), apart from
  *     the one for the catalog's other disk work, so that policy writes never wait behind imports
  */
@@ -72,7 +75,9 @@ public record CatalogOptions(
     @Min(64) int maxEventBytes,
     @Min(1) int eventBytesPerSecondPerSource,
     @Min(1) int eventBytesBurstPerSource,
-    @Min(1) @Max(64) int importWorkers) {
+    @Min(1) @Max(64) int importWorkers,
+    boolean autoStripes,
+    @Min(1) @Max(86_400) int stormWindowSeconds) {
   /** Path prefix of the BEP 19 web seed. */
   public static final String SEED_PATH = "/seed/";
 

@@ -124,6 +124,8 @@ public class CatalogVerticle extends VerticleBase implements Serving {
   static final java.util.regex.Pattern NONCE = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{16,128}");
 
   private final Map<String, LongAdder> webSeedBytes = new ConcurrentHashMap<>();
+  /** Places of the machines in each image's storm (catalog.autoStripes); the event loop only. */
+  private final StormArrivals arrivals;
   /** The same per image in the process's meter registry ({@code boottorrent_catalog_webseed_bytes_total}). */
   private final Map<String, Counter> webSeedCounters = new ConcurrentHashMap<>();
   private final CatalogOptions options;
@@ -171,6 +173,7 @@ public class CatalogVerticle extends VerticleBase implements Serving {
     this.announceUrls = List.copyOf(announceUrls);
     this.auth = auth;
     this.ingest = EventIngest.of(options);
+    this.arrivals = new StormArrivals(options.stormWindowSeconds() * 1000L);
   }
 
   /** Where the catalog's token store (and the first admin token) live: {@code <dataDir>/catalog}. */
@@ -609,7 +612,9 @@ public class CatalogVerticle extends VerticleBase implements Serving {
    */
   private void boot(RoutingContext ctx) {
     List<ImageManifest> images = store.list().stream().map(this::served).toList();
-    BootAssignment assignment = BootPolicies.assign(store.policy(), ctx.pathParam("mac"), images);
+    BootAssignment assigned = BootPolicies.assign(store.policy(), ctx.pathParam("mac"), images);
+    String extra = ctx.request().getParam("image");
+    BootAssignment assignment = numbered(assigned, extra);
     String nonce = ctx.request().getParam("nonce");
     SigningKeys ring = keys;
     if (nonce == null || ring == null) {
@@ -620,7 +625,6 @@ public class CatalogVerticle extends VerticleBase implements Serving {
       throw CatalogException.badRequest("nonce must be 16-128 characters of A-Z a-z 0-9 _ -");
     }
     List<ImageManifest> named = new ArrayList<>(assignment.getMenuList());
-    String extra = ctx.request().getParam("image");
     if (extra != null && assignment.getMenuList().stream().noneMatch(m -> m.getName().equals(extra))) {
       store.get(extra).map(this::served).ifPresent(named::add);
     }
@@ -628,6 +632,18 @@ public class CatalogVerticle extends VerticleBase implements Serving {
             ring.signing()), false)
         .onSuccess(ticket -> ProtoHttp.send(ctx, 200, assignment.toBuilder().setTicket(ticket).build()))
         .onFailure(ctx::fail);
+  }
+
+  /**
+   * {@code assigned} with the machine's place in the storm of the image it will boot (the one it
+   * names, else its default), unless a group rule already gave it a stripe or autoStripes is off.
+   */
+  private BootAssignment numbered(BootAssignment assigned, String named) {
+    String image = named != null && !named.isBlank() ? named : assigned.getDefaultImage();
+    if (!options.autoStripes() || assigned.getStripeCount() > 0 || image.isEmpty() || store.get(image).isEmpty()) {
+      return assigned;
+    }
+    return assigned.toBuilder().setArrival(arrivals.place(image, assigned.getMac(), System.currentTimeMillis())).build();
   }
 
   private void putPolicy(RoutingContext ctx) throws ProtoHttp.BadRequest {

@@ -370,6 +370,38 @@ class CatalogVerticleTest {
   }
 
   @Test
+  void machinesAreNumberedInTheOrderTheyAskForEachImage() {
+    // GIVEN two images, alpha the policy's default
+    addOverRest("alpha");
+    addOverRest("beta");
+    // WHEN three machines ask for their assignment, one of them twice, and one names beta (configured on it)
+    java.util.function.Function<String, BootAssignment> ask = path -> parseJson(await(client.get(path).send()),
+        BootAssignment.newBuilder()).build();
+    int first = ask.apply("/api/v1/boot/02:00:00:00:00:01").getArrival();
+    int second = ask.apply("/api/v1/boot/02:00:00:00:00:02").getArrival();
+    int again = ask.apply("/api/v1/boot/02-00-00-00-00-01").getArrival();
+    int beta = ask.apply("/api/v1/boot/02:00:00:00:00:03?image=beta").getArrival();
+    int third = ask.apply("/api/v1/boot/02:00:00:00:00:04").getArrival();
+    // THEN each image's machines get places 1, 2, ... in order, and a machine asking again keeps its place
+    assertThat(List.of(first, second, again, beta, third)).containsExactly(1, 2, 1, 1, 3);
+  }
+
+  @Test
+  void noPlacesWithAutoStripesOff() {
+    addOverRest("alpha");
+    await(vertx.undeploy(verticle.deploymentID()));
+    config.getJsonObject("catalog").put("autoStripes", false);
+    verticle = Fixtures.catalog(config);
+    await(vertx.deployVerticle(verticle));
+    WebClient off = WebClient.create(vertx, new WebClientOptions()
+        .setDefaultHost("127.0.0.1").setDefaultPort(verticle.actualPort()));
+    BootAssignment a = parseJson(await(off.get("/api/v1/boot/02:00:00:00:00:01").send()),
+        BootAssignment.newBuilder()).build();
+    assertThat(a.getDefaultImage()).isEqualTo("alpha");
+    assertThat(a.getArrival()).isZero();
+  }
+
+  @Test
   void aMachineGetsItsAssignmentInProtobufOrJson() throws Exception {
     // GIVEN two images and a policy with a MAC rule for one machine
     addOverRest("alpha");

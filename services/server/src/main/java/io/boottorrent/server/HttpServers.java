@@ -49,7 +49,7 @@ public final class HttpServers {
    */
   public static HttpServer create(Vertx vertx, Optional<Tls> tls, HttpLimits limits,
       Handler<HttpServerRequest> handler) {
-    return create(vertx, tls, limits, 0, handler, true);
+    return create(vertx, tls, limits, 0, null, handler, true);
   }
 
   /**
@@ -60,7 +60,7 @@ public final class HttpServers {
    */
   public static HttpServer create(Vertx vertx, Optional<Tls> tls, HttpLimits limits, long uploadLimit,
       Handler<HttpServerRequest> handler) {
-    return create(vertx, tls, limits, uploadLimit, handler, true);
+    return create(vertx, tls, limits, uploadLimit, null, handler, true);
   }
 
   /**
@@ -69,11 +69,25 @@ public final class HttpServers {
    * path's escapes are checked here.
    */
   public static HttpServer createWithRawQueries(Vertx vertx, HttpLimits limits, Handler<HttpServerRequest> handler) {
-    return create(vertx, Optional.empty(), limits, 0, handler, false);
+    return create(vertx, Optional.empty(), limits, 0, null, handler, false);
+  }
+
+  /**
+   * {@link #createWithRawQueries} counting its connections in {@code bounds}, which several servers
+   * sharing one port (one per event loop) share, so that their caps hold for the port, not per loop.
+   */
+  public static HttpServer createWithRawQueries(Vertx vertx, HttpLimits limits, Bounds bounds,
+      Handler<HttpServerRequest> handler) {
+    return create(vertx, Optional.empty(), limits, 0, bounds, handler, false);
+  }
+
+  /** Connection counts to share between servers on one port ({@link #createWithRawQueries(Vertx, HttpLimits, Bounds, Handler)}). */
+  public static Bounds bounds(Vertx vertx, HttpLimits limits) {
+    return new Bounds(vertx, limits, Meters.registry(vertx));
   }
 
   private static HttpServer create(Vertx vertx, Optional<Tls> tls, HttpLimits limits, long uploadLimit,
-      Handler<HttpServerRequest> handler, boolean checkQuery) {
+      Bounds shared, Handler<HttpServerRequest> handler, boolean checkQuery) {
     HttpServerOptions options = tls.map(HttpServers::tls).orElseGet(HttpServers::options)
         .setIdleTimeout(limits.idleTimeoutSeconds())
         .setMaxInitialLineLength(limits.maxInitialLineBytes())
@@ -84,7 +98,7 @@ public final class HttpServers {
       options.setTrafficShapingOptions(new TrafficShapingOptions().setOutboundGlobalBandwidth(uploadLimit)
           .setMaxDelayToWait(Math.max(15, 2 * (16L << 20) / uploadLimit)).setMaxDelayToWaitUnit(TimeUnit.SECONDS));
     }
-    Bounds bounds = new Bounds(vertx, limits, Meters.registry(vertx));
+    Bounds bounds = shared != null ? shared : new Bounds(vertx, limits, Meters.registry(vertx));
     return vertx.createHttpServer(options).connectionHandler(bounds::accepted).requestHandler(req -> {
       bounds.requestStarted(req);
       String declared = req.getHeader(HttpHeaders.CONTENT_LENGTH);
@@ -171,7 +185,7 @@ public final class HttpServers {
   }
 
   /** A server's connection counts (total and per remote address) and the connections waiting for a request head. */
-  static final class Bounds {
+  public static final class Bounds {
     private final HttpLimits limits;
     private final AtomicInteger total = new AtomicInteger();
     /** Open connections by remote address; an address with none has no entry (compute: atomic per key). */

@@ -112,6 +112,8 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
   private HttpServer server;
   /** The first instance's meters, which its siblings count into too; null in the first instance. */
   private final TrackerMetrics sharedMetrics;
+  /** The port's connection counts, shared with the sibling event loops (http caps hold per port). */
+  private HttpServers.Bounds bounds;
   /** The further instances this one deployed on {@code tracker.eventLoops} (first instance only). */
   private final List<TrackerVerticle> siblings = new CopyOnWriteArrayList<>();
 
@@ -140,15 +142,17 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
   }
 
   private TrackerVerticle(TrackerOptions options, HttpLimits http, SwarmStore store) {
-    this(options, http, store, null);
+    this(options, http, store, null, null);
   }
 
-  private TrackerVerticle(TrackerOptions options, HttpLimits http, SwarmStore store, TrackerMetrics sharedMetrics) {
+  private TrackerVerticle(TrackerOptions options, HttpLimits http, SwarmStore store, TrackerMetrics sharedMetrics,
+      HttpServers.Bounds sharedBounds) {
     this.http = http;
     this.options = options;
     this.proxies = options.proxies();
     this.givenStore = store;
     this.sharedMetrics = sharedMetrics;
+    this.bounds = sharedBounds;
   }
 
   @Override
@@ -174,7 +178,8 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
           return Future.all(added.completion(), removed.completion());
         })
         // A scrape of many hashes has a long request line: http.maxInitialLineBytes (Netty's default is 4096).
-        .compose(consuming -> HttpServers.createWithRawQueries(vertx, http, this::route)
+        .compose(consuming -> HttpServers.createWithRawQueries(vertx, http,
+                bounds != null ? bounds : (bounds = HttpServers.bounds(vertx, http)), this::route)
             .listen(options.httpPort(), options.host()))
         .onSuccess(listening -> {
           server = listening;
@@ -203,7 +208,7 @@ public final class TrackerVerticle extends VerticleBase implements io.boottorren
       return Future.succeededFuture();
     }
     return vertx.deployVerticle(() -> {
-      TrackerVerticle sibling = new TrackerVerticle(options.sibling(port), http, givenStore, metrics);
+      TrackerVerticle sibling = new TrackerVerticle(options.sibling(port), http, givenStore, metrics, bounds);
       siblings.add(sibling);
       return sibling;
     }, new DeploymentOptions().setInstances(more));

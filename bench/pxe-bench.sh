@@ -66,42 +66,9 @@ fi
 # Debian package per tool. dnsmasq-base is the dnsmasq binary without the dnsmasq package's system
 # service (which would start a DNS server on the host's interfaces).
 packages="kea-admin dnsmasq-base tftpd-hpa atftp tftp-hpa curl iproute2"
-policy_rc_created=0
-
-install_packages() {
-  local missing="" p
-  for p in $packages; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-  done
-  [ -n "$missing" ] || return 0
-  if [ "$install" = 0 ]; then
-    echo "pxe-bench: missing packages:$missing (run without --no-install, or apt-get install -y$missing)" >&2
-    exit 1
-  fi
-  echo "pxe-bench: installing:$missing"
-  # tftpd-hpa ships a system service listening on all interfaces: keep apt from starting it
-  # (policy-rc.d 101 = "action forbidden", Debian's own mechanism; removed again right after).
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\n# temporary, from BootTorrent bench/pxe-bench.sh\nexit 101\n' > /usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    policy_rc_created=1
-  fi
-  # shellcheck disable=SC2086
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null; then
-    echo "pxe-bench: install failed; apt-get update, then retrying"
-    apt-get update -qq
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-  fi
-  remove_policy_rc
-}
-
-remove_policy_rc() {
-  if [ "$policy_rc_created" = 1 ]; then
-    rm -f /usr/sbin/policy-rc.d
-    policy_rc_created=0
-  fi
-}
+bench_name=pxe-bench
+# shellcheck source=lib/bench-packages.sh
+. "$here/lib/bench-packages.sh"
 
 # ------------------------------------------------------------------------------ lab and cleanup
 

@@ -63,41 +63,9 @@ fi
 # ------------------------------------------------------------------------------------ packages
 
 packages="opentracker wrk curl python3 iproute2"
-policy_rc_created=0
-
-install_packages() {
-  local missing="" p
-  for p in $packages; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-  done
-  [ -n "$missing" ] || return 0
-  if [ "$install" = 0 ]; then
-    echo "tracker-bench: missing packages:$missing (run without --no-install, or apt-get install -y$missing)" >&2
-    exit 1
-  fi
-  echo "tracker-bench: installing:$missing"
-  # opentracker ships a system service: keep apt from starting it (policy-rc.d 101 = "action forbidden")
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\n# temporary, from BootTorrent bench/tracker-bench.sh\nexit 101\n' > /usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    policy_rc_created=1
-  fi
-  # shellcheck disable=SC2086
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null; then
-    echo "tracker-bench: install failed; apt-get update, then retrying"
-    apt-get update -qq
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-  fi
-  remove_policy_rc
-}
-
-remove_policy_rc() {
-  if [ "$policy_rc_created" = 1 ]; then
-    rm -f /usr/sbin/policy-rc.d
-    policy_rc_created=0
-  fi
-}
+bench_name=tracker-bench
+# shellcheck source=lib/bench-packages.sh
+. "$here/lib/bench-packages.sh"
 
 # ------------------------------------------------------------------------------ lab and cleanup
 

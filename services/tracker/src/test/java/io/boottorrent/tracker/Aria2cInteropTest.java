@@ -58,17 +58,12 @@ class Aria2cInteropTest {
   void anAria2cLeecherDownloadsFromAnAria2cSeederFoundThroughOurTracker(Vertx vertx) throws Exception {
     String aria2c = Gate.requireCommand("aria2c", "aria2").toString();
     // GIVEN a single-file torrent of 200 KiB, a catalog image, and our tracker that torrent announces to
-    byte[] payload = new byte[200 * 1024];
-    new Random(7).nextBytes(payload);
+    SingleFile torrentOf = SingleFile.of("payload.bin", 200 * 1024, 7);
+    byte[] payload = torrentOf.payload();
     Path seedDir = Files.createDirectories(dir.resolve("seed"));
     Files.write(seedDir.resolve("payload.bin"), payload);
-    byte[] info = Bencode.encode(BDict.builder()
-        .put("length", payload.length)
-        .put("name", "payload.bin")
-        .put("piece length", PIECE)
-        .put("pieces", pieceHashes(payload))
-        .build());
-    byte[] infoHash = MessageDigest.getInstance("SHA-1").digest(info);
+    byte[] info = torrentOf.info();
+    byte[] infoHash = torrentOf.infoHash();
     FakeCatalog.serving(vertx, infoHash);
     JsonObject config = TestConfig.loopback(dir);
     TrackerVerticle verticle = new TrackerVerticle(TrackerOptions.fromSection(config.getJsonObject("tracker")));
@@ -111,15 +106,10 @@ class Aria2cInteropTest {
   void anAria2cAnnouncingATorrentThatIsNoCatalogImageIsToldSoAndNotListed(Vertx vertx) throws Exception {
     String aria2c = Gate.requireCommand("aria2c", "aria2").toString();
     // GIVEN our tracker, whose catalog has one image, and a torrent that is not it
-    byte[] payload = new byte[50 * 1024];
-    new Random(8).nextBytes(payload);
-    byte[] info = Bencode.encode(BDict.builder()
-        .put("length", payload.length)
-        .put("name", "stranger.bin")
-        .put("piece length", PIECE)
-        .put("pieces", pieceHashes(payload))
-        .build());
-    byte[] infoHash = MessageDigest.getInstance("SHA-1").digest(info);
+    SingleFile torrentOf = SingleFile.of("stranger.bin", 50 * 1024, 8);
+    byte[] payload = torrentOf.payload();
+    byte[] info = torrentOf.info();
+    byte[] infoHash = torrentOf.infoHash();
     FakeCatalog.serving(vertx, AnnounceQuery.id(1));
     TrackerVerticle verticle = new TrackerVerticle(TrackerOptions.fromSection(
         TestConfig.loopback(dir).getJsonObject("tracker")));
@@ -162,17 +152,12 @@ class Aria2cInteropTest {
   void anAria2cSeederIsNeverHandedItsOwnEntryAndNeverConnectsToItself(Vertx vertx) throws Exception {
     String aria2c = Gate.requireCommand("aria2c", "aria2").toString();
     // GIVEN a catalog image and our tracker asking for an announce every 5 s
-    byte[] payload = new byte[64 * 1024];
-    new Random(9).nextBytes(payload);
+    SingleFile torrentOf = SingleFile.of("self.bin", 64 * 1024, 9);
+    byte[] payload = torrentOf.payload();
     Path seedDir = Files.createDirectories(dir.resolve("self"));
     Files.write(seedDir.resolve("self.bin"), payload);
-    byte[] info = Bencode.encode(BDict.builder()
-        .put("length", payload.length)
-        .put("name", "self.bin")
-        .put("piece length", PIECE)
-        .put("pieces", pieceHashes(payload))
-        .build());
-    byte[] infoHash = MessageDigest.getInstance("SHA-1").digest(info);
+    byte[] info = torrentOf.info();
+    byte[] infoHash = torrentOf.infoHash();
     FakeCatalog.serving(vertx, infoHash);
     JsonObject config = TestConfig.loopback(dir);
     config.getJsonObject("tracker").put("interval", ANNOUNCE_SECONDS).put("minInterval", ANNOUNCE_SECONDS);
@@ -274,5 +259,20 @@ class Aria2cInteropTest {
     out.writeBytes(info);
     out.write('e');
     return out.toByteArray();
+  }
+
+  /** A one-file torrent's random payload, its bencoded info dictionary and that dictionary's SHA-1. */
+  private record SingleFile(byte[] payload, byte[] info, byte[] infoHash) {
+    static SingleFile of(String name, int size, long seed) throws Exception {
+      byte[] payload = new byte[size];
+      new Random(seed).nextBytes(payload);
+      byte[] info = Bencode.encode(BDict.builder()
+          .put("length", payload.length)
+          .put("name", name)
+          .put("piece length", PIECE)
+          .put("pieces", pieceHashes(payload))
+          .build());
+      return new SingleFile(payload, info, MessageDigest.getInstance("SHA-1").digest(info));
+    }
   }
 }

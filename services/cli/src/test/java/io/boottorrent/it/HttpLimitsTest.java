@@ -99,8 +99,12 @@ class HttpLimitsTest {
             held.add(RawHttp.connect("127.0.1.1", port, 50));
           }
           Thread.sleep(300);
-          assertThat(openCount(held.subList(0, PER_CLIENT))).as(name + ": the first " + PER_CLIENT).isEqualTo(PER_CLIENT);
-          assertThat(closedByServer(held.get(PER_CLIENT), 5000)).as(name + ": one over the per-client cap").isTrue();
+          // which one is refused is not the client's order: a server on several event loops (the
+          // tracker) counts connections in the order its loops accept them
+          assertThat(openCount(held)).as(name + ": " + PER_CLIENT + " of " + (PER_CLIENT + 1) + " from one address held")
+              .isEqualTo(PER_CLIENT);
+          assertThat(held.stream().filter(s -> closedQuietly(s)).count()).as(name + ": one over the per-client cap")
+              .isEqualTo(1);
           // …while another address is served
           assertThat(get("127.0.1.9", port, paths.get(name))).as(name + ": another client").isBetween(200, 499);
           // total: two more addresses fill the server to TOTAL; then a fourth address is refused too
@@ -336,6 +340,15 @@ class HttpLimitsTest {
   }
 
   /** Whether {@code s} is still open: a read that times out (after 3 ms) rather than ending. */
+  /** {@link #isOpen}'s opposite, for a stream: a socket already closed by the server. */
+  static boolean closedQuietly(Socket s) {
+    try {
+      return !isOpen(s);
+    } catch (IOException e) {
+      return true;
+    }
+  }
+
   static boolean isOpen(Socket s) throws IOException {
     int timeout = s.getSoTimeout();
     s.setSoTimeout(3);

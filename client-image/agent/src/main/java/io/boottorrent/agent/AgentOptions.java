@@ -28,6 +28,9 @@ import java.util.Optional;
  * @param trustedKeys the keys image manifests must be signed by; none: signatures are not checked
  * @param catalogRetrySeconds how long the assignment, manifest and .torrent requests are retried while
  *     the catalog is unreachable or answers 5xx
+ * @param prefetch start downloading the menu's default image while the menu is shown
+ * @param seedWhileRunning the qemu and exec launchers: launch at once, and seed while the OS runs
+ * @param seedWhileRunningLimit upload bytes/s while the launched OS runs; 0: unlimited
  */
 public record AgentOptions(
     String catalogUrl,
@@ -53,7 +56,10 @@ public record AgentOptions(
     int requestQueueSeconds,
     Optional<PieceStripe> pieceStripe,
     String startGate,
-    TrustedKeys trustedKeys) {
+    TrustedKeys trustedKeys,
+    boolean prefetch,
+    boolean seedWhileRunning,
+    long seedWhileRunningLimit) {
 
   /** The qemu launcher's accelerator: KVM when /dev/kvm exists ({@code auto}), or as configured. */
   public enum QemuAccel { AUTO, KVM, TCG }
@@ -89,7 +95,10 @@ public record AgentOptions(
         s.integer("requestQueueSeconds", 0, Integer.MAX_VALUE),
         s.parsed("pieceStripe", PieceStripe::parse),
         s.string("startGate"),
-        trustedKeys(s)));
+        trustedKeys(s),
+        s.bool("prefetch"),
+        s.bool("seedWhileRunning"),
+        s.longValue("seedWhileRunningLimit", 0, Long.MAX_VALUE)));
   }
 
   /** Whether the qemu launcher uses KVM: {@code auto} asks whether {@code /dev/kvm} exists (a file check: call off the event loop). */
@@ -104,6 +113,15 @@ public record AgentOptions(
   /** When to stop seeding and launch. */
   public SeedingPolicy seeding() {
     return new SeedingPolicy(seedSeconds, seedUntilAllSeeds, seedUntilSwarmSeeds);
+  }
+
+  /**
+   * Whether {@code launcher} (a resolved one) leaves this agent running as the launched OS's parent
+   * and agent.seedWhileRunning says to keep seeding meanwhile: then the seeding stage before the
+   * launch is skipped (the agent seeds for as long as the OS runs instead).
+   */
+  public boolean seedsWhileRunning(String launcher) {
+    return seedWhileRunning && (launcher.equals(Launchers.QEMU) || launcher.equals(Launchers.EXEC));
   }
 
   /** When to add the catalog's web seed. */

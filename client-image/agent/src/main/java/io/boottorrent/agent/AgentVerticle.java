@@ -36,15 +36,19 @@ import org.slf4j.LoggerFactory;
  * <ol>
  *   <li>{@link #assignment}: ask the catalog what this machine boots ({@code GET /api/v1/boot/{mac}});
  *       with trusted keys configured, with a fresh nonce whose signed boot ticket must check out;
- *   <li>{@link #choose}: the configured image, the remote assignment, or the console menu;
+ *   <li>{@link #choose}: the configured image, the remote assignment, or the console menu — which,
+ *       with agent.prefetch, starts downloading its default image the moment it is shown;
  *   <li>{@link #prepare}: the chosen image's manifest (the assignment carries it) — with trusted keys,
  *       its signed copy, which must be the one the ticket names ({@link ImageTrust}) — and its .torrent,
  *       whose info-hash must be the manifest's;
- *   <li>{@link #download}: through the swarm, the web seed only as a fallback ({@link WebSeedFallback}); a
- *       peer that sends corrupt pieces is banned by address and reported ({@code PEER_BANNED});
+ *   <li>{@link #begin} and {@link #download}: through the swarm, the web seed only as a fallback
+ *       ({@link WebSeedFallback}); a peer that sends corrupt pieces is banned by address and reported
+ *       ({@code PEER_BANNED});
  *   <li>{@link #verify}: SHA-256 of every file against the manifest;
- *   <li>{@link #seed}: keep seeding for machines still downloading ({@link SeedingPolicy});
- *   <li>{@link #launch}: hand the files to the launcher.
+ *   <li>{@link #seed}: keep seeding for machines still downloading ({@link SeedingPolicy}) — skipped
+ *       when the launcher keeps the agent running (qemu, exec: agent.seedWhileRunning);
+ *   <li>{@link #launch}: hand the files to the launcher; qemu and exec run the OS as a child while the
+ *       agent seeds on, at agent.seedWhileRunningLimit, until it exits.
  * </ol>
  *
  * Every stage is reported as a {@link BootEvent} ({@link BootEvents.Agent}). Deploying the verticle
@@ -74,11 +78,18 @@ public class AgentVerticle extends VerticleBase {
   private long startedAt;
   /** When the download began: before the session starts, or when the start gate opened. */
   private long downloadStart;
+  /** The menu's default image, downloading while the menu is shown (agent.prefetch); null: none. */
+  private Prefetch prefetch;
 
   /** What the boot carries from one stage to the next. */
   private record Choice(String image, BootAssignment assignment) {}
 
   private record Prepared(ImageManifest image, byte[] torrent, PieceStripe stripe) {}
+
+  /** A torrent added to the session and downloading. */
+  private record Begun(ImageManifest image, String hash) {}
+
+  private record Prefetch(String image, Future<Begun> begun) {}
 
   private record Downloaded(ImageManifest image, String infoHash, Path dir, Map<PeerSource, Long> sources,
       long millis) {}
@@ -133,7 +144,7 @@ public class AgentVerticle extends VerticleBase {
   private Future<AgentResult> boot() {
     return assignment()
         .compose(this::choose)
-        .compose(this::prepare)
+        .compose(this::begin)
         .compose(this::download)
         .compose(this::verify)
         .compose(this::seed)
@@ -187,6 +198,12 @@ public class AgentVerticle extends VerticleBase {
     }
     MenuModel menu = MenuModel.of(assignment);
     report(events.menuShown(menu.items().get(menu.selected()), menu.items(), menu.remainingSeconds()));
+    if (options.prefetch() && !assignment.getDefaultImage().isBlank()) {
+      // the countdown is download time: most machines take the default
+      String image = assignment.getDefaultImage();
+      prefetch = new Prefetch(image, prepare(new Choice(image, assignment)).compose(p -> start(p, "prefetched while "
+          + "the menu is shown")));
+    }
     return new ConsoleMenu(vertx, options.interactive() ? console : null, out).show(menu).map(name -> {
       report(events.imageChosen(name, name.equals(assignment.getDefaultImage()) ? "default" : "chosen from the menu"));
       return new Choice(name, assignment);
@@ -251,45 +268,76 @@ public class AgentVerticle extends VerticleBase {
     return torrent;
   }
 
-  private Future<Downloaded> download(Prepared prepared) {
+  /**
+   * The chosen image's download, under way: the prefetched one when the default was chosen; else (the
+   * prefetch dropped, its files deleted, if there was one) a new one.
+   */
+  private Future<Begun> begin(Choice choice) {
+    Prefetch fetched = prefetch;
+    prefetch = null;
+    if (fetched == null) {
+      return prepare(choice).compose(p -> start(p, ""));
+    }
+    if (fetched.image().equals(choice.image())) {
+      chosen = choice.image();
+      return fetched.begun();
+    }
+    // A failed prefetch does not matter now: that image was not chosen.
+    Future<Void> dropped = fetched.begun().transform(ar -> ar.failed() ? Future.<Void>succeededFuture()
+        : session.remove(ar.result().hash(), true).onSuccess(v -> say("dropped the prefetch of %s", fetched.image())));
+    return dropped.recover(e -> {
+      LOG.warn("could not drop the prefetch of {}: {}", fetched.image(), e.getMessage());
+      return Future.succeededFuture();
+    }).compose(v -> prepare(choice)).compose(p -> start(p, ""));
+  }
+
+  /** Starts the session (once), waits at the start gate, adds the torrent. */
+  private Future<Begun> start(Prepared prepared, String why) {
     ImageManifest image = prepared.image();
     PieceStripe stripe = prepared.stripe();
     WebSeedFallback fallback = options.webSeedFallback();
     downloadStart = System.currentTimeMillis();
     return vertx.executeBlocking(() -> checkSpace(Files.createDirectories(options.workDir()), image))
-        .compose(v -> SwarmSession.start(vertx, swarmOptions(options, mac)))
-        .compose(s -> {
-          session = s;
-          // A peer that sent corrupt data: its address is banned for the rest of the download, reported once.
-          session.onPeerBanned(ban -> {
-            say("%s: banned %s (every port): %s; %d bytes discarded", image.getName(), ban.address(), ban.reason(),
-                ban.bytesDiscarded());
-            report(events.peerBanned(image, ban.address(), ban.bytesDiscarded(), ban.reason()));
-          });
-          return startGate();
-        })
+        .compose(v -> session != null ? Future.succeededFuture() : SwarmSession.start(vertx, swarmOptions(options, mac))
+            .compose(s -> {
+              session = s;
+              // A peer that sent corrupt data: its address is banned for the rest of the download, reported once.
+              session.onPeerBanned(ban -> {
+                say("%s: banned %s (every port): %s; %d bytes discarded", chosen, ban.address(), ban.reason(),
+                    ban.bytesDiscarded());
+                report(events.peerBanned(image, ban.address(), ban.bytesDiscarded(), ban.reason()));
+              });
+              return startGate();
+            }))
         // Web seeds stay out until the swarm stalls: the server's HTTP link is the bottleneck we avoid.
         .compose(v -> session.add(prepared.torrent(), options.workDir(),
             new SwarmSession.AddOptions(0, !fallback.holdsBack(), stripe)))
-        .compose(hash -> {
+        .map(hash -> {
           report(events.downloadStarted(image, "listening on port " + session.listenPort()
-              + (stripe == null ? "" : ", piece stripe " + stripe + " first")));
-          Progress progress = new Progress(image, hash, fallback.watch(image.getWebSeedsCount() > 0, downloadStart));
-          long timer = vertx.setPeriodic(options.progressIntervalMs(), id -> progress.tick());
-          return session.finished(hash)
-              .eventually(() -> {
-                vertx.cancelTimer(timer);
-                return Future.succeededFuture();
-              })
-              .compose(v -> session.status(hash))
-              .compose(status -> session.bytesFromPeers(hash).map(sources -> {
-                long millis = System.currentTimeMillis() - downloadStart;
-                say("%s downloaded: %s in %.1f s (%s)", image.getName(), mib(image.getTotalSize()), millis / 1000.0,
-                    describeSources(sources));
-                report(events.downloadComplete(image, millis, status, sources));
-                return new Downloaded(image, hash, options.workDir().resolve(image.getName()), sources, millis);
-              }));
+              + (why.isEmpty() ? "" : ", " + why) + (stripe == null ? "" : ", piece stripe " + stripe + " first")));
+          return new Begun(image, hash);
         });
+  }
+
+  private Future<Downloaded> download(Begun begun) {
+    ImageManifest image = begun.image();
+    String hash = begun.hash();
+    WebSeedFallback fallback = options.webSeedFallback();
+    Progress progress = new Progress(image, hash, fallback.watch(image.getWebSeedsCount() > 0, downloadStart));
+    long timer = vertx.setPeriodic(options.progressIntervalMs(), id -> progress.tick());
+    return session.finished(hash)
+        .eventually(() -> {
+          vertx.cancelTimer(timer);
+          return Future.succeededFuture();
+        })
+        .compose(v -> session.status(hash))
+        .compose(status -> session.bytesFromPeers(hash).map(sources -> {
+          long millis = System.currentTimeMillis() - downloadStart;
+          say("%s downloaded: %s in %.1f s (%s)", image.getName(), mib(image.getTotalSize()), millis / 1000.0,
+              describeSources(sources));
+          report(events.downloadComplete(image, millis, status, sources));
+          return new Downloaded(image, hash, options.workDir().resolve(image.getName()), sources, millis);
+        }));
   }
 
   /**
@@ -325,7 +373,7 @@ public class AgentVerticle extends VerticleBase {
   /** Keeps seeding for the machines still downloading, as {@link SeedingPolicy} says. */
   private Future<Seeded> seed(Downloaded done) {
     SeedingPolicy policy = options.seeding();
-    Future<Long> uploaded = policy.seedSeconds() <= 0
+    Future<Long> uploaded = policy.seedSeconds() <= 0 || seedsWhileRunning(done.image())
         ? session.status(done.infoHash()).map(TorrentStatus::getTotalUploaded)
         : seedAWhile(done.infoHash(), policy);
     return uploaded.map(bytes -> new Seeded(done, bytes));
@@ -353,6 +401,15 @@ public class AgentVerticle extends VerticleBase {
     return promise.future();
   }
 
+  /** Whether this image's launcher keeps the agent seeding while the OS runs (agent.seedWhileRunning). */
+  private boolean seedsWhileRunning(ImageManifest image) {
+    try {
+      return options.seedsWhileRunning(Launchers.resolve(options.launcher(), image.getKind()));
+    } catch (RuntimeException e) {
+      return false; // no launcher for it: launch() says so
+    }
+  }
+
   private Future<AgentResult> launch(Seeded seeded) {
     Downloaded done = seeded.download();
     ImageManifest image = done.image();
@@ -368,15 +425,44 @@ public class AgentVerticle extends VerticleBase {
         .compose(plan -> {
           say("launching %s", plan.describe());
           report(events.launching(image.getName(), launcher, plan.describe()));
+          boolean seedOn = options.seedsWhileRunning(launcher);
           // kexec replaces this kernel: every event must be out before the launcher runs.
           return reporter.flush()
-              .compose(v -> vertx.executeBlocking(() -> ProcessLauncher.run(plan), false))
-              .compose(code -> code != 0
-                  ? Future.failedFuture(launcher + " exited with " + code
+              .compose(v -> seedOn ? seedWhileRunning(done.infoHash()) : Future.succeededFuture())
+              .compose(v -> vertx.executeBlocking(() -> timed(() -> ProcessLauncher.run(plan)), false))
+              .compose(run -> !seedOn ? Future.succeededFuture(new Ran(run.code(), seeded.uploaded()))
+                  : session.status(done.infoHash()).map(TorrentStatus::getTotalUploaded).otherwise(seeded.uploaded())
+                      .map(uploaded -> {
+                        report(events.seedingDone(uploaded, String.format("%s exited with %d after %.1f s: seeded while "
+                            + "it ran", launcher, run.code(), run.millis() / 1000.0)));
+                        return new Ran(run.code(), uploaded);
+                      }))
+              .compose(ran -> ran.code() != 0
+                  ? Future.failedFuture(launcher + " exited with " + ran.code()
                       + (plan.failureHint().isEmpty() ? "" : ": " + plan.failureHint()))
                   : Future.succeededFuture(new AgentResult(image.getName(), done.infoHash(), done.dir(),
-                      image.getTotalSize(), done.sources(), seeded.uploaded(), done.millis(), launcher, code)));
+                      image.getTotalSize(), done.sources(), ran.uploaded(), done.millis(), launcher, ran.code())));
         });
+  }
+
+  /**
+   * The OS now has this machine: the agent's upload drops to agent.seedWhileRunningLimit (0: as it
+   * was) for the machines that arrive later; the session seeds until the agent stops.
+   */
+  private Future<Void> seedWhileRunning(String hash) {
+    long limit = options.seedWhileRunningLimit();
+    say("seeding while the OS runs%s", limit > 0 ? " at up to " + mib(limit) + "/s" : "");
+    return limit > 0 ? session.setUploadLimit(hash, limit) : Future.succeededFuture();
+  }
+
+  private record Ran(int code, long uploaded) {}
+
+  private record Timed(int code, long millis) {}
+
+  private static Timed timed(java.util.concurrent.Callable<Integer> run) throws Exception {
+    long start = System.nanoTime();
+    int code = run.call();
+    return new Timed(code, (System.nanoTime() - start) / 1_000_000);
   }
 
   // ----------------------------------------------------------------------------------- helpers

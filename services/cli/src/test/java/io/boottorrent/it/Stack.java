@@ -58,6 +58,7 @@ final class Stack implements AutoCloseable {
   Stack(Path dir, long seederUploadLimit, boolean webSeed, java.util.function.Consumer<JsonObject> tweak) {
     this.dir = dir;
     config = TestConfig.loopback(dir.resolve("data"));
+    config.getJsonObject("catalog").put("webSeed", webSeed).put("defaultMenuTimeoutSeconds", 1);
     tweak.accept(config);
     http = catalogCertSha256().map(pin -> HttpClient.newBuilder()
             .sslContext(io.boottorrent.core.trust.CertificatePin.parse(pin).orElseThrow().sslContext()).build())
@@ -67,7 +68,6 @@ final class Stack implements AutoCloseable {
     health.listen(HealthOptions.fromSection(io.boottorrent.testsupport.TestConfig.section("health")
         .put("port", 0).put("host", "127.0.0.1")), HttpLimits.fromSection(config.getJsonObject("http"))).await();
     config.getJsonObject("seeder").put("uploadLimit", seederUploadLimit).put("statusIntervalMs", 500);
-    config.getJsonObject("catalog").put("webSeed", webSeed).put("defaultMenuTimeoutSeconds", 1);
     List<String> names = List.of("catalog", "tracker", "seeder", "telemetry");
     List<Deployable> services = Services.assemble(config, names);
     for (int i = 0; i < names.size(); i++) {
@@ -128,6 +128,38 @@ final class Stack implements AutoCloseable {
     return Json.parse(response.body(), ImageManifest.newBuilder()).build();
   }
 
+  /**
+   * Adds an exec image whose binary is a shell script that runs until the file named by its one
+   * argument exists, padded with {@code padding} random bytes the shell never reaches (after its exit).
+   */
+  ImageManifest addExecImage(String name, Path stopFile, long padding) throws IOException, InterruptedException {
+    Path src = Files.createDirectories(dir.resolve("data/import/" + name));
+    Path script = src.resolve("run.sh");
+    Path pad = src.resolve("pad");
+    writeRandom(pad, padding, 13);
+    try (OutputStream out = Files.newOutputStream(script)) {
+      out.write("#!/bin/sh\nwhile [ ! -e \"$1\" ]; do sleep 0.2; done\nexit 0\n".getBytes(
+          java.nio.charset.StandardCharsets.US_ASCII));
+      Files.copy(pad, out);
+    }
+    AddImageRequest request = AddImageRequest.newBuilder().setName(name).setKind(ImageKind.EXEC)
+        .setBinary(script.toString()).addArgs(stopFile.toString()).build();
+    HttpResponse<String> response = http.send(
+        HttpRequest.newBuilder(URI.create(catalogUrl() + "/api/v1/images"))
+            .header("Content-Type", "application/json").header("Authorization", bearer())
+            .POST(HttpRequest.BodyPublishers.ofString(Json.print(request))).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 201) {
+      throw new IllegalStateException("add failed: " + response.statusCode() + " " + response.body());
+    }
+    return Json.parse(response.body(), ImageManifest.newBuilder()).build();
+  }
+
+  /** Undeploys the seeder (its session closed: it serves nobody). */
+  void stopSeeder() {
+    vertx.undeploy(deployments.remove("seeder")).await();
+  }
+
   /** GET of a catalog path ({@code /api/v1/events…}, {@code /api/v1/images…}). */
   String get(String path) throws IOException, InterruptedException {
     return http.send(HttpRequest.newBuilder(URI.create(catalogUrl() + path)).build(),
@@ -166,6 +198,11 @@ final class Stack implements AutoCloseable {
 
   /** Deploys one agent whose console is {@code console}. */
   Future<AgentResult> agent(int index, JsonObject overrides, PrintStream console) {
+    return agent(index, overrides, null, console);
+  }
+
+  /** Deploys one agent that reads keys from {@code keys} (with {@code interactive: true}; null: none). */
+  Future<AgentResult> agent(int index, JsonObject overrides, java.io.InputStream keys, PrintStream console) {
     JsonObject cfg = config.copy();
     cfg.getJsonObject("agent")
         .put("catalogUrl", catalogUrl())
@@ -174,7 +211,7 @@ final class Stack implements AutoCloseable {
         .put("launcher", "none").put("interactive", false).put("listenHost", "127.0.0.1")
         .put("progressIntervalMs", 1000)
         .mergeIn(overrides);
-    AgentVerticle agent = new AgentVerticle(AgentOptions.fromSection(cfg.getJsonObject("agent")), null, console);
+    AgentVerticle agent = new AgentVerticle(AgentOptions.fromSection(cfg.getJsonObject("agent")), keys, console);
     return vertx.deployVerticle(agent).compose(id -> agent.result());
   }
 

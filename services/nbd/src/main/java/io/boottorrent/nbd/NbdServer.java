@@ -11,6 +11,7 @@ import io.boottorrent.nbd.protocol.NbdDecoder;
 import io.boottorrent.nbd.protocol.NbdProtocolException;
 import io.boottorrent.nbd.protocol.Negotiation;
 import io.boottorrent.nbd.protocol.Negotiation.Export;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -37,6 +38,11 @@ public final class NbdServer {
   private static final Logger log = LoggerFactory.getLogger(NbdServer.class);
   /** Block sizes advertised: any byte granularity, 4 KiB preferred, 32 MiB at most (the spec's usual cap). */
   public static final BlockSizes BLOCK_SIZES = new BlockSizes(1, 4096, 32 << 20);
+  /**
+   * Reads in flight per connection before the server stops reading that connection's requests:
+   * bounds the memory a client can pin (replies not yet written) without serializing reads.
+   */
+  public static final int MAX_IN_FLIGHT_PER_CONNECTION = 64;
 
   /** One completed read: where, how much, how long it took from request to reply, whether it worked. */
   public record ReadEvent(long offset, int length, Duration took, boolean ok) {}
@@ -129,13 +135,19 @@ public final class NbdServer {
     private boolean noZeroes;
     private boolean ending;
     private int pending;
+    private boolean paused;
+
+    /** This connection's event loop: replies are written from it whatever thread a read completes on. */
+    private final Context context;
 
     Connection(NetSocket socket) {
       this.socket = socket;
+      this.context = vertx.getOrCreateContext();
     }
 
     void begin() {
       socket.handler(this::received);
+      socket.drainHandler(v -> flow());
       socket.exceptionHandler(e -> log.debug("NBD connection {}: {}", socket.remoteAddress(), e.toString()));
       socket.write(Buffer.buffer(NbdCodec.greeting()));
     }
@@ -145,15 +157,40 @@ public final class NbdServer {
         return;
       }
       decoder.feed(data.getBytes());
+      drive();
+    }
+
+    /** Handles what is decoded, until the connection must wait (too many reads out, replies queued). */
+    private void drive() {
       try {
         ClientMessage m;
-        while (!ending && (m = decoder.next()) != null) {
+        while (!ending && !mustWait() && (m = decoder.next()) != null) {
           handle(m);
+        }
+        if (mustWait() && !paused && !ending) {
+          paused = true;
+          socket.pause();
         }
       } catch (NbdProtocolException e) {
         log.warn("NBD client {}: {}; closing the connection", socket.remoteAddress(), e.getMessage());
         ending = true;
         socket.close();
+      }
+    }
+
+    private boolean mustWait() {
+      return pending >= MAX_IN_FLIGHT_PER_CONNECTION || socket.writeQueueFull();
+    }
+
+    /** A reply went out or the write queue drained: go on with buffered requests, then the socket. */
+    private void flow() {
+      if (ending || mustWait()) {
+        return;
+      }
+      drive();
+      if (paused && !mustWait() && !ending) {
+        paused = false;
+        socket.resume();
       }
     }
 
@@ -203,7 +240,7 @@ public final class NbdServer {
       }
       read.onComplete(ar -> {
         // a BlockSource may complete on any thread: reply from this connection's context
-        vertx.runOnContext(v -> reply(r, ar.succeeded() ? ar.result() : null, ar.cause(), started));
+        context.runOnContext(v -> reply(r, ar.succeeded() ? ar.result() : null, ar.cause(), started));
       });
     }
 
@@ -232,6 +269,8 @@ public final class NbdServer {
       }
       if (ending && pending == 0) {
         socket.end();
+      } else {
+        flow();
       }
     }
   }

@@ -89,6 +89,10 @@ public final class Negotiation {
 
   /** 0 when the request may be served (READ) or answered at once (FLUSH), else the NBD error. */
   public static int error(Request r, Export export) {
+    if (r.flags() != 0 && (r.type() == Nbd.CMD_READ || r.type() == Nbd.CMD_FLUSH)) {
+      // the spec: EINVAL for a command flag not negotiated or not applicable (no FUA, no DF here)
+      return Nbd.EINVAL;
+    }
     return switch (r.type()) {
       case Nbd.CMD_READ -> {
         long length = r.unsignedLength();

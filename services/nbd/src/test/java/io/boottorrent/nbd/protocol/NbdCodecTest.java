@@ -209,6 +209,14 @@ class NbdCodecTest {
     assertThat(Negotiation.error(new Request(0, type, 1, offset, length), EXPORT)).isEqualTo(error);
   }
 
+  @ParameterizedTest(name = "command {0} with flags 0x{1}: error {2}")
+  @CsvSource({"0, 1, 22", "0, 4, 22", "0, 8000, 22", "3, 1, 22", "1, 1, 1", "4, 1, 1"})
+  @DisplayName("command flags: none negotiated, so a read or flush with any flag is EINVAL (spec: error values)")
+  void commandFlags(int type, String flags, int error) {
+    Request r = new Request(Integer.parseInt(flags, 16), type, 1, 0, type == Nbd.CMD_FLUSH ? 0 : 512);
+    assertThat(Negotiation.error(r, EXPORT)).isEqualTo(error);
+  }
+
   @Test
   @DisplayName("read over the advertised maximum block size inside a big export: EINVAL")
   void readOverMaxBlockSize() {

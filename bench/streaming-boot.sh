@@ -36,7 +36,11 @@ ns=btstream$$
 marker=BOOTTORRENT-STREAM-MARKER
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # `ip netns exec` forks: its pid is not the program's, so the namespace's own processes go by pid too.
+  local p
+  for p in "${pids[@]}" $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+  sleep 1
+  for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   ip netns del "$ns" 2>/dev/null || true
   rm -rf "$work"
@@ -104,11 +108,12 @@ run_full() {
 run_nbdkit() {
   local n=$1 dir=$work/nbdkit-$n start lo0 sock pid
   mkdir -p "$dir/cache"; sock=$dir/nbd.sock; start=$(now); lo0=$(lo_bytes)
-  inns nbdkit -f -r -U "$sock" torrent "$work/disk.torrent" cache="$dir/cache" >"$out/nbdkit-$n.log" 2>&1 &
+  inns nbdkit -f -r -P "$dir/nbdkit.pid" -U "$sock" torrent "$work/disk.torrent" cache="$dir/cache" >"$out/nbdkit-$n.log" 2>&1 &
   pid=$!
-  while [ ! -S "$sock" ]; do sleep 0.05; done
+  while [ ! -S "$sock" ] || [ ! -s "$dir/nbdkit.pid" ]; do sleep 0.05; done
   boot_to_marker "nbd+unix:///?socket=$sock" "$start" "$lo0" "$out/nbdkit-$n.qemu.log"
-  kill "$pid"; wait "$pid" 2>/dev/null || true
+  # $pid is ip's (it forks): nbdkit itself by the pid it wrote.
+  kill "$(cat "$dir/nbdkit.pid")" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
   rm -rf "$dir"
 }
 

@@ -5,7 +5,7 @@ MVNW := ./mvnw -B -ntp
 # qbittorrent-nox; and the browser DashboardBrowserTest drives;
 # systemd for the systemd-analyze InstallScriptIT runs on the units; shim, GRUB and sbsigntool for the Secure Boot VM;
 # iptables for the fault tests' lossy links, LossyLink).
-TEST_PACKAGES := aria2 transmission-cli qbittorrent-nox iproute2 iptables isc-dhcp-client udhcpc kea-admin tftp-hpa atftp curl qemu-system-x86 ipxe-qemu busybox-static python3 ovmf ipxe chromium chromium-driver systemd openssl shim-signed grub-efi-amd64-signed sbsigntool qemu-utils libnbd-bin python3-libnbd
+TEST_PACKAGES := aria2 transmission-cli qbittorrent-nox iproute2 iptables isc-dhcp-client udhcpc kea-admin tftp-hpa atftp curl qemu-system-x86 ipxe-qemu busybox-static python3 ovmf ipxe chromium chromium-driver systemd openssl shim-signed grub-efi-amd64-signed sbsigntool qemu-utils libnbd-bin python3-libnbd syslinux syslinux-common mtools dosfstools nbdkit
 # What client-image/build.sh needs (QEMU=1 adds qemu-system-x86 seabios ipxe-qemu).
 CLIENT_IMAGE_PACKAGES := busybox-static kexec-tools cpio zstd kmod openjdk-17-jdk-headless
 JAR := services/cli/target/boottorrent.jar

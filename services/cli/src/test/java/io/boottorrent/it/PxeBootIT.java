@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import io.boottorrent.testsupport.Gate;
+import io.boottorrent.testsupport.Initramfs;
 import io.boottorrent.testsupport.NetnsLab;
 import io.boottorrent.testsupport.NetnsLab.Ns;
 import io.boottorrent.testsupport.Proc;

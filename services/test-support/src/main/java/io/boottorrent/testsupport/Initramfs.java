@@ -1,4 +1,4 @@
-package io.boottorrent.it;
+package io.boottorrent.testsupport;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,7 +15,7 @@ import java.util.zip.GZIPOutputStream;
  * gzip-compressed, as {@code usr/gen_init_cpio} writes it. Built in memory, owner root, mtime 0, so
  * the tests need neither the cpio tool nor mknod for {@code /dev/console}.
  */
-final class Initramfs {
+public final class Initramfs {
   private static final int S_IFDIR = 0040000;
   private static final int S_IFREG = 0100000;
   private static final int S_IFCHR = 0020000;
@@ -24,20 +24,20 @@ final class Initramfs {
   private int nextInode = 721;
   private boolean finished;
 
-  Initramfs dir(String name) {
+  public Initramfs dir(String name) {
     return entry(name, S_IFDIR | 0755, 2, new byte[0], 0, 0);
   }
 
-  Initramfs file(String name, int permissions, byte[] content) {
+  public Initramfs file(String name, int permissions, byte[] content) {
     return entry(name, S_IFREG | permissions, 1, content, 0, 0);
   }
 
-  Initramfs charDevice(String name, int permissions, int major, int minor) {
+  public Initramfs charDevice(String name, int permissions, int major, int minor) {
     return entry(name, S_IFCHR | permissions, 1, new byte[0], major, minor);
   }
 
   /** The archive with its TRAILER!!! entry, gzip-compressed. No entry can be added afterwards. */
-  byte[] gzip() throws IOException {
+  public byte[] gzip() throws IOException {
     if (!finished) {
       entry("TRAILER!!!", 0, 1, new byte[0], 0, 0);
       finished = true;
@@ -82,7 +82,7 @@ final class Initramfs {
    * {@code ", cmdline: <the kernel command line>"} on the console, then powers the machine off: the
    * initrd the VM tests serve or kexec, whose line proves that this very initrd ran.
    */
-  static byte[] busyboxMarker(String message) throws IOException {
+  public static byte[] busyboxMarker(String message) throws IOException {
     String init = """
         #!/bin/busybox sh
         /bin/busybox mount -t proc proc /proc
@@ -101,7 +101,7 @@ final class Initramfs {
    * True for a 64-bit little-endian ELF executable without a PT_INTERP program header, i.e. one that
    * runs in an initramfs with no libc and no dynamic loader (Debian's busybox-static).
    */
-  static boolean isStaticElf(Path file) throws IOException {
+  public static boolean isStaticElf(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
       return false;
     }

@@ -51,7 +51,8 @@ final class StreamingReads {
 
   /** Counters of one streaming torrent. */
   record Stats(long reads, long onDemandPieces, long readAheadPieces, long backgroundPieces, long waitedReads,
-               long totalWaitMs, long maxWaitMs, long hashFailures, List<Long> recentWaitsMs) {}
+               long totalWaitMs, long maxWaitMs, long hashFailures, long hashFailuresReadsWaitedFor,
+               List<Integer> failedPieces, List<Long> recentWaitsMs) {}
 
   private final Vertx vertx;
   private final Worker worker;
@@ -76,6 +77,8 @@ final class StreamingReads {
   private long totalWait;
   private long maxWait;
   private long hashFailures;
+  private long neededFailures;
+  private final List<Integer> failedPieces = new ArrayList<>();
   private final List<Long> recentWaits = new ArrayList<>();
 
   /** Built on a worker (reads the piece hashes through libtorrent). */
@@ -170,7 +173,13 @@ final class StreamingReads {
     boolean needed;
     synchronized (this) {
       hashFailures++;
+      if (failedPieces.size() < 1000) {
+        failedPieces.add(piece);
+      }
       needed = waiting.containsKey(piece);
+      if (needed) {
+        neededFailures++;
+      }
     }
     if (needed) {
       LOG.info("[{}] {}: piece {} failed its hash check; a read waits for it, downloading it again", name, name,
@@ -219,8 +228,8 @@ final class StreamingReads {
   }
 
   synchronized Stats stats() {
-    return new Stats(reads, onDemand, readAheadPieces, background, waitedReads, totalWait, maxWait, hashFailures,
-        List.copyOf(recentWaits));
+    return new Stats(reads, onDemand, readAheadPieces, background, waitedReads, totalWait, maxWait, hashFailures, neededFailures,
+        List.copyOf(failedPieces), List.copyOf(recentWaits));
   }
 
   /** Fails every waiting read (the torrent or session is going away). */

@@ -208,10 +208,12 @@ public final class SwarmSession {
   /**
    * Counters of a streaming torrent: pieces that arrived while a read waited for them (on demand),
    * with a read-ahead deadline and no read waiting yet, or neither (libtorrent's background,
-   * rarest-first); how long the reads that had to wait waited.
+   * rarest-first); how long the reads waited (from the call to the bytes); pieces that failed their hash
+   * check (the first 1000 of them by index), and those of them a read was waiting for.
    */
   public record StreamStats(long reads, long onDemandPieces, long readAheadPieces, long backgroundPieces,
                             long waitedReads, long totalWaitMs, long maxWaitMs, long hashFailures,
+                            long hashFailuresReadsWaitedFor, List<Integer> failedPieces,
                             List<Long> recentWaitsMs) {}
 
   private final Vertx vertx;
@@ -384,7 +386,8 @@ public final class SwarmSession {
     return streamingOf(infoHash).map(s -> {
       StreamingReads.Stats st = s.stats();
       return new StreamStats(st.reads(), st.onDemandPieces(), st.readAheadPieces(), st.backgroundPieces(),
-          st.waitedReads(), st.totalWaitMs(), st.maxWaitMs(), st.hashFailures(), st.recentWaitsMs());
+          st.waitedReads(), st.totalWaitMs(), st.maxWaitMs(), st.hashFailures(), st.hashFailuresReadsWaitedFor(), st.failedPieces(),
+          st.recentWaitsMs());
     });
   }
 

@@ -40,7 +40,7 @@ final class ReadPlanner {
     }
 
     static Options defaults() {
-      return new Options(0, 500, 10, 1L << 20, 32L << 20);
+      return new Options(0, 500, 10, 1L << 20, 16L << 20);
     }
   }
 

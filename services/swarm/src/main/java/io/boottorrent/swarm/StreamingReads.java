@@ -1,5 +1,6 @@
 package io.boottorrent.swarm;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -21,7 +22,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeoutException;
 import java.util.function.IntPredicate;
 import org.libtorrent4j.TorrentHandle;
 import org.libtorrent4j.TorrentInfo;
@@ -121,12 +121,13 @@ final class StreamingReads {
     }
     long at = fileOffsets[fileIndex] + offset;
     long started = System.nanoTime();
+    Context context = vertx.getOrCreateContext(); // the alert thread completes the wait: back to the caller's
     return worker.run(() -> register(at, length)).compose(waiter -> {
       if (waiter.missing.isEmpty()) {
         return Future.<Void>succeededFuture();
       }
       long timer = vertx.setTimer(readTimeoutMs, id -> waiter.timeOut());
-      return Future.fromCompletionStage(waiter.done).onComplete(x -> vertx.cancelTimer(timer));
+      return Future.fromCompletionStage(waiter.done, context).onComplete(x -> vertx.cancelTimer(timer));
     }).compose(x -> {
       long waited = (System.nanoTime() - started) / 1_000_000;
       return worker.run(() -> bytes(at, length, started + readTimeoutMs * 1_000_000)).onSuccess(b -> waited(waited));
@@ -243,8 +244,7 @@ final class StreamingReads {
   }
 
   /** The bytes, every piece of them checked against its hash the first time it is read; on a worker. */
-  private Buffer bytes(long at, int length, long deadlineNanos) throws IOException, InterruptedException,
-      TimeoutException {
+  private Buffer bytes(long at, int length, long deadlineNanos) throws IOException, InterruptedException {
     int first = planner.pieceOf(at);
     int last = planner.pieceOf(at + length - 1);
     for (int p = first; p <= last; p++) {
@@ -256,8 +256,7 @@ final class StreamingReads {
     return Buffer.buffer(readTorrent(at, length));
   }
 
-  private void verifyOnDisk(int piece, long deadlineNanos) throws IOException, InterruptedException,
-      TimeoutException {
+  private void verifyOnDisk(int piece, long deadlineNanos) throws IOException, InterruptedException {
     synchronized (this) {
       if (onDisk.get(piece)) {
         return;
@@ -274,7 +273,7 @@ final class StreamingReads {
         return;
       }
       if (System.nanoTime() > deadlineNanos) {
-        throw new TimeoutException("piece " + piece + " of " + name + " passed its hash check in libtorrent but "
+        throw new IllegalStateException("piece " + piece + " of " + name + " passed its hash check in libtorrent but "
             + "its bytes on disk still do not match");
       }
       if (!flushed) {
@@ -347,7 +346,7 @@ final class StreamingReads {
         }
       }
       if (piece != null) {
-        done.completeExceptionally(new TimeoutException("read of " + length + " bytes at " + at + " of " + name
+        done.completeExceptionally(new IllegalStateException("read of " + length + " bytes at " + at + " of " + name
             + " timed out after " + readTimeoutMs + " ms waiting for piece " + piece));
       }
     }

@@ -157,7 +157,7 @@ public final class SwarmSession {
       this(uploadLimit, webSeeds, stripe, 0);
     }
 
-    /** The same, read while it downloads ({@link #read}). */
+    /** The same without a stripe, read while it downloads ({@link #read}). */
     public AddOptions streaming(Streaming streaming) {
       return new AddOptions(uploadLimit, webSeeds, null, verifiedAtMs, streaming);
     }
@@ -182,7 +182,7 @@ public final class SwarmSession {
   public record Streaming(long readTimeoutMs, long readAheadInitialBytes, long readAheadMaxBytes) {
     public static final long DEFAULT_READ_TIMEOUT_MS = 60_000;
     public static final long DEFAULT_READ_AHEAD_INITIAL_BYTES = 1L << 20;
-    public static final long DEFAULT_READ_AHEAD_MAX_BYTES = 32L << 20;
+    public static final long DEFAULT_READ_AHEAD_MAX_BYTES = 16L << 20;
 
     public Streaming {
       if (readTimeoutMs <= 0) {

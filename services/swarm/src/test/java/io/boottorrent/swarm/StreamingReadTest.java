@@ -182,9 +182,19 @@ class StreamingReadTest {
     // WHEN it reads a piece that failed (libtorrent wrote the liar's blocks to the file before hashing
     // them), the start and the middle
     long piece = torrent.pieceLength();
-    long[] offsets = {failed.get(0) * piece, 0, SIZE / 2};
-    for (long offset : offsets) {
-      int length = (int) Math.min(piece + 1000, disk.length - offset);
+    long failedAt = failed.get(0) * piece; // in the torrent's byte space: disk.img or vmlinuz
+    for (int file : new int[] {diskIndex, kernelIndex}) {
+      byte[] content = file == diskIndex ? disk : kernel;
+      long start = lonelyOffset(file);
+      if (failedAt >= start && failedAt < start + content.length) {
+        long offset = failedAt - start;
+        int length = (int) Math.min(piece + 1000, content.length - offset);
+        assertThat(await(peer.read(hash, file, offset, length)).getBytes()).as("the failed piece %d", failed.get(0))
+            .isEqualTo(Arrays.copyOfRange(content, (int) offset, (int) offset + length));
+      }
+    }
+    for (long offset : new long[] {0, SIZE / 2}) {
+      int length = (int) piece + 1000;
       Buffer got = await(peer.read(hash, diskIndex, offset, length));
       // THEN the bytes are the honest ones
       assertThat(got.getBytes()).as("%d bytes at %d", length, offset)

@@ -22,6 +22,7 @@ import org.libtorrent4j.alerts.ListenSucceededAlert;
 import org.libtorrent4j.alerts.PeerBanAlert;
 import org.libtorrent4j.alerts.PeerBlockedAlert;
 import org.libtorrent4j.alerts.PeerDisconnectedAlert;
+import org.libtorrent4j.alerts.PieceFinishedAlert;
 import org.libtorrent4j.alerts.SocketType;
 import org.libtorrent4j.alerts.StateChangedAlert;
 import org.libtorrent4j.alerts.TorrentAlert;
@@ -161,9 +162,19 @@ final class AlertRouter implements AlertListener {
         LOG.error("[{}] {}: file error on {} ({}): {}", name, a.torrentName(), a.filename(),
             a.operation(), a.error().getMessage());
       }
+      case PIECE_FINISHED -> {
+        PieceFinishedAlert a = (PieceFinishedAlert) alert;
+        Torrent t = torrentOf(a);
+        if (t != null && t.streaming != null) {
+          t.streaming.pieceFinished(a.pieceIndex());
+        }
+      }
       case HASH_FAILED -> {
         HashFailedAlert a = (HashFailedAlert) alert;
         Torrent t = torrentOf(a);
+        if (t != null && t.streaming != null) {
+          t.streaming.hashFailed(a.pieceIndex());
+        }
         if (t == null) {
           LOG.warn("[{}] {}: piece {} failed its hash check", name, a.torrentName(), a.pieceIndex());
           return;
@@ -217,6 +228,9 @@ final class AlertRouter implements AlertListener {
         if (t != null && t.removal != null && torrents.remove(hash, t)) {
           LOG.info("[{}] removed {} {}", name, t.name, hash);
           t.finished.completeExceptionally(new IllegalStateException("torrent " + t.name + " was removed"));
+          if (t.streaming != null) {
+            t.streaming.failAll(new IllegalStateException("torrent " + t.name + " was removed"));
+          }
           if (t.removal != null && !t.deleteFiles) {
             t.removal.complete(null);
           }
@@ -338,7 +352,7 @@ final class AlertRouter implements AlertListener {
         AlertType.BLOCK_FINISHED.swig(), AlertType.BLOCK_DOWNLOADING.swig(), AlertType.URL_SEED.swig(),
         AlertType.TRACKER_ERROR.swig(),
         AlertType.ALERTS_DROPPED.swig(), AlertType.PEER_BAN.swig(), AlertType.PEER_DISCONNECTED.swig(),
-        AlertType.PEER_BLOCKED.swig()};
+        AlertType.PEER_BLOCKED.swig(), AlertType.PIECE_FINISHED.swig()};
   }
 
   /**

@@ -95,6 +95,7 @@ final class SessionSettings {
         .or_(alert.performance_warning)
         .or_(alert.block_progress_notification)
         .or_(alert.ip_block_notification)
+        .or_(alert.piece_progress_notification) // piece_finished: streaming reads wait for it
         .to_int();
   }
 

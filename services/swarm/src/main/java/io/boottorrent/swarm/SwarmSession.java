@@ -6,6 +6,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,9 +132,15 @@ public final class SwarmSession {
    *     add, each piece hashed the first time a peer asks for it (a failure leaves seed mode and
    *     re-checks) — so a restarted seeder seeds at once instead of re-reading the whole payload;
    *     0: libtorrent checks the files first
+   * @param streaming non-null: the torrent is read while it downloads ({@link #read}); priorities stay
+   *     libtorrent's normal ones (no stripe: a stripe's low priorities would hold back pieces a read needs)
    */
-  public record AddOptions(long uploadLimit, boolean webSeeds, PieceStripe stripe, long verifiedAtMs) {
+  public record AddOptions(long uploadLimit, boolean webSeeds, PieceStripe stripe, long verifiedAtMs,
+                           Streaming streaming) {
     public AddOptions {
+      if (streaming != null && stripe != null) {
+        throw new IllegalArgumentException("a streaming torrent takes no piece stripe (got " + stripe + ")");
+      }
       if (uploadLimit < 0) {
         throw new IllegalArgumentException("uploadLimit must be >= 0 (0 = none)");
       }
@@ -142,8 +149,17 @@ public final class SwarmSession {
       }
     }
 
+    public AddOptions(long uploadLimit, boolean webSeeds, PieceStripe stripe, long verifiedAtMs) {
+      this(uploadLimit, webSeeds, stripe, verifiedAtMs, null);
+    }
+
     public AddOptions(long uploadLimit, boolean webSeeds, PieceStripe stripe) {
       this(uploadLimit, webSeeds, stripe, 0);
+    }
+
+    /** The same without a stripe, read while it downloads ({@link #read}). */
+    public AddOptions streaming(Streaming streaming) {
+      return new AddOptions(uploadLimit, webSeeds, null, verifiedAtMs, streaming);
     }
 
     public AddOptions(long uploadLimit, boolean webSeeds) {
@@ -154,6 +170,51 @@ public final class SwarmSession {
       return new AddOptions(0, true);
     }
   }
+
+  /**
+   * How a streaming torrent's reads wait and read ahead (see {@link #read}).
+   *
+   * @param readTimeoutMs a read still missing a piece after this long fails, naming the piece
+   * @param readAheadInitialBytes read-ahead after the first sequential read (doubling while reads stay
+   *     sequential)
+   * @param readAheadMaxBytes cap of the read-ahead window
+   */
+  public record Streaming(long readTimeoutMs, long readAheadInitialBytes, long readAheadMaxBytes) {
+    public static final long DEFAULT_READ_TIMEOUT_MS = 60_000;
+    public static final long DEFAULT_READ_AHEAD_INITIAL_BYTES = 1L << 20;
+    public static final long DEFAULT_READ_AHEAD_MAX_BYTES = 16L << 20;
+
+    public Streaming {
+      if (readTimeoutMs <= 0) {
+        throw new IllegalArgumentException("readTimeoutMs must be > 0, got " + readTimeoutMs);
+      }
+      if (readAheadInitialBytes < 0 || readAheadMaxBytes < readAheadInitialBytes) {
+        throw new IllegalArgumentException("read-ahead must be 0 <= readAheadInitialBytes <= readAheadMaxBytes, got "
+            + readAheadInitialBytes + " and " + readAheadMaxBytes);
+      }
+    }
+
+    public static Streaming defaults() {
+      return new Streaming(DEFAULT_READ_TIMEOUT_MS, DEFAULT_READ_AHEAD_INITIAL_BYTES, DEFAULT_READ_AHEAD_MAX_BYTES);
+    }
+
+    ReadPlanner.Options planning() {
+      ReadPlanner.Options d = ReadPlanner.Options.defaults();
+      return new ReadPlanner.Options(d.onDemandMs(), d.readAheadMs(), d.stepMs(), readAheadInitialBytes,
+          readAheadMaxBytes);
+    }
+  }
+
+  /**
+   * Counters of a streaming torrent: pieces that arrived while a read waited for them (on demand),
+   * with a read-ahead deadline and no read waiting yet, or neither (libtorrent's background,
+   * rarest-first); how long the reads waited (from the call to the bytes); pieces that failed their hash
+   * check (the first 1000 of them by index), and those of them a read was waiting for.
+   */
+  public record StreamStats(long reads, long onDemandPieces, long readAheadPieces, long backgroundPieces,
+                            long waitedReads, long totalWaitMs, long maxWaitMs, long hashFailures,
+                            long hashFailuresReadsWaitedFor, List<Integer> failedPieces,
+                            List<Long> recentWaitsMs) {}
 
   private final Vertx vertx;
   private final Options options;
@@ -308,6 +369,34 @@ public final class SwarmSession {
     }));
   }
 
+  /**
+   * Exactly {@code length} bytes at {@code offset} of file {@code fileIndex} (the torrent's file order)
+   * of a torrent added with {@link AddOptions#streaming}, waiting for the pieces it needs: missing ones
+   * get libtorrent piece deadlines in read order (sequential reads also read ahead, see ReadPlanner), the
+   * rest of the torrent downloads rarest-first meanwhile. Only bytes of pieces that passed their hash
+   * check are returned; a read still missing a piece after {@link Streaming#readTimeoutMs} fails naming
+   * it.
+   */
+  public Future<Buffer> read(String infoHash, int fileIndex, long offset, int length) {
+    return streamingOf(infoHash).compose(s -> s.read(fileIndex, offset, length));
+  }
+
+  /** A streaming torrent's counters (see {@link StreamStats}). */
+  public Future<StreamStats> streamStats(String infoHash) {
+    return streamingOf(infoHash).map(s -> {
+      StreamingReads.Stats st = s.stats();
+      return new StreamStats(st.reads(), st.onDemandPieces(), st.readAheadPieces(), st.backgroundPieces(),
+          st.waitedReads(), st.totalWaitMs(), st.maxWaitMs(), st.hashFailures(), st.hashFailuresReadsWaitedFor(), st.failedPieces(),
+          st.recentWaitsMs());
+    });
+  }
+
+  private Future<StreamingReads> streamingOf(String infoHash) {
+    return withTorrent(infoHash).compose(t -> t.streaming != null ? Future.succeededFuture(t.streaming)
+        : Future.failedFuture(new IllegalStateException("torrent " + t.name + " was not added for streaming "
+            + "(AddOptions.streaming)")));
+  }
+
   /** Status of every torrent, by name. */
   public Future<List<TorrentStatus>> statusAll() {
     return blocking(() -> {
@@ -403,6 +492,9 @@ public final class SwarmSession {
       IllegalStateException gone = new IllegalStateException("swarm session " + options.name() + " closed");
       for (Torrent t : torrents.values()) {
         t.finished.completeExceptionally(gone);
+        if (t.streaming != null) {
+          t.streaming.failAll(gone);
+        }
         if (t.removal != null) {
           t.removal.complete(null);
         }
@@ -544,6 +636,10 @@ public final class SwarmSession {
       throw new IllegalStateException("libtorrent refused " + info.name() + ": " + error.getMessage());
     }
     t.handle = handle;
+    if (add.streaming() != null) {
+      t.streaming = new StreamingReads(vertx, this::blocking, info.name(), handle, info, savePath,
+          add.streaming().readTimeoutMs(), add.streaming().planning());
+    }
     if (add.stripe() != null) {
       // libtorrent picks its first pieces (initial_picker_threshold, 4) at random, whatever their
       // priority: a striped session starts with its stripe instead (SwarmSessionTest).
@@ -557,7 +653,8 @@ public final class SwarmSession {
     LOG.info("[{}] added {} {} ({} bytes) at {}{}{}{}{}", options.name(), info.name(), hash, info.totalSize(),
         savePath, add.uploadLimit() > 0 ? ", upload cap " + add.uploadLimit() + " B/s" : "",
         !add.webSeeds() && !webSeeds.isEmpty() ? ", web seeds held back" : "",
-        add.stripe() != null ? ", piece stripe " + add.stripe() + " first" : "",
+        add.stripe() != null ? ", piece stripe " + add.stripe() + " first"
+            : add.streaming() != null ? ", streaming (" + add.streaming() + ")" : "",
         seedMode ? ", seed mode (verified payload, sizes and times unchanged: no hash check)" : "");
     return hash;
   }
@@ -690,6 +787,8 @@ public final class SwarmSession {
     volatile boolean deleteFiles;
     /** Finished by libtorrent, waiting for the flush before completing {@code finished}. */
     volatile boolean draining;
+    /** Reads while it downloads; null unless added with {@link AddOptions#streaming}. */
+    volatile StreamingReads streaming;
     /** Where its files are (null in tests that make a Torrent by hand). */
     volatile Path savePath;
 

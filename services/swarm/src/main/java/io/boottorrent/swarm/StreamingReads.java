@@ -1,0 +1,354 @@
+package io.boottorrent.swarm;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.IntPredicate;
+import org.libtorrent4j.TorrentHandle;
+import org.libtorrent4j.TorrentInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads of one torrent that is still downloading (see {@link SwarmSession#read}): registers what a
+ * read waits for, sets the piece deadlines {@link ReadPlanner} chooses, completes the read when
+ * libtorrent's piece_finished alert has come for every piece it needs, then reads the files.
+ *
+ * <p>Never a byte of an unverified piece: a waiter is registered before havePiece is asked (so an
+ * alert between the two is not lost), and the first time a piece is read from disk its bytes are
+ * hashed against the torrent's SHA-1 — libtorrent may post piece_finished while the piece's last
+ * block is still in its store buffer, not in the file — and re-read after a cache flush until they
+ * match (or the read times out). A hash_failed piece is downloaded again; its readers keep waiting.
+ */
+final class StreamingReads {
+  private static final Logger LOG = LoggerFactory.getLogger(SwarmSession.class);
+  /** Pause between re-reads of a piece whose bytes are not yet in the file. */
+  private static final long REREAD_PAUSE_MS = 20;
+
+  /** Runs a libtorrent or disk call on a worker, never concurrently with the session's close. */
+  interface Worker {
+    <T> Future<T> run(Callable<T> call);
+  }
+
+  /** Counters of one streaming torrent. */
+  record Stats(long reads, long onDemandPieces, long readAheadPieces, long backgroundPieces, long waitedReads,
+               long totalWaitMs, long maxWaitMs, long hashFailures, long hashFailuresReadsWaitedFor,
+               List<Integer> failedPieces, List<Long> recentWaitsMs) {}
+
+  private final Vertx vertx;
+  private final Worker worker;
+  private final String name;
+  private final TorrentHandle handle;
+  private final long readTimeoutMs;
+  private final int pieceLength;
+  private final long totalSize;
+  private final long[] fileOffsets;
+  private final long[] fileSizes;
+  private final Path[] files;
+  private final byte[][] pieceHashes;
+  private final ReadPlanner planner;
+  /** Guarded by this. */
+  private final Map<Integer, List<Waiter>> waiting = new HashMap<>();
+  private final BitSet onDisk = new BitSet();
+  private long reads;
+  private long onDemand;
+  private long readAheadPieces;
+  private long background;
+  private long waitedReads;
+  private long totalWait;
+  private long maxWait;
+  private long hashFailures;
+  private long neededFailures;
+  private final List<Integer> failedPieces = new ArrayList<>();
+  private final List<Long> recentWaits = new ArrayList<>();
+
+  /** Built on a worker (reads the piece hashes through libtorrent). */
+  StreamingReads(Vertx vertx, Worker worker, String name, TorrentHandle handle, TorrentInfo info, Path savePath,
+      long readTimeoutMs, ReadPlanner.Options planning) {
+    this.vertx = vertx;
+    this.worker = worker;
+    this.name = name;
+    this.handle = handle;
+    this.readTimeoutMs = readTimeoutMs;
+    this.pieceLength = info.pieceLength();
+    this.totalSize = info.totalSize();
+    int n = info.numFiles();
+    fileOffsets = new long[n];
+    fileSizes = new long[n];
+    files = new Path[n];
+    for (int i = 0; i < n; i++) {
+      fileOffsets[i] = info.files().fileOffset(i);
+      fileSizes[i] = info.files().fileSize(i);
+      files[i] = savePath.resolve(info.files().filePath(i));
+    }
+    pieceHashes = new byte[info.numPieces()][];
+    for (int p = 0; p < pieceHashes.length; p++) {
+      pieceHashes[p] = java.util.HexFormat.of().parseHex(info.hashForPiece(p).toHex());
+    }
+    planner = new ReadPlanner(pieceLength, info.numPieces(), totalSize, planning);
+  }
+
+  Future<Buffer> read(int fileIndex, long offset, int length) {
+    if (fileIndex < 0 || fileIndex >= files.length) {
+      return Future.failedFuture(new IllegalArgumentException("file index " + fileIndex + " out of range: "
+          + name + " has " + files.length + " file(s)"));
+    }
+    if (offset < 0 || length < 0 || offset + length > fileSizes[fileIndex]) {
+      return Future.failedFuture(new IllegalArgumentException("read of " + length + " bytes at " + offset
+          + " is outside " + files[fileIndex].getFileName() + " (" + fileSizes[fileIndex] + " bytes)"));
+    }
+    if (length == 0) {
+      return Future.succeededFuture(Buffer.buffer());
+    }
+    long at = fileOffsets[fileIndex] + offset;
+    long started = System.nanoTime();
+    Context context = vertx.getOrCreateContext(); // the alert thread completes the wait: back to the caller's
+    return worker.run(() -> register(at, length)).compose(waiter -> {
+      if (waiter.missing.isEmpty()) {
+        return Future.<Void>succeededFuture();
+      }
+      long timer = vertx.setTimer(readTimeoutMs, id -> waiter.timeOut());
+      return Future.fromCompletionStage(waiter.done, context).onComplete(x -> vertx.cancelTimer(timer));
+    }).compose(x -> {
+      long waited = (System.nanoTime() - started) / 1_000_000;
+      return worker.run(() -> bytes(at, length, started + readTimeoutMs * 1_000_000)).onSuccess(b -> waited(waited));
+    });
+  }
+
+  /** Registers the read's waiter, sets its deadlines; on a worker. */
+  private Waiter register(long at, int length) {
+    IntPredicate have = handle::havePiece;
+    ReadPlanner.Plan plan;
+    Waiter waiter = new Waiter(at, length);
+    synchronized (this) {
+      reads++;
+      plan = planner.plan(at, length, have);
+      for (int p = plan.first(); p <= plan.last(); p++) {
+        waiter.missing.add(p);
+        waiting.computeIfAbsent(p, k -> new ArrayList<>()).add(waiter);
+      }
+      for (Integer p : plan.dropped()) {
+        if (!waiting.containsKey(p)) {
+          handle.resetPieceDeadline(p);
+        }
+      }
+    }
+    for (ReadPlanner.Deadline d : plan.deadlines()) {
+      handle.setPieceDeadline(d.piece(), d.ms());
+    }
+    // after registering: a piece that passed before is had now, one that passes later is alerted
+    for (int p = plan.first(); p <= plan.last(); p++) {
+      if (handle.havePiece(p)) {
+        arrived(p, false);
+      }
+    }
+    return waiter;
+  }
+
+  /** piece_finished (hash passed); on libtorrent's alert thread. */
+  void pieceFinished(int piece) {
+    arrived(piece, true);
+  }
+
+  /** hash_failed: libtorrent downloads the piece again; readers keep waiting, with its deadline renewed. */
+  void hashFailed(int piece) {
+    boolean needed;
+    synchronized (this) {
+      hashFailures++;
+      if (failedPieces.size() < 1000) {
+        failedPieces.add(piece);
+      }
+      needed = waiting.containsKey(piece);
+      if (needed) {
+        neededFailures++;
+      }
+    }
+    if (needed) {
+      LOG.info("[{}] {}: piece {} failed its hash check; a read waits for it, downloading it again", name, name,
+          piece);
+      worker.run(() -> {
+        handle.setPieceDeadline(piece, 0);
+        return null;
+      });
+    }
+  }
+
+  private void arrived(int piece, boolean fromAlert) {
+    List<Waiter> done = new ArrayList<>();
+    synchronized (this) {
+      List<Waiter> waiters = waiting.remove(piece);
+      boolean ahead = planner.arrived(piece);
+      if (fromAlert) {
+        if (waiters != null) {
+          onDemand++;
+        } else if (ahead) {
+          readAheadPieces++;
+        } else {
+          background++;
+        }
+      }
+      if (waiters != null) {
+        for (Waiter w : waiters) {
+          w.missing.remove(piece);
+          if (w.missing.isEmpty()) {
+            done.add(w);
+          }
+        }
+      }
+    }
+    done.forEach(w -> w.done.complete(null));
+  }
+
+  private synchronized void waited(long ms) {
+    waitedReads++;
+    totalWait += ms;
+    maxWait = Math.max(maxWait, ms);
+    recentWaits.add(ms);
+    if (recentWaits.size() > 1000) {
+      recentWaits.remove(0);
+    }
+  }
+
+  synchronized Stats stats() {
+    return new Stats(reads, onDemand, readAheadPieces, background, waitedReads, totalWait, maxWait, hashFailures, neededFailures,
+        List.copyOf(failedPieces), List.copyOf(recentWaits));
+  }
+
+  /** Fails every waiting read (the torrent or session is going away). */
+  void failAll(Throwable why) {
+    List<Waiter> all = new ArrayList<>();
+    synchronized (this) {
+      waiting.values().forEach(all::addAll);
+      waiting.clear();
+    }
+    all.forEach(w -> w.done.completeExceptionally(why));
+  }
+
+  /** The bytes, every piece of them checked against its hash the first time it is read; on a worker. */
+  private Buffer bytes(long at, int length, long deadlineNanos) throws IOException, InterruptedException {
+    int first = planner.pieceOf(at);
+    int last = planner.pieceOf(at + length - 1);
+    for (int p = first; p <= last; p++) {
+      if (!handle.havePiece(p)) {
+        throw new IllegalStateException("piece " + p + " of " + name + " is not had (lost after its alert?)");
+      }
+      verifyOnDisk(p, deadlineNanos);
+    }
+    return Buffer.buffer(readTorrent(at, length));
+  }
+
+  private void verifyOnDisk(int piece, long deadlineNanos) throws IOException, InterruptedException {
+    synchronized (this) {
+      if (onDisk.get(piece)) {
+        return;
+      }
+    }
+    long start = (long) piece * pieceLength;
+    int size = (int) Math.min(pieceLength, totalSize - start);
+    boolean flushed = false;
+    while (true) {
+      if (Arrays.equals(sha1(readTorrent(start, size)), pieceHashes[piece])) {
+        synchronized (this) {
+          onDisk.set(piece);
+        }
+        return;
+      }
+      if (System.nanoTime() > deadlineNanos) {
+        throw new IllegalStateException("piece " + piece + " of " + name + " passed its hash check in libtorrent but "
+            + "its bytes on disk still do not match");
+      }
+      if (!flushed) {
+        handle.flushCache(); // its last blocks may still be in libtorrent's store buffer
+        flushed = true;
+      }
+      Thread.sleep(REREAD_PAUSE_MS);
+    }
+  }
+
+  /** Bytes of the torrent's byte space, across files. */
+  private byte[] readTorrent(long at, int length) throws IOException {
+    byte[] out = new byte[length];
+    int done = 0;
+    for (int i = 0; i < files.length && done < length; i++) {
+      long fileEnd = fileOffsets[i] + fileSizes[i];
+      long pos = at + done;
+      if (pos >= fileEnd || fileSizes[i] == 0) {
+        continue;
+      }
+      int n = (int) Math.min(length - done, fileEnd - pos);
+      try (FileChannel ch = FileChannel.open(files[i], StandardOpenOption.READ)) {
+        ByteBuffer buf = ByteBuffer.wrap(out, done, n);
+        long filePos = pos - fileOffsets[i];
+        while (buf.hasRemaining()) {
+          int r = ch.read(buf, filePos + (buf.position() - done));
+          if (r < 0) {
+            break; // short (sparse, not yet extended) file: the rest stays zero and fails the hash
+          }
+        }
+      } catch (NoSuchFileException e) {
+        // not created yet: zeros, which fail the hash check
+      }
+      done += n;
+    }
+    return out;
+  }
+
+  private static byte[] sha1(byte[] bytes) {
+    try {
+      return MessageDigest.getInstance("SHA-1").digest(bytes);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private final class Waiter {
+    final long at;
+    final int length;
+    final Set<Integer> missing = new TreeSet<>();
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+
+    Waiter(long at, int length) {
+      this.at = at;
+      this.length = length;
+    }
+
+    void timeOut() {
+      Integer piece;
+      synchronized (StreamingReads.this) {
+        piece = missing.isEmpty() ? null : ((TreeSet<Integer>) missing).first();
+        for (Integer p : missing) {
+          List<Waiter> ws = waiting.get(p);
+          if (ws != null) {
+            ws.remove(this);
+            if (ws.isEmpty()) {
+              waiting.remove(p);
+            }
+          }
+        }
+      }
+      if (piece != null) {
+        done.completeExceptionally(new IllegalStateException("read of " + length + " bytes at " + at + " of " + name
+            + " timed out after " + readTimeoutMs + " ms waiting for piece " + piece));
+      }
+    }
+  }
+}

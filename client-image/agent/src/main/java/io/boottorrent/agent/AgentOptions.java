@@ -31,6 +31,8 @@ import java.util.Optional;
  * @param prefetch start downloading the menu's default image while the menu is shown
  * @param seedWhileRunning the qemu and exec launchers: launch at once, and seed while the OS runs
  * @param seedWhileRunningLimit upload bytes/s while the launched OS runs; 0: unlimited
+ * @param streaming whether a qemu image's OS starts on an NBD export of the image while it downloads
+ * @param streamingMinBytes with {@code streaming: auto}, the smallest image that streams
  */
 public record AgentOptions(
     String catalogUrl,
@@ -59,7 +61,12 @@ public record AgentOptions(
     TrustedKeys trustedKeys,
     boolean prefetch,
     boolean seedWhileRunning,
-    long seedWhileRunningLimit) {
+    long seedWhileRunningLimit,
+    Streaming streaming,
+    long streamingMinBytes) {
+
+  /** Streaming boot of qemu images: {@code auto} from {@link #streamingMinBytes} bytes on. */
+  public enum Streaming { AUTO, ON, OFF }
 
   /** The qemu launcher's accelerator: KVM when /dev/kvm exists ({@code auto}), or as configured. */
   public enum QemuAccel { AUTO, KVM, TCG }
@@ -98,7 +105,9 @@ public record AgentOptions(
         trustedKeys(s),
         s.bool("prefetch"),
         s.bool("seedWhileRunning"),
-        s.longValue("seedWhileRunningLimit", 0, Long.MAX_VALUE)));
+        s.longValue("seedWhileRunningLimit", 0, Long.MAX_VALUE),
+        s.enumValue("streaming", Streaming.class),
+        s.longValue("streamingMinBytes", 0, Long.MAX_VALUE)));
   }
 
   /** Whether the qemu launcher uses KVM: {@code auto} asks whether {@code /dev/kvm} exists (a file check: call off the event loop). */
@@ -122,6 +131,22 @@ public record AgentOptions(
    */
   public boolean seedsWhileRunning(String launcher) {
     return seedWhileRunning && (launcher.equals(Launchers.QEMU) || launcher.equals(Launchers.EXEC));
+  }
+
+  /**
+   * Whether an image with this (resolved) launcher and size boots while it downloads: only qemu
+   * images (the agent stays QEMU's parent and serves it the disk); {@code auto} from
+   * {@code streamingMinBytes} on, where waiting for the whole image costs the most.
+   */
+  public boolean streams(String launcher, long imageBytes) {
+    if (!launcher.equals(Launchers.QEMU)) {
+      return false;
+    }
+    return switch (streaming) {
+      case ON -> true;
+      case OFF -> false;
+      case AUTO -> imageBytes >= streamingMinBytes;
+    };
   }
 
   /** When to add the catalog's web seed. */

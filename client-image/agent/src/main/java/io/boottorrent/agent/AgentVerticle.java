@@ -9,6 +9,7 @@ import io.boottorrent.core.PeerSource;
 import io.boottorrent.core.trust.ImageTrust;
 import io.boottorrent.core.trust.TrustException;
 import io.boottorrent.core.trust.TrustedKeys;
+import io.boottorrent.nbd.NbdServer;
 import io.boottorrent.proto.BootAssignment;
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.BootTicket;
@@ -73,6 +74,10 @@ public class AgentVerticle extends VerticleBase {
   private EventReporter reporter;
   private BootEvents.Agent events;
   private SwarmSession session;
+  /** A streaming boot's QEMU has the console: no progress lines in the guest's output. */
+  private boolean guestConsole;
+  /** The NBD export a streaming boot's QEMU reads its disk from; null: none. */
+  private NbdServer nbd;
   /** The image chosen, once it is: a failure names it. */
   private String chosen = "";
   private long startedAt;
@@ -86,8 +91,8 @@ public class AgentVerticle extends VerticleBase {
 
   private record Prepared(ImageManifest image, byte[] torrent, PieceStripe stripe) {}
 
-  /** A torrent added to the session and downloading. */
-  private record Begun(ImageManifest image, String hash) {}
+  /** A torrent added to the session and downloading; {@code streaming}: added for streaming reads. */
+  private record Begun(ImageManifest image, byte[] torrent, String hash, boolean streaming) {}
 
   private record Prefetch(String image, Future<Begun> begun) {}
 
@@ -132,7 +137,8 @@ public class AgentVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    Future<Void> closed = session == null ? Future.succeededFuture() : session.close();
+    Future<Void> exported = nbd == null ? Future.succeededFuture() : nbd.close().recover(e -> Future.succeededFuture());
+    Future<Void> closed = exported.compose(v -> session == null ? Future.succeededFuture() : session.close());
     return closed.eventually(() -> {
       if (catalog != null) {
         catalog.close();
@@ -145,10 +151,8 @@ public class AgentVerticle extends VerticleBase {
     return assignment()
         .compose(this::choose)
         .compose(this::begin)
-        .compose(this::download)
-        .compose(this::verify)
-        .compose(this::seed)
-        .compose(this::launch);
+        .compose(begun -> begun.streaming() ? stream(begun)
+            : download(begun).compose(this::verify).compose(this::seed).compose(this::launch));
   }
 
   private void finish(io.vertx.core.AsyncResult<AgentResult> ar) {
@@ -296,6 +300,8 @@ public class AgentVerticle extends VerticleBase {
     ImageManifest image = prepared.image();
     PieceStripe stripe = prepared.stripe();
     WebSeedFallback fallback = options.webSeedFallback();
+    boolean streams = streams(image);
+    SwarmSession.AddOptions add = new SwarmSession.AddOptions(0, !fallback.holdsBack(), stripe);
     downloadStart = System.currentTimeMillis();
     return vertx.executeBlocking(() -> checkSpace(Files.createDirectories(options.workDir()), image))
         .compose(v -> session != null ? Future.succeededFuture() : SwarmSession.start(vertx, swarmOptions(options, mac))
@@ -311,11 +317,12 @@ public class AgentVerticle extends VerticleBase {
             }))
         // Web seeds stay out until the swarm stalls: the server's HTTP link is the bottleneck we avoid.
         .compose(v -> session.add(prepared.torrent(), options.workDir(),
-            new SwarmSession.AddOptions(0, !fallback.holdsBack(), stripe)))
+            streams ? add.streaming(SwarmSession.Streaming.defaults()) : add))
         .map(hash -> {
           report(events.downloadStarted(image, "listening on port " + session.listenPort()
-              + (why.isEmpty() ? "" : ", " + why) + (stripe == null ? "" : ", piece stripe " + stripe + " first")));
-          return new Begun(image, hash);
+              + (why.isEmpty() ? "" : ", " + why) + (streams ? ", streaming"
+                  : stripe == null ? "" : ", piece stripe " + stripe + " first")));
+          return new Begun(image, prepared.torrent(), hash, streams);
         });
   }
 
@@ -399,6 +406,80 @@ public class AgentVerticle extends VerticleBase {
       }
     }));
     return promise.future();
+  }
+
+  /** Whether this image boots while it downloads (agent.streaming: qemu images). */
+  private boolean streams(ImageManifest image) {
+    try {
+      return options.streams(Launchers.resolve(options.launcher(), image.getKind()), image.getTotalSize());
+    } catch (RuntimeException e) {
+      return false; // no launcher for it: launch() says so
+    }
+  }
+
+  /**
+   * Streaming boot: QEMU starts now, its disk the agent's NBD export of the image's disk file, served
+   * from the swarm as it downloads (reads of missing pieces wait for them at top priority). The
+   * download goes on, and is verified when complete; if the image then fails verification, QEMU is
+   * stopped: the guest ran on pieces that each matched the torrent, but the signed manifest's SHA-256
+   * says the image is not the one released, and nothing tells which bytes are wrong. The boot ends when
+   * both are done: QEMU exited and the image verified (the agent seeds meanwhile).
+   */
+  private Future<AgentResult> stream(Begun begun) {
+    ImageManifest image = begun.image();
+    String disk = Launchers.relativePath(image, "disk").orElse("");
+    long diskSize = image.getFilesList().stream().filter(f -> f.getPath().equals(disk))
+        .mapToLong(io.boottorrent.proto.ImageFile::getSize).findFirst().orElse(-1);
+    if (disk.isEmpty() || diskSize < 0) {
+      return Future.failedFuture("image " + image.getName() + " has no disk file to stream");
+    }
+    return vertx.executeBlocking(() -> TorrentFactory.fileIndex(begun.torrent(), disk))
+        .compose(index -> {
+          nbd = NbdServer.tcp(vertx, "disk", new SwarmDisk(session, begun.hash(), index, diskSize), 0);
+          return nbd.start();
+        })
+        .compose(server -> session.status(begun.hash()).compose(status -> vertx.executeBlocking(
+            () -> Launchers.qemuStreaming(image, server.uri(), options.qemuUsesKvm())).compose(plan -> {
+              long present = (long) (status.getProgress() * image.getTotalSize());
+              say("streaming %s from %s (%s present); launching %s", image.getName(), server.uri(), mib(present),
+                  plan.describe());
+              report(events.streamStarted(image, present, server.uri()));
+              report(events.launching(image.getName(), Launchers.QEMU, plan.describe()));
+              guestConsole = true; // QEMU's -nographic console is ours now: progress goes to events only
+              return reporter.flush()
+                  .compose(v -> seedWhileRunning(begun.hash()))
+                  .compose(v -> vertx.executeBlocking(() -> ProcessLauncher.start(plan)))
+                  .compose(process -> streamed(begun, plan, process));
+            })));
+  }
+
+  /** QEMU running on the export: the download and its verification go on beside it. */
+  private Future<AgentResult> streamed(Begun begun, io.boottorrent.agent.launch.LaunchPlan plan, Process qemu) {
+    long started = System.nanoTime();
+    Future<Integer> exited = vertx.executeBlocking(qemu::waitFor, false);
+    Future<Downloaded> verified = download(begun).compose(this::verify);
+    verified.onFailure(e -> {
+      if (qemu.isAlive()) {
+        say("stopping QEMU: %s", e.getMessage());
+        qemu.destroy();
+        vertx.setTimer(5000, t -> qemu.destroyForcibly());
+      }
+    });
+    exited.onSuccess(code -> say("QEMU exited with %d after %.1f s%s", code, (System.nanoTime() - started) / 1e9,
+        verified.isComplete() ? "" : "; the download goes on until the image is verified"));
+    return exited.compose(code -> code != 0
+        ? Future.failedFuture(Launchers.QEMU + " exited with " + code
+            + (plan.failureHint().isEmpty() ? "" : ": " + plan.failureHint()))
+        : verified.compose(done -> session.status(done.infoHash()).map(TorrentStatus::getTotalUploaded).map(up -> {
+          report(events.seedingDone(up, String.format("qemu exited with 0 after %.1f s: seeded while it ran "
+              + "(streaming boot)", (System.nanoTime() - started) / 1e9)));
+          return new AgentResult(image(begun), done.infoHash(), done.dir(), begun.image().getTotalSize(),
+              done.sources(), up, done.millis(), Launchers.QEMU, 0);
+        })));
+  }
+
+  private static String image(Begun begun) {
+    return begun.image().getName();
   }
 
   /** Whether this image's launcher keeps the agent seeding while the OS runs (agent.seedWhileRunning). */
@@ -545,10 +626,12 @@ public class AgentVerticle extends VerticleBase {
 
     void tick() {
       session.status(hash).onSuccess(status -> {
-        say("%s %5.1f%% %s of %s  %s/s down  %s/s up  %d peers (%d seeds)", image.getName(),
-            status.getProgress() * 100, mib((long) (status.getProgress() * image.getTotalSize())),
-            mib(image.getTotalSize()), mib(status.getDownloadRate()), mib(status.getUploadRate()),
-            status.getPeers(), status.getSeeds());
+        if (!guestConsole) {
+          say("%s %5.1f%% %s of %s  %s/s down  %s/s up  %d peers (%d seeds)", image.getName(),
+              status.getProgress() * 100, mib((long) (status.getProgress() * image.getTotalSize())),
+              mib(image.getTotalSize()), mib(status.getDownloadRate()), mib(status.getUploadRate()),
+              status.getPeers(), status.getSeeds());
+        }
         report(events.downloadProgress(image, status));
         webSeed.observe(status, System.currentTimeMillis()).ifPresent(why -> {
           say("%s: adding the catalog's web seed", why);

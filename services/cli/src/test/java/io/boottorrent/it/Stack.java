@@ -155,6 +155,19 @@ final class Stack implements AutoCloseable {
     return Json.parse(response.body(), ImageManifest.newBuilder()).build();
   }
 
+  /** Adds an image as described (paths on this machine) through the REST API. */
+  ImageManifest add(AddImageRequest request) throws IOException, InterruptedException {
+    HttpResponse<String> response = http.send(
+        HttpRequest.newBuilder(URI.create(catalogUrl() + "/api/v1/images"))
+            .header("Content-Type", "application/json").header("Authorization", bearer())
+            .POST(HttpRequest.BodyPublishers.ofString(Json.print(request))).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 201) {
+      throw new IllegalStateException("add failed: " + response.statusCode() + " " + response.body());
+    }
+    return Json.parse(response.body(), ImageManifest.newBuilder()).build();
+  }
+
   /** Undeploys the seeder (its session closed: it serves nobody). */
   void stopSeeder() {
     vertx.undeploy(deployments.remove("seeder")).await();

@@ -188,6 +188,15 @@ public final class BootEvents {
           .setMessage(address + " banned: " + why + "; " + bytesDiscarded + " bytes discarded").build();
     }
 
+    /**
+     * A qemu image's OS starts on the agent's NBD export ({@code uri}) before the download completed:
+     * {@code present} bytes of the image were there.
+     */
+    public BootEvent streamStarted(ImageManifest image, long present, String uri) {
+      return forImage(BootStage.STREAM_STARTED, image, null).setBytesDone(present)
+          .setMessage("streaming " + uri + " with " + present + " of " + image.getTotalSize() + " bytes present").build();
+    }
+
     public BootEvent verified(ImageManifest image) {
       return forImage(BootStage.VERIFIED, image, null).setMessage(image.getFilesCount() + " file(s) match").build();
     }

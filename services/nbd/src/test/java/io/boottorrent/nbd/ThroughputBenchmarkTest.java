@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,9 +20,10 @@ class ThroughputBenchmarkTest {
   @TempDir
   Path dir;
 
+  @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "nbd.throughputBenchmark", matches = "true",
+      disabledReason = "a benchmark: -Dnbd.throughputBenchmark=true runs it")
   @Test
   void copyTheWholeExport() throws Exception {
-    Assumptions.assumeTrue(Boolean.getBoolean("nbd.throughputBenchmark"), "-Dnbd.throughputBenchmark=true runs it");
     String nbdcopy = Gate.requireCommand("nbdcopy", "libnbd-bin").toString();
     String qemuImg = Gate.requireCommand("qemu-img", "qemu-utils").toString();
     int mib = Integer.getInteger("nbd.throughputBenchmark.mib", 256);

@@ -284,6 +284,10 @@ final class AlertRouter implements AlertListener {
     if (t.finished.isDone() || t.draining) {
       return;
     }
+    // a streaming torrent holding its background back is "finished" with every wanted piece: not done
+    if (t.streaming != null && (t.streaming.holding() || !handle.status().isSeeding())) {
+      return;
+    }
     t.draining = true;
     try {
       if (t.blocks.nothingReported()) {

@@ -68,6 +68,11 @@ final class StreamingReads {
   private final ReadPlanner planner;
   /** Guarded by this. */
   private final Map<Integer, List<Waiter>> waiting = new HashMap<>();
+  /** Background download held back ({@link #holdBackground}); when the last read was registered. */
+  private volatile boolean held;
+  private long heldSince;
+  private long lastReadNanos;
+  private long holdTimer = -1;
   private final BitSet onDisk = new BitSet();
   private long reads;
   private long onDemand;
@@ -107,6 +112,49 @@ final class StreamingReads {
     planner = new ReadPlanner(pieceLength, info.numPieces(), totalSize, planning);
   }
 
+  /**
+   * Holds the background download back (every piece priority 0) until the reads pause for
+   * {@code quietMs}, or {@code maxMs} passed: a boot's reads then have the link to themselves. Pieces a
+   * read needs are raised to top priority with their deadlines. On a worker, right after the add.
+   */
+  void holdBackground(long quietMs, long maxMs) {
+    if (quietMs <= 0) {
+      return;
+    }
+    held = true;
+    heldSince = System.nanoTime();
+    handle.prioritizePieces(org.libtorrent4j.Priority.array(org.libtorrent4j.Priority.IGNORE, pieceHashes.length));
+    holdTimer = vertx.setPeriodic(250, id -> {
+      long now = System.nanoTime();
+      boolean quiet;
+      synchronized (this) {
+        quiet = reads > 0 && waiting.isEmpty() && now - lastReadNanos > quietMs * 1_000_000;
+      }
+      if (held && (quiet || now - heldSince > maxMs * 1_000_000)) {
+        vertx.cancelTimer(id);
+        worker.run(() -> {
+          releaseBackground(quiet ? "the reads paused for " + quietMs + " ms" : "held for " + maxMs + " ms");
+          return null;
+        });
+      }
+    });
+  }
+
+  /** Whether the background download is held back ({@link #holdBackground}). */
+  boolean holding() {
+    return held;
+  }
+
+  private void releaseBackground(String why) {
+    if (!held) {
+      return;
+    }
+    // every piece back to normal first: a piece_finished for the last wanted piece then never looks like the end
+    handle.prioritizePieces(org.libtorrent4j.Priority.array(org.libtorrent4j.Priority.DEFAULT, pieceHashes.length));
+    held = false;
+    LOG.info("{}: background download resumed ({}; {} reads so far)", name, why, reads);
+  }
+
   Future<Buffer> read(int fileIndex, long offset, int length) {
     if (fileIndex < 0 || fileIndex >= files.length) {
       return Future.failedFuture(new IllegalArgumentException("file index " + fileIndex + " out of range: "
@@ -141,6 +189,7 @@ final class StreamingReads {
     Waiter waiter = new Waiter(at, length);
     synchronized (this) {
       reads++;
+      lastReadNanos = System.nanoTime();
       plan = planner.plan(at, length, have);
       for (int p = plan.first(); p <= plan.last(); p++) {
         waiter.missing.add(p);
@@ -153,6 +202,9 @@ final class StreamingReads {
       }
     }
     for (ReadPlanner.Deadline d : plan.deadlines()) {
+      if (held) {
+        handle.piecePriority(d.piece(), org.libtorrent4j.Priority.TOP_PRIORITY);
+      }
       handle.setPieceDeadline(d.piece(), d.ms());
     }
     // after registering: a piece that passed before is had now, one that passes later is alerted
@@ -186,6 +238,9 @@ final class StreamingReads {
       LOG.info("[{}] {}: piece {} failed its hash check; a read waits for it, downloading it again", name, name,
           piece);
       worker.run(() -> {
+        if (held) {
+          handle.piecePriority(piece, org.libtorrent4j.Priority.TOP_PRIORITY);
+        }
         handle.setPieceDeadline(piece, 0);
         return null;
       });
@@ -235,6 +290,9 @@ final class StreamingReads {
 
   /** Fails every waiting read (the torrent or session is going away). */
   void failAll(Throwable why) {
+    if (holdTimer >= 0) {
+      vertx.cancelTimer(holdTimer);
+    }
     List<Waiter> all = new ArrayList<>();
     synchronized (this) {
       waiting.values().forEach(all::addAll);

@@ -179,8 +179,18 @@ public final class SwarmSession {
    *     sequential)
    * @param readAheadMaxBytes cap of the read-ahead window
    */
-  public record Streaming(long readTimeoutMs, long readAheadInitialBytes, long readAheadMaxBytes) {
+  public record Streaming(long readTimeoutMs, long readAheadInitialBytes, long readAheadMaxBytes,
+                          long backgroundQuietMs, long backgroundMaxHoldMs) {
     public static final long DEFAULT_READ_TIMEOUT_MS = 60_000;
+    /** The background download waits until the reads pause this long (a boot read its kernel and initrd). */
+    public static final long DEFAULT_BACKGROUND_QUIET_MS = 2_000;
+    /** … or this long at most. */
+    public static final long DEFAULT_BACKGROUND_MAX_HOLD_MS = 60_000;
+
+    /** Without holding the background download back. */
+    public Streaming(long readTimeoutMs, long readAheadInitialBytes, long readAheadMaxBytes) {
+      this(readTimeoutMs, readAheadInitialBytes, readAheadMaxBytes, 0, 0);
+    }
     public static final long DEFAULT_READ_AHEAD_INITIAL_BYTES = 1L << 20;
     public static final long DEFAULT_READ_AHEAD_MAX_BYTES = 16L << 20;
 
@@ -195,7 +205,8 @@ public final class SwarmSession {
     }
 
     public static Streaming defaults() {
-      return new Streaming(DEFAULT_READ_TIMEOUT_MS, DEFAULT_READ_AHEAD_INITIAL_BYTES, DEFAULT_READ_AHEAD_MAX_BYTES);
+      return new Streaming(DEFAULT_READ_TIMEOUT_MS, DEFAULT_READ_AHEAD_INITIAL_BYTES, DEFAULT_READ_AHEAD_MAX_BYTES,
+          DEFAULT_BACKGROUND_QUIET_MS, DEFAULT_BACKGROUND_MAX_HOLD_MS);
     }
 
     ReadPlanner.Options planning() {
@@ -639,6 +650,7 @@ public final class SwarmSession {
     if (add.streaming() != null) {
       t.streaming = new StreamingReads(vertx, this::blocking, info.name(), handle, info, savePath,
           add.streaming().readTimeoutMs(), add.streaming().planning());
+      t.streaming.holdBackground(add.streaming().backgroundQuietMs(), add.streaming().backgroundMaxHoldMs());
     }
     if (add.stripe() != null) {
       // libtorrent picks its first pieces (initial_picker_threshold, 4) at random, whatever their

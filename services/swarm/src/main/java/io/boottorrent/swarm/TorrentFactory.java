@@ -86,6 +86,25 @@ public final class TorrentFactory {
     return TorrentInfo.bdecode(torrent).infoHash().toHex();
   }
 
+  /**
+   * The index, in the torrent's file order ({@link SwarmSession#read}), of the file at {@code path}
+   * under the torrent's folder (a multi-file torrent's files are {@code <name>/<path>}). Loads
+   * libtorrent: call on a worker.
+   */
+  public static int fileIndex(byte[] torrent, String path) {
+    Libtorrent.ensureLoaded();
+    TorrentInfo info = TorrentInfo.bdecode(torrent);
+    org.libtorrent4j.FileStorage files = info.files();
+    String wanted = info.name() + "/" + path;
+    for (int i = 0; i < files.numFiles(); i++) {
+      String name = files.filePath(i).replace('\\', '/');
+      if (name.equals(wanted) || files.numFiles() == 1 && name.equals(path)) {
+        return i;
+      }
+    }
+    throw new IllegalArgumentException("torrent " + info.name() + " has no file " + path);
+  }
+
   private static long size(Path root) throws IOException {
     if (Files.isRegularFile(root)) {
       return Files.size(root);

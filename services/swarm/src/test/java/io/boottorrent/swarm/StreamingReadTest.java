@@ -160,6 +160,36 @@ class StreamingReadTest {
   }
 
   @Test
+  void theBackgroundDownloadWaitsUntilTheReadsPauseAndTheTorrentFinishesOnlyWhenWhole() {
+    // GIVEN an uncapped seeder and a streaming downloader that holds its background back (the defaults:
+    // until the reads pause for 2 s)
+    SwarmSession seeder = start("hold-seeder");
+    await(seeder.add(torrent.torrent(), seedRoot, new SwarmSession.AddOptions(0, false)));
+    await(seeder.finished(torrent.infoHash()));
+    SwarmSession peer = start("hold-peer");
+    String hash = await(peer.add(torrent.torrent(), dir.resolve("peer"),
+        new SwarmSession.AddOptions(0, false).streaming(SwarmSession.Streaming.defaults())));
+    await(peer.connectPeer(hash, "127.0.0.1", seeder.listenPort()));
+    // WHEN it reads 64 KiB in the middle, and keeps reading for a while (every 0.5 s)
+    long piece = torrent.pieceLength();
+    for (int i = 0; i < 4; i++) {
+      long offset = SIZE / 2 + i * piece;
+      assertThat(await(peer.read(hash, diskIndex, offset, 65_536)).getBytes())
+          .isEqualTo(Arrays.copyOfRange(disk, (int) offset, (int) offset + 65_536));
+      sleep(500);
+    }
+    // THEN only what the reads needed (and their read-ahead) came, although the link is free
+    int had = await(peer.havePieces(hash)).cardinality();
+    long readAhead = SwarmSession.Streaming.DEFAULT_READ_AHEAD_MAX_BYTES / piece + 1;
+    assertThat(had).as("pieces had while reading, of %d", torrent.pieces()).isLessThanOrEqualTo((int) (8 + readAhead))
+        .isLessThan(torrent.pieces() / 2);
+    assertThat(peer.finished(hash).isComplete()).as("finished while the background is held").isFalse();
+    // AND once the reads pause, the rest downloads and the torrent finishes, whole
+    await(peer.finished(hash));
+    assertThat(await(peer.havePieces(hash)).cardinality()).isEqualTo(torrent.pieces());
+  }
+
+  @Test
   void aReadReturnsOnlyCorrectBytesWhenAPeerSendsCorruptPieces() throws Exception {
     // GIVEN an honest seeder throttled to 256 KiB/s, and a liar serving a corrupted copy at full speed
     SwarmSession seeder = start("honest");
@@ -167,8 +197,10 @@ class StreamingReadTest {
     await(seeder.finished(torrent.infoHash()));
     int liarPort = liar(dir.resolve("bad"));
     SwarmSession peer = start("victim");
+    // (no background hold: the liar's pieces arrive in the background, before any read)
     String hash = await(peer.add(torrent.torrent(), dir.resolve("peer"),
-        new SwarmSession.AddOptions(0, false).streaming(SwarmSession.Streaming.defaults())));
+        new SwarmSession.AddOptions(0, false).streaming(new SwarmSession.Streaming(
+            SwarmSession.Streaming.DEFAULT_READ_TIMEOUT_MS, MIB, 16L * MIB))));
 
     await(peer.connectPeer(hash, BAD, liarPort));
     await(peer.connectPeer(hash, "127.0.0.1", seeder.listenPort()));

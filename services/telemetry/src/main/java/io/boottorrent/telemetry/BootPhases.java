@@ -13,7 +13,7 @@ import java.util.Optional;
  * BOOT_FILES    TFTP_TRANSFER, HTTP_BOOT_FILE   (until the agent starts: firmware, iPXE, kernel, /init)
  * AGENT_START   AGENT_STARTED
  * MENU          MENU_SHOWN, IMAGE_CHOSEN
- * DOWNLOAD      DOWNLOAD_STARTED, DOWNLOAD_PROGRESS, PEER_BANNED
+ * DOWNLOAD      DOWNLOAD_STARTED, DOWNLOAD_PROGRESS, PEER_BANNED, STREAM_STARTED
  * VERIFY        DOWNLOAD_COMPLETE               (until VERIFIED)
  * SEEDING       VERIFIED, SEEDING_DONE
  * LAUNCH        LAUNCHING
@@ -30,7 +30,7 @@ public final class BootPhases {
       case TFTP_TRANSFER, HTTP_BOOT_FILE -> BootPhase.PHASE_BOOT_FILES;
       case AGENT_STARTED -> BootPhase.PHASE_AGENT_START;
       case MENU_SHOWN, IMAGE_CHOSEN -> BootPhase.PHASE_MENU;
-      case DOWNLOAD_STARTED, DOWNLOAD_PROGRESS, PEER_BANNED -> BootPhase.PHASE_DOWNLOAD;
+      case DOWNLOAD_STARTED, DOWNLOAD_PROGRESS, PEER_BANNED, STREAM_STARTED -> BootPhase.PHASE_DOWNLOAD;
       case DOWNLOAD_COMPLETE -> BootPhase.PHASE_VERIFY;
       case VERIFIED, SEEDING_DONE -> BootPhase.PHASE_SEEDING;
       case LAUNCHING -> BootPhase.PHASE_LAUNCH;
@@ -41,7 +41,7 @@ public final class BootPhases {
   /** Stages the agent sends (they carry its node id). */
   public static boolean fromAgent(BootStage stage) {
     return switch (stage) {
-      case AGENT_STARTED, MENU_SHOWN, IMAGE_CHOSEN, DOWNLOAD_STARTED, DOWNLOAD_PROGRESS, PEER_BANNED,
+      case AGENT_STARTED, MENU_SHOWN, IMAGE_CHOSEN, DOWNLOAD_STARTED, DOWNLOAD_PROGRESS, PEER_BANNED, STREAM_STARTED,
           DOWNLOAD_COMPLETE, VERIFIED, SEEDING_DONE, LAUNCHING, FAILED -> true;
       default -> false;
     };

@@ -93,15 +93,37 @@ public final class Launchers {
 
   static LaunchPlan qemu(ImageManifest image, Path dir, boolean kvm) {
     Path disk = file(image, dir, "disk").orElseThrow(() -> missing(image, "disk"));
-    String name = disk.getFileName().toString().toLowerCase(Locale.ROOT);
-    String format = name.endsWith(".qcow2") ? "qcow2" : name.endsWith(".vmdk") ? "vmdk" : "raw";
+    return qemu(image, disk.toString(), format(disk.getFileName().toString()), kvm);
+  }
+
+  /**
+   * The qemu launcher on a disk served over NBD while it downloads ({@code uri}: the agent's export of
+   * the image's disk file, in the file's own format).
+   */
+  public static LaunchPlan qemuStreaming(ImageManifest image, String uri, boolean kvm) {
+    String disk = image.getFilesList().stream().filter(f -> f.getRole().equals("disk")).map(ImageFile::getPath)
+        .findFirst().orElseThrow(() -> missing(image, "disk"));
+    return qemu(image, uri, format(Path.of(disk).getFileName().toString()), kvm);
+  }
+
+  private static String format(String fileName) {
+    String name = fileName.toLowerCase(Locale.ROOT);
+    return name.endsWith(".qcow2") ? "qcow2" : name.endsWith(".vmdk") ? "vmdk" : "raw";
+  }
+
+  private static LaunchPlan qemu(ImageManifest image, String drive, String format, boolean kvm) {
     List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-accel", kvm ? "kvm" : "tcg",
         "-m", "1024", "-nographic",
-        // snapshot: the downloaded image stays byte-identical, so this machine can keep seeding it
+        // snapshot: guest writes go to a temporary overlay, the image stays byte-identical (it is seeded)
         "-snapshot",
-        "-drive", "file=" + disk + ",format=" + format + ",if=virtio"));
+        "-drive", "file=" + drive + ",format=" + format + ",if=virtio"));
     cmd.addAll(image.getArgsList());
     return new LaunchPlan(QEMU, List.of(cmd));
+  }
+
+  /** The path of the image's file in {@code role} (kernel, initrd, disk, binary), relative to its folder. */
+  public static Optional<String> relativePath(ImageManifest image, String role) {
+    return image.getFilesList().stream().filter(f -> f.getRole().equals(role)).map(ImageFile::getPath).findFirst();
   }
 
   static LaunchPlan exec(ImageManifest image, Path dir) {

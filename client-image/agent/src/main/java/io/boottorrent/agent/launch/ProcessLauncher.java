@@ -28,6 +28,16 @@ public final class ProcessLauncher {
     return code;
   }
 
+  /** Starts a plan of one command (qemu, exec): the caller waits for it, or stops it. */
+  public static Process start(LaunchPlan plan) throws IOException {
+    if (plan.commands().size() != 1) {
+      throw new IllegalArgumentException("start runs a plan of one command, got " + plan.commands().size());
+    }
+    List<String> command = plan.commands().get(0);
+    makeExecutable(Path.of(command.get(0)));
+    return new ProcessBuilder(command).inheritIO().start();
+  }
+
   /** Files arrive from the swarm without the executable bit; an exec image's binary needs it. */
   private static void makeExecutable(Path program) throws IOException {
     if (program.isAbsolute() && Files.isRegularFile(program) && !Files.isExecutable(program)) {

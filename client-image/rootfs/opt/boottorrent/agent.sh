@@ -19,6 +19,7 @@ set -- agent --catalog "$CATALOG" --mac "$MAC" --work-dir "$WORK"
 [ -n "$LAUNCHER" ] && set -- "$@" --launcher "$LAUNCHER"
 [ -n "$IMAGE" ] && set -- "$@" --image "$IMAGE"
 [ -n "$SEED" ] && set -- "$@" --seed-seconds "$SEED"
+[ -n "${STREAMING:-}" ] && set -- "$@" --streaming "$STREAMING"
 [ -n "${STRIPE:-}" ] && set -- "$@" --piece-stripe "$STRIPE"
 [ -n "${CATALOG_CERT:-}" ] && set -- "$@" --catalog-cert-sha256 "$CATALOG_CERT"
 # Keys pinned on the command line and keys baked into the image are both trusted; with either, the

@@ -135,17 +135,22 @@ public record AgentOptions(
 
   /**
    * Whether an image with this (resolved) launcher and size boots while it downloads: only qemu
-   * images (the agent stays QEMU's parent and serves it the disk); {@code auto} from
-   * {@code streamingMinBytes} on, where waiting for the whole image costs the most.
+   * images (the agent stays QEMU's parent and serves it the disk). This machine's agent.streaming on
+   * or off decides; with {@code auto} the image's own setting (the manifest's {@code streaming}), and
+   * with that on auto too, the size: from {@code streamingMinBytes} on, where waiting costs the most.
    */
-  public boolean streams(String launcher, long imageBytes) {
+  public boolean streams(String launcher, io.boottorrent.proto.ImageManifest image) {
     if (!launcher.equals(Launchers.QEMU)) {
       return false;
     }
     return switch (streaming) {
       case ON -> true;
       case OFF -> false;
-      case AUTO -> imageBytes >= streamingMinBytes;
+      case AUTO -> switch (image.getStreaming()) {
+        case STREAMING_ON -> true;
+        case STREAMING_OFF -> false;
+        default -> image.getTotalSize() >= streamingMinBytes;
+      };
     };
   }
 

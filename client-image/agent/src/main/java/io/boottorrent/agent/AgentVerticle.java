@@ -411,7 +411,7 @@ public class AgentVerticle extends VerticleBase {
   /** Whether this image boots while it downloads (agent.streaming: qemu images). */
   private boolean streams(ImageManifest image) {
     try {
-      return options.streams(Launchers.resolve(options.launcher(), image.getKind()), image.getTotalSize());
+      return options.streams(Launchers.resolve(options.launcher(), image.getKind()), image);
     } catch (RuntimeException e) {
       return false; // no launcher for it: launch() says so
     }

@@ -28,6 +28,30 @@ class AgentOptionsTest {
   }
 
   @Test
+  void streamingIsForQemuImagesTheMachinesOnOrOffWinsThenTheImagesSettingThenTheSize() {
+    io.boottorrent.proto.ImageManifest big = io.boottorrent.proto.ImageManifest.newBuilder().setTotalSize(1L << 30).build();
+    io.boottorrent.proto.ImageManifest small = big.toBuilder().setTotalSize(64L << 20).build();
+    AgentOptions auto = AgentOptions.fromSection(agent());
+    assertThat(auto.streams("qemu", big)).isTrue(); // 1 GiB >= streamingMinBytes (256 MiB)
+    assertThat(auto.streams("qemu", small)).isFalse();
+    assertThat(auto.streams("kexec", big)).isFalse();
+    assertThat(auto.streams("exec", big)).isFalse();
+    assertThat(auto.streams("qemu", small.toBuilder().setStreaming(io.boottorrent.proto.Streaming.STREAMING_ON).build()))
+        .isTrue();
+    assertThat(auto.streams("qemu", big.toBuilder().setStreaming(io.boottorrent.proto.Streaming.STREAMING_OFF).build()))
+        .isFalse();
+    AgentOptions off = AgentOptions.fromSection(agent().put("streaming", "off"));
+    assertThat(off.streams("qemu", big.toBuilder().setStreaming(io.boottorrent.proto.Streaming.STREAMING_ON).build()))
+        .isFalse();
+    AgentOptions on = AgentOptions.fromSection(agent().put("streaming", "on"));
+    assertThat(on.streams("qemu", small.toBuilder().setStreaming(io.boottorrent.proto.Streaming.STREAMING_OFF).build()))
+        .isTrue();
+    assertThat(on.streams("kexec", small)).isFalse();
+    assertThatThrownBy(() -> AgentOptions.fromSection(agent().put("streaming", "sometimes")))
+        .hasMessageContaining("agent.streaming");
+  }
+
+  @Test
   void defaultsComeFromTheEmbeddedConfig() {
     AgentOptions options = AgentOptions.fromSection(agent().put("catalogUrl", "http://10.0.0.1:8080/"));
     assertThat(options.catalogUrl()).isEqualTo("http://10.0.0.1:8080");

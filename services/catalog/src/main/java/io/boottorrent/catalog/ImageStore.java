@@ -480,6 +480,7 @@ public final class ImageStore implements AutoCloseable {
           .setPieceLength(torrent.pieceLength())
           .setCmdline(request.getCmdline())
           .addAllArgs(request.getArgsList())
+          .setStreaming(request.getStreaming())
           .setCreatedAtMs(clock.millis())
           .setDescription(request.getDescription())
           .setTorrent(com.google.protobuf.ByteString.copyFrom(torrent.torrent()))
@@ -616,6 +617,7 @@ public final class ImageStore implements AutoCloseable {
     List<Source> plan = new ArrayList<>(2);
     switch (r.getKind()) {
       case KEXEC -> {
+        forbidStreaming(r, "kexec");
         require(r.getKernel(), "kernel", "kexec");
         forbid(r.getDisk(), "disk", "kexec");
         forbid(r.getBinary(), "binary", "kexec");
@@ -634,6 +636,7 @@ public final class ImageStore implements AutoCloseable {
         plan.add(new Source("disk", r.getDisk(), "disk", torrentFileName(r.getDisk(), "disk.img")));
       }
       case EXEC -> {
+        forbidStreaming(r, "exec");
         require(r.getBinary(), "binary", "exec");
         forbidKexecFields(r, "exec");
         forbid(r.getDisk(), "disk", "exec");
@@ -650,6 +653,13 @@ public final class ImageStore implements AutoCloseable {
       }
     }
     return plan;
+  }
+
+  /** Only a qemu image is streamed: the setting on another kind is a mistake, said so. */
+  private static void forbidStreaming(AddImageRequest r, String kind) {
+    if (r.getStreaming() != io.boottorrent.proto.Streaming.STREAMING_AUTO) {
+      throw CatalogException.badRequest("streaming " + r.getStreaming() + " is for qemu images, not " + kind);
+    }
   }
 
   private static void require(String value, String field, String kind) {

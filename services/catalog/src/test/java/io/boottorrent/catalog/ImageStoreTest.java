@@ -115,6 +115,20 @@ class ImageStoreTest {
   }
 
   @Test
+  void aQemuImageKeepsItsStreamingSettingInItsManifestAndOtherKindsRefuseOne() throws Exception {
+    Path disk = imports.resolve("disk.img");
+    writeRandom(disk, 70_000, 5);
+    ImageManifest added = store.add(AddImageRequest.newBuilder().setName("vm").setKind(ImageKind.QEMU)
+        .setDisk(disk.toString()).setStreaming(io.boottorrent.proto.Streaming.STREAMING_OFF).build());
+    assertThat(added.getStreaming()).isEqualTo(io.boottorrent.proto.Streaming.STREAMING_OFF);
+    assertThatThrownBy(() -> store.add(kexec("k").setStreaming(io.boottorrent.proto.Streaming.STREAMING_ON).build()))
+        .isInstanceOf(CatalogException.class).hasMessage("streaming STREAMING_ON is for qemu images, not kexec");
+    assertThatThrownBy(() -> store.add(AddImageRequest.newBuilder().setName("e").setKind(ImageKind.EXEC)
+        .setBinary(disk.toString()).setStreaming(io.boottorrent.proto.Streaming.STREAMING_ON).build()))
+        .hasMessage("streaming STREAMING_ON is for qemu images, not exec");
+  }
+
+  @Test
   void limitsHoldForAnyCallerAndNameTheirConfigKey() throws Exception {
     store.close();
     store = open(new ImageStore.Settings(data, List.of(), List.of(TRACKER), () -> List.of(WEB_SEED), 0, 10,

@@ -137,6 +137,8 @@ final class ImageCommand {
     @Option(names = "--arg", description = "qemu/exec: an argument (repeat for more)") List<String> args;
     @Option(names = "--description") String description;
     @Option(names = "--piece-length", description = "bytes, power of two; default: from the size") int pieceLength;
+    @Option(names = "--streaming", description = "qemu: boot while it downloads: auto (the agent's agent.streaming), "
+        + "on or off") String streaming;
 
     @Override
     public Integer call() throws Exception {
@@ -148,6 +150,7 @@ final class ImageCommand {
       if (binary != null) b.setBinary(binary.toAbsolutePath().toString());
       if (args != null) b.addAllArgs(args);
       if (description != null) b.setDescription(description);
+      if (streaming != null) b.setStreaming(streamingOf(streaming));
       System.err.println("adding " + name + " (hashing and building the torrent)...");
       Thread progress = new Thread(this::reportProgress, "image-add-progress");
       progress.setDaemon(true);
@@ -160,6 +163,16 @@ final class ImageCommand {
       } finally {
         progress.interrupt();
       }
+    }
+
+    static io.boottorrent.proto.Streaming streamingOf(String value) {
+      return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+        case "auto" -> io.boottorrent.proto.Streaming.STREAMING_AUTO;
+        case "on" -> io.boottorrent.proto.Streaming.STREAMING_ON;
+        case "off" -> io.boottorrent.proto.Streaming.STREAMING_OFF;
+        default -> throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(new Add()),
+            "--streaming: expected auto, on or off, got \"" + value + "\"");
+      };
     }
 
     /** Until interrupted: every few seconds, how far the catalog has got with this add (GET /api/v1/imports). */

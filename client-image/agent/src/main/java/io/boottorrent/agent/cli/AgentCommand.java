@@ -42,6 +42,10 @@ public final class AgentCommand implements Callable<Integer> {
       description = "Refuse images not signed by these keys: comma-separated fingerprints and/or PEM files "
           + "(agent.trustedKeys)") String trustedKeys;
 
+  @Option(names = "--streaming", paramLabel = "MODE",
+      description = "qemu images: boot while downloading: auto (the image's setting, else by size), on, off "
+          + "(agent.streaming)") String streaming;
+
   @Override
   public Integer call() {
     JsonObject cfg;
@@ -63,6 +67,7 @@ public final class AgentCommand implements Callable<Integer> {
     if (startGate != null) agent.put("startGate", startGate.toAbsolutePath().toString());
     if (trustedKeys != null) agent.put("trustedKeys", trustedKeys);
     if (catalogCert != null) agent.put("catalogCertSha256", catalogCert);
+    if (streaming != null) agent.put("streaming", streaming);
     AgentOptions options;
     try {
       options = AgentOptions.fromSection(agent);

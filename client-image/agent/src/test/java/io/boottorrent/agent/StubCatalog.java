@@ -20,6 +20,21 @@ final class StubCatalog {
   /** @return the stub's base URL */
   static String start(Vertx vertx, String host, String mac, ImageManifest image, byte[] torrent,
       List<BootEvent> events, List<String> requests) {
+    return start(vertx, host, mac, image, torrent, events, requests, null);
+  }
+
+  /**
+   * @param seedRoot non-null: {@code GET /seed/<path>} serves the files under it with byte ranges (a
+   *     BitTorrent web seed, as the catalog's)
+   */
+  static String start(Vertx vertx, String host, String mac, ImageManifest image, byte[] torrent,
+      List<BootEvent> events, List<String> requests, java.nio.file.Path seedRoot) {
+    return start(vertx, host, 0, mac, image, torrent, events, requests, seedRoot);
+  }
+
+  /** On {@code port} (0: any free one). */
+  static String start(Vertx vertx, String host, int port, String mac, ImageManifest image, byte[] torrent,
+      List<BootEvent> events, List<String> requests, java.nio.file.Path seedRoot) {
     BootAssignment assignment = BootAssignment.newBuilder().setMac(mac).setDefaultImage(image.getName())
         .setSkipMenu(true).setMatchedRule("mac").addMenu(image).build();
     HttpServer server = vertx.createHttpServer().requestHandler(req -> {
@@ -37,10 +52,23 @@ final class StubCatalog {
         req.response().end(Buffer.buffer(assignment.toByteArray()));
       } else if (req.path().equals("/api/v1/images/" + image.getName() + "/torrent")) {
         req.response().end(Buffer.buffer(torrent));
+      } else if (seedRoot != null && req.path().startsWith("/seed/") && !req.path().contains("..")) {
+        java.nio.file.Path file = seedRoot.resolve(req.path().substring("/seed/".length()));
+        long size = file.toFile().length();
+        java.util.regex.Matcher range = java.util.regex.Pattern.compile("bytes=(\\d+)-(\\d*)")
+            .matcher(String.valueOf(req.getHeader("Range")));
+        if (!range.matches()) {
+          req.response().sendFile(file.toString());
+        } else {
+          long from = Long.parseLong(range.group(1));
+          long to = range.group(2).isEmpty() ? size - 1 : Math.min(size - 1, Long.parseLong(range.group(2)));
+          req.response().setStatusCode(206).putHeader("Content-Range", "bytes " + from + "-" + to + "/" + size)
+              .sendFile(file.toString(), from, to - from + 1);
+        }
       } else {
         req.response().setStatusCode(404).end();
       }
-    }).listen(0, host).await();
+    }).listen(port, host).await();
     return "http://" + host + ":" + server.actualPort();
   }
 }

@@ -410,8 +410,10 @@ class ClientImageE2EIT {
       step("agent start", "starting the agent for " + mac, 60);
       step("agent up", t -> t.contains("] agent ") && t.contains(" for " + mac + ", catalog " + CATALOG), 180);
       step("menu", "BootTorrent — choose what to boot", 120);
-      // the iPXE script pinned the catalog's key (boottorrent.keys=): the agent checks the signed manifest
-      step("signed", t -> t.contains(image + ": manifest version ") && t.contains("signed by a trusted key"), 300);
+      // the iPXE script pinned the catalog's key (boottorrent.keys=): the agent checks the signed manifest —
+      // of the default image while the menu is shown (agent.prefetch), so before or after the menu's first lines
+      stepSince("agent up", "signed", t -> t.contains(image + ": manifest version ") && t.contains("signed by a trusted key"),
+          300);
       step("downloaded", t -> t.contains(image + " downloaded: "), 240);
       step("verified", image + " verified: SHA-256 of 2 file(s) match", 60);
       step("kexec", "launching kexec", 120);
@@ -422,6 +424,13 @@ class ClientImageE2EIT {
 
     private Line step(String stage, String needle, int seconds) throws InterruptedException {
       return step(stage, t -> t.contains(needle), seconds);
+    }
+
+    /** The first matching line after milestone {@code since} (not the latest one): for lines that may come in either order. */
+    private Line stepSince(String since, String stage, Predicate<String> matches, int seconds) throws InterruptedException {
+      Line line = serial.awaitAfter(stages.get(since), Match.of(stage, matches), Duration.ofSeconds(seconds), FAILURES);
+      stages.put(stage, line);
+      return line;
     }
 
     /** The first matching line after the previous milestone: "Linux version" twice means two kernels. */

@@ -60,11 +60,12 @@ class StreamingBootTest {
       }
       assertThat(marker).as("seconds to the marker (serial: %s)", Files.exists(serial) ? Files.readString(serial) : "none")
           .isPositive();
-      // THEN it came long before the whole image could have, with a tenth of it sent at most (the boot
-      // reads ~10 MB; the background download waits until its reads pause: 4.3% here)
+      // THEN it came long before the whole image could have, with a fifth of it sent at most: the boot
+      // reads ~10 MB, and the background download waits until its reads pause for 2 s, then fills the
+      // link while the guest's kernel starts (4.3 % sent at the marker here, 9.0 % on a loaded CI run)
       System.out.printf("streaming boot: marker after %.1f s with %.1f MiB of %.0f MiB sent by the seeder%n", marker,
           seededAtMarker / 1048576.0, image.getTotalSize() / 1048576.0);
-      assertThat(seededAtMarker).isLessThan(image.getTotalSize() / 10);
+      assertThat(seededAtMarker).isLessThan(image.getTotalSize() / 5);
 
       // AND the boot ends once the download completed and the image verified
       AgentResult result = run.await();

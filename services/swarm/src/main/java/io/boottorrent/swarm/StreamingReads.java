@@ -305,10 +305,11 @@ final class StreamingReads {
   private Buffer bytes(long at, int length, long deadlineNanos) throws IOException, InterruptedException {
     int first = planner.pieceOf(at);
     int last = planner.pieceOf(at + length - 1);
+    // Every piece here was had at register() or alerted as passed since. havePiece is not asked again:
+    // libtorrent posts piece_finished when the hash passes, and marks the piece had only once its last
+    // block is written, so a read right after the alert saw "not had" (the bench's first streaming run
+    // failed a guest read that way). Our own SHA-1 check below is what keeps unverified bytes out.
     for (int p = first; p <= last; p++) {
-      if (!handle.havePiece(p)) {
-        throw new IllegalStateException("piece " + p + " of " + name + " is not had (lost after its alert?)");
-      }
       verifyOnDisk(p, deadlineNanos);
     }
     return Buffer.buffer(readTorrent(at, length));

@@ -17,7 +17,7 @@ AGENT_SOURCES := $(call sources,pom.xml shared-proto services/core services/swar
 # What the client image is made of: `make test` rebuilds it only when one of these changed.
 CLIENT_IMAGE_SOURCES := $(filter-out %/src/test/%,$(AGENT_SOURCES)) $(shell find client-image/rootfs client-image/build.sh client-image/fetch-kernel.sh client-image/modules.txt -type f 2>/dev/null)
 
-.PHONY: all build run test test-faults deps clean help bench bench-pxe bench-storm bench-scale bench-tracker client-image fuzz
+.PHONY: all build run test test-faults deps clean help bench bench-pxe bench-storm bench-scale bench-tracker bench-streaming client-image fuzz
 
 all: build
 
@@ -33,6 +33,7 @@ help:
 	@echo "make bench-scale  scale-out: storms across seven service JVMs, seeders added mid-storm (ARGS=\"--runs 1\")"
 	@echo "make bench-pxe  (root) DHCP/TFTP vs dnsmasq/tftpd-hpa: table + results/pxe-<time>/ (ARGS=\"--only tftp\")"
 	@echo "make bench-tracker  (root) our tracker vs opentracker, HTTP announces: table + results/tracker-<time>/ (ARGS=\"--runs 5\")"
+	@echo "make bench-streaming  (root) streaming boot: ours vs full download and nbdkit's torrent plugin, 1 GiB disk (ARGS=\"--runs 1 --swarm 0\")"
 
 build: $(JAR)
 
@@ -116,6 +117,11 @@ bench-pxe: build
 # Tracker (issue 14): announces/s of ours vs Debian's opentracker, wrk, a new connection per announce. Root; ~3 min.
 bench-tracker: build
 	bench/tracker-bench.sh $(ARGS)
+
+# Streaming boot (issue 15): time to a QEMU guest's marker from our agent's NBD export vs the whole disk
+# first and vs nbdkit's torrent plugin, one capped seeder for all, then K agents staggered. Root; ~20 min.
+bench-streaming: build
+	bench/streaming-boot.sh $(ARGS)
 
 clean:
 	$(MVNW) -q clean

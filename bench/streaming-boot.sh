@@ -1,34 +1,44 @@
 #!/usr/bin/env bash
-# Streaming boot baselines (issue 15, docs/BENCHMARKS.md "Streaming boot"): time from start to the
-# test disk's marker on QEMU's serial console, and BitTorrent bytes on the wire by then, for
+# Streaming boot (issue 15, docs/BENCHMARKS.md "Streaming boot"): time from start to the test disk's
+# marker on QEMU's serial console, and bytes on the wire by then, for
+#   (0) local: QEMU boots the file already on disk (no network; the floor every contender sits on);
 #   (a) full download first: aria2c downloads the whole disk, then QEMU boots the file;
 #   (b) nbdkit's torrent plugin: QEMU boots from its NBD export while it downloads;
-#   (c) ours: run_ours below, for the lead to fill once the agent's streaming path exists.
-# One seeder (aria2c, upload capped at --rate, default 16M/s, so a 1 GiB download takes >= 60 s) and
-# opentracker, all in a network namespace with loopback only (the plugin turns on DHT, LSD, UPnP and
-# NAT-PMP with no way to turn them off). Bytes = the namespace's lo rx counter (both directions of
-# every peer connection; NBD runs on a Unix socket and is not counted), so it is an upper bound on
-# what the client fetched. CPU = user+sys of the contender's processes (client + QEMU), not the seeder.
+#   (c) ours: bin/boottorrent agent, launcher qemu, agent.streaming auto (the product defaults; the
+#       1 GiB disk is over agent.streamingMinBytes), QEMU on the agent's NBD export;
+# and, with --swarm K (default 4), K of our agents streaming the same image, arriving --gap s apart
+# (default 15): each one's time to marker from its own start, and where its bytes came from.
+# One seeder for every row: ours (bin/boottorrent serve: catalog, tracker, seeder; web seed off, seeder
+# upload capped at --rate, default 16 MiB/s, so a 1 GiB download takes >= 60 s), all in a network
+# namespace with loopback only (the plugin turns on DHT, LSD, UPnP and NAT-PMP with no way to turn them
+# off). aria2c and the plugin get the catalog's .torrent. Bytes = the namespace's lo rx counter (both
+# directions of every peer connection, and the agent's catalog requests; NBD runs on a Unix socket or
+# 127.0.0.1 — ours is counted, at most the boot's ~10 MB), so an upper bound on what the client
+# fetched. CPU = user+sys of the contender's processes (client + QEMU), not the seeder's.
 #
-# Usage: bench/streaming-boot.sh [--runs N (2)] [--size SIZE (1G)] [--rate BYTES_PER_S (16M)] [--out DIR]
+# Usage: bench/streaming-boot.sh [--runs N (3)] [--size SIZE (1G)] [--rate BYTES_PER_S (16M)]
+#                                [--swarm K (4; 0 = skip)] [--gap S (15)] [--out DIR]
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-runs=2 size=1G rate=16M out=""
+runs=3 size=1G rate=16M swarm=4 gap=15 out=""
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=$2; shift 2 ;;
     --size) size=$2; shift 2 ;;
     --rate) rate=$2; shift 2 ;;
+    --swarm) swarm=$2; shift 2 ;;
+    --gap) gap=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--size SIZE] [--rate BYTES_PER_S] [--out DIR]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--runs N] [--size SIZE] [--rate BYTES_PER_S] [--swarm K] [--gap S] [--out DIR]" >&2; exit 2 ;;
   esac
 done
 [ "$(id -u)" = 0 ] || { echo "streaming-boot: needs root (network namespace)" >&2; exit 1; }
-for tool in aria2c opentracker transmission-create nbdkit qemu-system-x86_64 cpio ip; do
-  command -v "$tool" >/dev/null || { echo "streaming-boot: $tool missing (apt-get install aria2 opentracker transmission-cli nbdkit qemu-system-x86 cpio iproute2)" >&2; exit 1; }
+for tool in aria2c nbdkit qemu-system-x86_64 cpio curl ip bc; do
+  command -v "$tool" >/dev/null || { echo "streaming-boot: $tool missing (apt-get install aria2 nbdkit qemu-system-x86 cpio curl iproute2 bc)" >&2; exit 1; }
 done
+[ -f "$repo/services/cli/target/boottorrent.jar" ] || { echo "streaming-boot: run 'make build' first" >&2; exit 1; }
 out=${out:-$repo/results/streaming-boot-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out"
 work=$(mktemp -d "${TMPDIR:-/tmp}/streaming-boot.XXXXXX")
@@ -58,27 +68,31 @@ chmod 755 "$work/initrd/init"
 (cd "$work/initrd" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/boot/initrd"
 mkdir -p "$work/seed"
 "$here/lib/make-boot-disk.sh" "$work/boot/vmlinuz" "$work/boot/initrd" "$work/seed/disk.img" "$size"
-transmission-create -o "$work/disk.torrent" -s 1024 -t http://127.0.0.1:6969/announce "$work/seed/disk.img" >/dev/null
 disk_bytes=$(stat -c %s "$work/seed/disk.img")
 
 ip netns add "$ns"
 inns ip link set lo up
-# Debian builds opentracker with its whitelist compiled in (README.Debian): the one torrent goes on it.
-# It chroots to tracker.rootdir before reading the whitelist, hence the path inside that root.
-mkdir -p "$work/tracker"
-transmission-show "$work/disk.torrent" | sed -n 's/^ *Hash v1: *\([0-9a-f]\{40\}\)$/\1/p; s/^ *Hash: *\([0-9a-f]\{40\}\)$/\1/p' \
-  > "$work/tracker/whitelist.txt"
-[ -s "$work/tracker/whitelist.txt" ] || { echo "streaming-boot: no info hash from transmission-show" >&2; exit 1; }
-printf 'listen.tcp 127.0.0.1:6969\nlisten.udp 127.0.0.1:6969\naccess.whitelist /whitelist.txt\ntracker.rootdir %s\ntracker.user nobody\n' \
-  "$work/tracker" > "$work/tracker/opentracker.conf"
-chmod 755 "$work" "$work/tracker"; chmod 644 "$work/tracker"/*
-inns opentracker -f "$work/tracker/opentracker.conf" >"$out/opentracker.log" 2>&1 & pids+=($!)
-# The seeder: the complete file, no hashing at start (it is the file the torrent was made from).
-inns aria2c --enable-dht=false --enable-dht6=false --bt-enable-lpd=false --enable-peer-exchange=false \
-  --seed-ratio=0 --bt-seed-unverified=true --check-integrity=false --listen-port=6881 \
-  --max-overall-upload-limit="$rate" --summary-interval=0 -d "$work/seed" "$work/disk.torrent" \
-  >"$out/seeder.log" 2>&1 & pids+=($!)
-sleep 3
+# Our server: catalog (web seed off: the seeder is the one capped source), tracker, seeder.
+mkdir -p "$work/server"
+cat > "$work/server/boottorrent.yaml" <<EOF
+# generated by bench/streaming-boot.sh
+health: {port: -1}
+catalog: {webSeed: false, importRoots: [$work/seed]}
+seeder: {uploadLimit: $(numfmt --from=iec "$rate")}
+EOF
+inns "$repo/bin/boottorrent" serve --services catalog,tracker,seeder --config "$work/server/boottorrent.yaml" \
+  --data-dir "$work/server/data" >"$out/server.log" 2>&1 & pids+=($!)
+for _ in $(seq 1 240); do
+  inns curl -sf -o /dev/null http://127.0.0.1:8080/api/v1/images && break
+  sleep 0.5
+done
+token=$work/server/data/catalog/admin.token
+# 1 MiB pieces (as the issue's trial and StreamingBootTest); auto: the agent streams it by size.
+inns "$repo/bin/boottorrent" image add --catalog http://127.0.0.1:8080 --token-file "$token" --name disk --kind qemu \
+  --disk "$work/seed/disk.img" --piece-length 1048576 --description "streaming-boot bench disk" >>"$out/server.log" 2>&1
+inns curl -sf -H "Authorization: Bearer $(cat "$token")" -o "$work/disk.torrent" http://127.0.0.1:8080/api/v1/images/disk/torrent
+for _ in $(seq 1 120); do grep -q "seeding disk" "$out/server.log" && break; sleep 0.5; done
+grep -q "seeding disk" "$out/server.log" || { echo "streaming-boot: the seeder never seeded the disk; see $out/server.log" >&2; exit 1; }
 
 lo_bytes() { inns awk '$1 == "lo:" { print $2 }' /proc/net/dev; }
 now() { date +%s.%N; }
@@ -86,12 +100,17 @@ now() { date +%s.%N; }
 # the lo bytes since LO0 at that moment.
 boot_to_marker() {
   local drive=$1 start=$2 lo0=$3 log=$4 line
-  inns qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot -nic none \
+  inns qemu-system-x86_64 -accel tcg -m 1024 -nographic -no-reboot -nic none \
     -drive "file=$drive,format=raw,snapshot=on" </dev/null 2>&1 | tee "$log" | while IFS= read -r line; do
       case $line in *"$marker"*)
         echo "$(echo "$(now) - $start" | bc) $(( $(lo_bytes) - lo0 ))" ;;
       esac
     done
+}
+
+# (0) the floor: the file is already here.
+run_local() {
+  boot_to_marker "$work/seed/disk.img" "$(now)" "$(lo_bytes)" "$out/local-$1.qemu.log"
 }
 
 # (a) today's path: the whole disk, then boot the file.
@@ -100,7 +119,7 @@ run_full() {
   mkdir -p "$dir"; start=$(now); lo0=$(lo_bytes)
   inns aria2c --enable-dht=false --enable-dht6=false --bt-enable-lpd=false --seed-time=0 --listen-port=6891 \
     --summary-interval=0 --file-allocation=none -d "$dir" "$work/disk.torrent" >"$out/full-$n.aria2c.log" 2>&1
-  boot_to_marker "$dir/disk.img" "$start" "$lo0" "$out/full-$n.qemu.log"
+  boot_to_marker "$(find "$dir" -name disk.img)" "$start" "$lo0" "$out/full-$n.qemu.log"
   rm -rf "$dir"
 }
 
@@ -117,12 +136,48 @@ run_nbdkit() {
   rm -rf "$dir"
 }
 
-# (c) ours — SLOT FOR THE LEAD: start the agent's streaming path (agent + QEMU on its NBD export) against
-# this seeder and tracker ($work/disk.torrent, http://127.0.0.1:6969/announce, in namespace $ns),
-# then print "SECONDS_TO_MARKER LO_BYTES" like run_full and run_nbdkit (boot_to_marker does it).
-# Returns 1 while it does not exist; the table then says n/a.
+# Our agent (MAC 02:00:00:00:<NN>), product defaults but no seeding after the boot and no menu.
+# QEMU inherits the agent's stdout, so its -nographic console (the guest's serial) is in the agent's log.
+agent() {
+  local id=$1 dir=$2
+  inns env BOOTTORRENT_AGENT_QEMUACCEL=tcg "$repo/bin/boottorrent" agent --catalog http://127.0.0.1:8080 \
+    --mac "02:00:00:00:00:$(printf %02x "$id")" --image disk --launcher qemu --work-dir "$dir" --seed-seconds 0 \
+    --non-interactive </dev/null 2>&1
+}
+
+# (c) ours: prints the marker line at the marker; the run (wall) ends once the agent verified the image.
 run_ours() {
-  return 1
+  local n=$1 dir=$work/ours-$n start lo0 line
+  mkdir -p "$dir"; start=$(now); lo0=$(lo_bytes)
+  agent "$n" "$dir" | tee "$out/ours-$n.log" | while IFS= read -r line; do
+    case $line in *"$marker"*) echo "$(echo "$(now) - $start" | bc) $(( $(lo_bytes) - lo0 ))" ;; esac
+  done
+  grep -q " verified: " "$out/ours-$n.log" || { echo "streaming-boot: ours-$n did not verify; see $out/ours-$n.log" >&2; return 1; }
+  rm -rf "$dir"
+}
+
+# K of our agents on the same image, GAP s apart: "agent I START_OFFSET SECONDS_TO_MARKER VERIFIED_AFTER".
+run_swarm() {
+  local k=$1 gap=$2 i t0 agents=()
+  t0=$(now)
+  for (( i = 1; i <= k; i++ )); do
+    (
+      local dir=$work/swarm-$i start line
+      mkdir -p "$dir"; start=$(now)
+      agent "$(( 16 + i ))" "$dir" | tee "$out/swarm-$i.log" | while IFS= read -r line; do
+        case $line in *"$marker"*) echo "$(echo "$(now) - $start" | bc)" >"$work/swarm-$i.marker" ;; esac
+      done
+      echo "$(echo "$(now) - $start" | bc)" >"$work/swarm-$i.end"
+      echo "$(echo "$start - $t0" | bc)" >"$work/swarm-$i.offset"
+    ) &
+    agents+=($!)
+    if (( i < k )); then sleep "$gap"; fi
+  done
+  wait "${agents[@]}"
+  for (( i = 1; i <= k; i++ )); do
+    echo "agent $i $(cat "$work/swarm-$i.offset") $(cat "$work/swarm-$i.marker" 2>/dev/null || echo n/a) $(cat "$work/swarm-$i.end")" \
+      "$(grep -o ' downloaded: .*' "$out/swarm-$i.log" | head -1)"
+  done
 }
 
 # Each contender under `time`: wall and CPU (user+sys of its child processes) per run.
@@ -139,8 +194,12 @@ measure() {
 }
 : > "$out/runs.txt"
 for n in $(seq 1 "$runs"); do
-  for what in full nbdkit ours; do measure "$what" "$n"; done
+  for what in local full nbdkit ours; do measure "$what" "$n"; done
 done
+if [ "$swarm" -gt 0 ]; then
+  echo "swarm: $swarm agents, $gap s apart" | tee "$out/swarm.txt"
+  run_swarm "$swarm" "$gap" | tee -a "$out/swarm.txt"
+fi
 
 python3 - "$out/runs.txt" "$disk_bytes" "$rate" <<'PY' | tee "$out/table.md"
 import sys, statistics
@@ -150,12 +209,12 @@ by = {}
 for r in rows:
     if r[2] != "n/a":
         by.setdefault(r[0], []).append((float(r[2]), int(r[3]), float(r[4]), float(r[5])))
-names = {"full": "(a) full download, then boot", "nbdkit": "(b) nbdkit torrent plugin", "ours": "(c) ours"}
+names = {"local": "(0) local file (no network)", "full": "(a) full download, then boot", "nbdkit": "(b) nbdkit torrent plugin", "ours": "(c) ours"}
 med = {k: statistics.median(t for t, *_ in v) for k, v in by.items()}
 print(f"disk {size} bytes, seeder capped at {sys.argv[3]}/s\n")
 print("| contender | runs | time to marker (s) | wall (s) | CPU (s) | bytes on lo at marker | % of disk | vs (a) | vs (b) |")
 print("|---|---|---|---|---|---|---|---|---|")
-for k in ("full", "nbdkit", "ours"):
+for k in ("local", "full", "nbdkit", "ours"):
     v = by.get(k)
     if not v:
         print(f"| {names[k]} | 0 | n/a | | | | | | |"); continue
@@ -165,5 +224,16 @@ for k in ("full", "nbdkit", "ours"):
     ra = f"{med[k]/med['full']:.2f}" if "full" in med else ""
     rb = f"{med[k]/med['nbdkit']:.2f}" if "nbdkit" in med else ""
     print(f"| {names[k]} | {len(v)} | {ts} | {wall} | {cpu} | {b} | {pct} | {ra} | {rb} |")
+# Ratios within one run (the machine's speed moves between runs; within a run every row saw the same).
+per = {}
+for r in rows:
+    if r[2] != "n/a":
+        per.setdefault(int(r[1]), {})[r[0]] = float(r[2])
+print("\n| run | ours / full download | ours / nbdkit | ours / local | nbdkit / full download |")
+print("|---|---|---|---|---|")
+q = lambda a, b: f"{a/b:.2f}" if a is not None and b else "n/a"
+for n in sorted(per):
+    t = per[n]
+    print(f"| {n} | {q(t.get('ours'), t.get('full'))} | {q(t.get('ours'), t.get('nbdkit'))} | {q(t.get('ours'), t.get('local'))} | {q(t.get('nbdkit'), t.get('full'))} |")
 PY
 echo "streaming-boot: results in $out"

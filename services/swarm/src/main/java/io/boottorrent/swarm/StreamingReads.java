@@ -22,7 +22,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.IntPredicate;
 import org.libtorrent4j.TorrentHandle;
 import org.libtorrent4j.TorrentInfo;
 import org.slf4j.Logger;
@@ -33,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * read waits for, sets the piece deadlines {@link ReadPlanner} chooses, completes the read when
  * libtorrent's piece_finished alert has come for every piece it needs, then reads the files.
  *
- * <p>Never a byte of an unverified piece: a waiter is registered before havePiece is asked (so an
+ * <p>Never a byte of an unverified piece: a waiter is registered before libtorrent is asked which pieces it has (so an
  * alert between the two is not lost), and the first time a piece is read from disk its bytes are
  * hashed against the torrent's SHA-1 — libtorrent may post piece_finished while the piece's last
  * block is still in its store buffer, not in the file — and re-read after a cache flush until they
@@ -52,7 +51,7 @@ final class StreamingReads {
   /** Counters of one streaming torrent. */
   record Stats(long reads, long onDemandPieces, long readAheadPieces, long backgroundPieces, long waitedReads,
                long totalWaitMs, long maxWaitMs, long hashFailures, long hashFailuresReadsWaitedFor,
-               List<Integer> failedPieces, List<Long> recentWaitsMs) {}
+               List<Integer> failedPieces, List<Long> recentWaitsMs, long backgroundHolds) {}
 
   private final Vertx vertx;
   private final Worker worker;
@@ -71,8 +70,14 @@ final class StreamingReads {
   /** Background download held back ({@link #holdBackground}); when the last read was registered. */
   private volatile boolean held;
   private long heldSince;
+  /** Until when a read that misses a piece holds the background back again (nanoTime; guarded by prio). */
+  private long holdUntil;
+  /** Times the background was held back: at the add, and again by reads that missed pieces. */
+  private long holds;
   private long lastReadNanos;
   private long holdTimer = -1;
+  /** Every change of piece priorities, so that holds, releases and raised pieces reach libtorrent in order. */
+  private final Object prio = new Object();
   private final BitSet onDisk = new BitSet();
   private long reads;
   private long onDemand;
@@ -114,26 +119,39 @@ final class StreamingReads {
 
   /**
    * Holds the background download back (every piece priority 0) until the reads pause for
-   * {@code quietMs}, or {@code maxMs} passed: a boot's reads then have the link to themselves. Pieces a
-   * read needs are raised to top priority with their deadlines. On a worker, right after the add.
+   * {@code quietMs}: a boot's reads then have the link to themselves. Pieces a read needs are raised to
+   * top priority with their deadlines. For {@code maxMs} a read that misses a piece holds the background
+   * back again (a boot reads in bursts: firmware, boot loader, kernel, initrd, with seconds of CPU
+   * between them under emulation, and a background download that resumed in such a gap would fill
+   * the link the next burst waits on); after that it runs whatever the reads do. On a worker, right
+   * after the add.
    */
   void holdBackground(long quietMs, long maxMs) {
     if (quietMs <= 0) {
       return;
     }
-    held = true;
-    heldSince = System.nanoTime();
-    handle.prioritizePieces(org.libtorrent4j.Priority.array(org.libtorrent4j.Priority.IGNORE, pieceHashes.length));
+    synchronized (prio) {
+      held = true;
+      heldSince = System.nanoTime();
+      holdUntil = heldSince + maxMs * 1_000_000;
+      synchronized (this) {
+        holds = 1;
+      }
+      handle.prioritizePieces(org.libtorrent4j.Priority.array(org.libtorrent4j.Priority.IGNORE, pieceHashes.length));
+    }
     holdTimer = vertx.setPeriodic(250, id -> {
       long now = System.nanoTime();
       boolean quiet;
       synchronized (this) {
         quiet = reads > 0 && waiting.isEmpty() && now - lastReadNanos > quietMs * 1_000_000;
       }
-      if (held && (quiet || now - heldSince > maxMs * 1_000_000)) {
+      boolean over = now - heldSince > maxMs * 1_000_000;
+      if (over) {
         vertx.cancelTimer(id);
+      }
+      if (held && (quiet || over)) {
         worker.run(() -> {
-          releaseBackground(quiet ? "the reads paused for " + quietMs + " ms" : "held for " + maxMs + " ms");
+          releaseBackground(over ? "the hold's " + maxMs + " ms are over" : "the reads paused for " + quietMs + " ms");
           return null;
         });
       }
@@ -146,13 +164,39 @@ final class StreamingReads {
   }
 
   private void releaseBackground(String why) {
-    if (!held) {
-      return;
+    synchronized (prio) {
+      if (!held) {
+        return;
+      }
+      // every piece back to normal first: a piece_finished for the last wanted piece then never looks like the end
+      handle.prioritizePieces(org.libtorrent4j.Priority.array(org.libtorrent4j.Priority.DEFAULT, pieceHashes.length));
+      held = false;
     }
-    // every piece back to normal first: a piece_finished for the last wanted piece then never looks like the end
-    handle.prioritizePieces(org.libtorrent4j.Priority.array(org.libtorrent4j.Priority.DEFAULT, pieceHashes.length));
-    held = false;
-    LOG.info("{}: background download resumed ({}; {} reads so far)", name, why, reads);
+    LOG.info("{}: background download resumed ({}; {} reads so far, {} bytes present)", name, why, reads,
+        new org.libtorrent4j.TorrentStatus(handle.swig().status()).totalDone());
+  }
+
+  /**
+   * Holds the background back again for a read that misses pieces (within the hold's time): every
+   * piece priority 0 but those reads wait for. Under {@link #prio}; the caller raises its own pieces.
+   */
+  private void rehold(int missedPiece) {
+    org.libtorrent4j.Priority[] priorities =
+        org.libtorrent4j.Priority.array(org.libtorrent4j.Priority.IGNORE, pieceHashes.length);
+    long count;
+    synchronized (this) {
+      waiting.keySet().forEach(p -> priorities[p] = org.libtorrent4j.Priority.TOP_PRIORITY);
+      for (int p = 0; p < priorities.length; p++) {
+        if (planner.readingAhead(p)) {
+          priorities[p] = org.libtorrent4j.Priority.TOP_PRIORITY;
+        }
+      }
+      count = holds++;
+    }
+    handle.prioritizePieces(priorities);
+    held = true;
+    LOG.info("{}: background download held again: a read missed piece {} ({} time(s) so far)", name, missedPiece,
+        count);
   }
 
   Future<Buffer> read(int fileIndex, long offset, int length) {
@@ -184,36 +228,61 @@ final class StreamingReads {
 
   /** Registers the read's waiter, sets its deadlines; on a worker. */
   private Waiter register(long at, int length) {
-    IntPredicate have = handle::havePiece;
-    ReadPlanner.Plan plan;
     Waiter waiter = new Waiter(at, length);
+    int first = planner.pieceOf(at);
+    int last = planner.pieceOf(at + length - 1);
     synchronized (this) {
       reads++;
       lastReadNanos = System.nanoTime();
-      plan = planner.plan(at, length, have);
-      for (int p = plan.first(); p <= plan.last(); p++) {
+      for (int p = first; p <= last; p++) {
         waiter.missing.add(p);
         waiting.computeIfAbsent(p, k -> new ArrayList<>()).add(waiter);
       }
+    }
+    // After registering: a piece that passed before is in this, one that passes later is alerted. One
+    // call for all pieces: havePiece is a synchronous call into libtorrent's network thread each, and
+    // the read and its read-ahead window asked it up to ~35 times a read (7 ms a read under load).
+    BitSet have = havePieces();
+    ReadPlanner.Plan plan;
+    synchronized (this) {
+      plan = planner.plan(at, length, have::get);
       for (Integer p : plan.dropped()) {
         if (!waiting.containsKey(p)) {
           handle.resetPieceDeadline(p);
         }
       }
     }
-    for (ReadPlanner.Deadline d : plan.deadlines()) {
-      if (held) {
-        handle.piecePriority(d.piece(), org.libtorrent4j.Priority.TOP_PRIORITY);
+    synchronized (prio) {
+      if (!held && holdUntil != 0 && System.nanoTime() < holdUntil) {
+        plan.deadlines().stream().filter(d -> !d.readAhead()).findFirst()
+            .ifPresent(d -> rehold(d.piece())); // a read of the boot's own waits: not only its read-ahead
       }
-      handle.setPieceDeadline(d.piece(), d.ms());
+      for (ReadPlanner.Deadline d : plan.deadlines()) {
+        if (held) {
+          handle.piecePriority(d.piece(), org.libtorrent4j.Priority.TOP_PRIORITY);
+        }
+        handle.setPieceDeadline(d.piece(), d.ms());
+      }
     }
-    // after registering: a piece that passed before is had now, one that passes later is alerted
-    for (int p = plan.first(); p <= plan.last(); p++) {
-      if (handle.havePiece(p)) {
+    for (int p = first; p <= last; p++) {
+      if (have.get(p)) {
         arrived(p, false);
       }
     }
     return waiter;
+  }
+
+  /** The pieces libtorrent has (downloaded and hash-checked), in one call. */
+  private BitSet havePieces() {
+    org.libtorrent4j.PieceIndexBitfield pieces =
+        new org.libtorrent4j.TorrentStatus(handle.swig().status(TorrentHandle.QUERY_PIECES)).pieces();
+    BitSet have = new BitSet(pieceHashes.length);
+    for (int i = 0, n = Math.min(pieceHashes.length, pieces.size()); i < n; i++) {
+      if (pieces.getBit(i)) {
+        have.set(i);
+      }
+    }
+    return have;
   }
 
   /** piece_finished (hash passed); on libtorrent's alert thread. */
@@ -238,10 +307,12 @@ final class StreamingReads {
       LOG.info("[{}] {}: piece {} failed its hash check; a read waits for it, downloading it again", name, name,
           piece);
       worker.run(() -> {
-        if (held) {
-          handle.piecePriority(piece, org.libtorrent4j.Priority.TOP_PRIORITY);
+        synchronized (prio) {
+          if (held) {
+            handle.piecePriority(piece, org.libtorrent4j.Priority.TOP_PRIORITY);
+          }
+          handle.setPieceDeadline(piece, 0);
         }
-        handle.setPieceDeadline(piece, 0);
         return null;
       });
     }
@@ -285,7 +356,7 @@ final class StreamingReads {
 
   synchronized Stats stats() {
     return new Stats(reads, onDemand, readAheadPieces, background, waitedReads, totalWait, maxWait, hashFailures, neededFailures,
-        List.copyOf(failedPieces), List.copyOf(recentWaits));
+        List.copyOf(failedPieces), List.copyOf(recentWaits), holds);
   }
 
   /** Fails every waiting read (the torrent or session is going away). */

@@ -220,12 +220,14 @@ public final class SwarmSession {
    * Counters of a streaming torrent: pieces that arrived while a read waited for them (on demand),
    * with a read-ahead deadline and no read waiting yet, or neither (libtorrent's background,
    * rarest-first); how long the reads waited (from the call to the bytes); pieces that failed their hash
-   * check (the first 1000 of them by index), and those of them a read was waiting for.
+   * check (the first 1000 of them by index), and those of them a read was waiting for; how many times
+   * the background download was held back (at the add, and again for each read that missed a piece
+   * within the hold's time; 0 without a hold).
    */
   public record StreamStats(long reads, long onDemandPieces, long readAheadPieces, long backgroundPieces,
                             long waitedReads, long totalWaitMs, long maxWaitMs, long hashFailures,
                             long hashFailuresReadsWaitedFor, List<Integer> failedPieces,
-                            List<Long> recentWaitsMs) {}
+                            List<Long> recentWaitsMs, long backgroundHolds) {}
 
   private final Vertx vertx;
   private final Options options;
@@ -398,7 +400,7 @@ public final class SwarmSession {
       StreamingReads.Stats st = s.stats();
       return new StreamStats(st.reads(), st.onDemandPieces(), st.readAheadPieces(), st.backgroundPieces(),
           st.waitedReads(), st.totalWaitMs(), st.maxWaitMs(), st.hashFailures(), st.hashFailuresReadsWaitedFor(), st.failedPieces(),
-          st.recentWaitsMs());
+          st.recentWaitsMs(), st.backgroundHolds());
     });
   }
 
@@ -714,7 +716,10 @@ public final class SwarmSession {
     org.libtorrent4j.TorrentStatus st = statusNow(t.handle);
     String state = stateOf(st);
     ErrorCode error = st.errorCode();
-    double progress = "seeding".equals(state) ? 1.0 : st.progress();
+    // Of the whole torrent, not libtorrent's progress: that is of the wanted pieces, 1.0 for a streaming
+    // torrent whose background pieces are held at priority 0 (the agent said "1024 MiB present").
+    double progress = st.isSeeding() || t.totalSize <= 0 ? ("seeding".equals(state) ? 1.0 : st.progress())
+        : Math.min(1.0, (double) st.totalDone() / t.totalSize);
     return TorrentStatus.newBuilder()
         .setName(st.name().isEmpty() ? t.name : st.name())
         .setInfoHash(t.infoHash)

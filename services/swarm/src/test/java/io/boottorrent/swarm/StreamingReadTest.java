@@ -190,6 +190,36 @@ class StreamingReadTest {
   }
 
   @Test
+  void aReadThatMissesAPieceAfterTheBackgroundResumedHoldsItBackAgain() {
+    // GIVEN a seeder capped at 1 MiB/s (the background takes ~30 s), and a streaming downloader that
+    // holds its background until the reads pause for 300 ms
+    SwarmSession seeder = start("rehold-seeder");
+    await(seeder.add(torrent.torrent(), seedRoot, new SwarmSession.AddOptions(1 << 20, false)));
+    await(seeder.finished(torrent.infoHash()));
+    SwarmSession peer = start("rehold-peer");
+    SwarmSession.Streaming streaming = new SwarmSession.Streaming(60_000, 0, 0, 300, 60_000);
+    String hash = await(peer.add(torrent.torrent(), dir.resolve("peer"),
+        new SwarmSession.AddOptions(0, false).streaming(streaming)));
+    await(peer.connectPeer(hash, "127.0.0.1", seeder.listenPort()));
+    // WHEN it reads the start, pauses (the background resumes), then reads the middle
+    assertThat(await(peer.read(hash, diskIndex, 0, 65_536)).getBytes()).isEqualTo(Arrays.copyOfRange(disk, 0, 65_536));
+    sleep(1_500);
+    assertThat(await(peer.streamStats(hash)).backgroundHolds()).as("held at the add only").isEqualTo(1);
+    java.util.BitSet had = await(peer.havePieces(hash));
+    long middle = (long) had.nextClearBit(torrent.pieces() / 2) * torrent.pieceLength(); // not here yet
+    assertThat(await(peer.read(hash, diskIndex, middle, 65_536)).getBytes())
+        .isEqualTo(Arrays.copyOfRange(disk, (int) middle, (int) middle + 65_536));
+    // THEN that read held the background back again (it missed its piece)
+    assertThat(await(peer.streamStats(hash)).backgroundHolds()).as("held at the add, and again for the miss")
+        .isEqualTo(2);
+    // AND once the reads pause again it resumes: more pieces arrive than the two reads needed
+    int afterReads = await(peer.havePieces(hash)).cardinality();
+    sleep(2_000);
+    assertThat(await(peer.havePieces(hash)).cardinality()).as("pieces, 2 s after the reads paused")
+        .isGreaterThan(afterReads);
+  }
+
+  @Test
   void aReadReturnsOnlyCorrectBytesWhenAPeerSendsCorruptPieces() throws Exception {
     // GIVEN an honest seeder throttled to 256 KiB/s, and a liar serving a corrupted copy at full speed
     SwarmSession seeder = start("honest");

@@ -33,6 +33,8 @@ import java.util.Optional;
  * @param seedWhileRunningLimit upload bytes/s while the launched OS runs; 0: unlimited
  * @param streaming whether a qemu image's OS starts on an NBD export of the image while it downloads
  * @param streamingMinBytes with {@code streaming: auto}, the smallest image that streams
+ * @param streamingQuietMs a streaming image's background download waits until the guest's reads pause
+ *     this long (and is held again by a read that misses a piece, for its first minute); 0: no hold
  */
 public record AgentOptions(
     String catalogUrl,
@@ -63,7 +65,8 @@ public record AgentOptions(
     boolean seedWhileRunning,
     long seedWhileRunningLimit,
     Streaming streaming,
-    long streamingMinBytes) {
+    long streamingMinBytes,
+    long streamingQuietMs) {
 
   /** Streaming boot of qemu images: {@code auto} from {@link #streamingMinBytes} bytes on. */
   public enum Streaming { AUTO, ON, OFF }
@@ -107,7 +110,8 @@ public record AgentOptions(
         s.bool("seedWhileRunning"),
         s.longValue("seedWhileRunningLimit", 0, Long.MAX_VALUE),
         s.enumValue("streaming", Streaming.class),
-        s.longValue("streamingMinBytes", 0, Long.MAX_VALUE)));
+        s.longValue("streamingMinBytes", 0, Long.MAX_VALUE),
+        s.longValue("streamingQuietMs", 0, 3_600_000)));
   }
 
   /** Whether the qemu launcher uses KVM: {@code auto} asks whether {@code /dev/kvm} exists (a file check: call off the event loop). */

@@ -147,6 +147,14 @@ public class AgentVerticle extends VerticleBase {
     });
   }
 
+  /** The swarm's streaming defaults, with the background's hold from agent.streamingQuietMs. */
+  private SwarmSession.Streaming streamingReads() {
+    SwarmSession.Streaming d = SwarmSession.Streaming.defaults();
+    long quiet = options.streamingQuietMs();
+    return new SwarmSession.Streaming(d.readTimeoutMs(), d.readAheadInitialBytes(), d.readAheadMaxBytes(), quiet,
+        quiet == 0 ? 0 : d.backgroundMaxHoldMs());
+  }
+
   private Future<AgentResult> boot() {
     return assignment()
         .compose(this::choose)
@@ -317,7 +325,7 @@ public class AgentVerticle extends VerticleBase {
             }))
         // Web seeds stay out until the swarm stalls: the server's HTTP link is the bottleneck we avoid.
         .compose(v -> session.add(prepared.torrent(), options.workDir(),
-            streams ? add.streaming(SwarmSession.Streaming.defaults()) : add))
+            streams ? add.streaming(streamingReads()) : add))
         .map(hash -> {
           report(events.downloadStarted(image, "listening on port " + session.listenPort()
               + (why.isEmpty() ? "" : ", " + why) + (streams ? ", streaming"
@@ -465,8 +473,15 @@ public class AgentVerticle extends VerticleBase {
         vertx.setTimer(5000, t -> qemu.destroyForcibly());
       }
     });
-    exited.onSuccess(code -> say("QEMU exited with %d after %.1f s%s", code, (System.nanoTime() - started) / 1e9,
-        verified.isComplete() ? "" : "; the download goes on until the image is verified"));
+    exited.onSuccess(code -> {
+      say("QEMU exited with %d after %.1f s%s", code, (System.nanoTime() - started) / 1e9,
+          verified.isComplete() ? "" : "; the download goes on until the image is verified");
+      // what the guest's reads cost: how often and how long they waited for the swarm
+      session.streamStats(begun.hash()).onSuccess(st -> say("stream: %d reads, %d ms in all from call to bytes (longest %d ms); "
+          + "pieces on demand %d, read ahead %d, background %d; background held %d time(s); reads over 100 ms, in order: %s",
+          st.reads(), st.totalWaitMs(), st.maxWaitMs(), st.onDemandPieces(), st.readAheadPieces(), st.backgroundPieces(),
+          st.backgroundHolds(), st.recentWaitsMs().stream().filter(ms -> ms > 100).map(ms -> ms + " ms").toList()));
+    });
     return exited.compose(code -> code != 0
         ? Future.failedFuture(Launchers.QEMU + " exited with " + code
             + (plan.failureHint().isEmpty() ? "" : ": " + plan.failureHint()))

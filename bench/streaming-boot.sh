@@ -2,6 +2,7 @@
 # Streaming boot (issue 15, docs/BENCHMARKS.md "Streaming boot"): time from start to the test disk's
 # marker on QEMU's serial console, and bytes on the wire by then, for
 #   (0) local: QEMU boots the file already on disk (no network; the floor every contender sits on);
+#   (0') loaded: the same, while aria2c downloads the disk alongside (the floor under a download's CPU);
 #   (a) full download first: aria2c downloads the whole disk, then QEMU boots the file;
 #   (b) nbdkit's torrent plugin: QEMU boots from its NBD export while it downloads;
 #   (c) ours: bin/boottorrent agent, launcher qemu, agent.streaming auto (the product defaults; the
@@ -17,12 +18,13 @@
 # fetched. CPU = user+sys of the contender's processes (client + QEMU), not the seeder's.
 #
 # Usage: bench/streaming-boot.sh [--runs N (3)] [--size SIZE (1G)] [--rate BYTES_PER_S (16M)]
-#                                [--swarm K (4; 0 = skip)] [--gap S (15)] [--out DIR]
+#                                [--swarm K (4; 0 = skip)] [--gap S (15)] [--only ROWS (local,loaded,full,nbdkit,ours)]
+#                                [--out DIR]
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-runs=3 size=1G rate=16M swarm=4 gap=15 out=""
+runs=3 size=1G rate=16M swarm=4 gap=15 only=local,loaded,full,nbdkit,ours out=""
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=$2; shift 2 ;;
@@ -30,9 +32,13 @@ while [ $# -gt 0 ]; do
     --rate) rate=$2; shift 2 ;;
     --swarm) swarm=$2; shift 2 ;;
     --gap) gap=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--size SIZE] [--rate BYTES_PER_S] [--swarm K] [--gap S] [--out DIR]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--runs N] [--size SIZE] [--rate BYTES_PER_S] [--swarm K] [--gap S] [--only ROWS] [--out DIR]" >&2; exit 2 ;;
   esac
+done
+for what in ${only//,/ }; do
+  case $what in local|loaded|full|nbdkit|ours) ;; *) echo "streaming-boot: --only: unknown row '$what' (local, loaded, full, nbdkit, ours)" >&2; exit 2 ;; esac
 done
 [ "$(id -u)" = 0 ] || { echo "streaming-boot: needs root (network namespace)" >&2; exit 1; }
 for tool in aria2c nbdkit qemu-system-x86_64 cpio curl ip bc; do
@@ -100,8 +106,9 @@ now() { date +%s.%N; }
 # the lo bytes since LO0 at that moment.
 boot_to_marker() {
   local drive=$1 start=$2 lo0=$3 log=$4 line
-  inns qemu-system-x86_64 -accel tcg -m 1024 -nographic -no-reboot -nic none \
-    -drive "file=$drive,format=raw,snapshot=on" </dev/null 2>&1 | tee "$log" | while IFS= read -r line; do
+  # the qemu launcher's own command line (Launchers.qemu), so that every row boots the same machine
+  inns qemu-system-x86_64 -accel tcg -m 1024 -nographic -snapshot -drive "file=$drive,format=raw,if=virtio" \
+    </dev/null 2>&1 | tee "$log" | while IFS= read -r line; do
       case $line in *"$marker"*)
         echo "$(echo "$(now) - $start" | bc) $(( $(lo_bytes) - lo0 ))" ;;
       esac
@@ -111,6 +118,22 @@ boot_to_marker() {
 # (0) the floor: the file is already here.
 run_local() {
   boot_to_marker "$work/seed/disk.img" "$(now)" "$(lo_bytes)" "$out/local-$1.qemu.log"
+}
+
+# (0') the floor under a download's load: the local file again, while aria2c downloads the disk from
+# the seeder at the capped rate (what every streaming contender's background costs this 2-core machine:
+# the seeder's upload, the client's hashing, beside QEMU's TCG). Bytes are aria2c's, not the boot's.
+run_loaded() {
+  local n=$1 dir=$work/loaded-$n result
+  mkdir -p "$dir"
+  inns aria2c --enable-dht=false --enable-dht6=false --bt-enable-lpd=false --seed-time=0 --listen-port=6892 \
+    --summary-interval=0 --file-allocation=none -d "$dir" "$work/disk.torrent" >"$out/loaded-$n.aria2c.log" 2>&1 &
+  sleep 3 # at the cap by then
+  result=$(boot_to_marker "$work/seed/disk.img" "$(now)" "$(lo_bytes)" "$out/loaded-$n.qemu.log")
+  pkill -f -- "-d $dir" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$dir"
+  echo "$result"
 }
 
 # (a) today's path: the whole disk, then boot the file.
@@ -194,7 +217,7 @@ measure() {
 }
 : > "$out/runs.txt"
 for n in $(seq 1 "$runs"); do
-  for what in local full nbdkit ours; do measure "$what" "$n"; done
+  for what in ${only//,/ }; do measure "$what" "$n"; done
 done
 if [ "$swarm" -gt 0 ]; then
   echo "swarm: $swarm agents, $gap s apart" | tee "$out/swarm.txt"
@@ -209,12 +232,12 @@ by = {}
 for r in rows:
     if r[2] != "n/a":
         by.setdefault(r[0], []).append((float(r[2]), int(r[3]), float(r[4]), float(r[5])))
-names = {"local": "(0) local file (no network)", "full": "(a) full download, then boot", "nbdkit": "(b) nbdkit torrent plugin", "ours": "(c) ours"}
+names = {"local": "(0) local file (no network)", "loaded": "(0') local file, a download alongside", "full": "(a) full download, then boot", "nbdkit": "(b) nbdkit torrent plugin", "ours": "(c) ours"}
 med = {k: statistics.median(t for t, *_ in v) for k, v in by.items()}
 print(f"disk {size} bytes, seeder capped at {sys.argv[3]}/s\n")
 print("| contender | runs | time to marker (s) | wall (s) | CPU (s) | bytes on lo at marker | % of disk | vs (a) | vs (b) |")
 print("|---|---|---|---|---|---|---|---|---|")
-for k in ("local", "full", "nbdkit", "ours"):
+for k in ("local", "loaded", "full", "nbdkit", "ours"):
     v = by.get(k)
     if not v:
         print(f"| {names[k]} | 0 | n/a | | | | | | |"); continue
@@ -229,11 +252,11 @@ per = {}
 for r in rows:
     if r[2] != "n/a":
         per.setdefault(int(r[1]), {})[r[0]] = float(r[2])
-print("\n| run | ours / full download | ours / nbdkit | ours / local | nbdkit / full download |")
-print("|---|---|---|---|---|")
+print("\n| run | ours / full download | ours / nbdkit | ours / local | ours / local with a download | nbdkit / full download |")
+print("|---|---|---|---|---|---|")
 q = lambda a, b: f"{a/b:.2f}" if a is not None and b else "n/a"
 for n in sorted(per):
     t = per[n]
-    print(f"| {n} | {q(t.get('ours'), t.get('full'))} | {q(t.get('ours'), t.get('nbdkit'))} | {q(t.get('ours'), t.get('local'))} | {q(t.get('nbdkit'), t.get('full'))} |")
+    print(f"| {n} | {q(t.get('ours'), t.get('full'))} | {q(t.get('ours'), t.get('nbdkit'))} | {q(t.get('ours'), t.get('local'))} | {q(t.get('ours'), t.get('loaded'))} | {q(t.get('nbdkit'), t.get('full'))} |")
 PY
 echo "streaming-boot: results in $out"

@@ -238,6 +238,8 @@ public final class SwarmSession {
    * started in a loop crash in OpenSSL's set-up). A start takes milliseconds; the lock costs nothing else.
    */
   private static final Object START_STOP = new Object();
+  /** libtorrent's request_queue_time once a streaming torrent is added (see {@link #add}). */
+  static final int STREAMING_REQUEST_QUEUE_SECONDS = 3;
 
   private final SessionManager manager = new SessionManager(false);
   private final Map<String, Torrent> torrents = new ConcurrentHashMap<>();
@@ -653,6 +655,12 @@ public final class SwarmSession {
       t.streaming = new StreamingReads(vertx, this::blocking, info.name(), handle, info, savePath,
           add.streaming().readTimeoutMs(), add.streaming().planning());
       t.streaming.holdBackground(add.streaming().backgroundQuietMs(), add.streaming().backgroundMaxHoldMs());
+      // libtorrent's 3 s of request queue, not the storm's 1 s (agent.requestQueueSeconds): a guest's reads
+      // come in bursts after idle gaps, and with 1 s its first read waited 3.2-3.9 s (seven runs of
+      // bench/streaming-boot.sh), with 3 s 1.6-1.7 s (two). Session-wide: an agent streams one image.
+      SettingsPack sp = new SettingsPack();
+      SessionSettings.integer(sp, settings_pack.int_types.request_queue_time, STREAMING_REQUEST_QUEUE_SECONDS);
+      manager.applySettings(sp);
     }
     if (add.stripe() != null) {
       // libtorrent picks its first pieces (initial_picker_threshold, 4) at random, whatever their

@@ -226,9 +226,14 @@ echo "$count modules ($(du -sh "$mdir" | cut -f1)) for ${#wanted[@]} requested d
 step "Java runtime (jlink from $JAVA_HOME)"
 # --compress=0: the initrd is compressed as a whole, and zstd/xz do much better on uncompressed
 # class files than on jlink's zip-compressed ones (see README.md for the numbers).
+# --generate-cds-archive: the runtime's own class-data-sharing archive (lib/server/classes.jsa, as a
+# JDK has): without it every JDK class the agent loads is parsed and verified at each start, which
+# under TCG emulation costs seconds (README.md, "Start-up").
 "$JAVA_HOME/bin/jlink" --add-modules "$jre_modules" \
-  --strip-debug --no-header-files --no-man-pages --compress=0 \
+  --strip-debug --no-header-files --no-man-pages --compress=0 --generate-cds-archive \
   --output "$root/opt/boottorrent/jre"
+# the agent's heap is small: compressed oops, classes.jsa; the archive for a 32 GiB+ heap is 10 MiB for nothing
+rm -f "$root/opt/boottorrent/jre/lib/server/classes_nocoops.jsa"
 copy_libs "$root"/opt/boottorrent/jre/bin/java $(find "$root/opt/boottorrent/jre/lib" -name '*.so')
 "$root/opt/boottorrent/jre/bin/java" -version 2>&1 | head -1
 

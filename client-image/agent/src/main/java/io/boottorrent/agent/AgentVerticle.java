@@ -165,7 +165,9 @@ public class AgentVerticle extends VerticleBase {
 
   private void finish(io.vertx.core.AsyncResult<AgentResult> ar) {
     if (ar.succeeded()) {
-      result.tryComplete(ar.result());
+      // the last events (SEEDING_DONE) are sent before the result: whoever runs the agent may exit, or
+      // kexec, on it (StreamingBootTest once saw the result before the catalog had SEEDING_DONE)
+      reporter.flush().onComplete(x -> result.tryComplete(ar.result()));
       return;
     }
     String reason = ar.cause().getMessage() == null ? ar.cause().toString() : ar.cause().getMessage();

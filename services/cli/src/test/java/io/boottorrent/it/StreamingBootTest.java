@@ -74,18 +74,27 @@ class StreamingBootTest {
       assertThat(result.launcher()).isEqualTo("qemu");
       assertThat(result.exitCode()).isZero();
       assertThat(total).isGreaterThan(marker);
-      JsonArray events = new JsonObject(stack.telemetry("/api/v1/events?limit=10000")).getJsonArray("events");
-      List<String> stages = events.stream().map(JsonObject.class::cast)
-          .filter(e -> "02:00:00:00:00:01".equals(e.getString("mac")))
-          .sorted(java.util.Comparator.comparingLong(e -> Long.parseLong(String.valueOf(e.getValue("timestampMs")))))
-          .map(e -> e.getString("stage")).filter(st -> !st.equals("DOWNLOAD_PROGRESS")).toList();
+      // the agent sent its events before its result; the catalog hands them to telemetry over the bus
+      List<String> stages = stages(stack);
+      for (int i = 0; i < 50 && !stages.contains("SEEDING_DONE"); i++) {
+        Thread.sleep(100);
+        stages = stages(stack);
+      }
       assertThat(stages).containsSubsequence("DOWNLOAD_STARTED", "STREAM_STARTED", "LAUNCHING", "DOWNLOAD_COMPLETE",
           "VERIFIED", "SEEDING_DONE");
       assertThat(stages).doesNotContain("FAILED");
     }
   }
 
-  private static long seederUploaded(Stack stack, ImageManifest image) {
+  private static List<String> stages(Stack stack) throws Exception {
+    JsonArray events = new JsonObject(stack.telemetry("/api/v1/events?limit=10000")).getJsonArray("events");
+    return events.stream().map(JsonObject.class::cast)
+        .filter(e -> "02:00:00:00:00:01".equals(e.getString("mac")))
+        .sorted(java.util.Comparator.comparingLong(e -> Long.parseLong(String.valueOf(e.getValue("timestampMs")))))
+        .map(e -> e.getString("stage")).filter(st -> !st.equals("DOWNLOAD_PROGRESS")).toList();
+  }
+
+    private static long seederUploaded(Stack stack, ImageManifest image) {
     return stack.seeder.status().await().getTorrentsList().stream()
         .filter(t -> t.getInfoHash().equals(image.getInfoHash())).mapToLong(TorrentStatus::getTotalUploaded)
         .findFirst().orElse(0);

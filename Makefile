@@ -119,7 +119,7 @@ bench-tracker: build
 	bench/tracker-bench.sh $(ARGS)
 
 # Streaming boot (issue 15): time to a QEMU guest's marker from our agent's NBD export vs the whole disk
-# first and vs nbdkit's torrent plugin, one capped seeder for all, then K agents staggered. Root; ~20 min.
+# first and vs nbdkit's torrent plugin, one capped seeder for all, then K agents staggered. Root; ~17 min.
 bench-streaming: build
 	bench/streaming-boot.sh $(ARGS)
 

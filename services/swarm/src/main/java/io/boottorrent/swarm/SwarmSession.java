@@ -657,7 +657,7 @@ public final class SwarmSession {
       t.streaming.holdBackground(add.streaming().backgroundQuietMs(), add.streaming().backgroundMaxHoldMs());
       // libtorrent's 3 s of request queue, not the storm's 1 s (agent.requestQueueSeconds): a guest's reads
       // come in bursts after idle gaps, and with 1 s its first read waited 3.2-3.9 s (seven runs of
-      // bench/streaming-boot.sh), with 3 s 1.6-1.7 s (two). Session-wide: an agent streams one image.
+      // bench/streaming-boot.sh), with 3 s 1.6-1.7 s (three). Session-wide: an agent streams one image.
       SettingsPack sp = new SettingsPack();
       SessionSettings.integer(sp, settings_pack.int_types.request_queue_time, STREAMING_REQUEST_QUEUE_SECONDS);
       manager.applySettings(sp);
@@ -726,8 +726,8 @@ public final class SwarmSession {
     ErrorCode error = st.errorCode();
     // Of the whole torrent, not libtorrent's progress: that is of the wanted pieces, 1.0 for a streaming
     // torrent whose background pieces are held at priority 0 (the agent said "1024 MiB present").
-    double progress = st.isSeeding() || t.totalSize <= 0 ? ("seeding".equals(state) ? 1.0 : st.progress())
-        : Math.min(1.0, (double) st.totalDone() / t.totalSize);
+    double progress = st.isSeeding() ? 1.0
+        : t.totalSize > 0 ? Math.min(1.0, (double) st.totalDone() / t.totalSize) : st.progress();
     return TorrentStatus.newBuilder()
         .setName(st.name().isEmpty() ? t.name : st.name())
         .setInfoHash(t.infoHash)

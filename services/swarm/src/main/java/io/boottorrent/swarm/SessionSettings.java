@@ -15,7 +15,8 @@ import org.libtorrent4j.swig.settings_pack;
  * (uTP's LEDBAT would yield to other traffic — not wanted for boot images), several connections per
  * IP allowed (many peers behind one address, every peer on 127.0.0.1 in tests), no torrent queueing
  * (a seeder seeds every catalog image; libtorrent's default would queue all but a few), trackers
- * announced to all at once and honoured down to a 5 s interval, PEX on (libtorrent's default plugin).
+ * announced to all at once and honoured down to a 5 s interval, PEX on (libtorrent's default plugin),
+ * connections between a finished torrent and a seed kept open.
  * The request queues ({@link SwarmSession.Options#maxRequestsPerPeer},
  * {@link SwarmSession.Options#requestQueueSeconds}) are libtorrent's unless set: the product shortens
  * the seeder's and the agents' (seeder.maxRequestsPerPeer, agent.requestQueueSeconds).
@@ -58,6 +59,13 @@ final class SessionSettings {
     // A boot LAN: peers come and go quickly, retry them soon.
     integer(sp, settings_pack.int_types.min_reconnect_time, 2);
     integer(sp, settings_pack.int_types.peer_connect_timeout, 5);
+    // Connections between a finished torrent and a seed stay open. libtorrent's default closes them
+    // ("upload to upload connection"), but a streaming agent that holds its background download is
+    // finished between a boot's reads: both ends dropped the connection, and every read after a pause
+    // waited ~1 s for the reconnect (StreamingReadTest; 64 KiB reads 3 s apart, seeder at 16 MiB/s:
+    // 1000 ms each, 90 ms with the connection kept). The seeder needs this as much as the agent: it
+    // drops an agent that says upload_only in its handshake. Idle connections cost nothing else.
+    bool(sp, settings_pack.bool_types.close_redundant_connections, false);
     // No queueing: every torrent is active.
     sp.activeDownloads(-1).activeSeeds(-1).activeLimit(-1);
     integer(sp, settings_pack.int_types.active_tracker_limit, -1);

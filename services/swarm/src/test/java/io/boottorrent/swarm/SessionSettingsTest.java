@@ -39,6 +39,7 @@ class SessionSettingsTest {
     assertThat(bool(sp, bool_types.enable_outgoing_utp)).isFalse();
     assertThat(bool(sp, bool_types.enable_incoming_utp)).isFalse();
     assertThat(bool(sp, bool_types.allow_multiple_connections_per_ip)).isTrue();
+    assertThat(bool(sp, bool_types.close_redundant_connections)).as("kept: see StreamingReadTest").isFalse();
     assertThat(bool(sp, bool_types.announce_to_all_trackers)).isTrue();
     assertThat(integer(sp, int_types.min_announce_interval)).isEqualTo(5);
     assertThat(sp.activeDownloads()).isEqualTo(-1);

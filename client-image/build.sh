@@ -82,6 +82,8 @@ if [ "$qemu" = 1 ]; then
   [ -f /usr/lib/x86_64-linux-gnu/qemu/accel-tcg-x86_64.so ] || die "QEMU's TCG module missing: apt-get install qemu-system-common"
 fi
 
+# a /proc an interrupted AppCDS training run left mounted (rm must not walk into it)
+if mountpoint -q "$root/proc" 2>/dev/null; then umount "$root/proc"; fi
 rm -rf "$work"
 mkdir -p "$work" "$root" "$out"
 (cd "$work" && "$JAVA_HOME/bin/jar" xf "$jar" META-INF/MANIFEST.MF)
@@ -275,6 +277,43 @@ if [ -n "${TRUSTED_KEYS:-}" ]; then
   install -m 0644 "$TRUSTED_KEYS" "$root/etc/boottorrent/trusted-keys.pem"
 fi
 
+# --- class-data sharing archive of the agent (AppCDS) ---------------------------------------------------------
+# The runtime's own archive (classes.jsa) covers JDK classes only; every class of the agent jar (Vert.x,
+# Netty, protobuf, picocli, logback, ours) was still parsed and verified at each start, which under TCG
+# costs seconds (README.md, "Start-up"). A dynamic archive of the classes one start loads, dumped by a
+# training run inside the image's root: the archive records the jar's path, size and mtime, and the JVM
+# maps it only when all three match at boot, so the jar gets the image's timestamp first. The training
+# agent asks a catalog that is not there (127.0.0.1:9) for a second and exits, which loads the start-up
+# path up to the catalog request. chroot needs root: without it the image has no archive (agent.sh then
+# starts the JVM without one).
+cds=/opt/boottorrent/agent.jsa
+in_root() { # command line run inside the image's root, /proc mounted
+  mount -t proc proc "$root/proc"
+  trap 'umount "$root/proc" 2>/dev/null' EXIT
+  local rc=0
+  chroot "$root" /bin/sh -c "$1" || rc=$?
+  umount "$root/proc"
+  trap - EXIT
+  return $rc
+}
+if [ "$(id -u)" = 0 ]; then
+  step "AppCDS archive ($cds)"
+  touch -d "@$epoch" "$root/opt/boottorrent/boottorrent-agent.jar"
+  mkdir -p "$root/tmp/cds-training" "$root/run/boottorrent"
+  printf 'agent:\n  catalogRetrySeconds: 1\n' > "$root/tmp/cds-training/agent.yaml"
+  # the same JVM options as agent.sh (the archive is only used with a compatible set)
+  in_root "LD_PRELOAD=/opt/boottorrent/jre/lib/libjsig.so /opt/boottorrent/jre/bin/java -XX:ArchiveClassesAtExit=$cds \
+    -XX:+UseSerialGC -XX:-UsePerfData -Djava.io.tmpdir=/tmp -Dfile.encoding=UTF-8 \
+    -Dlogback.configurationFile=/etc/boottorrent/logback.xml -jar /opt/boottorrent/boottorrent-agent.jar agent \
+    --config /tmp/cds-training/agent.yaml --catalog http://127.0.0.1:9 --mac 02:00:00:00:00:00 \
+    --work-dir /tmp/cds-training/work --launcher none --non-interactive > /tmp/cds-training/out.log 2>&1" || true
+  [ -s "$root$cds" ] || die "the AppCDS training run left no $cds; its output: $(cat "$root/tmp/cds-training/out.log")"
+  rm -rf "$root/tmp/cds-training" "$root/run/boottorrent"
+  echo "$(human "$(stat -c %s "$root$cds")") archive"
+else
+  step "AppCDS archive: skipped (not root: the training run needs chroot); the agent starts without one"
+fi
+
 # --- version, timestamps, archive ------------------------------------------------------------------------------
 step "initrd ($compress)"
 version="$(git -C "$repo" describe --always --dirty 2>/dev/null || echo dev)"
@@ -292,6 +331,12 @@ qemu=$([ "$qemu" = 1 ] && qemu-system-x86_64 --version | head -1 || echo no)
 compress=$compress
 EOF
 find "$root" -exec touch -h -d "@$epoch" {} +
+if [ -f "$root$cds" ]; then
+  # -Xshare:on fails instead of starting without the archive: what agent.sh runs at boot, maps it
+  in_root "/opt/boottorrent/jre/bin/java -Xshare:on -XX:SharedArchiveFile=$cds -XX:+UseSerialGC -XX:-UsePerfData \
+    -jar /opt/boottorrent/boottorrent-agent.jar --version > /dev/null" \
+    || die "the JVM of the image does not map $cds (-Xshare:on): see the message above"
+fi
 cpio_file=$work/initrd.cpio
 (cd "$root" && find . -mindepth 1 | sort | cpio -o -H newc -R 0:0 --reproducible --quiet) > "$cpio_file"
 "${compressor[@]}" < "$cpio_file" > "$out/initrd.tmp"
@@ -305,6 +350,7 @@ sizes() { du -sb "$@" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
   printf '  %-34s %10s\n' \
     "Java runtime (jlink)" "$(human "$(sizes "$root/opt/boottorrent/jre")")" \
     "boottorrent-agent.jar (stored)" "$(human "$(sizes "$root/opt/boottorrent/boottorrent-agent.jar")")" \
+    "agent.jsa (AppCDS)" "$(human "$(sizes "$root$cds")")" \
     "kernel modules ($count)" "$(human "$(sizes "$root/usr/lib/modules")")" \
     "shared libraries" "$(human "$(find "$root/usr/lib/x86_64-linux-gnu" "$root/usr/lib64" -maxdepth 1 -type f \
       -printf '%s\n' | awk '{s += $1} END {print s + 0}')")" \

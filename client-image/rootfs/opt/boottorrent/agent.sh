@@ -31,7 +31,10 @@ trusted=${PINNED_KEYS:-}
 # libjsig: JVM signal chaining, or libtorrent's signal handlers crash the JVM mid-transfer.
 # UTF-8: the menu draws arrows and dashes; there is no locale in the image. SerialGC: one small heap.
 # Logging: warnings on the consoles, everything in /run/boottorrent/agent.log (etc/boottorrent/logback.xml).
-JAVA_OPTS="-XX:+UseSerialGC -XX:-UsePerfData -XX:ErrorFile=/run/boottorrent/hs_err_%p.log
+# The agent's class-data sharing archive (build.sh, "AppCDS"): its classes come mapped, not parsed.
+CDS=
+[ -f $BT/agent.jsa ] && CDS=-XX:SharedArchiveFile=$BT/agent.jsa
+JAVA_OPTS="-XX:+UseSerialGC -XX:-UsePerfData -XX:ErrorFile=/run/boottorrent/hs_err_%p.log $CDS
   -Djava.io.tmpdir=/tmp -Dfile.encoding=UTF-8 -Dsun.stdout.encoding=UTF-8 -Dsun.stderr.encoding=UTF-8
   -Dlogback.configurationFile=/etc/boottorrent/logback.xml ${BT_JAVA_OPTS:-}"
 

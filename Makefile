@@ -11,6 +11,8 @@ CLIENT_IMAGE_PACKAGES := busybox-static kexec-tools cpio zstd kmod openjdk-17-jd
 JAR := services/cli/target/boottorrent.jar
 # The client image's agent-only jar (client-image/build.sh puts it into the initrd).
 AGENT_JAR := client-image/agent/target/boottorrent-agent.jar
+# Stamp of the agent's AppCDS archive for bin/boottorrent (dumped after each build of the jar).
+AGENT_CDS := services/cli/target/.agent-cds
 # Build inputs under the given folders.
 sources = $(shell find $(1) -name pom.xml -o -name '*.java' -o -name '*.proto' -o -name '*.yaml' -o -name '*.xml' 2>/dev/null | grep -v /target/)
 AGENT_SOURCES := $(call sources,pom.xml shared-proto services/core services/swarm client-image/agent)
@@ -35,10 +37,15 @@ help:
 	@echo "make bench-tracker  (root) our tracker vs opentracker, HTTP announces: table + results/tracker-<time>/ (ARGS=\"--runs 5\")"
 	@echo "make bench-streaming  (root) streaming boot: ours vs full download and nbdkit's torrent plugin, 1 GiB disk (ARGS=\"--runs 1 --swarm 0\")"
 
-build: $(JAR)
+build: $(JAR) $(AGENT_CDS)
 
 $(JAR): $(call sources,pom.xml shared-proto services client-image/agent)
 	$(MVNW) -q -DskipTests install
+
+# bin/boottorrent agent's AppCDS archive, next to the jar (its name says which JDK; bin/agent-cds-training).
+$(AGENT_CDS): $(JAR)
+	bin/agent-cds-training
+	touch $@
 
 # Only the agent module and what it depends on (`make build` makes this jar too).
 $(AGENT_JAR): $(AGENT_SOURCES)

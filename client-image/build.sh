@@ -284,8 +284,9 @@ fi
 # training run inside the image's root: the archive records the jar's path, size and mtime, and the JVM
 # maps it only when all three match at boot, so the jar gets the image's timestamp first. The training
 # agent asks a catalog that is not there (127.0.0.1:9) for a second and exits, which loads the start-up
-# path up to the catalog request. chroot needs root: without it the image has no archive (agent.sh then
-# starts the JVM without one).
+# path up to the catalog request; it is stopped (SIGTERM, the JVM still writes the archive as it exits)
+# once it has failed, rather than after ~30 s of retrying its boot events. chroot needs root: without it
+# the image has no archive (agent.sh then starts the JVM without one).
 cds=/opt/boottorrent/agent.jsa
 in_root() { # command line run inside the image's root, /proc mounted
   mount -t proc proc "$root/proc"
@@ -306,7 +307,11 @@ if [ "$(id -u)" = 0 ]; then
     -XX:+UseSerialGC -XX:-UsePerfData -Djava.io.tmpdir=/tmp -Dfile.encoding=UTF-8 \
     -Dlogback.configurationFile=/etc/boottorrent/logback.xml -jar /opt/boottorrent/boottorrent-agent.jar agent \
     --config /tmp/cds-training/agent.yaml --catalog http://127.0.0.1:9 --mac 02:00:00:00:00:00 \
-    --work-dir /tmp/cds-training/work --launcher none --non-interactive > /tmp/cds-training/out.log 2>&1" || true
+    --work-dir /tmp/cds-training/work --launcher none --non-interactive > /tmp/cds-training/out.log 2>&1 &
+    pid=\$!; n=0
+    while [ \$n -lt 120 ] && kill -0 \$pid 2>/dev/null && ! grep -q 'boot failed' /tmp/cds-training/out.log; do
+      sleep 1; n=\$((n + 1)); done
+    kill -TERM \$pid 2>/dev/null; wait \$pid" || true
   [ -s "$root$cds" ] || die "the AppCDS training run left no $cds; its output: $(cat "$root/tmp/cds-training/out.log")"
   rm -rf "$root/tmp/cds-training" "$root/run/boottorrent"
   echo "$(human "$(stat -c %s "$root$cds")") archive"

@@ -51,7 +51,8 @@ final class StreamingReads {
   /** Counters of one streaming torrent. */
   record Stats(long reads, long onDemandPieces, long readAheadPieces, long backgroundPieces, long waitedReads,
                long totalWaitMs, long maxWaitMs, long hashFailures, long hashFailuresReadsWaitedFor,
-               List<Integer> failedPieces, List<Long> recentWaitsMs, long backgroundHolds) {}
+               List<Integer> failedPieces, List<Long> recentWaitsMs, List<Long> recentWaitStartsMs,
+               long backgroundHolds) {}
 
   private final Vertx vertx;
   private final Worker worker;
@@ -90,6 +91,9 @@ final class StreamingReads {
   private long neededFailures;
   private final List<Integer> failedPieces = new ArrayList<>();
   private final List<Long> recentWaits = new ArrayList<>();
+  /** When each of {@link #recentWaits} was called, in ms since this torrent was added. */
+  private final List<Long> recentWaitStarts = new ArrayList<>();
+  private final long addedNanos = System.nanoTime();
 
   /** Built on a worker (reads the piece hashes through libtorrent). */
   StreamingReads(Vertx vertx, Worker worker, String name, TorrentHandle handle, TorrentInfo info, Path savePath,
@@ -222,7 +226,7 @@ final class StreamingReads {
       return Future.fromCompletionStage(waiter.done, context).onComplete(x -> vertx.cancelTimer(timer));
     }).compose(x -> {
       long waited = (System.nanoTime() - started) / 1_000_000;
-      return worker.run(() -> bytes(at, length, started + readTimeoutMs * 1_000_000)).onSuccess(b -> waited(waited));
+      return worker.run(() -> bytes(at, length, started + readTimeoutMs * 1_000_000)).onSuccess(b -> waited(waited, started));
     });
   }
 
@@ -344,19 +348,21 @@ final class StreamingReads {
     done.forEach(w -> w.done.complete(null));
   }
 
-  private synchronized void waited(long ms) {
+  private synchronized void waited(long ms, long startedNanos) {
     waitedReads++;
     totalWait += ms;
     maxWait = Math.max(maxWait, ms);
     recentWaits.add(ms);
+    recentWaitStarts.add((startedNanos - addedNanos) / 1_000_000);
     if (recentWaits.size() > 1000) {
       recentWaits.remove(0);
+      recentWaitStarts.remove(0);
     }
   }
 
   synchronized Stats stats() {
     return new Stats(reads, onDemand, readAheadPieces, background, waitedReads, totalWait, maxWait, hashFailures, neededFailures,
-        List.copyOf(failedPieces), List.copyOf(recentWaits), holds);
+        List.copyOf(failedPieces), List.copyOf(recentWaits), List.copyOf(recentWaitStarts), holds);
   }
 
   /** Fails every waiting read (the torrent or session is going away). */

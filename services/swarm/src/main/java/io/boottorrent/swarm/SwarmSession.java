@@ -219,7 +219,8 @@ public final class SwarmSession {
   /**
    * Counters of a streaming torrent: pieces that arrived while a read waited for them (on demand),
    * with a read-ahead deadline and no read waiting yet, or neither (libtorrent's background,
-   * rarest-first); how long the reads waited (from the call to the bytes); pieces that failed their hash
+   * rarest-first); how long the reads waited (from the call to the bytes; the last 1000, each with when
+   * it was called, in ms since the torrent was added); pieces that failed their hash
    * check (the first 1000 of them by index), and those of them a read was waiting for; how many times
    * the background download was held back (at the add, and again for each read that missed a piece
    * within the hold's time; 0 without a hold).
@@ -227,7 +228,7 @@ public final class SwarmSession {
   public record StreamStats(long reads, long onDemandPieces, long readAheadPieces, long backgroundPieces,
                             long waitedReads, long totalWaitMs, long maxWaitMs, long hashFailures,
                             long hashFailuresReadsWaitedFor, List<Integer> failedPieces,
-                            List<Long> recentWaitsMs, long backgroundHolds) {}
+                            List<Long> recentWaitsMs, List<Long> recentWaitStartsMs, long backgroundHolds) {}
 
   private final Vertx vertx;
   private final Options options;
@@ -402,7 +403,7 @@ public final class SwarmSession {
       StreamingReads.Stats st = s.stats();
       return new StreamStats(st.reads(), st.onDemandPieces(), st.readAheadPieces(), st.backgroundPieces(),
           st.waitedReads(), st.totalWaitMs(), st.maxWaitMs(), st.hashFailures(), st.hashFailuresReadsWaitedFor(), st.failedPieces(),
-          st.recentWaitsMs(), st.backgroundHolds());
+          st.recentWaitsMs(), st.recentWaitStartsMs(), st.backgroundHolds());
     });
   }
 

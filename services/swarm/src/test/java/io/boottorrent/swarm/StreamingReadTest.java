@@ -247,6 +247,12 @@ class StreamingReadTest {
       assertThat(await(peer.status(hash)).getPeers()).as("peers, 2 s after the read at %d", offset).isEqualTo(1);
     }
     LOG.info("MEASURED: 64 KiB reads 2 s apart, held background, seeder at 16 MiB/s: {} ms", tookMs);
+    // AND the stats say when each read was called, in ms since the add: 2 s and more apart
+    List<Long> starts = await(peer.streamStats(hash)).recentWaitStartsMs();
+    assertThat(starts).hasSize(4);
+    for (int i = 1; i < starts.size(); i++) {
+      assertThat(starts.get(i) - starts.get(i - 1)).as("read %d after read %d", i, i - 1).isGreaterThanOrEqualTo(2_000);
+    }
   }
 
   @Test

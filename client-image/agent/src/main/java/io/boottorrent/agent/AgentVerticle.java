@@ -488,7 +488,8 @@ public class AgentVerticle extends VerticleBase {
           st.reads(), st.totalWaitMs(), st.maxWaitMs(), st.onDemandPieces(), st.readAheadPieces(), st.backgroundPieces(),
           st.backgroundHolds(), slowReads(st)));
     });
-    return exited.compose(code -> code != 0
+    // a QEMU the agent stopped because the image failed verification: the boot failed on that, not on its exit code
+    return exited.compose(code -> code != 0 && !verified.failed()
         ? Future.failedFuture(Launchers.QEMU + " exited with " + code
             + (plan.failureHint().isEmpty() ? "" : ": " + plan.failureHint()))
         : verified.compose(done -> session.status(done.infoHash()).map(TorrentStatus::getTotalUploaded).map(up -> {

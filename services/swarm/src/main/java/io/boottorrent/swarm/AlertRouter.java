@@ -165,8 +165,8 @@ final class AlertRouter implements AlertListener {
       case PIECE_FINISHED -> {
         PieceFinishedAlert a = (PieceFinishedAlert) alert;
         Torrent t = torrentOf(a);
-        if (t != null && t.streaming != null) {
-          t.streaming.pieceFinished(a.pieceIndex());
+        if (t != null && t.streaming != null && t.streaming.pieceFinished(a.pieceIndex())) {
+          drain(t, a.handle()); // the last piece: no state change may follow (see drain)
         }
       }
       case HASH_FAILED -> {
@@ -284,8 +284,11 @@ final class AlertRouter implements AlertListener {
     if (t.finished.isDone() || t.draining) {
       return;
     }
-    // a streaming torrent holding its background back is "finished" with every wanted piece: not done
-    if (t.streaming != null && (t.streaming.holding() || !handle.status().isSeeding())) {
+    // A streaming torrent holding its background back is "finished" with every wanted piece: not done
+    // until it has every piece. Not only once it seeds: pieces requested before the hold (a web seed's
+    // ranges) or read while it lasts arrive while libtorrent calls the torrent finished, and then it
+    // never moves on to seeding (the agent waited forever for StreamingVerifyFailureTest's image).
+    if (t.streaming != null && !t.streaming.hasEveryPiece() && !handle.status().isSeeding()) {
       return;
     }
     t.draining = true;

@@ -91,6 +91,10 @@ final class StreamingReads {
   private long neededFailures;
   private final List<Integer> failedPieces = new ArrayList<>();
   private final List<Long> recentWaits = new ArrayList<>();
+  /** Pieces known to have passed: piece_finished alerts, and the bitfield each read asks for. */
+  private final BitSet passed = new BitSet();
+  /** Whether {@link #pieceFinished} has said that every piece has passed. */
+  private boolean everyPieceSeen;
   /** When each of {@link #recentWaits} was called, in ms since this torrent was added. */
   private final List<Long> recentWaitStarts = new ArrayList<>();
   private final long addedNanos = System.nanoTime();
@@ -160,11 +164,6 @@ final class StreamingReads {
         });
       }
     });
-  }
-
-  /** Whether the background download is held back ({@link #holdBackground}). */
-  boolean holding() {
-    return held;
   }
 
   private void releaseBackground(String why) {
@@ -249,6 +248,7 @@ final class StreamingReads {
     BitSet have = havePieces();
     ReadPlanner.Plan plan;
     synchronized (this) {
+      passed.or(have);
       plan = planner.plan(at, length, have::get);
       for (Integer p : plan.dropped()) {
         if (!waiting.containsKey(p)) {
@@ -289,9 +289,25 @@ final class StreamingReads {
     return have;
   }
 
-  /** piece_finished (hash passed); on libtorrent's alert thread. */
-  void pieceFinished(int piece) {
+  /**
+   * piece_finished (hash passed); on libtorrent's alert thread. True the first time every piece of the
+   * torrent has passed (the alert router then completes {@code finished()}).
+   */
+  boolean pieceFinished(int piece) {
     arrived(piece, true);
+    synchronized (this) {
+      passed.set(piece);
+      if (!everyPieceSeen && passed.cardinality() == pieceHashes.length) {
+        everyPieceSeen = true;
+        return true;
+      }
+      return false;
+    }
+  }
+
+  /** Whether every piece of the torrent has passed its hash check (piece_finished, or a read's bitfield). */
+  synchronized boolean hasEveryPiece() {
+    return passed.cardinality() == pieceHashes.length;
   }
 
   /** hash_failed: libtorrent downloads the piece again; readers keep waiting, with its deadline renewed. */

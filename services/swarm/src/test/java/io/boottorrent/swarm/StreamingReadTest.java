@@ -224,6 +224,26 @@ class StreamingReadTest {
   }
 
   @Test
+  void aSmallImageTheReadsFetchWholeWhileTheBackgroundIsHeldIsFinished() throws Exception {
+    // GIVEN a 2 MiB image, a seeder, and a streaming peer whose background stays held for 10 minutes
+    Path image = Files.createDirectories(dir.resolve("small-seed/small"));
+    byte[] small = random(2 * MIB, 13);
+    Files.write(image.resolve("disk.img"), small);
+    TorrentFactory.Created smallTorrent = TorrentFactory.create(image, List.of(), List.of(), 0);
+    SwarmSession seeder = start("small-seeder");
+    await(seeder.add(smallTorrent.torrent(), dir.resolve("small-seed"), new SwarmSession.AddOptions(0, false)));
+    await(seeder.finished(smallTorrent.infoHash()));
+    SwarmSession peer = start("small-peer");
+    String hash = await(peer.add(smallTorrent.torrent(), dir.resolve("small-peer"), new SwarmSession.AddOptions(0, false)
+        .streaming(new SwarmSession.Streaming(60_000, 0, 0, 600_000, 600_000))));
+    await(peer.connectPeer(hash, "127.0.0.1", seeder.listenPort()));
+    // WHEN its reads ask for every byte (the torrent seeds while the hold lasts)
+    assertThat(await(peer.read(hash, 0, 0, small.length)).getBytes()).isEqualTo(small);
+    // THEN it is finished: no later state change would come (the agent waited for it forever)
+    assertThat(peer.finished(hash).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS)).isNull();
+  }
+
+  @Test
   void aHeldStreamingPeerKeepsItsConnectionToTheSeederBetweenReads() {
     // GIVEN a seeder at 16 MiB/s and a streaming peer whose background stays held: between reads it
     // has every piece it wants, which libtorrent calls finished (with its default, both ends then

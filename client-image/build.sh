@@ -283,10 +283,11 @@ fi
 # costs seconds (README.md, "Start-up"). A dynamic archive of the classes one start loads, dumped by a
 # training run inside the image's root: the archive records the jar's path, size and mtime, and the JVM
 # maps it only when all three match at boot, so the jar gets the image's timestamp first. The training
-# agent asks a catalog that is not there (127.0.0.1:9) for a second and exits, which loads the start-up
-# path up to the catalog request; it is stopped (SIGTERM, the JVM still writes the archive as it exits)
-# once it has failed, rather than after ~30 s of retrying its boot events. chroot needs root: without it
-# the image has no archive (agent.sh then starts the JVM without one).
+# agent asks a catalog that is not there (127.0.0.1:9), which loads the start-up path up to the catalog
+# request; it is stopped (SIGTERM, the JVM still writes the archive as it exits) once it has failed,
+# rather than after ~30 s of retrying its boot events. bin/agent-cds-training does the same for the host's
+# jar; this one runs the image's own JRE and jar under busybox in the chroot, so it cannot share it.
+# chroot needs root: without it the image has no archive (agent.sh then starts the JVM without one).
 cds=/opt/boottorrent/agent.jsa
 in_root() { # command line run inside the image's root, /proc mounted
   mount -t proc proc "$root/proc"
@@ -302,7 +303,7 @@ if [ "$(id -u)" = 0 ]; then
   touch -d "@$epoch" "$root/opt/boottorrent/boottorrent-agent.jar"
   mkdir -p "$root/tmp/cds-training" "$root/run/boottorrent"
   printf 'agent:\n  catalogRetrySeconds: 1\n' > "$root/tmp/cds-training/agent.yaml"
-  # the same JVM options as agent.sh (the archive is only used with a compatible set)
+  # agent.sh's GC and JVM flags (a dynamic archive maps only under compatible ones)
   in_root "LD_PRELOAD=/opt/boottorrent/jre/lib/libjsig.so /opt/boottorrent/jre/bin/java -XX:ArchiveClassesAtExit=$cds \
     -XX:+UseSerialGC -XX:-UsePerfData -Djava.io.tmpdir=/tmp -Dfile.encoding=UTF-8 \
     -Dlogback.configurationFile=/etc/boottorrent/logback.xml -jar /opt/boottorrent/boottorrent-agent.jar agent \

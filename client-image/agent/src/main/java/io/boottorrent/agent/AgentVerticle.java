@@ -459,8 +459,12 @@ public class AgentVerticle extends VerticleBase {
               report(events.streamStarted(image, present, server.uri()));
               report(events.launching(image.getName(), Launchers.QEMU, plan.describe()));
               guestConsole = true; // QEMU's -nographic console is ours now: progress goes to events only
+              // No upload cap yet (agent.seedWhileRunningLimit comes once the image is complete): the
+              // agent's requests go through the same libtorrent upload channel, and a capped channel
+              // with no quota saved holds each write until the next quota tick for its first second or
+              // so: the boot's first reads waited on it (BENCHMARKS "Streaming boot"). While it
+              // downloads, what it uploads feeds the other machines streaming the same image.
               return reporter.flush()
-                  .compose(v -> seedWhileRunning(begun.hash()))
                   .compose(v -> vertx.executeBlocking(() -> ProcessLauncher.start(plan)))
                   .compose(process -> streamed(begun, plan, process));
             })));
@@ -470,7 +474,9 @@ public class AgentVerticle extends VerticleBase {
   private Future<AgentResult> streamed(Begun begun, io.boottorrent.agent.launch.LaunchPlan plan, Process qemu) {
     long started = System.nanoTime();
     Future<Integer> exited = vertx.executeBlocking(qemu::waitFor, false);
-    Future<Downloaded> verified = download(begun).compose(this::verify);
+    Future<Downloaded> verified = download(begun)
+        .compose(done -> seedWhileRunning(done.infoHash()).map(done))
+        .compose(this::verify);
     verified.onFailure(e -> {
       if (qemu.isAlive()) {
         say("stopping QEMU: %s", e.getMessage());

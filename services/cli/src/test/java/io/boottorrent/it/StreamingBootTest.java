@@ -45,8 +45,9 @@ class StreamingBootTest {
       stack.seeder.catalogSynced().await();
 
       long start = System.nanoTime();
+      java.io.ByteArrayOutputStream console = new java.io.ByteArrayOutputStream();
       Future<AgentResult> run = stack.agent(1, new JsonObject().put("image", "streamer").put("launcher", "auto")
-          .put("qemuAccel", "tcg")); // agent.streaming auto: 1 GiB is over streamingMinBytes
+          .put("qemuAccel", "tcg"), new java.io.PrintStream(console, true)); // agent.streaming auto: 1 GiB is over streamingMinBytes
       // WHEN the guest prints its marker
       double marker = -1;
       long seededAtMarker = -1;
@@ -66,6 +67,8 @@ class StreamingBootTest {
       System.out.printf("streaming boot: marker after %.1f s with %.1f MiB of %.0f MiB sent by the seeder%n", marker,
           seededAtMarker / 1048576.0, image.getTotalSize() / 1048576.0);
       assertThat(seededAtMarker).isLessThan(image.getTotalSize() / 5);
+      // AND the agent's uploads are not capped yet: its requests share the capped channel (see stream())
+      assertThat(console.toString()).doesNotContain("seeding while the OS runs");
 
       // AND the boot ends once the download completed and the image verified
       AgentResult result = run.await();
@@ -83,6 +86,11 @@ class StreamingBootTest {
       assertThat(stages).containsSubsequence("DOWNLOAD_STARTED", "STREAM_STARTED", "LAUNCHING", "DOWNLOAD_COMPLETE",
           "VERIFIED", "SEEDING_DONE");
       assertThat(stages).doesNotContain("FAILED");
+      // AND agent.seedWhileRunningLimit came once the image was complete
+      String said = console.toString();
+      assertThat(said.indexOf("seeding while the OS runs at up to 8.0 MiB/s")).as(said)
+          .isGreaterThan(said.indexOf("streamer downloaded: "));
+      assertThat(said.indexOf("streamer downloaded: ")).as(said).isPositive();
     }
   }
 

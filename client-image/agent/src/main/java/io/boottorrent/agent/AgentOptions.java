@@ -35,6 +35,8 @@ import java.util.Optional;
  * @param streamingMinBytes with {@code streaming: auto}, the smallest image that streams
  * @param streamingQuietMs a streaming image's background download waits until the guest's reads pause
  *     this long (and is held again by a read that misses a piece, for its first minute); 0: no hold
+ * @param niceWhileRunning the agent's own CPU priority (nice) once the OS it launched with qemu or exec
+ *     runs beside it: the guest's boot comes first; 0: unchanged
  */
 public record AgentOptions(
     String catalogUrl,
@@ -66,7 +68,8 @@ public record AgentOptions(
     long seedWhileRunningLimit,
     Streaming streaming,
     long streamingMinBytes,
-    long streamingQuietMs) {
+    long streamingQuietMs,
+    int niceWhileRunning) {
 
   /** Streaming boot of qemu images: {@code auto} from {@link #streamingMinBytes} bytes on. */
   public enum Streaming { AUTO, ON, OFF }
@@ -111,7 +114,8 @@ public record AgentOptions(
         s.longValue("seedWhileRunningLimit", 0, Long.MAX_VALUE),
         s.enumValue("streaming", Streaming.class),
         s.longValue("streamingMinBytes", 0, Long.MAX_VALUE),
-        s.longValue("streamingQuietMs", 0, 3_600_000)));
+        s.longValue("streamingQuietMs", 0, 3_600_000),
+        s.integer("niceWhileRunning", 0, 19)));
   }
 
   /** Whether the qemu launcher uses KVM: {@code auto} asks whether {@code /dev/kvm} exists (a file check: call off the event loop). */

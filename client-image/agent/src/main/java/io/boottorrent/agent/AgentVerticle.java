@@ -1,5 +1,6 @@
 package io.boottorrent.agent;
 
+import io.boottorrent.agent.launch.GuestFirst;
 import io.boottorrent.agent.launch.Launchers;
 import io.boottorrent.agent.launch.ProcessLauncher;
 import io.boottorrent.core.BootEvents;
@@ -466,6 +467,7 @@ public class AgentVerticle extends VerticleBase {
               // downloads, what it uploads feeds the other machines streaming the same image.
               return reporter.flush()
                   .compose(v -> vertx.executeBlocking(() -> ProcessLauncher.start(plan)))
+                  .compose(process -> guestFirst().map(process))
                   .compose(process -> streamed(begun, plan, process));
             })));
   }
@@ -538,7 +540,8 @@ public class AgentVerticle extends VerticleBase {
           // kexec replaces this kernel: every event must be out before the launcher runs.
           return reporter.flush()
               .compose(v -> seedOn ? seedWhileRunning(done.infoHash()) : Future.succeededFuture())
-              .compose(v -> vertx.executeBlocking(() -> timed(() -> ProcessLauncher.run(plan)), false))
+              .compose(v -> vertx.executeBlocking(() -> timed(() -> ProcessLauncher.run(plan,
+                  seedOn ? this::guestFirstBlocking : () -> {})), false))
               .compose(run -> !seedOn ? Future.succeededFuture(new Ran(run.code(), seeded.uploaded()))
                   : session.status(done.infoHash()).map(TorrentStatus::getTotalUploaded).otherwise(seeded.uploaded())
                       .map(uploaded -> {
@@ -562,6 +565,32 @@ public class AgentVerticle extends VerticleBase {
     long limit = options.seedWhileRunningLimit();
     say("seeding while the OS runs%s", limit > 0 ? " at up to " + mib(limit) + "/s" : "");
     return limit > 0 ? session.setUploadLimit(hash, limit) : Future.succeededFuture();
+  }
+
+  /**
+   * The launched OS runs beside the agent: the agent drops to agent.niceWhileRunning, so that the
+   * guest's boot has the CPU first (GuestFirst). A failure is said and the boot goes on: it only costs
+   * the guest some speed.
+   */
+  private Future<Void> guestFirst() {
+    return vertx.executeBlocking(() -> {
+      guestFirstBlocking();
+      return null;
+    }, false);
+  }
+
+  private void guestFirstBlocking() {
+    int nice = options.niceWhileRunning();
+    if (nice == 0) {
+      return;
+    }
+    try {
+      say("the OS first: %s (agent.niceWhileRunning)", GuestFirst.lower(nice));
+    } catch (java.io.IOException | RuntimeException e) {
+      say("the agent's priority is unchanged: %s", e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private record Ran(int code, long uploaded) {}

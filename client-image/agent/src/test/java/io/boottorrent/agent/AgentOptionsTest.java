@@ -63,6 +63,7 @@ class AgentOptionsTest {
     assertThat(options.startGate()).isEmpty();
     assertThat(options.pieceStripe()).isEmpty();
     assertThat(options.webSeedFallback()).isEqualTo(new WebSeedFallback(10, 262_144));
+    assertThat(options.niceWhileRunning()).isEqualTo(10);
     assertThat(AgentOptions.fromSection(TestConfig.section("agent")).mac()).isEmpty(); // the first NIC's, at start
   }
 
@@ -101,6 +102,8 @@ class AgentOptionsTest {
         .hasMessage("agent.seedSeconds: expected an integer >= 0, got \"30s\" (a string)");
     assertThatThrownBy(() -> AgentOptions.fromSection(agent().put("interactive", "no")))
         .hasMessage("agent.interactive: expected true or false, got \"no\" (a string)");
+    assertThatThrownBy(() -> AgentOptions.fromSection(agent().put("niceWhileRunning", 20)))
+        .hasMessageStartingWith("agent.niceWhileRunning: ").hasMessageContaining("20");
     assertThatThrownBy(() -> AgentOptions.fromSection(agent().put("nodeId", "x")))
         .hasMessageStartingWith("agent.nodeId: not a config key");
   }

@@ -16,10 +16,16 @@ public final class ProcessLauncher {
 
   /** Exit code of the first command that fails, or of the last one. */
   public static int run(LaunchPlan plan) throws IOException, InterruptedException {
+    return run(plan, () -> {});
+  }
+
+  /** As {@link #run(LaunchPlan)}; {@code started} runs (on this thread) once each command has started. */
+  public static int run(LaunchPlan plan, Runnable started) throws IOException, InterruptedException {
     int code = 0;
     for (List<String> command : plan.commands()) {
       makeExecutable(Path.of(command.get(0)));
       Process process = new ProcessBuilder(command).inheritIO().start();
+      started.run();
       code = process.waitFor();
       if (code != 0) {
         return code;

@@ -13,8 +13,9 @@
 # upload capped at --rate, default 16 MiB/s, so a 1 GiB download takes >= 60 s), all in a network
 # namespace with loopback only (the plugin turns on DHT, LSD, UPnP and NAT-PMP with no way to turn them
 # off). aria2c and the plugin get the catalog's .torrent. Bytes = the namespace's lo rx counter (both
-# directions of every peer connection, and the agent's catalog requests; NBD runs on a Unix socket or
-# 127.0.0.1 — ours is counted, at most the boot's ~10 MB), so an upper bound on what the client
+# directions of every peer connection, and the agent's catalog requests; NBD runs on a Unix socket for
+# nbdkit and for ours (the agent's export is a socket in its work dir; until 2026-12-04 it was
+# 127.0.0.1 and its ~10 MB of guest reads were counted too)), so an upper bound on what the client
 # fetched. CPU = user+sys of the contender's processes (client + QEMU), not the seeder's.
 #
 # The cap (--cap): "libtorrent", the seeder's own limit (seeder.uploadLimit), or "link": the seeder
@@ -91,7 +92,7 @@ inns ip link set lo up
 rate_bytes=$(numfmt --from=iec "$rate")
 seeder_port=6881 seeder_limit=$rate_bytes
 if [ "$cap" = link ] && [ "$rate_bytes" -gt 0 ]; then
-  # Only what the seeder's peer port sends is shaped: the catalog's answers, NBD on 127.0.0.1 and the
+  # Only what the seeder's peer port sends is shaped: the catalog's answers and the
   # agents' traffic among themselves are not the server's link. lo's 64 KiB segments: bursts of 1 MiB.
   seeder_limit=0
   inns tc qdisc add dev lo root handle 1: htb default 10

@@ -141,7 +141,11 @@ public class AgentVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    Future<Void> exported = nbd == null ? Future.succeededFuture() : nbd.close().recover(e -> Future.succeededFuture());
+    Future<Void> exported = nbd == null ? Future.succeededFuture() : nbd.close().recover(e -> Future.succeededFuture())
+        .compose(v -> vertx.executeBlocking(() -> {
+          nbd.socketPath().ifPresent(p -> p.toFile().delete()); // the closed socket's file stays otherwise
+          return null;
+        }));
     Future<Void> closed = exported.compose(v -> session == null ? Future.succeededFuture() : session.close());
     return closed.eventually(() -> {
       if (catalog != null) {
@@ -448,10 +452,16 @@ public class AgentVerticle extends VerticleBase {
       return Future.failedFuture("image " + image.getName() + " has no disk file to stream");
     }
     return vertx.executeBlocking(() -> TorrentFactory.fileIndex(begun.torrent(), disk))
-        .compose(index -> {
-          nbd = NbdServer.tcp(vertx, "disk", new SwarmDisk(session, begun.hash(), index, diskSize), 0);
-          return nbd.start();
-        })
+        .compose(index -> vertx.executeBlocking(() -> nbdSocket(begun.hash())).compose(socket -> {
+          SwarmDisk source = new SwarmDisk(session, begun.hash(), index, diskSize);
+          if (socket.isEmpty()) {
+            return (nbd = NbdServer.tcp(vertx, "disk", source, 0)).start();
+          }
+          return (nbd = NbdServer.unix(vertx, "disk", source, socket.get().toString())).start().recover(e -> {
+            LOG.warn("NBD export on 127.0.0.1: no Unix socket at {} ({})", socket.get(), e.getMessage());
+            return (nbd = NbdServer.tcp(vertx, "disk", source, 0)).start();
+          });
+        }))
         .compose(server -> session.status(begun.hash()).compose(status -> vertx.executeBlocking(
             () -> Launchers.qemuStreaming(image, server.uri(), options.qemuUsesKvm())).compose(plan -> {
               long present = (long) (status.getProgress() * image.getTotalSize());
@@ -470,6 +480,31 @@ public class AgentVerticle extends VerticleBase {
                   .compose(process -> guestFirst().map(process))
                   .compose(process -> streamed(begun, plan, process));
             })));
+  }
+
+  /**
+   * Where a streaming boot's NBD export listens: a Unix socket in the work dir (connecting needs write
+   * permission on it: with the usual umask only the agent's user, where 127.0.0.1 is open to every
+   * local user; and the guest's reads skip TCP), or, when that path
+   * is too long for a socket address (108 bytes), 127.0.0.1 on a free port. On a worker: a stale
+   * socket of an earlier run is removed.
+   */
+  private Optional<Path> nbdSocket(String hash) throws java.io.IOException {
+    Optional<Path> socket = nbdSocketPath(options.workDir(), hash);
+    if (socket.isEmpty()) {
+      LOG.info("NBD export on 127.0.0.1: a socket in {} would be too long a path for a Unix socket", options.workDir());
+      return socket;
+    }
+    Files.createDirectories(socket.get().getParent());
+    Files.deleteIfExists(socket.get());
+    return socket;
+  }
+
+  /** {@code <workDir>/nbd-<12 hex digits of the info-hash>.sock}; empty when over a socket address's 107 bytes. */
+  static Optional<Path> nbdSocketPath(Path workDir, String hash) {
+    Path socket = workDir.resolve("nbd-" + hash.substring(0, 12) + ".sock");
+    return socket.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 107 ? Optional.empty()
+        : Optional.of(socket);
   }
 
   /** QEMU running on the export: the download and its verification go on beside it. */

@@ -69,9 +69,10 @@ class StreamingBootTest {
       assertThat(seededAtMarker).isLessThan(image.getTotalSize() / 5);
       // AND the agent's uploads are not capped yet: its requests share the capped channel (see stream())
       assertThat(console.toString()).doesNotContain("seeding while the OS runs");
-      // AND the agent yielded the CPU to QEMU (the agent runs in this JVM: every thread of the fork is
-      // at nice 10 from here on, QEMU as it was)
-      assertThat(console.toString()).containsPattern("the OS first: (nice \\d+ -> 10 for \\d+ thread\\(s\\)|already at nice \\d+)");
+      // AND QEMU reads its disk over the agent's Unix socket, and the agent yielded the CPU to it (the
+      // agent runs in this JVM: every thread of the fork is at nice 10 from here on, QEMU as it was)
+      assertThat(console.toString()).contains("streaming streamer from nbd+unix:///disk?socket=")
+          .containsPattern("the OS first: (nice \\d+ -> 10 for \\d+ thread\\(s\\)|already at nice \\d+)");
 
       // AND the boot ends once the download completed and the image verified
       AgentResult result = run.await();

@@ -20,7 +20,9 @@ import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.SocketAddress;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -91,6 +93,12 @@ public final class NbdServer {
   /** The TCP port listened on (-1 on a Unix socket). */
   public int port() {
     return address.isDomainSocket() ? -1 : server.actualPort();
+  }
+
+  /** The Unix socket's path; empty on TCP. */
+  public Optional<Path> socketPath() {
+    return address.isDomainSocket() ? Optional.of(Path.of(address.path()))
+        : Optional.empty();
   }
 
   /** The export's URI, as qemu and libnbd take it. */

@@ -140,6 +140,8 @@ class RealClientsTest {
       assertThat(r.output()).as(s.uri()).isEqualTo(expected.toString());
     }
     assertThat(unix.uri()).startsWith("nbd+unix:///boot?socket=");
+    assertThat(unix.socketPath()).contains(dir.resolve("nbd.sock"));
+    assertThat(server.socketPath()).isEmpty();
   }
 
   @Test

@@ -61,12 +61,13 @@ class StreamingBootTest {
       }
       assertThat(marker).as("seconds to the marker (serial: %s)", Files.exists(serial) ? Files.readString(serial) : "none")
           .isPositive();
-      // THEN it came long before the whole image could have, with a fifth of it sent at most: the boot
-      // reads ~10 MB, and the background download waits until its reads pause for 2 s, then fills the
-      // link while the guest's kernel starts (4.3 % sent at the marker here, 9.0 % on a loaded CI run)
+      // THEN it came long before the whole image could have, with a tenth of it sent at most: the boot
+      // reads ~10 MB, and the background download waits until its reads pause for 5 s (27 MiB, 2.6 %,
+      // sent at the marker here; the bench's target is 5 %: a loaded machine's kernel start may pause
+      // the reads for longer, and the background then fills the link until the marker)
       System.out.printf("streaming boot: marker after %.1f s with %.1f MiB of %.0f MiB sent by the seeder%n", marker,
           seededAtMarker / 1048576.0, image.getTotalSize() / 1048576.0);
-      assertThat(seededAtMarker).isLessThan(image.getTotalSize() / 5);
+      assertThat(seededAtMarker).isLessThan(image.getTotalSize() / 10);
       // AND the agent's uploads are not capped yet: its requests share the capped channel (see stream())
       assertThat(console.toString()).doesNotContain("seeding while the OS runs");
       // AND QEMU reads its disk over the agent's Unix socket, and the agent yielded the CPU to it (the

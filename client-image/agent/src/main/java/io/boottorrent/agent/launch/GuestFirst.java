@@ -22,8 +22,8 @@ public final class GuestFirst {
   private GuestFirst() {}
 
   /**
-   * Renices every thread of this process to {@code nice} (1–19) unless it already runs at that or
-   * lower; returns what was done, for the console.
+   * Renices every thread of this process to {@code nice} (1–19) unless it already runs at that nice
+   * or a higher one (never raising its priority); returns what was done, for the console.
    *
    * @throws IOException naming the command and its output when renice is missing or fails
    */

@@ -52,7 +52,13 @@ final class StreamingReads {
   record Stats(long reads, long onDemandPieces, long readAheadPieces, long backgroundPieces, long waitedReads,
                long totalWaitMs, long maxWaitMs, long hashFailures, long hashFailuresReadsWaitedFor,
                List<Integer> failedPieces, List<Long> recentWaitsMs, List<Long> recentWaitStartsMs,
-               long backgroundHolds) {}
+               long backgroundHolds, long prefetchedPieces) {}
+
+  /** A piece the reads touched first, and when (ms after the add): one entry of a boot profile. */
+  record FirstRead(int piece, long atMs) {}
+
+  /** Entries of a boot profile at most: a boot's burst touches tens of pieces, a runaway guest all of them. */
+  static final int MAX_PROFILE_PIECES = 4096;
 
   private final Vertx vertx;
   private final Worker worker;
@@ -66,6 +72,15 @@ final class StreamingReads {
   private final Path[] files;
   private final byte[][] pieceHashes;
   private final ReadPlanner planner;
+  private final ReadPlanner.Options planning;
+  /** The pieces the reads touched, in the order first touched, until the background is first released. */
+  private final List<FirstRead> firstReads = new ArrayList<>();
+  private final BitSet touched = new BitSet();
+  /** Completed with {@link #firstReads} when the background is first released (the boot's burst is over). */
+  private final CompletableFuture<List<FirstRead>> profile = new CompletableFuture<>();
+  /** Pieces asked for by {@link #prefetch} that have not arrived; guarded by this. */
+  private final BitSet prefetching = new BitSet();
+  private long prefetched;
   /** Guarded by this. */
   private final Map<Integer, List<Waiter>> waiting = new HashMap<>();
   /** Background download held back ({@link #holdBackground}); when the last read was registered. */
@@ -123,6 +138,7 @@ final class StreamingReads {
       pieceHashes[p] = java.util.HexFormat.of().parseHex(info.hashForPiece(p).toHex());
     }
     planner = new ReadPlanner(pieceLength, info.numPieces(), totalSize, planning);
+    this.planning = planning;
   }
 
   /**
@@ -175,6 +191,11 @@ final class StreamingReads {
       handle.prioritizePieces(org.libtorrent4j.Priority.array(org.libtorrent4j.Priority.DEFAULT, pieceHashes.length));
       held = false;
     }
+    List<FirstRead> recorded;
+    synchronized (this) {
+      recorded = List.copyOf(firstReads);
+    }
+    profile.complete(recorded); // the first release ends the boot's burst; later ones change nothing
     LOG.info("{}: background download resumed ({}; {} reads so far, {} bytes present)", name, why, reads,
         new org.libtorrent4j.TorrentStatus(handle.swig().status()).totalDone());
   }
@@ -190,7 +211,7 @@ final class StreamingReads {
     synchronized (this) {
       waiting.keySet().forEach(p -> priorities[p] = org.libtorrent4j.Priority.TOP_PRIORITY);
       for (int p = 0; p < priorities.length; p++) {
-        if (planner.readingAhead(p)) {
+        if (planner.readingAhead(p) || prefetching.get(p)) {
           priorities[p] = org.libtorrent4j.Priority.TOP_PRIORITY;
         }
       }
@@ -240,6 +261,10 @@ final class StreamingReads {
       for (int p = first; p <= last; p++) {
         waiter.missing.add(p);
         waiting.computeIfAbsent(p, k -> new ArrayList<>()).add(waiter);
+        if (!profile.isDone() && !touched.get(p) && firstReads.size() < MAX_PROFILE_PIECES) {
+          touched.set(p);
+          firstReads.add(new FirstRead(p, (lastReadNanos - addedNanos) / 1_000_000));
+        }
       }
     }
     // After registering: a piece that passed before is in this, one that passes later is alerted. One
@@ -251,7 +276,7 @@ final class StreamingReads {
       passed.or(have);
       plan = planner.plan(at, length, have::get);
       for (Integer p : plan.dropped()) {
-        if (!waiting.containsKey(p)) {
+        if (!waiting.containsKey(p) && !prefetching.get(p)) {
           handle.resetPieceDeadline(p);
         }
       }
@@ -343,9 +368,13 @@ final class StreamingReads {
     synchronized (this) {
       List<Waiter> waiters = waiting.remove(piece);
       boolean ahead = planner.arrived(piece);
+      boolean early = prefetching.get(piece);
+      prefetching.clear(piece);
       if (fromAlert) {
         if (waiters != null) {
           onDemand++;
+        } else if (early) {
+          prefetched++;
         } else if (ahead) {
           readAheadPieces++;
         } else {
@@ -364,6 +393,48 @@ final class StreamingReads {
     done.forEach(w -> w.done.complete(null));
   }
 
+  /**
+   * The pieces the reads touched, in the order first touched, with when (ms after the add): completed
+   * when the background download is first released — the reads paused for the hold's quiet time, the
+   * end of a boot's burst — or failed when the torrent goes away first. Never completes without a hold.
+   */
+  CompletableFuture<List<FirstRead>> profile() {
+    return profile;
+  }
+
+  /**
+   * Asks for {@code pieces} (a boot profile: what an earlier boot of this image read, in that order)
+   * before any read does: each missing one gets a deadline after the on-demand reads' own, in order,
+   * and while the background is held, top priority; a read that holds the background again keeps them.
+   * Indices out of range or repeated are skipped. Returns how many were missing and asked for. On a worker.
+   */
+  int prefetch(List<Integer> pieces) {
+    BitSet have = havePieces();
+    int asked = 0;
+    synchronized (prio) {
+      BitSet seen = new BitSet();
+      for (Integer p : pieces) {
+        if (p == null || p < 0 || p >= pieceHashes.length || seen.get(p) || have.get(p)) {
+          continue;
+        }
+        seen.set(p);
+        synchronized (this) {
+          if (waiting.containsKey(p)) {
+            continue; // a read asked for it already, with an earlier deadline
+          }
+          prefetching.set(p);
+        }
+        if (held) {
+          handle.piecePriority(p, org.libtorrent4j.Priority.TOP_PRIORITY);
+        }
+        // after the reads' on-demand pieces (0 ms), among their read-ahead (readAheadMs on), in profile order
+        handle.setPieceDeadline(p, planning.readAheadMs() + asked * planning.stepMs());
+        asked++;
+      }
+    }
+    return asked;
+  }
+
   private synchronized void waited(long ms, long startedNanos) {
     waitedReads++;
     totalWait += ms;
@@ -378,7 +449,7 @@ final class StreamingReads {
 
   synchronized Stats stats() {
     return new Stats(reads, onDemand, readAheadPieces, background, waitedReads, totalWait, maxWait, hashFailures, neededFailures,
-        List.copyOf(failedPieces), List.copyOf(recentWaits), List.copyOf(recentWaitStarts), holds);
+        List.copyOf(failedPieces), List.copyOf(recentWaits), List.copyOf(recentWaitStarts), holds, prefetched);
   }
 
   /** Fails every waiting read (the torrent or session is going away). */
@@ -392,6 +463,7 @@ final class StreamingReads {
       waiting.clear();
     }
     all.forEach(w -> w.done.completeExceptionally(why));
+    profile.completeExceptionally(why);
   }
 
   /** The bytes, every piece of them checked against its hash the first time it is read; on a worker. */

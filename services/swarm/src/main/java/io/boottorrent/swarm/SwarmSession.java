@@ -223,12 +223,17 @@ public final class SwarmSession {
    * it was called, in ms since the torrent was added); pieces that failed their hash
    * check (the first 1000 of them by index), and those of them a read was waiting for; how many times
    * the background download was held back (at the add, and again for each read that missed a piece
-   * within the hold's time; 0 without a hold).
+   * within the hold's time; 0 without a hold); pieces that arrived after {@link #prefetch} asked for
+   * them, before any read did.
    */
   public record StreamStats(long reads, long onDemandPieces, long readAheadPieces, long backgroundPieces,
                             long waitedReads, long totalWaitMs, long maxWaitMs, long hashFailures,
                             long hashFailuresReadsWaitedFor, List<Integer> failedPieces,
-                            List<Long> recentWaitsMs, List<Long> recentWaitStartsMs, long backgroundHolds) {}
+                            List<Long> recentWaitsMs, List<Long> recentWaitStartsMs, long backgroundHolds,
+                            long prefetchedPieces) {}
+
+  /** One entry of a boot profile: a piece a streaming torrent's reads touched first, {@code atMs} after the add. */
+  public record FirstRead(int piece, long atMs) {}
 
   private final Vertx vertx;
   private final Options options;
@@ -403,8 +408,30 @@ public final class SwarmSession {
       StreamingReads.Stats st = s.stats();
       return new StreamStats(st.reads(), st.onDemandPieces(), st.readAheadPieces(), st.backgroundPieces(),
           st.waitedReads(), st.totalWaitMs(), st.maxWaitMs(), st.hashFailures(), st.hashFailuresReadsWaitedFor(), st.failedPieces(),
-          st.recentWaitsMs(), st.recentWaitStartsMs(), st.backgroundHolds());
+          st.recentWaitsMs(), st.recentWaitStartsMs(), st.backgroundHolds(), st.prefetchedPieces());
     });
+  }
+
+  /**
+   * The boot profile of a streaming torrent: the pieces its reads touched, in the order first touched
+   * (at most 4096), each with when; completes when the background download is first released (the
+   * reads paused for {@link Streaming#backgroundQuietMs}, or its max hold is over: a boot's burst of
+   * reads is over), fails when the torrent goes away before. Never completes without a hold.
+   */
+  public Future<List<FirstRead>> bootProfile(String infoHash) {
+    Context context = vertx.getOrCreateContext();
+    return streamingOf(infoHash).compose(s -> Future.fromCompletionStage(s.profile(), context))
+        .map(reads -> reads.stream().map(r -> new FirstRead(r.piece(), r.atMs())).toList());
+  }
+
+  /**
+   * Asks a streaming torrent for {@code pieces} before its reads do — a boot profile an earlier boot of
+   * the image recorded ({@link #bootProfile}) — in that order, at deadlines after the reads' on-demand
+   * pieces and at top priority while the background is held. Pieces had already, out of range or
+   * repeated are skipped; the future has how many were asked for.
+   */
+  public Future<Integer> prefetch(String infoHash, List<Integer> pieces) {
+    return streamingOf(infoHash).compose(s -> blocking(() -> s.prefetch(pieces)));
   }
 
   private Future<StreamingReads> streamingOf(String infoHash) {

@@ -230,6 +230,55 @@ class StreamingReadTest {
   }
 
   @Test
+  void theFirstBootsReadsBecomeAProfileThatALaterPeerFetchesBeforeItsReadsAsk() {
+    // GIVEN a seeder capped at 1 MiB/s (a full download takes ~32 s) and a streaming peer that holds its
+    // background until its reads pause for 500 ms
+    SwarmSession seeder = start("profile-seeder");
+    await(seeder.add(torrent.torrent(), seedRoot, new SwarmSession.AddOptions(1 << 20, false)));
+    await(seeder.finished(torrent.infoHash()));
+    SwarmSession.Streaming streaming = new SwarmSession.Streaming(60_000, 0, 0, 500, 60_000);
+    SwarmSession first = start("profile-first");
+    String hash = await(first.add(torrent.torrent(), dir.resolve("first"),
+        new SwarmSession.AddOptions(0, false).streaming(streaming)));
+    await(first.connectPeer(hash, "127.0.0.1", seeder.listenPort()));
+    Future<List<SwarmSession.FirstRead>> recorded = first.bootProfile(hash);
+    // WHEN it reads the disk's pieces 7, 2 (across into 3) and 7 again, then pauses
+    int piece = torrent.pieceLength();
+    long start = lonelyOffset(diskIndex); // the disk's first byte in the torrent's byte space
+    int d = (int) ((start + piece - 1) / piece); // its first whole piece
+    await(first.read(hash, diskIndex, (d + 7L) * piece - start, 4096));
+    await(first.read(hash, diskIndex, (d + 3L) * piece - start - 2048, 4096));
+    await(first.read(hash, diskIndex, (d + 7L) * piece - start + 8192, 4096));
+    assertThat(recorded.isComplete()).as("not before the reads paused").isFalse();
+    // THEN its profile is the pieces in the order first read, each once, with when (non-decreasing)
+    List<SwarmSession.FirstRead> profile = await(recorded);
+    assertThat(profile).extracting(SwarmSession.FirstRead::piece).containsExactly(d + 7, d + 2, d + 3);
+    assertThat(profile).extracting(SwarmSession.FirstRead::atMs).isSorted();
+    // AND a later streaming peer given that profile has those pieces before any read, from the seeder
+    // (the first peer is gone), while its background stays held: no other piece arrives
+    await(first.close());
+    SwarmSession later = start("profile-later");
+    String again = await(later.add(torrent.torrent(), dir.resolve("later"),
+        new SwarmSession.AddOptions(0, false).streaming(new SwarmSession.Streaming(60_000, 0, 0, 600_000, 600_000))));
+    await(later.connectPeer(again, "127.0.0.1", seeder.listenPort()));
+    assertThat(await(later.prefetch(again, List.of(d + 7, d + 2, d + 3, d + 7, -1, 1_000_000)))).as("asked for").isEqualTo(3);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (await(later.havePieces(again)).cardinality() < 3 && System.nanoTime() < deadline) {
+      sleep(50);
+    }
+    java.util.BitSet had = await(later.havePieces(again));
+    assertThat(had.stream().boxed().toList()).as("pieces had before any read").containsExactly(d + 2, d + 3, d + 7);
+    SwarmSession.StreamStats stats = await(later.streamStats(again));
+    assertThat(stats.prefetchedPieces()).isEqualTo(3);
+    assertThat(stats.reads()).isZero();
+    // AND its reads of them do not wait for the swarm
+    int at = (int) ((d + 7L) * piece - start);
+    assertThat(await(later.read(again, diskIndex, at, 4096)).getBytes())
+        .isEqualTo(Arrays.copyOfRange(disk, at, at + 4096));
+    assertThat(await(later.streamStats(again)).onDemandPieces()).isZero();
+  }
+
+  @Test
   void aSmallImageTheReadsFetchWholeWhileTheBackgroundIsHeldIsFinished() throws Exception {
     // GIVEN a 2 MiB image, a seeder, and a streaming peer whose background stays held for 10 minutes
     Path image = Files.createDirectories(dir.resolve("small-seed/small"));

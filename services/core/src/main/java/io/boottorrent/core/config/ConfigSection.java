@@ -144,7 +144,9 @@ public final class ConfigSection {
 
   /** One of {@code type}'s constants, written in lower case (case does not matter). */
   public <E extends Enum<E>> E enumValue(String key, Class<E> type) {
-    String text = string(key);
+    // YAML 1.1 (SnakeYAML) reads an unquoted on/off/yes/no as a boolean: `streaming: off` means "off"
+    Object value = value(key);
+    String text = value instanceof Boolean bool ? (bool ? "on" : "off") : string(key);
     for (E constant : type.getEnumConstants()) {
       if (constant.name().equalsIgnoreCase(text)) {
         return constant;

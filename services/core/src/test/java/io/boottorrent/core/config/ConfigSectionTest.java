@@ -61,6 +61,16 @@ class ConfigSectionTest {
   }
 
   @Test
+  void anEnumWithOnAndOffTakesYamlsBooleansForThem() {
+    enum Switch { ON, OFF, AUTO }
+    // SnakeYAML reads an unquoted `off` (or no, false) as false, `on` (yes, true) as true
+    assertThat(section(new JsonObject().put("streaming", false)).enumValue("streaming", Switch.class)).isEqualTo(Switch.OFF);
+    assertThat(section(new JsonObject().put("streaming", true)).enumValue("streaming", Switch.class)).isEqualTo(Switch.ON);
+    assertThatThrownBy(() -> section(new JsonObject().put("mode", true)).enumValue("mode", Mode.class))
+        .hasMessage("svc.mode: expected one of full, proxy, got \"on\"");
+  }
+
+  @Test
   void keysNobodyReadAreRefusedAtTheEnd() {
     ConfigSection s = section(new JsonObject().put("port", 1).put("prot", 2));
     s.port("port");

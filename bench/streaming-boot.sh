@@ -6,9 +6,14 @@
 #   (a) full download first: aria2c downloads the whole disk, then QEMU boots the file;
 #   (b) nbdkit's torrent plugin: QEMU boots from its NBD export while it downloads;
 #   (c) ours: bin/boottorrent agent, launcher qemu, agent.streaming auto (the product defaults; the
-#       1 GiB disk is over agent.streamingMinBytes), QEMU on the agent's NBD export;
+#       1 GiB disk is over agent.streamingMinBytes), QEMU on the agent's NBD export, as the image's
+#       first boot: agent.bootProfile record (it records the pieces its boot read and posts them to the
+#       catalog, and uses no profile; the catalog keeps the first one posted);
+#   (c') profiled: the same with the product default agent.bootProfile on: the catalog has the boot
+#       profile (c) recorded, and the agent asks for its pieces from the add;
 # and, with --swarm K (default 4), K of our agents streaming the same image, arriving --gap s apart
-# (default 15): each one's time to marker from its own start, and where its bytes came from.
+# (default 15): each one's time to marker from its own start, and where its bytes came from; the first
+# as the image's first boot (record), the later ones with the product defaults (the profile known).
 # One seeder for every row: ours (bin/boottorrent serve: catalog, tracker, seeder; web seed off, seeder
 # upload capped at --rate, default 16 MiB/s, so a 1 GiB download takes >= 60 s), all in a network
 # namespace with loopback only (the plugin turns on DHT, LSD, UPnP and NAT-PMP with no way to turn them
@@ -26,13 +31,13 @@
 #
 # Usage: bench/streaming-boot.sh [--runs N (3)] [--size SIZE (1G)] [--rate BYTES_PER_S (16M)]
 #                                [--cap libtorrent|link (libtorrent)]
-#                                [--swarm K (4; 0 = skip)] [--gap S (15)] [--only ROWS (local,loaded,full,nbdkit,ours)]
+#                                [--swarm K (4; 0 = skip)] [--gap S (15)] [--only ROWS (local,loaded,full,nbdkit,ours,profiled)]
 #                                [--piece-length BYTES (1048576)] [--out DIR]
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-runs=3 size=1G rate=16M swarm=4 gap=15 only=local,loaded,full,nbdkit,ours out="" piece=1048576 cap=libtorrent
+runs=3 size=1G rate=16M swarm=4 gap=15 only=local,loaded,full,nbdkit,ours,profiled out="" piece=1048576 cap=libtorrent
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=$2; shift 2 ;;
@@ -48,7 +53,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 for what in ${only//,/ }; do
-  case $what in local|loaded|full|nbdkit|ours) ;; *) echo "streaming-boot: --only: unknown row '$what' (local, loaded, full, nbdkit, ours)" >&2; exit 2 ;; esac
+  case $what in local|loaded|full|nbdkit|ours|profiled) ;; *) echo "streaming-boot: --only: unknown row '$what' (local, loaded, full, nbdkit, ours, profiled)" >&2; exit 2 ;; esac
 done
 case $cap in libtorrent|link) ;; *) echo "streaming-boot: --cap: unknown cap '$cap' (libtorrent, link)" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "streaming-boot: needs root (network namespace)" >&2; exit 1; }
@@ -181,25 +186,33 @@ run_nbdkit() {
   rm -rf "$dir"
 }
 
-# Our agent (MAC 02:00:00:00:<NN>), product defaults but no seeding after the boot and no menu.
+# Our agent (MAC 02:00:00:00:<NN>), product defaults but no seeding after the boot and no menu;
+# PROFILE: agent.bootProfile (on, the default: use the image's; record: the image's first boot).
 # QEMU inherits the agent's stdout, so its -nographic console (the guest's serial) is in the agent's log.
 agent() {
-  local id=$1 dir=$2
-  inns env BOOTTORRENT_AGENT_QEMUACCEL=tcg "$repo/bin/boottorrent" agent --catalog http://127.0.0.1:8080 \
+  local id=$1 dir=$2 profile=${3:-on}
+  inns env BOOTTORRENT_AGENT_QEMUACCEL=tcg BOOTTORRENT_AGENT_BOOTPROFILE="$profile" "$repo/bin/boottorrent" agent --catalog http://127.0.0.1:8080 \
     --mac "02:00:00:00:00:$(printf %02x "$id")" --image disk --launcher qemu --work-dir "$dir" --seed-seconds 0 \
     --non-interactive </dev/null 2>&1
 }
 
 # (c) ours: prints the marker line at the marker; the run (wall) ends once the agent verified the image.
-run_ours() {
-  local n=$1 dir=$work/ours-$n start lo0 line
+# ROW ours: the image's first boot (agent.bootProfile record); profiled: the profile known (on).
+run_agent() {
+  local row=$1 n=$2 dir=$work/$1-$2 start lo0 line id=$2 profile=record
+  if [ "$row" = profiled ]; then id=$(( 8 + n )) profile=on; fi
   mkdir -p "$dir"; start=$(now); lo0=$(lo_bytes)
-  agent "$n" "$dir" | tee "$out/ours-$n.log" | while IFS= read -r line; do
+  agent "$id" "$dir" "$profile" | tee "$out/$row-$n.log" | while IFS= read -r line; do
     case $line in *"$marker"*) echo "$(echo "$(now) - $start" | bc) $(( $(lo_bytes) - lo0 ))" ;; esac
   done
-  grep -q " verified: " "$out/ours-$n.log" || { echo "streaming-boot: ours-$n did not verify; see $out/ours-$n.log" >&2; return 1; }
+  grep -q " verified: " "$out/$row-$n.log" || { echo "streaming-boot: $row-$n did not verify; see $out/$row-$n.log" >&2; return 1; }
+  if [ "$row" = profiled ] && ! grep -q "boot profile of disk" "$out/$row-$n.log"; then
+    echo "streaming-boot: $row-$n had no boot profile (the catalog had none); see $out/$row-$n.log" >&2; return 1
+  fi
   rm -rf "$dir"
 }
+run_ours() { run_agent ours "$1"; }
+run_profiled() { run_agent profiled "$1"; }
 
 # K of our agents on the same image, GAP s apart: "agent I START_OFFSET SECONDS_TO_MARKER VERIFIED_AFTER".
 run_swarm() {
@@ -209,7 +222,7 @@ run_swarm() {
     (
       local dir=$work/swarm-$i start line
       mkdir -p "$dir"; start=$(now)
-      agent "$(( 16 + i ))" "$dir" | tee "$out/swarm-$i.log" | while IFS= read -r line; do
+      agent "$(( 16 + i ))" "$dir" "$( (( i == 1 )) && echo record || echo on)" | tee "$out/swarm-$i.log" | while IFS= read -r line; do
         case $line in *"$marker"*) echo "$(echo "$(now) - $start" | bc)" >"$work/swarm-$i.marker" ;; esac
       done
       echo "$(echo "$(now) - $start" | bc)" >"$work/swarm-$i.end"
@@ -254,13 +267,13 @@ by = {}
 for r in rows:
     if r[2] != "n/a":
         by.setdefault(r[0], []).append((float(r[2]), int(r[3]), float(r[4]), float(r[5])))
-names = {"local": "(0) local file (no network)", "loaded": "(0') local file, a download alongside", "full": "(a) full download, then boot", "nbdkit": "(b) nbdkit torrent plugin", "ours": "(c) ours"}
+names = {"local": "(0) local file (no network)", "loaded": "(0') local file, a download alongside", "full": "(a) full download, then boot", "nbdkit": "(b) nbdkit torrent plugin", "ours": "(c) ours, the image's first boot", "profiled": "(c') ours, its boot profile known"}
 med = {k: statistics.median(t for t, *_ in v) for k, v in by.items()}
 cap = "by libtorrent's limiter" if sys.argv[5] == "libtorrent" else "by an htb-shaped link"
 print(f"disk {size} bytes in {sys.argv[4]}-byte pieces, seeder capped at {sys.argv[3]}/s {cap}\n")
 print("| contender | runs | time to marker (s) | wall (s) | CPU (s) | bytes on lo at marker | % of disk | vs (a) | vs (b) |")
 print("|---|---|---|---|---|---|---|---|---|")
-for k in ("local", "loaded", "full", "nbdkit", "ours"):
+for k in ("local", "loaded", "full", "nbdkit", "ours", "profiled"):
     v = by.get(k)
     if not v:
         print(f"| {names[k]} | 0 | n/a | | | | | | |"); continue
@@ -275,11 +288,11 @@ per = {}
 for r in rows:
     if r[2] != "n/a":
         per.setdefault(int(r[1]), {})[r[0]] = float(r[2])
-print("\n| run | ours / full download | ours / nbdkit | ours / local | ours / local with a download | nbdkit / full download |")
-print("|---|---|---|---|---|---|")
+print("\n| run | ours / full download | ours / nbdkit | profiled / full download | profiled / nbdkit | ours / local | nbdkit / full download |")
+print("|---|---|---|---|---|---|---|")
 q = lambda a, b: f"{a/b:.2f}" if a is not None and b else "n/a"
 for n in sorted(per):
     t = per[n]
-    print(f"| {n} | {q(t.get('ours'), t.get('full'))} | {q(t.get('ours'), t.get('nbdkit'))} | {q(t.get('ours'), t.get('local'))} | {q(t.get('ours'), t.get('loaded'))} | {q(t.get('nbdkit'), t.get('full'))} |")
+    print(f"| {n} | {q(t.get('ours'), t.get('full'))} | {q(t.get('ours'), t.get('nbdkit'))} | {q(t.get('profiled'), t.get('full'))} | {q(t.get('profiled'), t.get('nbdkit'))} | {q(t.get('ours'), t.get('local'))} | {q(t.get('nbdkit'), t.get('full'))} |")
 PY
 echo "streaming-boot: results in $out"

@@ -37,6 +37,9 @@ import java.util.Optional;
  *     this long (and is held again by a read that misses a piece, for its first minute); 0: no hold
  * @param niceWhileRunning the agent's own CPU priority (nice) once the OS it launched with qemu or exec
  *     runs beside it: the guest's boot comes first; 0: unchanged
+ * @param bootProfile a streaming boot's use of the image's boot profile (the pieces an earlier boot of
+ *     it read first): {@code on} asks for them from the add and records one when the catalog has none,
+ *     {@code record} only records, {@code off} neither
  */
 public record AgentOptions(
     String catalogUrl,
@@ -69,7 +72,23 @@ public record AgentOptions(
     Streaming streaming,
     long streamingMinBytes,
     long streamingQuietMs,
-    int niceWhileRunning) {
+    int niceWhileRunning,
+    BootProfile bootProfile) {
+
+  /** What a streaming boot does with the image's boot profile (see {@link AgentOptions}). */
+  public enum BootProfile {
+    ON, RECORD, OFF;
+
+    /** Whether the agent asks the catalog for the profile and prefetches its pieces. */
+    public boolean uses() {
+      return this == ON;
+    }
+
+    /** Whether the agent may post the profile its own boot recorded. */
+    public boolean records() {
+      return this != OFF;
+    }
+  }
 
   /** Streaming boot of qemu images: {@code auto} from {@link #streamingMinBytes} bytes on. */
   public enum Streaming { AUTO, ON, OFF }
@@ -115,7 +134,8 @@ public record AgentOptions(
         s.enumValue("streaming", Streaming.class),
         s.longValue("streamingMinBytes", 0, Long.MAX_VALUE),
         s.longValue("streamingQuietMs", 0, 3_600_000),
-        s.integer("niceWhileRunning", 0, 19)));
+        s.integer("niceWhileRunning", 0, 19),
+        s.enumValue("bootProfile", BootProfile.class)));
   }
 
   /** Whether the qemu launcher uses KVM: {@code auto} asks whether {@code /dev/kvm} exists (a file check: call off the event loop). */

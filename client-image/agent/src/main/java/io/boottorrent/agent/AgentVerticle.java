@@ -13,6 +13,7 @@ import io.boottorrent.core.trust.TrustedKeys;
 import io.boottorrent.nbd.NbdServer;
 import io.boottorrent.proto.BootAssignment;
 import io.boottorrent.proto.BootEvent;
+import io.boottorrent.proto.BootProfile;
 import io.boottorrent.proto.BootTicket;
 import io.boottorrent.proto.ImageManifest;
 import io.boottorrent.proto.TorrentStatus;
@@ -321,6 +322,13 @@ public class AgentVerticle extends VerticleBase {
     boolean streams = streams(image);
     SwarmSession.AddOptions add = new SwarmSession.AddOptions(0, !fallback.holdsBack(), stripe);
     downloadStart = System.currentTimeMillis();
+    // asked for beside the session's start, so it is here by the add (a miss only costs the prefetch)
+    Future<Optional<BootProfile>> profile = streams && options.bootProfile().uses()
+        ? catalog.bootProfile(image.getName()).recover(e -> {
+          LOG.info("no boot profile for {}: {}", image.getName(), e.getMessage());
+          return Future.succeededFuture(Optional.empty());
+        })
+        : Future.succeededFuture(Optional.empty());
     return vertx.executeBlocking(() -> checkSpace(Files.createDirectories(options.workDir()), image))
         .compose(v -> session != null ? Future.succeededFuture() : SwarmSession.start(vertx, swarmOptions(options, mac))
             .compose(s -> {
@@ -340,8 +348,50 @@ public class AgentVerticle extends VerticleBase {
           report(events.downloadStarted(image, "listening on port " + session.listenPort()
               + (why.isEmpty() ? "" : ", " + why) + (streams ? ", streaming"
                   : stripe == null ? "" : ", piece stripe " + stripe + " first")));
+          if (streams) {
+            profile.onSuccess(p -> bootProfile(image, hash, p));
+          }
           return new Begun(image, prepared.torrent(), hash, streams);
         });
+  }
+
+  /**
+   * A streaming boot and the image's boot profile (agent.bootProfile): with one recorded on this
+   * torrent, its pieces are asked for now, in its order, before the guest reads them (a later machine
+   * then has its kernel from the peers while its firmware still runs); without one, this boot records
+   * its own and posts it once its reads pause. Neither step delays the boot, and a failure only costs
+   * the hint.
+   */
+  private void bootProfile(ImageManifest image, String hash, Optional<BootProfile> known) {
+    Optional<BootProfile> current = known.filter(p -> p.getInfoHash().equalsIgnoreCase(hash));
+    if (current.isPresent()) {
+      BootProfile p = current.get();
+      session.prefetch(hash, p.getPiecesList())
+          .onSuccess(n -> say("boot profile of %s (recorded by %s): asking for %d of its %d pieces before the guest "
+              + "reads them", image.getName(), p.getRecordedBy().isEmpty() ? "a machine" : p.getRecordedBy(), n,
+              p.getPiecesCount()))
+          .onFailure(e -> LOG.warn("boot profile of {} not applied: {}", image.getName(), e.getMessage()));
+      return;
+    }
+    if (known.isPresent()) {
+      LOG.info("the boot profile of {} was recorded on torrent {}, this one is {}: recording a new one",
+          image.getName(), known.get().getInfoHash(), hash);
+    }
+    if (!options.bootProfile().records()) {
+      return;
+    }
+    session.bootProfile(hash)
+        .compose(reads -> {
+          BootProfile.Builder recorded = BootProfile.newBuilder().setImage(image.getName()).setInfoHash(hash)
+              .setRecordedBy(mac.canonical());
+          reads.forEach(r -> recorded.addPieces(r.piece()).addReadAtMs((int) Math.min(Integer.MAX_VALUE, r.atMs())));
+          return recorded.getPiecesCount() == 0 ? Future.<BootProfile>failedFuture("the guest read nothing")
+              : catalog.postBootProfile(recorded.build()).map(recorded.build());
+        })
+        // the log, not the console: the guest has it by now
+        .onSuccess(p -> LOG.info("posted the boot profile of {}: {} pieces, the last read first at +{} ms",
+            image.getName(), p.getPiecesCount(), p.getReadAtMs(p.getReadAtMsCount() - 1)))
+        .onFailure(e -> LOG.info("no boot profile posted for {}: {}", image.getName(), e.getMessage()));
   }
 
   private Future<Downloaded> download(Begun begun) {
@@ -526,10 +576,10 @@ public class AgentVerticle extends VerticleBase {
           verified.isComplete() ? "" : "; the download goes on until the image is verified");
       // what the guest's reads cost: how often and how long they waited for the swarm
       session.streamStats(begun.hash()).onSuccess(st -> say("stream: %d reads, %d ms in all from call to bytes (longest %d ms); "
-          + "pieces on demand %d, read ahead %d, background %d; background held %d time(s); reads over 100 ms, in order "
-          + "(when called, from the add): %s",
-          st.reads(), st.totalWaitMs(), st.maxWaitMs(), st.onDemandPieces(), st.readAheadPieces(), st.backgroundPieces(),
-          st.backgroundHolds(), slowReads(st)));
+          + "pieces on demand %d, read ahead %d, from the boot profile %d, background %d; background held %d time(s); "
+          + "reads over 100 ms, in order (when called, from the add): %s",
+          st.reads(), st.totalWaitMs(), st.maxWaitMs(), st.onDemandPieces(), st.readAheadPieces(), st.prefetchedPieces(),
+          st.backgroundPieces(), st.backgroundHolds(), slowReads(st)));
     });
     // a QEMU the agent stopped because the image failed verification: the boot failed on that, not on its exit code
     return exited.compose(code -> code != 0 && !verified.failed()

@@ -6,6 +6,7 @@ import io.boottorrent.core.MediaTypes;
 import io.boottorrent.core.trust.CertificatePin;
 import io.boottorrent.proto.BootAssignment;
 import io.boottorrent.proto.BootEvent;
+import io.boottorrent.proto.BootProfile;
 import io.boottorrent.proto.ImageManifest;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -82,6 +83,34 @@ public final class CatalogClient {
 
   public Future<byte[]> torrent(String name) {
     return retrying(() -> get("/api/v1/images/" + enc(name) + "/torrent").map(Buffer::getBytes));
+  }
+
+  /**
+   * The image's boot profile; empty when the catalog has none (404) or cannot say now. Not retried,
+   * and given 2 s: it is a hint, and a boot that goes on without it only reads as a first boot does.
+   */
+  public Future<Optional<BootProfile>> bootProfile(String name) {
+    return client.getAbs(base + "/api/v1/images/" + enc(name) + "/boot-profile")
+        .putHeader("Accept", MediaTypes.PROTOBUF)
+        .timeout(2000)
+        .send()
+        .recover(this::refusedCertificate)
+        .map(r -> r.statusCode() == 200 ? Optional.of(parse(r.body() == null ? Buffer.buffer() : r.body(),
+            BootProfile.parser())) : Optional.<BootProfile>empty());
+  }
+
+  /** Posts the boot profile this boot recorded; fails naming the catalog's answer unless it took it (201). */
+  public Future<Void> postBootProfile(BootProfile profile) {
+    return client.postAbs(base + "/api/v1/images/" + enc(profile.getImage()) + "/boot-profile")
+        .putHeader("Content-Type", MediaTypes.PROTOBUF)
+        .putHeader("Accept", MediaTypes.PROTOBUF)
+        .timeout(5000)
+        .sendBuffer(Buffer.buffer(profile.toByteArray()))
+        .recover(this::refusedCertificate)
+        .compose(r -> r.statusCode() / 100 == 2
+            ? Future.<Void>succeededFuture()
+            : Future.failedFuture(new CatalogError(r.statusCode(), "catalog refused the boot profile: HTTP "
+                + r.statusCode() + " " + r.bodyAsString())));
   }
 
   public Future<Void> report(BootEvent event) {

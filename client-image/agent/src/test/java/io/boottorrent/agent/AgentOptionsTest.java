@@ -64,6 +64,7 @@ class AgentOptionsTest {
     assertThat(options.pieceStripe()).isEmpty();
     assertThat(options.webSeedFallback()).isEqualTo(new WebSeedFallback(10, 262_144));
     assertThat(options.niceWhileRunning()).isEqualTo(10);
+    assertThat(options.bootProfile()).isEqualTo(AgentOptions.BootProfile.ON); // YAML's `on`, read as true
     assertThat(AgentOptions.fromSection(TestConfig.section("agent")).mac()).isEmpty(); // the first NIC's, at start
   }
 
@@ -90,6 +91,10 @@ class AgentOptionsTest {
         .hasMessageStartingWith("agent.mac: not a MAC address: '52:54:00' (expected aa:bb:cc:dd:ee:ff");
     assertThatThrownBy(() -> AgentOptions.fromSection(agent().put("catalogUrl", "catalog:8080")))
         .hasMessage("agent.catalogUrl: expected http://host:port, got \"catalog:8080\"");
+    assertThatThrownBy(() -> AgentOptions.fromSection(agent().put("bootProfile", "learn")))
+        .hasMessage("agent.bootProfile: expected one of on, record, off, got \"learn\"");
+    assertThat(AgentOptions.fromSection(agent().put("bootProfile", "record")).bootProfile().uses()).isFalse();
+    assertThat(AgentOptions.fromSection(agent().put("bootProfile", false)).bootProfile().records()).isFalse();
     assertThatThrownBy(() -> AgentOptions.fromSection(agent().put("pieceStripe", "16/16")))
         .hasMessage("agent.pieceStripe: a piece stripe is <index>/<count> with 0 <= index < count, got 16/16");
   }

@@ -3,6 +3,7 @@ package io.boottorrent.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.boottorrent.proto.BootEvent;
+import io.boottorrent.proto.BootProfile;
 import io.boottorrent.proto.BootStage;
 import io.boottorrent.proto.ImageFile;
 import io.boottorrent.proto.ImageKind;
@@ -12,13 +13,13 @@ import io.boottorrent.testsupport.Gate;
 import io.boottorrent.testsupport.TestConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -58,14 +59,19 @@ class StreamingVerifyFailureTest {
             "-nic", "none"))
         .addFiles(ImageFile.newBuilder().setRole("disk").setPath("disk.img").setSize(disk.length)
             .setSha256("00".repeat(32)));
-    String url = StubCatalogWithSeed.start(vertx, dir.resolve("seed"), manifest, folder, events, requests);
+    // AND a boot profile of its torrent in the catalog, recorded by another machine: three pieces
+    AtomicReference<BootProfile> profile = new AtomicReference<>();
+    String url = StubCatalogWithSeed.start(vertx, dir.resolve("seed"), manifest, folder, events, requests, profile,
+        hash -> BootProfile.newBuilder().setImage("looper").setInfoHash(hash).addAllPieces(List.of(0, 5, 1))
+            .addAllReadAtMs(List.of(900, 950, 2000)).setRecordedBy("52:54:00:00:00:09").build());
 
     // WHEN an agent streams it (web seed from the start: there is no tracker)
     AgentOptions options = AgentOptions.fromSection(TestConfig.section("agent").put("catalogUrl", url)
         .put("mac", "52:54:00:00:00:01").put("workDir", dir.resolve("work").toString()).put("launcher", "qemu")
         .put("qemuAccel", "tcg").put("streaming", "on").put("webSeedFallbackSeconds", 0)
         .put("interactive", false).put("listenHost", "127.0.0.1"));
-    AgentVerticle agent = new AgentVerticle(options, null, new PrintStream(OutputStream.nullOutputStream()));
+    java.io.ByteArrayOutputStream console = new java.io.ByteArrayOutputStream();
+    AgentVerticle agent = new AgentVerticle(options, null, new PrintStream(console, true));
     vertx.deployVerticle(agent).await();
     Throwable failure = agent.result().transform(ar -> Future.succeededFuture(ar.cause())).await();
 
@@ -78,12 +84,25 @@ class StreamingVerifyFailureTest {
         BootStage.DOWNLOAD_COMPLETE, BootStage.FAILED).doesNotContain(BootStage.VERIFIED);
     assertThat(ProcessHandle.current().children().filter(p -> p.info().command().orElse("").contains("qemu"))
         .filter(ProcessHandle::isAlive)).as("QEMU children still alive").isEmpty();
+    // AND it asked for the profile's pieces it did not have at the add (the web seed may have sent some
+    // by then), and posted no profile of its own: the catalog had one for this torrent
+    assertThat(console.toString()).containsPattern("boot profile of looper \\(recorded by 52:54:00:00:00:09\\): "
+        + "asking for [0-3] of its 3 pieces before the guest reads them");
+    assertThat(requests).contains("GET /api/v1/images/looper/boot-profile")
+        .doesNotContain("POST /api/v1/images/looper/boot-profile");
   }
 
   /** The stub catalog serving {@code seedRoot} as its web seed, and a torrent and manifest that name it. */
   static final class StubCatalogWithSeed {
     static String start(Vertx vertx, Path seedRoot, ImageManifest.Builder manifest, Path folder,
         List<BootEvent> events, List<String> requests) throws Exception {
+      return start(vertx, seedRoot, manifest, folder, events, requests, new AtomicReference<>(), hash -> null);
+    }
+
+    /** With {@code profile} set to what {@code profileOf} makes of the torrent's info-hash (null: none). */
+    static String start(Vertx vertx, Path seedRoot, ImageManifest.Builder manifest, Path folder,
+        List<BootEvent> events, List<String> requests, AtomicReference<BootProfile> profile,
+        java.util.function.Function<String, BootProfile> profileOf) throws Exception {
       // the torrent names the web seed's URL, so the port comes first
       int port;
       try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
@@ -93,8 +112,9 @@ class StreamingVerifyFailureTest {
       TorrentFactory.Created torrent = TorrentFactory.create(folder, List.of(), List.of(base + "/seed/"), 0);
       ImageManifest image = manifest.setInfoHash(torrent.infoHash()).setPieceLength(torrent.pieceLength())
           .addWebSeeds(base + "/seed/").build();
+      profile.set(profileOf.apply(torrent.infoHash()));
       return StubCatalog.start(vertx, "127.0.0.1", port, "52:54:00:00:00:01", image, torrent.torrent(), events,
-          requests, seedRoot);
+          requests, seedRoot, profile);
     }
   }
 }

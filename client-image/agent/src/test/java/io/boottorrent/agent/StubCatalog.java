@@ -2,12 +2,14 @@ package io.boottorrent.agent;
 
 import io.boottorrent.proto.BootAssignment;
 import io.boottorrent.proto.BootEvent;
+import io.boottorrent.proto.BootProfile;
 import io.boottorrent.proto.ImageManifest;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The part of the catalog an agent talks to, for agent tests: it assigns {@code image} (with its
@@ -35,6 +37,15 @@ final class StubCatalog {
   /** On {@code port} (0: any free one). */
   static String start(Vertx vertx, String host, int port, String mac, ImageManifest image, byte[] torrent,
       List<BootEvent> events, List<String> requests, java.nio.file.Path seedRoot) {
+    return start(vertx, host, port, mac, image, torrent, events, requests, seedRoot, new AtomicReference<>());
+  }
+
+  /**
+   * @param profile the image's boot profile: served at {@code GET .../boot-profile} (404 while null), set
+   *     by {@code POST .../boot-profile} when null (201; else 409, as the catalog: the first one wins)
+   */
+  static String start(Vertx vertx, String host, int port, String mac, ImageManifest image, byte[] torrent,
+      List<BootEvent> events, List<String> requests, java.nio.file.Path seedRoot, AtomicReference<BootProfile> profile) {
     BootAssignment assignment = BootAssignment.newBuilder().setMac(mac).setDefaultImage(image.getName())
         .setSkipMenu(true).setMatchedRule("mac").addMenu(image).build();
     HttpServer server = vertx.createHttpServer().requestHandler(req -> {
@@ -48,6 +59,21 @@ final class StubCatalog {
           }
           req.response().setStatusCode(202).end();
         });
+      } else if (req.path().equals("/api/v1/images/" + image.getName() + "/boot-profile")) {
+        if (req.method() == HttpMethod.POST) {
+          req.body().onSuccess(body -> {
+            try {
+              boolean first = profile.compareAndSet(null, BootProfile.parseFrom(body.getBytes()));
+              req.response().setStatusCode(first ? 201 : 409).end();
+            } catch (java.io.IOException e) {
+              req.response().setStatusCode(400).end();
+            }
+          });
+        } else if (profile.get() == null) {
+          req.response().setStatusCode(404).end("image " + image.getName() + " has no boot profile yet");
+        } else {
+          req.response().end(Buffer.buffer(profile.get().toByteArray()));
+        }
       } else if (req.path().startsWith("/api/v1/boot/")) {
         req.response().end(Buffer.buffer(assignment.toByteArray()));
       } else if (req.path().equals("/api/v1/images/" + image.getName() + "/torrent")) {

@@ -43,6 +43,9 @@ import java.util.Optional;
  * @param stormWindowSeconds a storm of an image ends when no machine was assigned it for this long
  * @param importWorkers threads of the pool that runs {@code image add} (copy, hash, torrent), apart from
  *     the one for the catalog's other disk work, so that policy writes never wait behind imports
+ * @param bootProfileMaxPieces the most pieces a posted boot profile may name ({@code POST
+ *     /api/v1/images/{name}/boot-profile}; beyond: 400): what one host on the boot network can make later
+ *     machines ask for first
  */
 public record CatalogOptions(
     @Port int httpPort,
@@ -77,7 +80,8 @@ public record CatalogOptions(
     @Min(1) int eventBytesBurstPerSource,
     @Min(1) @Max(64) int importWorkers,
     boolean autoStripes,
-    @Min(1) @Max(86_400) int stormWindowSeconds) {
+    @Min(1) @Max(86_400) int stormWindowSeconds,
+    @Min(1) @Max(65_536) int bootProfileMaxPieces) {
   /** Path prefix of the BEP 19 web seed. */
   public static final String SEED_PATH = "/seed/";
 

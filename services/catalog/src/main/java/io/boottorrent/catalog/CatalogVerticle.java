@@ -14,6 +14,7 @@ import io.boottorrent.proto.Addresses;
 import io.boottorrent.proto.BootAssignment;
 import io.boottorrent.proto.BootEvent;
 import io.boottorrent.proto.BootPolicy;
+import io.boottorrent.proto.BootProfile;
 import io.boottorrent.proto.BootScript;
 import io.boottorrent.proto.BootScriptRequest;
 import io.boottorrent.proto.BootStage;
@@ -91,7 +92,9 @@ import org.slf4j.LoggerFactory;
  * machines read and the event ingest stay open, the other reads follow {@code auth.openReads}
  * (docs/SECURITY.md "Authentication"). The first start on a data dir without a token store writes an
  * admin token to {@code <dataDir>/catalog/admin.token} (mode 0600) and logs where, never the token.
- * Boot events pass {@link EventIngest} (rate per source, one source per MAC).
+ * Boot events pass {@link EventIngest} (rate per source, one source per MAC); boot profiles, also open
+ * ({@code /api/v1/images/{name}/boot-profile}: agents post and read them, an operator deletes them), take
+ * from the same per-source rate and are checked by {@link BootProfiles}.
  *
  * <p>Deploy one instance per data dir: the store locks it, so a second instance fails to start.
  * Disk work (adds, deletes, policy writes, start-up recovery) runs on worker threads; the event
@@ -394,6 +397,10 @@ public class CatalogVerticle extends VerticleBase implements Serving {
     router.get(API + "/images/:name/torrent").handler(Rest.guard(this::torrent));
     router.get(API + "/boot/:mac").handler(Rest.guard(this::boot));
     router.post(API + "/events").handler(Rest.guard(this::postEvent));
+    router.get(API + "/images/:name/boot-profile").handler(Rest.guard(this::showBootProfile));
+    router.post(API + "/images/:name/boot-profile").handler(Rest.guard(this::postBootProfile));
+    bearer.require(router.delete(API + "/images/:name/boot-profile"), Role.OPERATOR)
+        .handler(Rest.guard(this::deleteBootProfile));
     // other reads: open or viewer, as auth.openReads says
     bearer.read(router.get(API + "/images")).handler(Rest.guard(this::listImages));
     bearer.read(router.get(API + "/policy")).handler(Rest.guard(ctx -> ProtoHttp.send(ctx, 200, store.policy())));
@@ -688,6 +695,58 @@ public class CatalogVerticle extends VerticleBase implements Serving {
             return;
           }
           LOG.info("token {} '{}' revoked by token {}", id, revoked.get().getName(), by);
+          ctx.response().setStatusCode(204).end();
+        })
+        .onFailure(ctx::fail);
+  }
+
+  // ------------------------------------------------------------------------------- boot profiles
+
+  /**
+   * {@code GET /api/v1/images/{name}/boot-profile}: the pieces the first streaming boot of the image
+   * read first, for agents to prefetch; 404 without one (the store never serves one recorded on an
+   * earlier torrent of that name: {@link ImageStore#bootProfile}).
+   */
+  private void showBootProfile(RoutingContext ctx) {
+    ImageManifest m = image(ctx);
+    Optional<BootProfile> profile = store.bootProfile(m.getName());
+    if (profile.isEmpty()) {
+      throw CatalogException.notFound("image " + m.getName() + " has no boot profile yet");
+    }
+    ProtoHttp.send(ctx, 200, profile.get());
+  }
+
+  /**
+   * {@code POST /api/v1/images/{name}/boot-profile}: an agent's profile, open like the events and
+   * rate-limited with them; the first valid one for the image's torrent is kept ({@link ImageStore#putBootProfile}).
+   */
+  private void postBootProfile(RoutingContext ctx) throws ProtoHttp.BadRequest {
+    String source = ctx.request().remoteAddress().hostAddress();
+    try {
+      ingest.admitPost("boot profiles", source, System.nanoTime());
+    } catch (CatalogException e) {
+      ctx.response().putHeader("Retry-After", Long.toString(ingest.retryAfterSeconds(source)));
+      throw e;
+    }
+    String name = ctx.pathParam("name");
+    BootProfile posted = parse(ctx, BootProfile.newBuilder()).build();
+    io.executeBlocking(() -> store.putBootProfile(name, posted, options.bootProfileMaxPieces()), false)
+        .onSuccess(stored -> {
+          ctx.response().putHeader(HttpHeaders.LOCATION, API + "/images/" + name + "/boot-profile");
+          ProtoHttp.send(ctx, 201, stored);
+        })
+        .onFailure(ctx::fail);
+  }
+
+  /** {@code DELETE /api/v1/images/{name}/boot-profile} (operator): the next profile posted is taken. */
+  private void deleteBootProfile(RoutingContext ctx) {
+    String name = ctx.pathParam("name");
+    io.executeBlocking(() -> store.deleteBootProfile(name), false)
+        .onSuccess(deleted -> {
+          if (deleted.isEmpty()) {
+            ctx.fail(CatalogException.notFound("image " + name + " has no boot profile"));
+            return;
+          }
           ctx.response().setStatusCode(204).end();
         })
         .onFailure(ctx::fail);

@@ -35,6 +35,9 @@ import java.util.Set;
  * Without our DHCP server (proxy mode, another DHCP server), the first poster of a MAC holds it: a
  * host could claim a MAC before its machine boots and keep that machine's events out (not rewrite
  * them) while it keeps posting. Pure; used on the catalog's event loop only.
+ *
+ * <p>Boot profiles ({@code POST /api/v1/images/{name}/boot-profile}, as open) take their token from the
+ * same per-source event bucket ({@link #admitPost}): one budget per host for everything it may post.
  */
 final class EventIngest {
   /** MACs whose source is remembered, the least recently seen forgotten first. */
@@ -118,6 +121,25 @@ final class EventIngest {
     if (!event.getIp().isEmpty() && !event.getIp().equals(source)) {
       event.setIp(source);
     }
+  }
+
+  /**
+   * A post other than an event from {@code source} ({@code what}, for the answer): one token of its
+   * events' bucket (catalog.eventRatePerSource / eventBurstPerSource).
+   *
+   * @throws CatalogException 429 ({@link #retryAfterSeconds(String)})
+   */
+  void admitPost(String what, String source, long nowNanos) {
+    if (!limiter.tryAcquire(source, nowNanos)) {
+      throw new CatalogException(429, "too many " + what + " and boot events from " + source
+          + " (catalog.eventRatePerSource and eventBurstPerSource); retry in " + limiter.retryAfterSeconds(source)
+          + " s");
+    }
+  }
+
+  /** Seconds until {@code source} may post again after a refused {@link #admitPost}. */
+  long retryAfterSeconds(String source) {
+    return limiter.retryAfterSeconds(source);
   }
 
   /** Our DHCP server leased {@code ip} to {@code mac}: from now on its events come from there. */

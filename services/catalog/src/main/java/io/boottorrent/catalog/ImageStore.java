@@ -6,6 +6,7 @@ import io.boottorrent.core.StateFiles;
 import io.boottorrent.core.StateFiles.SetAside;
 import io.boottorrent.core.PathRule;
 import io.boottorrent.proto.AddImageRequest;
+import io.boottorrent.proto.BootProfile;
 import io.boottorrent.proto.BootPolicy;
 import io.boottorrent.proto.ImageFile;
 import io.boottorrent.proto.ImageManifest;
@@ -36,6 +37,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -47,6 +49,8 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * &lt;dataDir&gt;/catalog/images/&lt;name&gt;.pb   ImageManifest with torrent bytes, written last and atomically
+ * &lt;dataDir&gt;/catalog/images/&lt;name&gt;.boot-profile.pb
+ *                                      BootProfile of the image's torrent (a hint, optional), atomically
  * &lt;dataDir&gt;/catalog/policy.pb          BootPolicy
  * &lt;dataDir&gt;/payload/&lt;name&gt;/&lt;file&gt;      image files (the torrent's root folder is &lt;name&gt;)
  * &lt;dataDir&gt;/tmp/                        staging, emptied by {@link #open}
@@ -57,19 +61,26 @@ import org.slf4j.LoggerFactory;
  * into place; a delete removes the manifest first. {@link #open} removes whatever a crash left
  * half-done (staging folders, payload folders without a manifest).
  *
+ * <p>An image's boot profile ({@link #putBootProfile}) is the first valid one posted for its current
+ * torrent; it is removed with the image and when the name is added again, and {@link #open} drops one
+ * whose image is gone or has another info hash (stale). An unreadable one is logged and ignored, not
+ * set aside: it is only a hint, and the next profile posted replaces it. No image name ends in
+ * {@value #PROFILE_STEM}, so a profile file is never an image's manifest.
+ *
  * <p>A manifest or policy that {@link #open} cannot trust (unreadable, of another type, naming another
  * image, fields out of range) is set aside as {@code <file>.corrupt-<UTC time>} ({@link StateFiles}), a
  * manifest together with its payload folder, so nothing is deleted; the store opens without that image,
  * or with the default policy. {@link #setAside} lists what was (docs/SECURITY.md "Corrupt state files").
  *
- * <p>Mutations ({@link #add}, {@link #delete}, {@link #putPolicy}, {@link #open}, {@link #close}) do
- * blocking disk I/O and hash whole images: call them from a worker thread. An add reserves its name
- * under one lock (a second add of that name gets 409 at once), copies, hashes and builds the torrent
- * without holding it, and takes it again only to commit (rename payload, write manifest); deletes and
- * policy writes hold it for their whole (short) run. So a long import never delays them, and the
- * in-memory state always matches the manifests on disk. Reads ({@link #list}, {@link #get},
- * {@link #policy}, {@link #payloadFile}) only touch memory and never wait for that lock. A file lock
- * on {@code catalog/.lock} keeps a second store (in this or another process) off the same data dir.
+ * <p>Mutations ({@link #add}, {@link #delete}, {@link #putPolicy}, {@link #putBootProfile},
+ * {@link #deleteBootProfile}, {@link #open}, {@link #close}) do blocking disk I/O and hash whole
+ * images: call them from a worker thread. An add reserves its name under one lock (a second add of
+ * that name gets 409 at once), copies, hashes and builds the torrent without holding it, and takes it
+ * again only to commit (rename payload, write manifest); deletes, policy and profile writes hold it for
+ * their whole (short) run. So a long import never delays them, and the in-memory state always matches
+ * the manifests on disk. Reads ({@link #list}, {@link #get}, {@link #policy}, {@link #bootProfile},
+ * {@link #payloadFile}) only touch memory and never wait for that lock. A file lock on
+ * {@code catalog/.lock} keeps a second store (in this or another process) off the same data dir.
  */
 public final class ImageStore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ImageStore.class);
@@ -83,6 +94,9 @@ public final class ImageStore implements AutoCloseable {
   private static final Pattern INFO_HASH = Pattern.compile("[0-9a-f]{40}");
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
   private static final String MANIFEST_SUFFIX = ".pb";
+  /** What no image name may end in: {@code <name>.boot-profile.pb} is image {@code <name>}'s boot profile. */
+  static final String PROFILE_STEM = ".boot-profile";
+  private static final String PROFILE_SUFFIX = PROFILE_STEM + MANIFEST_SUFFIX;
   private static final int COPY_BUFFER = 256 * 1024;
 
   /** Builds the torrent of a staged image folder; {@link TorrentFactory#create} outside tests. */
@@ -163,6 +177,11 @@ public final class ImageStore implements AutoCloseable {
   private final PathRule payloadRule;
   private final Object mutation = new Object();
   private final ConcurrentSkipListMap<String, ImageManifest> images = new ConcurrentSkipListMap<>();
+  /**
+   * Boot profiles by image name, each of its image's current torrent: an add or delete of a name drops
+   * its profile, {@link #open} drops stale ones (changed under {@link #mutation}).
+   */
+  private final ConcurrentHashMap<String, BootProfile> profiles = new ConcurrentHashMap<>();
   /** Names whose add is in progress (guarded by {@link #mutation}). */
   private final Set<String> adding = new HashSet<>();
   private final DirectoryLock lock;
@@ -219,8 +238,13 @@ public final class ImageStore implements AutoCloseable {
         deleteRecursively(leftover);
       }
     }
+    List<Path> profileFiles = new ArrayList<>();
     try (DirectoryStream<Path> manifests = Files.newDirectoryStream(imagesDir, "*" + MANIFEST_SUFFIX)) {
       for (Path file : manifests) {
+        if (isProfileFile(file)) {
+          profileFiles.add(file);
+          continue;
+        }
         loadManifest(file).ifPresent(m -> {
           images.put(m.getName(), m);
           lastVersion = Math.max(lastVersion, m.getVersion());
@@ -237,6 +261,9 @@ public final class ImageStore implements AutoCloseable {
         }
       }
     }
+    for (Path file : profileFiles) {
+      loadProfile(file);
+    }
     collectBlobs();
     for (ImageManifest m : images.values()) {
       for (ImageFile f : m.getFilesList()) {
@@ -251,7 +278,64 @@ public final class ImageStore implements AutoCloseable {
     if (policy == null) {
       policy = BootPolicies.defaultPolicy(settings.defaultMenuTimeoutSeconds());
     }
-    LOG.info("catalog at {}: {} image(s)", settings.dataDir(), images.size());
+    LOG.info("catalog at {}: {} image(s), {} boot profile(s)", settings.dataDir(), images.size(), profiles.size());
+  }
+
+  /**
+   * Whether {@code file}, named {@code <stem>.boot-profile.pb}, is image {@code <stem>}'s boot profile
+   * rather than the manifest of an image called {@code <stem>.boot-profile} (a name refused since
+   * profiles exist, kept readable for data dirs from before): the manifest would name itself.
+   */
+  private static boolean isProfileFile(Path file) {
+    String fileName = file.getFileName().toString();
+    if (!fileName.endsWith(PROFILE_SUFFIX)) {
+      return false;
+    }
+    String asImage = fileName.substring(0, fileName.length() - MANIFEST_SUFFIX.length());
+    try {
+      return !ImageManifest.parseFrom(Files.readAllBytes(file)).getName().equals(asImage);
+    } catch (IOException e) {
+      return true; // unreadable as anything: loadProfile logs it
+    }
+  }
+
+  /**
+   * Takes {@code file} as its image's boot profile if it is a valid one of that image's torrent; drops
+   * it if that image is gone or has another torrent (stale); logs and ignores it if it is unreadable.
+   */
+  private void loadProfile(Path file) {
+    String fileName = file.getFileName().toString();
+    String name = fileName.substring(0, fileName.length() - PROFILE_SUFFIX.length());
+    BootProfile p;
+    try {
+      p = BootProfile.parseFrom(Files.readAllBytes(file));
+    } catch (IOException e) {
+      LOG.warn("ignoring boot profile {}: unreadable ({}); the next profile posted for image {} replaces it",
+          file, e.getMessage(), name);
+      return;
+    }
+    // Another message read as a profile (a manifest under this name, say) is kept for whoever put it there.
+    Optional<String> foreign = StateFiles.unknownFields(p);
+    if (foreign.isPresent()) {
+      LOG.warn("ignoring boot profile {}: {}; the next profile posted for image {} replaces it", file,
+          foreign.get(), name);
+      return;
+    }
+    ImageManifest m = images.get(name);
+    if (m == null || !BootProfiles.current(p, m)) {
+      LOG.info("dropping stale boot profile {} (recorded on torrent {}; image {} {})", file, shorten(p.getInfoHash()),
+          name, m == null ? "does not exist" : "is now " + m.getInfoHash());
+      deleteProfileFile(name);
+      return;
+    }
+    try {
+      BootProfiles.validate(m, p, Integer.MAX_VALUE, p.getRecordedAtMs());
+    } catch (CatalogException e) {
+      LOG.warn("ignoring boot profile {}: {}; the next profile posted for image {} replaces it", file,
+          e.getMessage(), name);
+      return;
+    }
+    profiles.put(name, p);
   }
 
   /** The stored policy, or null (and the file set aside) when it cannot be trusted. */
@@ -504,6 +588,8 @@ public final class ImageStore implements AutoCloseable {
         Files.move(root, payload, StandardCopyOption.ATOMIC_MOVE);
         moved = true;
         fsyncDirectory(payloadDir);
+        // A profile left by an earlier image of this name (its delete could not remove it) is of another torrent.
+        dropProfile(name);
         writeAtomically(manifestFile, manifest.toByteArray());
         committed = true;
         images.put(name, manifest);
@@ -551,6 +637,7 @@ public final class ImageStore implements AutoCloseable {
       Files.deleteIfExists(manifestFile(name));
       images.remove(name);
       fsyncDirectory(imagesDir);
+      dropProfile(name);
       try {
         deleteRecursively(payloadDir.resolve(name));
         collectBlobs();
@@ -577,6 +664,97 @@ public final class ImageStore implements AutoCloseable {
       LOG.info("boot policy updated: default '{}', {} rule(s), {} grouped MAC(s)",
           valid.getDefaultImage(), valid.getRulesCount(), valid.getGroupsCount());
       return valid;
+    }
+  }
+
+  // ------------------------------------------------------------------------------- boot profiles
+
+  /**
+   * Image {@code name}'s boot profile, if one is stored for its current torrent. The store holds no
+   * other (an add or delete of a name drops its profile, {@link #open} drops stale files); the info hash
+   * is compared all the same, so that a stale one is never served.
+   */
+  public Optional<BootProfile> bootProfile(String name) {
+    ImageManifest m = name == null ? null : images.get(name);
+    BootProfile p = name == null ? null : profiles.get(name);
+    return m != null && p != null && BootProfiles.current(p, m) ? Optional.of(p) : Optional.empty();
+  }
+
+  /**
+   * Stores {@code posted} as image {@code name}'s boot profile ({@link BootProfiles#validate}): the first
+   * valid one for the image's current torrent; another is refused while it is stored.
+   *
+   * @param maxPieces {@code catalog.bootProfileMaxPieces}
+   * @return the profile as stored: its image, canonical {@code recorded_by}, {@code recorded_at_ms} now
+   * @throws CatalogException 404 no such image, 400 a field out of range, 409 another torrent or a
+   *     profile stored already
+   */
+  public BootProfile putBootProfile(String name, BootProfile posted, int maxPieces) throws IOException {
+    synchronized (mutation) {
+      ensureOpen();
+      ImageManifest m = name == null ? null : images.get(name);
+      if (m == null) {
+        throw CatalogException.notFound("no image named '" + name + "'");
+      }
+      BootProfiles.checkTorrent(m, posted);
+      Optional<BootProfile> stored = bootProfile(name);
+      if (stored.isPresent()) {
+        throw BootProfiles.alreadyRecorded(stored.get());
+      }
+      if (images.containsKey(name + PROFILE_STEM)) {
+        throw CatalogException.conflict("image " + name + "'s boot profile would be written over the manifest of "
+            + "image '" + name + PROFILE_STEM + "' (a name refused since boot profiles exist: rename that image)");
+      }
+      BootProfile valid = BootProfiles.validate(m, posted, maxPieces, clock.millis());
+      writeAtomically(profileFile(name), valid.toByteArray());
+      profiles.put(name, valid);
+      LOG.info("boot profile of image {} (torrent {}) recorded by {}: {} piece(s) over {} ms", name,
+          valid.getInfoHash(), valid.getRecordedBy(), valid.getPiecesCount(),
+          valid.getReadAtMs(valid.getReadAtMsCount() - 1));
+      return valid;
+    }
+  }
+
+  /**
+   * Deletes image {@code name}'s boot profile, so that the next one posted is taken.
+   *
+   * @return the profile deleted; empty if there was none
+   * @throws CatalogException 404 if there is no such image
+   */
+  public Optional<BootProfile> deleteBootProfile(String name) throws IOException {
+    synchronized (mutation) {
+      ensureOpen();
+      if (name == null || !images.containsKey(name)) {
+        throw CatalogException.notFound("no image named '" + name + "'");
+      }
+      Optional<BootProfile> current = bootProfile(name);
+      if (current.isPresent()) {
+        // the file first: a profile whose file stayed would be back after a restart
+        Files.deleteIfExists(profileFile(name));
+        fsyncDirectory(imagesDir);
+        profiles.remove(name);
+        LOG.info("deleted the boot profile of image {} (recorded by {})", name, current.get().getRecordedBy());
+      }
+      return current;
+    }
+  }
+
+  /** Forgets image {@code name}'s profile and removes its file; a file that stays is logged (open drops it). */
+  private void dropProfile(String name) {
+    profiles.remove(name);
+    deleteProfileFile(name);
+  }
+
+  private void deleteProfileFile(String name) {
+    if (images.containsKey(name + PROFILE_STEM)) {
+      return; // that file is the manifest of an image named so before the suffix was refused
+    }
+    try {
+      if (Files.deleteIfExists(profileFile(name))) {
+        fsyncDirectory(imagesDir);
+      }
+    } catch (IOException e) {
+      LOG.warn("could not remove the boot profile of image {} (the next start-up drops it): {}", name, e.toString());
     }
   }
 
@@ -613,6 +791,10 @@ public final class ImageStore implements AutoCloseable {
     if (!NAME.matcher(r.getName()).matches()) {
       throw CatalogException.badRequest("invalid image name '" + r.getName()
           + "': 1-63 characters of a-z 0-9 . _ -, starting with a letter or digit");
+    }
+    if (r.getName().endsWith(PROFILE_STEM)) {
+      throw CatalogException.badRequest("invalid image name '" + r.getName() + "': it may not end in " + PROFILE_STEM
+          + " (<name>" + PROFILE_SUFFIX + " is image <name>'s boot profile)");
     }
     List<Source> plan = new ArrayList<>(2);
     switch (r.getKind()) {
@@ -879,6 +1061,10 @@ public final class ImageStore implements AutoCloseable {
 
   private Path manifestFile(String name) {
     return imagesDir.resolve(name + MANIFEST_SUFFIX);
+  }
+
+  private Path profileFile(String name) {
+    return imagesDir.resolve(name + PROFILE_SUFFIX);
   }
 
   /** Writes {@code bytes} to a staging file, syncs it and renames it over {@code target}. */

@@ -37,12 +37,20 @@ class CatalogOptionsTest {
   }
 
   @Test
+  void aBootProfileNamesAtMost1024PiecesByDefault() {
+    assertThat(CatalogOptions.fromSection(TestConfig.section("catalog")).bootProfileMaxPieces()).isEqualTo(1024);
+  }
+
+  @Test
   void badValuesNameTheKeyTheValueAndWhatWasExpected() {
     assertThatThrownBy(() -> CatalogOptions.fromSection(TestConfig.section("catalog").put("pieceLength", 3000)))
         .hasMessage("catalog.pieceLength must be 0 (automatic) or a power of two from 16384 to 16777216, got 3000");
     assertThatThrownBy(() -> CatalogOptions.fromSection(TestConfig.section("catalog").put("defaultMenuTimeoutSeconds", -5)))
         .isInstanceOf(ConfigException.class)
         .hasMessage("catalog.defaultMenuTimeoutSeconds: expected an integer >= 0, got -5");
+    assertThatThrownBy(() -> CatalogOptions.fromSection(TestConfig.section("catalog").put("bootProfileMaxPieces", 0)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("catalog.bootProfileMaxPieces: expected an integer 1..65536, got 0");
     assertThatThrownBy(() -> CatalogOptions.fromSection(TestConfig.section("catalog").put("webSeed", "yes")))
         .hasMessage("catalog.webSeed: expected true or false, got \"yes\" (a string)");
     assertThatThrownBy(() -> CatalogOptions.fromSection(TestConfig.section("catalog").put("importRoots", "/srv")))

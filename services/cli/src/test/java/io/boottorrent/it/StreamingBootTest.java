@@ -91,6 +91,15 @@ class StreamingBootTest {
       assertThat(stages).containsSubsequence("DOWNLOAD_STARTED", "STREAM_STARTED", "LAUNCHING", "DOWNLOAD_COMPLETE",
           "VERIFIED", "SEEDING_DONE");
       assertThat(stages).doesNotContain("FAILED");
+      // AND the boot's reads are the image's boot profile now, in the catalog: what a later machine asks
+      // for first (the first sector first: SeaBIOS reads the MBR; the boot reads ~10 MB, 11 of the 1 MiB
+      // pieces, plus what QEMU's block layer merges around them)
+      JsonObject profile = new JsonObject(stack.get("/api/v1/images/streamer/boot-profile"));
+      assertThat(profile.getString("infoHash")).isEqualTo(image.getInfoHash());
+      assertThat(profile.getString("recordedBy")).isEqualTo("02:00:00:00:00:01");
+      JsonArray pieces = profile.getJsonArray("pieces");
+      assertThat(pieces.getInteger(0)).as("profile %s", profile).isZero();
+      assertThat(pieces.size()).as("profile %s", profile).isBetween(5, 64);
       // AND agent.seedWhileRunningLimit came once the image was complete
       String said = console.toString();
       assertThat(said.indexOf("seeding while the OS runs at up to 8.0 MiB/s")).as(said)

@@ -57,8 +57,11 @@ final class StreamingReads {
   /** A piece the reads touched first, and when (ms after the add): one entry of a boot profile. */
   record FirstRead(int piece, long atMs) {}
 
-  /** Entries of a boot profile at most: a boot's burst touches tens of pieces, a runaway guest all of them. */
-  static final int MAX_PROFILE_PIECES = 4096;
+  /**
+   * Entries of a boot profile at most: a boot's burst touches tens of pieces, a runaway guest all of
+   * them; the catalog's default catalog.bootProfileMaxPieces, so a recorded profile is one it takes.
+   */
+  static final int MAX_PROFILE_PIECES = 1024;
 
   private final Vertx vertx;
   private final Worker worker;

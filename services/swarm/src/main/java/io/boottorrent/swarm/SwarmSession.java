@@ -414,7 +414,7 @@ public final class SwarmSession {
 
   /**
    * The boot profile of a streaming torrent: the pieces its reads touched, in the order first touched
-   * (at most 4096), each with when; completes when the background download is first released (the
+   * (at most 1024, the catalog's default limit), each with when; completes when the background download is first released (the
    * reads paused for {@link Streaming#backgroundQuietMs}, or its max hold is over: a boot's burst of
    * reads is over), fails when the torrent goes away before. Never completes without a hold.
    */

@@ -69,6 +69,23 @@ class AgentOptionsTest {
   }
 
   @ParameterizedTest
+  @CsvSource({"BOOTPROFILE, record", "BOOTPROFILE, off", "BOOTPROFILE, on", "STREAMING, off", "STREAMING, on",
+      "QEMUACCEL, tcg"})
+  void everyValueOfAnEnumKeyComesFromTheEnvironment(String key, String value) {
+    // the environment's value takes the default's type: a default YAML reads as a boolean (a bare on)
+    // would refuse "record" (the bench's first streaming run did)
+    JsonObject section = BtConfig.load(null, Map.of("BOOTTORRENT_AGENT_" + key, value)).getJsonObject("agent")
+        .put("mac", MAC.canonical());
+    AgentOptions options = AgentOptions.fromSection(section);
+    Object read = switch (key) {
+      case "BOOTPROFILE" -> options.bootProfile();
+      case "STREAMING" -> options.streaming();
+      default -> options.qemuAccel();
+    };
+    assertThat(read.toString()).isEqualToIgnoringCase(value);
+  }
+
+  @ParameterizedTest
   @CsvSource({"52-54-00-12-34-56", "525400123456", "5254.0012.3456", "52:54:00:12:34:56"})
   void macInAnyCommonFormIsCanonical(String raw) {
     assertThat(AgentOptions.fromSection(agent().put("mac", raw)).mac()).contains(MacAddress.parse("52:54:00:12:34:56"));

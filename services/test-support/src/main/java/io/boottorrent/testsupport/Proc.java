@@ -609,8 +609,10 @@ public final class Proc {
           kill();
           process.waitFor(5, TimeUnit.SECONDS);
           drain(Duration.ofSeconds(2));
-          throw new IOException(String.join(" ", command) + " did not finish in " + seconds(timeout)
-              + " s (killed); output so far:\n" + output());
+          // the output first, the command (a JVM's classpath runs to kilobytes) last: a CI excerpt keeps the head
+          throw new IOException(this + " did not finish in " + seconds(timeout) + " s (killed)"
+              + (log == null ? "" : " (log: " + log + ")") + "; its last 80 lines:\n" + tail(80) + "command: "
+              + abbreviated(command));
         }
       } catch (InterruptedException e) {
         kill();
@@ -724,6 +726,12 @@ public final class Proc {
     public String toString() {
       return name + " (pid " + process.pid() + ")";
     }
+  }
+
+  /** The command as one line, each argument cut to 200 characters (a classpath would fill a failure's excerpt). */
+  static String abbreviated(List<String> command) {
+    return command.stream().map(a -> a.length() <= 200 ? a : a.substring(0, 200) + "…(" + a.length() + " chars)")
+        .collect(Collectors.joining(" "));
   }
 
   /**

@@ -752,6 +752,12 @@ public final class SwarmSession {
     org.libtorrent4j.TorrentStatus st = statusNow(t.handle);
     String state = stateOf(st);
     ErrorCode error = st.errorCode();
+    if (error.isError() && !t.finished.isDone()) {
+      // libtorrent stopped the torrent: its TORRENT_ERROR alert fails the download, this in case the
+      // alert never came (a CI agent on a full disk waited two minutes for one)
+      t.finished.completeExceptionally(new IllegalStateException("torrent " + t.name + " failed: "
+          + AlertRouter.diskFull(t, error.getMessage())));
+    }
     // Of the whole torrent, not libtorrent's progress: that is of the wanted pieces, 1.0 for a streaming
     // torrent whose background pieces are held at priority 0 (the agent said "1024 MiB present").
     double progress = st.isSeeding() ? 1.0

@@ -9,6 +9,10 @@ import io.boottorrent.core.config.ConfigException;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -89,7 +93,26 @@ public final class AgentCommand implements Callable<Integer> {
       System.err.println("error: " + e.getMessage());
       return 1;
     } finally {
-      vertx.close().await();
+      closeWithin(vertx, CLOSE_TIMEOUT);
+    }
+  }
+
+  /** How long the agent waits for Vert.x (its swarm session, its reporter) to close before it exits anyway. */
+  static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * Closes {@code vertx}, waiting at most {@code timeout}: the result is decided and the caller exits the
+   * JVM, so a close that hangs (a libtorrent session stuck on a full disk) must not hold the machine's boot.
+   */
+  static void closeWithin(Vertx vertx, Duration timeout) {
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      System.err.println("warning: the agent did not shut down in " + timeout.toSeconds() + " s; exiting anyway");
+    } catch (ExecutionException e) {
+      System.err.println("warning: shutting down: " + e.getCause().getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

@@ -3,6 +3,9 @@ package io.boottorrent.agent.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -10,6 +13,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
@@ -85,6 +89,34 @@ class AgentMainTest {
     } finally {
       vertx.close().await();
     }
+  }
+
+  @Test
+  @Timeout(30)
+  void aShutdownThatHangsDoesNotHoldTheExit() {
+    // GIVEN a Vert.x whose close never completes (a verticle that never stops, as a libtorrent session
+    // stuck on a full disk might)
+    Vertx vertx = Vertx.vertx();
+    vertx.deployVerticle(new VerticleBase() {
+      @Override
+      public Future<?> stop() {
+        return Promise.promise().future();
+      }
+    }).await();
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    PrintStream err = System.err;
+    System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+    long start = System.nanoTime();
+    try {
+      // WHEN the agent closes it with a 1 s bound
+      AgentCommand.closeWithin(vertx, Duration.ofSeconds(1));
+    } finally {
+      System.setErr(err);
+    }
+    // THEN it returns after about that second, saying it gave up
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(900), Duration.ofSeconds(10));
+    assertThat(captured.toString(StandardCharsets.UTF_8))
+        .contains("warning: the agent did not shut down in 1 s; exiting anyway");
   }
 
   private record Run(int exit, String out) {}

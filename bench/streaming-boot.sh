@@ -32,12 +32,17 @@
 # Usage: bench/streaming-boot.sh [--runs N (3)] [--size SIZE (1G)] [--rate BYTES_PER_S (16M)]
 #                                [--cap libtorrent|link (libtorrent)]
 #                                [--swarm K (4; 0 = skip)] [--gap S (15)] [--only ROWS (local,loaded,full,nbdkit,ours,profiled)]
-#                                [--piece-length BYTES (1048576)] [--out DIR]
+#                                [--piece-length BYTES (1048576)] [--machine-cpu CORES] [--out DIR]
+#
+# --machine-cpu CORES (e.g. 0.4): each contender's machine (client + QEMU: one row's run, one swarm
+# agent) runs in a cgroup of its own with a CFS quota of CORES, like a machine with that much CPU of its
+# own; by default every process shares this machine's cores. On 2 cores, four swarm agents at 0.4 each
+# leave 0.4 for the seeder, so a later machine's CPU no longer goes to the earlier ones' downloads.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/.." && pwd)
-runs=3 size=1G rate=16M swarm=4 gap=15 only=local,loaded,full,nbdkit,ours,profiled out="" piece=1048576 cap=libtorrent
+runs=3 size=1G rate=16M swarm=4 gap=15 only=local,loaded,full,nbdkit,ours,profiled out="" piece=1048576 cap=libtorrent machine_cpu=""
 while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=$2; shift 2 ;;
@@ -48,14 +53,22 @@ while [ $# -gt 0 ]; do
     --gap) gap=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --piece-length) piece=$2; shift 2 ;;
+    --machine-cpu) machine_cpu=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--size SIZE] [--rate BYTES_PER_S] [--cap libtorrent|link] [--swarm K] [--gap S] [--only ROWS] [--piece-length BYTES] [--out DIR]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--runs N] [--size SIZE] [--rate BYTES_PER_S] [--cap libtorrent|link] [--swarm K] [--gap S] [--only ROWS] [--piece-length BYTES] [--machine-cpu CORES] [--out DIR]" >&2; exit 2 ;;
   esac
 done
 for what in ${only//,/ }; do
   case $what in local|loaded|full|nbdkit|ours|profiled) ;; *) echo "streaming-boot: --only: unknown row '$what' (local, loaded, full, nbdkit, ours, profiled)" >&2; exit 2 ;; esac
 done
 case $cap in libtorrent|link) ;; *) echo "streaming-boot: --cap: unknown cap '$cap' (libtorrent, link)" >&2; exit 2 ;; esac
+cgroup_cpu=/sys/fs/cgroup/cpu
+if [ -n "$machine_cpu" ]; then
+  [[ $machine_cpu =~ ^[0-9]*\.?[0-9]+$ ]] && (( $(echo "$machine_cpu > 0" | bc) )) \
+    || { echo "streaming-boot: --machine-cpu: expected cores > 0 (e.g. 0.4), got '$machine_cpu'" >&2; exit 2; }
+  [ -f "$cgroup_cpu/cpu.cfs_quota_us" ] || [ -f /sys/fs/cgroup/cpu.max ] \
+    || { echo "streaming-boot: --machine-cpu needs the cgroup cpu controller (v1 $cgroup_cpu or v2 /sys/fs/cgroup)" >&2; exit 1; }
+fi
 [ "$(id -u)" = 0 ] || { echo "streaming-boot: needs root (network namespace)" >&2; exit 1; }
 for tool in aria2c nbdkit qemu-system-x86_64 cpio curl ip bc tc; do
   command -v "$tool" >/dev/null || { echo "streaming-boot: $tool missing (apt-get install aria2 nbdkit qemu-system-x86 cpio curl iproute2 bc)" >&2; exit 1; }
@@ -75,10 +88,27 @@ cleanup() {
   for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   ip netns del "$ns" 2>/dev/null || true
+  local g
+  for g in "$cgroup_cpu/$ns"-* /sys/fs/cgroup/"$ns"-*; do [ -d "$g" ] && rmdir "$g" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 inns() { ip netns exec "$ns" "$@"; }
+# With --machine-cpu: moves the calling (sub)shell, and so what it starts, into machine NAME's cgroup,
+# its CFS quota the machine's cores. A no-op without it.
+as_machine() {
+  [ -n "$machine_cpu" ] || return 0
+  local g quota
+  quota=$(printf '%.0f' "$(echo "$machine_cpu * 100000" | bc)")
+  if [ -f "$cgroup_cpu/cpu.cfs_quota_us" ]; then
+    g=$cgroup_cpu/$ns-$1
+    mkdir -p "$g"; echo 100000 >"$g/cpu.cfs_period_us"; echo "$quota" >"$g/cpu.cfs_quota_us"
+  else
+    g=/sys/fs/cgroup/$ns-$1
+    mkdir -p "$g"; echo "$quota 100000" >"$g/cpu.max"
+  fi
+  echo "$BASHPID" >"$g/cgroup.procs"
+}
 
 # The disk: Debian's kernel (cached), a marker initrd (busybox, as BootDisk's Initramfs builds it, here
 # with cpio), bench/lib/make-boot-disk.sh.
@@ -221,6 +251,7 @@ run_swarm() {
   for (( i = 1; i <= k; i++ )); do
     (
       local dir=$work/swarm-$i start line
+      as_machine "swarm-$i"
       mkdir -p "$dir"; start=$(now)
       agent "$(( 16 + i ))" "$dir" "$( (( i == 1 )) && echo record || echo on)" | tee "$out/swarm-$i.log" | while IFS= read -r line; do
         case $line in *"$marker"*) echo "$(echo "$(now) - $start" | bc)" >"$work/swarm-$i.marker" ;; esac
@@ -242,7 +273,7 @@ run_swarm() {
 measure() {
   local what=$1 n=$2 timing result
   TIMEFORMAT='%R %U %S'
-  if timing=$( { time "run_$what" "$n" >"$work/result" ; } 2>&1 ) && result=$(tail -n1 "$work/result") \
+  if timing=$( { time ( as_machine "$what-$n" && "run_$what" "$n" ) >"$work/result" ; } 2>&1 ) && result=$(tail -n1 "$work/result") \
       && [ -n "$result" ]; then
     read -r wall user sys <<<"$(tail -n1 <<<"$timing")"
     echo "$what $n $result $wall $(echo "$user + $sys" | bc)" | tee -a "$out/runs.txt"
@@ -259,7 +290,8 @@ if [ "$swarm" -gt 0 ]; then
   run_swarm "$swarm" "$gap" | tee -a "$out/swarm.txt"
 fi
 
-python3 - "$out/runs.txt" "$disk_bytes" "$rate" "$piece" "$cap" <<'PY' | tee "$out/table.md"
+{ [ -z "$machine_cpu" ] || echo "each machine (a row's client and QEMU, a swarm agent) in a cgroup of $machine_cpu cores"; } | tee "$out/table.md"
+python3 - "$out/runs.txt" "$disk_bytes" "$rate" "$piece" "$cap" <<'PY' | tee -a "$out/table.md"
 import sys, statistics
 rows = [l.split() for l in open(sys.argv[1])]
 size = int(sys.argv[2])
